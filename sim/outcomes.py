@@ -1,0 +1,142 @@
+"""Outcomes: each couple's label, and the source article's healthy-versus-excessive table.
+
+A couple ends in one of four labels, decided in this order (the first that applies):
+
+``dissolved``
+    the dissolution rule fired (a partner dissatisfied and uncommitted for ``dissolution_days``).
+``spiraling``
+    someone still asks often at the end (at least ``SPIRAL_RATE`` requests a day over the last 30
+    days) *and* the cycle is not working: their trust is below ``SPIRAL_TRUST``, or the partner's
+    exhaustion is at least ``SPIRAL_EXHAUSTION``, or the request rate rose from the first month to
+    the last by at least ``SPIRAL_RISE``.
+``distant``
+    no spiral, but the couple is disconnected: the lower satisfaction is below
+    ``DISTANT_SATISFACTION``, or the partners exchange fewer than ``DISTANT_CONTACT`` answers and
+    gestures of affection a day between them (two people who no longer reach for each other).
+``stable``
+    everything else.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+import numpy as np
+
+__all__ = [
+    "ASPECTS",
+    "DISTANT_CONTACT",
+    "DISTANT_SATISFACTION",
+    "LABELS",
+    "SPIRAL_EXHAUSTION",
+    "SPIRAL_RATE",
+    "SPIRAL_RISE",
+    "SPIRAL_TRUST",
+    "aspects_table",
+    "classify_couples",
+    "count_outcomes",
+]
+
+LABELS = ("stable", "spiraling", "distant", "dissolved")
+
+SPIRAL_RATE = 1.0  # requests per day, last 30 days
+SPIRAL_TRUST = 0.45
+SPIRAL_EXHAUSTION = 0.5
+SPIRAL_RISE = 1.25  # last-month rate at least 25% above the first month's
+DISTANT_SATISFACTION = 0.45
+DISTANT_CONTACT = 0.5  # answers + unasked gestures per day, both partners together
+
+
+def classify_couples(columns: Mapping[str, np.ndarray], days: int) -> np.ndarray:
+    """Label every couple from its per-couple columns (see ``sim.simulation.COUPLE_COLUMNS``).
+
+    Returns an array of labels from ``LABELS``.
+    """
+    dissolved = columns["dissolved_day"] >= 0
+    spiral = np.zeros(dissolved.shape, dtype=bool)
+    for me, partner in (("a", "b"), ("b", "a")):
+        rate_last = columns[f"request_rate_last_30d_{me}"]
+        rate_first = columns[f"request_rate_first_30d_{me}"]
+        broken = (
+            (columns[f"trust_{me}"] < SPIRAL_TRUST)
+            | (columns[f"exhaustion_{partner}"] >= SPIRAL_EXHAUSTION)
+            | (rate_last >= SPIRAL_RISE * rate_first)
+        )
+        spiral |= (rate_last >= SPIRAL_RATE) & broken
+    low_satisfaction = np.minimum(columns["satisfaction_a"], columns["satisfaction_b"])
+    contact = (
+        columns["answered_a"] + columns["answered_b"]
+        + columns["affection_received_a"] + columns["affection_received_b"]
+    ) / max(days, 1)  # fmt: skip
+    distant = (low_satisfaction < DISTANT_SATISFACTION) | (contact < DISTANT_CONTACT)
+    labels = np.full(dissolved.shape, "stable", dtype=object)
+    labels[distant] = "distant"
+    labels[spiral] = "spiraling"
+    labels[dissolved] = "dissolved"
+    return labels.astype(str)
+
+
+def count_outcomes(labels: np.ndarray) -> dict[str, int]:
+    """Count each label of ``LABELS`` (zeros included), in that order."""
+    return {label: int(np.sum(labels == label)) for label in LABELS}
+
+
+#: The source article's table: aspect -> (what healthy looks like, what excessive looks like).
+ASPECTS: dict[str, tuple[str, str]] = {
+    "frequency": ("occasional, natural", "constant, repetitive"),
+    "emotional impact": ("builds trust and closeness", "dependency and stress"),
+    "partner response": ("encourages intimacy", "exhaustion"),
+    "long-term outcome": ("stability", "undermined trust and security"),
+}
+
+
+def _verdict(value: float, healthy_if_at_most: float, excessive_if_at_least: float) -> str:
+    if value <= healthy_if_at_most:
+        return "healthy"
+    if value >= excessive_if_at_least:
+        return "excessive"
+    return "in between"
+
+
+def aspects_table(columns: Mapping[str, np.ndarray], labels: np.ndarray) -> list[dict]:
+    """Fill in the healthy-versus-excessive table for a run, with measured values.
+
+    In every couple the *seeker* is the partner who asked more over the run; the table describes
+    seekers and their partners, averaged over couples. Each row has ``aspect``, ``measure`` (what
+    was measured, in words), ``value``, ``healthy``, ``excessive`` and ``verdict`` (``healthy``,
+    ``in between`` or ``excessive``), with the thresholds in ``rule``.
+    """
+    a_seeks = columns["requests_a"] >= columns["requests_b"]
+
+    def seeker(name: str, partner: bool = False) -> np.ndarray:
+        first, second = (f"{name}_b", f"{name}_a") if partner else (f"{name}_a", f"{name}_b")
+        return np.where(a_seeks, columns[first], columns[second])
+
+    rate = float(np.mean(seeker("request_rate_last_30d")))
+    trust = float(np.mean(seeker("trust")))
+    exhaustion = float(np.mean(seeker("exhaustion", partner=True)))
+    broken = float(np.mean(np.isin(labels, ("spiraling", "dissolved"))))
+    rows = [
+        ("frequency", "seeker's requests per day, last 30 days", rate, 1.0, 2.0,
+         "healthy at most 1 a day, excessive from 2 a day"),
+        ("emotional impact", "seeker's final trust in the partner (0-1; starts at 0.5)",
+         1.0 - trust, 0.45, 0.6, "healthy if trust ends at 0.55 or more, excessive at 0.4 or less"),
+        ("partner response", "partner's final exhaustion (0-1)", exhaustion, 0.3, 0.5,
+         "healthy at most 0.3, excessive from 0.5"),
+        ("long-term outcome", "share of couples spiraling or dissolved", broken, 0.2, 0.5,
+         "healthy at most 20%, excessive from 50%"),
+    ]  # fmt: skip
+    table = []
+    for aspect, measure, score, low, high, rule in rows:
+        healthy, excessive = ASPECTS[aspect]
+        value = trust if aspect == "emotional impact" else score
+        table.append({
+            "aspect": aspect,
+            "measure": measure,
+            "value": round(value, 4),
+            "healthy": healthy,
+            "excessive": excessive,
+            "verdict": _verdict(score, low, high),
+            "rule": rule,
+        })  # fmt: skip
+    return table
