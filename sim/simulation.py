@@ -23,7 +23,17 @@ from .outcomes import aspects_table, classify_couples, count_outcomes
 from .params import DYNAMICS, PERSON, RUN, closest, validate_value
 from .styles import Style, classify, draw_population, draw_traits
 
-__all__ = ["COUPLE_COLUMNS", "Result", "Setup", "build_kernel", "simulate"]
+__all__ = [
+    "COUPLE_COLUMNS",
+    "Population",
+    "Result",
+    "Setup",
+    "build_kernel",
+    "couple_columns",
+    "population",
+    "run_population",
+    "simulate",
+]
 
 #: The per-couple table's columns, in order (ARCHITECTURE.md's couples.csv contract first).
 COUPLE_COLUMNS = (
@@ -46,8 +56,17 @@ def _person(spec: Mapping[str, object], where: str) -> dict[str, object]:
                              f"{', '.join(allowed)}")
     out: dict[str, object] = {"style": Style.from_label(str(spec.get("style", "secure")))}
     for name in PERSON:
-        if name in spec and spec[name] is not None:
-            out[name] = validate_value(PERSON, name, spec[name], f"{where}.{name}")
+        value = spec.get(name)
+        if value is None:
+            continue
+        if isinstance(value, np.ndarray):  # one value per couple (sweeps)
+            rule = PERSON[name]
+            if not np.all((value >= rule.low) & (value <= rule.high)):
+                raise ValueError(f"{where}.{name} has values outside {rule.low:g} to "
+                                 f"{rule.high:g} ({rule.unit})")
+            out[name] = value.astype(float)
+        else:
+            out[name] = validate_value(PERSON, name, value, f"{where}.{name}")
     return out
 
 
@@ -130,11 +149,37 @@ def _traits(setup: Setup, rng: np.random.Generator):
     return styles.astype(str), anxiety, avoidance, expression
 
 
-def build_kernel(setup: Setup, *, record_daily: bool = False, engine: str = "compiled"):
-    """Draw the people of ``setup`` and return ``(kernel, styles)`` ready to advance.
+@dataclass
+class Population:
+    """The people of a run and their per-couple parameters, before any hour is simulated.
+
+    ``styles``, ``anxiety``, ``avoidance`` and ``expression`` have shape ``(2, n)``; ``params``
+    has shape ``(len(kernel.P_ROWS), n)``. Slicing the last axis gives a chunk of couples.
+    """
+
+    styles: np.ndarray
+    anxiety: np.ndarray
+    avoidance: np.ndarray
+    expression: np.ndarray
+    params: np.ndarray
+
+    @property
+    def n(self) -> int:
+        """Number of couples."""
+        return self.params.shape[1]
+
+    def chunk(self, start: int, stop: int) -> Population:
+        """Couples ``start`` to ``stop - 1`` (views, not copies)."""
+        part = slice(start, stop)
+        return Population(self.styles[:, part], self.anxiety[:, part], self.avoidance[:, part],
+                          self.expression[:, part], self.params[:, part])  # fmt: skip
+
+
+def population(setup: Setup) -> Population:
+    """Draw the people of ``setup`` and lay out their parameters.
 
     Traits come from a generator spawned from the seed's ``SeedSequence``; the kernel's hourly
-    draws from a second, independent stream of the same seed.
+    draws come from a second, independent stream of the same seed (``kernel.run_key``).
     """
     traits_seq = np.random.SeedSequence(setup.seed).spawn(1)[0]
     rng = np.random.default_rng(traits_seq)
@@ -144,9 +189,32 @@ def build_kernel(setup: Setup, *, record_daily: bool = False, engine: str = "com
     for row, (name, spec) in enumerate(DYNAMICS.items()):
         P[row] = setup.dynamics.get(name, spec.default)
     P[len(DYNAMICS):] = np.asarray(start_days(setup.interventions))[:, None]
-    kern = k.Kernel(anxiety, avoidance, expression, P, seed=setup.seed, days=setup.days,
-                    record_daily=record_daily, engine=engine)  # fmt: skip
-    return kern, styles
+    return Population(styles, anxiety, avoidance, expression, P)
+
+
+def run_population(pop: Population, *, seed: int, days: int, first_couple: int = 0,
+                   record_daily: bool = False, engine: str = "compiled"):  # fmt: skip
+    """Simulate ``pop`` for ``days`` days; return ``(kernel, per-couple columns)``.
+
+    ``first_couple`` is the global index of the chunk's first couple: a couple's random draws
+    depend on its global index only, so any chunking of a population gives the same numbers.
+    Column ``couple`` holds the global index.
+    """
+    ids = np.arange(first_couple, first_couple + pop.n, dtype=np.uint64)
+    kern = k.Kernel(pop.anxiety, pop.avoidance, pop.expression, pop.params, seed=seed, days=days,
+                    couple_ids=ids, record_daily=record_daily, engine=engine)  # fmt: skip
+    kern.advance(days)
+    cols = couple_columns(kern, pop.styles, pop.anxiety, pop.avoidance)
+    cols["couple"] = ids.astype(np.int64)
+    return kern, cols
+
+
+def build_kernel(setup: Setup, *, record_daily: bool = False, engine: str = "compiled"):
+    """Return ``(kernel, population)`` for ``setup``, ready to advance day by day."""
+    pop = population(setup)
+    kern = k.Kernel(pop.anxiety, pop.avoidance, pop.expression, pop.params, seed=setup.seed,
+                    days=setup.days, record_daily=record_daily, engine=engine)  # fmt: skip
+    return kern, pop
 
 
 def couple_columns(kern: k.Kernel, styles: np.ndarray, anxiety0: np.ndarray,
@@ -259,10 +327,8 @@ class Result:
 
 def simulate(setup: Setup, *, record_daily: bool = False, engine: str = "compiled") -> Result:
     """Run ``setup`` for ``setup.days`` days and return its :class:`Result`."""
-    kern, styles = build_kernel(setup, record_daily=record_daily, engine=engine)
-    anxiety0, avoidance0 = kern.state("anxiety").copy(), kern.state("avoidance").copy()
-    kern.advance(setup.days)
-    cols = couple_columns(kern, styles, anxiety0, avoidance0)
+    kern, cols = run_population(population(setup), seed=setup.seed, days=setup.days,
+                                record_daily=record_daily, engine=engine)  # fmt: skip
     return Result(setup, cols, kern.daily_mean, kern.daily if record_daily else None, kern)
 
 
