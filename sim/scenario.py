@@ -1,0 +1,644 @@
+"""Scenario files: load a TOML file, apply ``--set`` overrides, validate, build a ``Setup``.
+
+A scenario file is the contract of docs/ARCHITECTURE.md ("Scenario files"): run settings
+(``days``, ``seed``, ``couples``), the two partners, the shared dynamics, scheduled
+interventions, an optional population mix and an optional sweep. Every number is checked against
+the one parameter table (:mod:`sim.params`), so no range is written here.
+
+>>> scenario = load_scenario("anxious-avoidant", overrides=["days=30", "partner_a.anxiety=0.9"])
+>>> scenario.days, scenario.partner_a["anxiety"]
+(30, 0.9)
+
+Anything wrong in a file or an override raises :class:`ScenarioError`, which names the file, the
+key, the bad value, what is allowed and, for typos, the closest allowed word.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+import tomllib
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from .params import DYNAMICS, INTERVENTIONS, PERSON, RUN, Param, closest
+
+__all__ = [
+    "SCENARIO_DIR",
+    "Scenario",
+    "ScenarioError",
+    "SweepAxis",
+    "SweepSpec",
+    "find_scenario",
+    "list_scenarios",
+    "load_scenario",
+    "parse_override",
+    "scenario_from_dict",
+    "sweepable_params",
+]
+
+#: Where the bundled scenarios live: the repository's ``scenarios/`` folder, next to ``sim/``
+#: (found from a source checkout and from an editable install alike).
+SCENARIO_DIR = Path(__file__).resolve().parent.parent / "scenarios"
+
+STYLES = ("secure", "anxious", "avoidant", "fearful")
+TOP_LEVEL = ("name", "description", "days", "seed", "couples", "partner_a", "partner_b",
+             "dynamics", "interventions", "population", "sweep")  # fmt: skip
+PARTNER_KEYS = ("style", *PERSON)
+INTERVENTION_KEYS = ("kind", "day")
+POPULATION_KEYS = ("couples", "mix", "pairing")
+PAIRINGS = ("random",)
+SWEEP_KEYS = ("x", "y", "replicates")
+AXIS_KEYS = ("param", "values", "start", "stop", "num")
+#: Largest number of points on one sweep axis and of replicates per grid point.
+MAX_AXIS_POINTS = 1000
+MAX_REPLICATES = 100_000
+_NAME_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
+_BARE_WORD = re.compile(r"^[A-Za-z_][A-Za-z0-9_.-]*$")
+
+
+class ScenarioError(ValueError):
+    """A scenario file or override is not valid.
+
+    Attributes
+    ----------
+    file : str or None
+        The scenario file (or ``"--set"`` for a command-line override).
+    key : str or None
+        The dotted key at fault, e.g. ``"partner_a.style"``.
+    value : object
+        The bad value (``None`` when there is none, e.g. a missing file).
+    problem : str
+        What is wrong, in plain words.
+    allowed : str or None
+        What would be accepted.
+    suggestion : str or None
+        The closest allowed word, for typos.
+    """
+
+    def __init__(self, problem: str, *, file: str | Path | None = None, key: str | None = None,
+                 value: object = None, allowed: str | None = None,
+                 suggestion: str | None = None) -> None:  # fmt: skip
+        self.problem = problem
+        self.file = None if file is None else str(file)
+        self.key = key
+        self.value = value
+        self.allowed = allowed
+        self.suggestion = suggestion
+        super().__init__(self._message())
+
+    def _message(self) -> str:
+        parts = []
+        if self.file:
+            parts.append(f"{self.file}: ")
+        if self.key:
+            shown = "" if self.value is None else f" = {_show(self.value)}"
+            parts.append(f"{self.key}{shown}: ")
+        parts.append(self.problem)
+        if self.allowed:
+            parts.append(f"; allowed: {self.allowed}")
+        if self.suggestion:
+            parts.append(f" (did you mean {self.suggestion!r}?)")
+        return "".join(parts)
+
+
+def _show(value: object) -> str:
+    """A value as the user wrote it, shortened if it is long."""
+    text = f'"{value}"' if isinstance(value, str) else repr(value)
+    return text if len(text) <= 80 else text[:77] + "..."
+
+
+def _suggest(word: object, choices: Iterable[str]) -> str | None:
+    if not isinstance(word, str):
+        return None
+    hint = closest(word, list(choices))
+    return hint[len(" (did you mean '"):-len("'?)")] if hint else None
+
+
+@dataclass(frozen=True)
+class SweepAxis:
+    """One axis of a sweep: a dotted parameter name and the values it takes, in order."""
+
+    param: str
+    values: tuple[float, ...]
+
+    def to_dict(self) -> dict[str, object]:
+        """The axis as plain data (for manifests)."""
+        return {"param": self.param, "values": list(self.values)}
+
+
+@dataclass(frozen=True)
+class SweepSpec:
+    """A two-dimensional sweep: every (x, y) grid point is run ``replicates`` times."""
+
+    x: SweepAxis
+    y: SweepAxis
+    replicates: int = 20
+
+    def to_dict(self) -> dict[str, object]:
+        """The sweep as plain data (for manifests)."""
+        return {"x": self.x.to_dict(), "y": self.y.to_dict(), "replicates": self.replicates}
+
+
+@dataclass
+class Scenario:
+    """A validated scenario.
+
+    Attributes
+    ----------
+    name, description : str
+        The name (the file's stem unless given) and one line for students.
+    days, seed, couples : int
+        Simulated days, the run's seed, replicate couples (``population.couples`` when a
+        population is given).
+    partner_a, partner_b : dict
+        ``style`` plus any trait overrides (``anxiety``, ``avoidance``, ``expression``).
+    dynamics : dict
+        Overrides of :data:`sim.params.DYNAMICS`.
+    interventions : list of dict
+        ``{"kind": ..., "day": ...}`` in file order.
+    population : dict or None
+        ``{"couples": n, "mix": {style: weight}, "pairing": "random"}``.
+    sweep : SweepSpec or None
+        The grid of ``relsim sweep``.
+    source : pathlib.Path or None
+        The file it was read from.
+    overrides : tuple of str
+        The ``--set`` overrides applied, as given.
+    """
+
+    name: str
+    description: str = ""
+    days: int = int(RUN["days"].default)
+    seed: int = int(RUN["seed"].default)
+    couples: int = int(RUN["couples"].default)
+    partner_a: dict[str, Any] = field(default_factory=lambda: {"style": "secure"})
+    partner_b: dict[str, Any] = field(default_factory=lambda: {"style": "secure"})
+    dynamics: dict[str, float] = field(default_factory=dict)
+    interventions: list[dict[str, Any]] = field(default_factory=list)
+    population: dict[str, Any] | None = None
+    sweep: SweepSpec | None = None
+    source: Path | None = None
+    overrides: tuple[str, ...] = ()
+
+    def setup(self, **changes: Any):
+        """Return the :class:`sim.simulation.Setup` of this scenario.
+
+        Keyword arguments replace fields of the setup (e.g. ``days=20``).
+        """
+        from .simulation import Setup
+
+        kwargs: dict[str, Any] = {
+            "partner_a": dict(self.partner_a),
+            "partner_b": dict(self.partner_b),
+            "dynamics": dict(self.dynamics),
+            "interventions": [dict(item) for item in self.interventions],
+            "couples": self.couples,
+            "days": self.days,
+            "seed": self.seed,
+            "population": None if self.population is None else dict(self.population),
+        }
+        kwargs.update(changes)
+        try:
+            return Setup(**kwargs)
+        except ValueError as error:
+            raise ScenarioError(str(error), file=self.source) from None
+
+    def resolved(self) -> dict[str, Any]:
+        """The scenario with every default filled in, as plain data (for manifests)."""
+        dynamics = {name: self.dynamics.get(name, spec.default) for name, spec in DYNAMICS.items()}
+        out: dict[str, Any] = {
+            "name": self.name,
+            "description": self.description,
+            "source": None if self.source is None else str(self.source),
+            "overrides": list(self.overrides),
+            "days": self.days,
+            "seed": self.seed,
+            "couples": self.couples,
+        }
+        if self.population is None:
+            for tag in ("partner_a", "partner_b"):
+                out[tag] = dict(self.partner_a if tag == "partner_a" else self.partner_b)
+        else:
+            out["population"] = {**self.population, "mix": dict(self.population["mix"])}
+        out["dynamics"] = dynamics
+        out["interventions"] = [dict(item) for item in self.interventions]
+        if self.sweep is not None:
+            out["sweep"] = self.sweep.to_dict()
+        return out
+
+
+# ----------------------------------------------------------------------------------------------
+# Finding and loading files
+
+
+def list_scenarios() -> list[Scenario]:
+    """Every bundled scenario, loaded and sorted by name."""
+    return [load_scenario(path) for path in sorted(SCENARIO_DIR.glob("*.toml"))]
+
+
+def _bundled_names() -> list[str]:
+    return sorted(path.stem for path in SCENARIO_DIR.glob("*.toml"))
+
+
+def find_scenario(name_or_path: str | Path) -> Path:
+    """Return the file of a scenario given by path or by the name of a bundled scenario.
+
+    Raises
+    ------
+    ScenarioError
+        If there is no such file (with the closest bundled name for typos).
+    """
+    text = str(name_or_path)
+    path = Path(text).expanduser()
+    if path.is_file():
+        return path
+    looks_like_path = text.endswith(".toml") or "/" in text or "\\" in text
+    if not looks_like_path:
+        bundled = SCENARIO_DIR / f"{text}.toml"
+        if bundled.is_file():
+            return bundled
+    if path.exists():
+        raise ScenarioError("is not a file", file=text)
+    names = _bundled_names()
+    raise ScenarioError(
+        "no such scenario file or bundled scenario" if looks_like_path else
+        "no such bundled scenario or file",
+        file=text,
+        allowed="a path to a .toml file or one of: " + ", ".join(names),
+        suggestion=_suggest(Path(text).stem, names),
+    )  # fmt: skip
+
+
+def load_scenario(name_or_path: str | Path, overrides: Sequence[str] = ()) -> Scenario:
+    """Read, override and validate a scenario.
+
+    Parameters
+    ----------
+    name_or_path : str or pathlib.Path
+        A path to a TOML file, or the name of a bundled scenario (``relsim list``).
+    overrides : sequence of str
+        ``"dotted.key=value"`` items, values written as TOML (a bare word is a string).
+
+    Returns
+    -------
+    Scenario
+
+    Raises
+    ------
+    ScenarioError
+        For a missing or malformed file, an unknown key, a value of the wrong type or out of
+        range, an unknown style or intervention, or a bad override.
+    """
+    path = find_scenario(name_or_path)
+    try:
+        raw = path.read_bytes()
+    except OSError as error:
+        raise ScenarioError(f"cannot be read ({error.strerror})", file=path) from None
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError:
+        raise ScenarioError("is not UTF-8 text", file=path) from None
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as error:
+        raise ScenarioError(f"is not valid TOML ({error})", file=path) from None
+    return scenario_from_dict(data, file=path, overrides=overrides)
+
+
+# ----------------------------------------------------------------------------------------------
+# Overrides
+
+
+def parse_override(item: str) -> tuple[str, object]:
+    """Split ``"dotted.key=value"`` and read the value as a TOML literal.
+
+    A bare word (``anxious``) is read as a string; ``true``/``false`` as booleans.
+
+    Raises
+    ------
+    ScenarioError
+        If there is no ``=``, the key is empty or malformed, or the value is not TOML.
+    """
+    if not isinstance(item, str) or "=" not in item:
+        raise ScenarioError("an override must look like KEY=VALUE, e.g. days=365", file="--set",
+                            key=str(item))  # fmt: skip
+    key, _, text = item.partition("=")
+    key, text = key.strip(), text.strip()
+    parts = key.split(".")
+    if not key or any(not re.fullmatch(r"[A-Za-z0-9_-]+", part) for part in parts):
+        raise ScenarioError("is not a dotted key like partner_a.anxiety", file="--set",
+                            key=key or "(empty)")  # fmt: skip
+    if not text:
+        raise ScenarioError("has no value after '='", file="--set", key=key)
+    try:
+        value = tomllib.loads(f"value = {text}")["value"]
+    except tomllib.TOMLDecodeError:
+        if not _BARE_WORD.match(text):
+            raise ScenarioError(
+                "cannot be read as a value", file="--set", key=key, value=text,
+                allowed="a number (2, 0.5), a word (anxious), true/false, or a TOML list",
+            ) from None  # fmt: skip
+        value = text
+    return key, value
+
+
+def _apply_overrides(data: dict[str, Any], overrides: Sequence[str]) -> dict[str, Any]:
+    """Apply ``--set`` items to a raw scenario document (a deep-enough copy is returned)."""
+    data = _copy(data)
+    for item in overrides:
+        key, value = parse_override(item)
+        parts = key.split(".")
+        if parts[0] not in TOP_LEVEL:
+            raise ScenarioError("is not a scenario key", file="--set", key=key,
+                                allowed=", ".join(TOP_LEVEL),
+                                suggestion=_suggest(parts[0], TOP_LEVEL))  # fmt: skip
+        target = data
+        for depth, part in enumerate(parts[:-1]):
+            child = target.get(part)
+            if child is None:
+                child = target[part] = {}
+            if not isinstance(child, dict):
+                where = ".".join(parts[: depth + 1])
+                raise ScenarioError(f"cannot set {key}: {where} is not a table", file="--set",
+                                    key=key)  # fmt: skip
+            target = child
+        target[parts[-1]] = value
+    return data
+
+
+def _copy(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {k: _copy(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_copy(v) for v in value]
+    return value
+
+
+# ----------------------------------------------------------------------------------------------
+# Validation
+
+
+class _Checker:
+    """Validates one raw document; knows the file and which keys came from ``--set``."""
+
+    def __init__(self, file: str | Path | None, overridden: set[str]) -> None:
+        self.file = file
+        self.overridden = overridden
+
+    def fail(self, key: str, value: object, problem: str, allowed: str | None = None,
+             choices: Iterable[str] | None = None) -> ScenarioError:  # fmt: skip
+        source = self.file
+        if key in self.overridden or any(key.startswith(k + ".") for k in self.overridden):
+            source = f"{self.file} (with --set)" if self.file else "--set"
+        suggestion = _suggest(value, choices) if choices is not None else None
+        return ScenarioError(problem, file=source, key=key, value=value, allowed=allowed,
+                             suggestion=suggestion)  # fmt: skip
+
+    def unknown_keys(self, table: Mapping[str, Any], allowed: Sequence[str], prefix: str) -> None:
+        for key in table:
+            if key not in allowed:
+                where = f"{prefix}.{key}" if prefix else str(key)
+                error = self.fail(where, None, "unknown key", ", ".join(allowed))
+                error.suggestion = _suggest(str(key), allowed)
+                error.args = (error._message(),)
+                raise error
+
+    def table(self, value: object, key: str) -> dict[str, Any]:
+        if not isinstance(value, dict):
+            raise self.fail(key, value, "must be a table (a [section] or {...})")
+        return value
+
+    def number(self, spec: Param, value: object, key: str) -> float | int:
+        allowed = f"{spec.low:g} to {spec.high:g} ({spec.unit})"
+        if spec.integer:
+            allowed = f"a whole number from {spec.low:g} to {spec.high:g} ({spec.unit})"
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            raise self.fail(key, value, "must be a number", allowed)
+        if not math.isfinite(value):
+            raise self.fail(key, value, "must be a finite number", allowed)
+        if spec.integer and float(value) != int(value):
+            raise self.fail(key, value, "must be a whole number", allowed)
+        if not spec.low <= value <= spec.high:
+            raise self.fail(key, value, "is out of range", allowed)
+        return int(value) if spec.integer else float(value)
+
+    def word(self, value: object, key: str, choices: Sequence[str], what: str) -> str:
+        allowed = ", ".join(choices)
+        if not isinstance(value, str):
+            raise self.fail(key, value, f"must be {what} written as a word", allowed)
+        if value.strip().lower() not in choices:
+            raise self.fail(key, value, f"is not {what}", allowed, choices)
+        return value.strip().lower()
+
+    def partner(self, value: object, key: str) -> dict[str, Any]:
+        spec = self.table(value, key)
+        self.unknown_keys(spec, PARTNER_KEYS, key)
+        out: dict[str, Any] = {
+            "style": self.word(spec.get("style", "secure"), f"{key}.style", STYLES,
+                               "an attachment style"),
+        }  # fmt: skip
+        for name, param in PERSON.items():
+            if name in spec:
+                out[name] = self.number(param, spec[name], f"{key}.{name}")
+        return out
+
+    def dynamics(self, value: object) -> dict[str, float]:
+        spec = self.table(value, "dynamics")
+        self.unknown_keys(spec, list(DYNAMICS), "dynamics")
+        return {name: self.number(DYNAMICS[name], v, f"dynamics.{name}")
+                for name, v in spec.items()}  # fmt: skip
+
+    def interventions(self, value: object) -> list[dict[str, Any]]:
+        if isinstance(value, dict):
+            value = [value]
+        if not isinstance(value, list):
+            raise self.fail("interventions", value,
+                            "must be a list of [[interventions]] tables")  # fmt: skip
+        out = []
+        for index, item in enumerate(value):
+            key = f"interventions[{index}]"
+            item = self.table(item, key)
+            self.unknown_keys(item, INTERVENTION_KEYS, key)
+            if "kind" not in item:
+                raise self.fail(f"{key}.kind", None, "is missing", ", ".join(INTERVENTIONS))
+            kind = self.word(item["kind"], f"{key}.kind", tuple(INTERVENTIONS),
+                             "an intervention kind")  # fmt: skip
+            day_rule = Param("day", 0, 0, RUN["days"].high, "day the strategy starts, 0-based",
+                             "", integer=True)  # fmt: skip
+            day = self.number(day_rule, item.get("day", 0), f"{key}.day")
+            out.append({"kind": kind, "day": int(day)})
+        return out
+
+    def population(self, value: object, couples: int) -> dict[str, Any]:
+        spec = self.table(value, "population")
+        self.unknown_keys(spec, POPULATION_KEYS, "population")
+        n = self.number(RUN["couples"], spec.get("couples", couples), "population.couples")
+        if "mix" not in spec:
+            raise self.fail("population.mix", None, "is missing",
+                            "a table of style weights, e.g. { secure = 0.56, anxious = 0.19 }")
+        mix_raw = self.table(spec["mix"], "population.mix")
+        if not mix_raw:
+            raise self.fail("population.mix", mix_raw, "is empty", ", ".join(STYLES))
+        mix: dict[str, float] = {}
+        weight_rule = Param("weight", 0, 0.0, 1e9, "relative share", "")
+        for label, weight in mix_raw.items():
+            style = self.word(label, "population.mix", STYLES, "an attachment style")
+            mix[style] = mix.get(style, 0.0) + float(
+                self.number(weight_rule, weight, f"population.mix.{label}"))
+        if sum(mix.values()) <= 0:
+            raise self.fail("population.mix", mix_raw, "weights are all zero",
+                            "non-negative weights, at least one above zero")  # fmt: skip
+        pairing = self.word(spec.get("pairing", "random"), "population.pairing", PAIRINGS,
+                            "a pairing rule")  # fmt: skip
+        return {"couples": int(n), "mix": mix, "pairing": pairing}
+
+    def axis(self, value: object, key: str) -> SweepAxis:
+        spec = self.table(value, key)
+        self.unknown_keys(spec, AXIS_KEYS, key)
+        params = sweepable_params()
+        if "param" not in spec:
+            raise self.fail(f"{key}.param", None, "is missing", "e.g. partner_a.anxiety")
+        name = spec["param"]
+        if not isinstance(name, str) or name not in params:
+            error = self.fail(f"{key}.param", name, "is not a parameter that can be swept",
+                              "partner_a/partner_b.anxiety|avoidance|expression or "
+                              "dynamics.<name>", params)  # fmt: skip
+            raise error
+        rule = params[name]
+        has_values = "values" in spec
+        has_range = any(k in spec for k in ("start", "stop", "num"))
+        if has_values == has_range:
+            raise self.fail(key, None, "give either values = [...] or start, stop and num")
+        if has_values:
+            values = spec["values"]
+            if not isinstance(values, list) or not values:
+                raise self.fail(f"{key}.values", values, "must be a non-empty list of numbers")
+            if len(values) > MAX_AXIS_POINTS:
+                raise self.fail(f"{key}.values", len(values), "has too many points",
+                                f"at most {MAX_AXIS_POINTS}")  # fmt: skip
+            points = [self.number(rule, v, f"{key}.values[{i}]") for i, v in enumerate(values)]
+        else:
+            for part in ("start", "stop", "num"):
+                if part not in spec:
+                    raise self.fail(f"{key}.{part}", None, "is missing",
+                                    "start, stop and num together")  # fmt: skip
+            start = self.number(rule, spec["start"], f"{key}.start")
+            stop = self.number(rule, spec["stop"], f"{key}.stop")
+            num_rule = Param("num", 2, 1, MAX_AXIS_POINTS, "points", "", integer=True)
+            num = int(self.number(num_rule, spec["num"], f"{key}.num"))
+            step = 0.0 if num == 1 else (stop - start) / (num - 1)
+            points = [start if i == 0 else (stop if i == num - 1 else start + i * step)
+                      for i in range(num)]  # fmt: skip
+            points = [round(p, 12) for p in points]
+        if rule.integer:
+            points = [int(p) for p in points]
+        return SweepAxis(name, tuple(points))
+
+    def sweep(self, value: object, has_population: bool) -> SweepSpec:
+        spec = self.table(value, "sweep")
+        self.unknown_keys(spec, SWEEP_KEYS, "sweep")
+        for part in ("x", "y"):
+            if part not in spec:
+                raise self.fail(f"sweep.{part}", None, "is missing",
+                                '{ param = "partner_a.anxiety", values = [...] } or '
+                                "{ param, start, stop, num }")  # fmt: skip
+        x = self.axis(spec["x"], "sweep.x")
+        y = self.axis(spec["y"], "sweep.y")
+        if x.param == y.param:
+            raise self.fail("sweep.y.param", y.param, "is the same as sweep.x.param",
+                            "two different parameters")  # fmt: skip
+        if has_population and (x.param.startswith("partner") or y.param.startswith("partner")):
+            raise self.fail("sweep", None, "cannot sweep a partner's trait of a population",
+                            "dynamics.<name> axes, or remove [population]")  # fmt: skip
+        rep_rule = Param("replicates", 20, 1, MAX_REPLICATES, "couples per grid point", "",
+                         integer=True)  # fmt: skip
+        replicates = int(self.number(rep_rule, spec.get("replicates", 20), "sweep.replicates"))
+        return SweepSpec(x, y, replicates)
+
+
+def sweepable_params() -> dict[str, Param]:
+    """Every parameter a sweep axis may name, by dotted key, with its rule."""
+    out = {f"{tag}.{name}": p for tag in ("partner_a", "partner_b") for name, p in PERSON.items()}
+    out.update({f"dynamics.{name}": p for name, p in DYNAMICS.items()})
+    return out
+
+
+def _dotted_keys(overrides: Sequence[str]) -> set[str]:
+    keys = set()
+    for item in overrides:
+        key = item.partition("=")[0].strip() if isinstance(item, str) else ""
+        if key:
+            keys.add(key)
+    return keys
+
+
+def scenario_from_dict(data: Mapping[str, Any], *, file: str | Path | None = None,
+                       overrides: Sequence[str] = (), name: str | None = None) -> Scenario:  # fmt: skip
+    """Validate a parsed scenario document (and overrides) into a :class:`Scenario`.
+
+    Parameters
+    ----------
+    data : mapping
+        The document as ``tomllib`` returns it.
+    file : str or pathlib.Path, optional
+        Where it came from, for messages; its stem is the default name.
+    overrides : sequence of str
+        ``--set`` items applied before validation.
+    name : str, optional
+        Default name when neither the document nor ``file`` gives one.
+
+    Raises
+    ------
+    ScenarioError
+        For anything that is not allowed.
+    """
+    check = _Checker(file, _dotted_keys(overrides))
+    if not isinstance(data, Mapping):
+        raise ScenarioError("must be a TOML document (a table of keys)", file=file)
+    data = _apply_overrides(dict(data), list(overrides))
+    check.unknown_keys(data, TOP_LEVEL, "")
+
+    default_name = name or (Path(file).stem if file is not None else "scenario")
+    scenario_name = data.get("name", default_name)
+    if not isinstance(scenario_name, str) or not _NAME_PATTERN.match(scenario_name):
+        raise check.fail("name", scenario_name, "is not a usable name (it names the results "
+                         "folder)", "letters, digits, '.', '_' and '-', starting with a letter "
+                         "or digit")  # fmt: skip
+    description = data.get("description", "")
+    if not isinstance(description, str):
+        raise check.fail("description", description, "must be text", "one line in quotes")
+
+    run = {name: check.number(RUN[name], data.get(name, RUN[name].default), name)
+           for name in ("days", "seed", "couples")}  # fmt: skip
+    has_population = "population" in data
+    if has_population and ("partner_a" in data or "partner_b" in data):
+        raise check.fail("population", None, "replaces partner_a and partner_b, so a scenario "
+                         "cannot have both", "either [population] or [partner_a]/[partner_b]")
+    partner_a = check.partner(data.get("partner_a", {}), "partner_a")
+    partner_b = check.partner(data.get("partner_b", {}), "partner_b")
+    dynamics = check.dynamics(data.get("dynamics", {}))
+    interventions = check.interventions(data.get("interventions", []))
+    population = None
+    couples = int(run["couples"])
+    if has_population:
+        population = check.population(data["population"], couples)
+        couples = population["couples"]
+    sweep = check.sweep(data["sweep"], has_population) if "sweep" in data else None
+    return Scenario(
+        name=scenario_name,
+        description=description.strip(),
+        days=int(run["days"]),
+        seed=int(run["seed"]),
+        couples=couples,
+        partner_a=partner_a,
+        partner_b=partner_b,
+        dynamics=dynamics,
+        interventions=interventions,
+        population=population,
+        sweep=sweep,
+        source=None if file is None else Path(file),
+        overrides=tuple(str(item) for item in overrides),
+    )
