@@ -1,0 +1,408 @@
+"""Small helpers for the teaching notebooks and the gallery: hour-by-hour traces and plain tables.
+
+Nothing here adds to the model. Every number comes from the same engine as ``simulate``: the
+hourly trace runs ``sim.kernel.tick`` (the NumPy path of the engine) one hour at a time and writes
+down what happened, so that a student can watch a single request, its answer and the relief that
+follows. The figures here are the teaching-only ones (an hourly strip, a relief-fading experiment,
+a small grid, a strategy comparison); the run overview and the other shared figures live in
+``sim.plots``.
+
+>>> from sim import Setup
+>>> from sim.teaching import hourly_trace
+>>> trace = hourly_trace(Setup(partner_a={"style": "anxious"}, partner_b={"style": "avoidant"},
+...                            couples=1, days=3, seed=1))
+>>> trace.state("relief").shape
+(72, 2, 1)
+"""
+
+from __future__ import annotations
+
+import functools
+import itertools
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, replace
+
+import numpy as np
+
+from . import kernel as k
+from .outcomes import LABELS
+from .simulation import Result, Setup, build_kernel, simulate
+
+__all__ = [
+    "OUTCOME_COLOURS",
+    "HourlyTrace",
+    "compare_strategies",
+    "format_aspects",
+    "format_table",
+    "grid_outcomes",
+    "hourly_trace",
+    "outcomes_by_pairing",
+    "plot_grid",
+    "plot_hourly",
+    "plot_relief_fading",
+    "plot_strategies",
+    "relief_experiment",
+]
+
+#: One colour per outcome label, shared by every teaching figure.
+OUTCOME_COLOURS = {
+    "stable": "#4daf4a",
+    "spiraling": "#e41a1c",
+    "distant": "#377eb8",
+    "dissolved": "#999999",
+}
+
+#: Font sizes that stay readable on a classroom projector.
+_BIG = {"font.size": 14, "axes.titlesize": 16, "axes.labelsize": 14, "legend.fontsize": 12}
+
+
+@dataclass
+class HourlyTrace:
+    """Everything that happened to a few couples, hour by hour.
+
+    Attributes
+    ----------
+    states : numpy.ndarray, shape (hours, len(kernel.STATE_VARS), 2, n)
+        Each person's state at the end of every hour (person 0 is partner A).
+    asked, answered, affection : numpy.ndarray of bool, shape (hours, 2, n)
+        Whether the person asked for reassurance in that hour, whether the partner answered, and
+        whether the person received a gesture of unasked affection.
+    dissolved_day : numpy.ndarray, shape (n,)
+        Day each couple dissolved, -1 while together.
+
+    """
+
+    states: np.ndarray
+    asked: np.ndarray
+    answered: np.ndarray
+    affection: np.ndarray
+    dissolved_day: np.ndarray
+
+    @property
+    def hours(self) -> np.ndarray:
+        """Hour numbers since the start, ``0 .. hours - 1``."""
+        return np.arange(self.states.shape[0])
+
+    def state(self, name: str) -> np.ndarray:
+        """Return the state ``name`` (one of ``kernel.STATE_VARS``), shape ``(hours, 2, n)``."""
+        if name not in k.STATE_VARS:
+            raise ValueError(f"unknown state {name!r}; allowed: {', '.join(k.STATE_VARS)}")
+        return self.states[:, k.STATE_VARS.index(name)]
+
+    def relief_episodes(self, person: int = 0, couple: int = 0) -> np.ndarray:
+        """Hours from each answered request to the same person's next request.
+
+        Returns an array of shape ``(episodes, 2)``: the hour of the answer and how long the
+        relief lasted (the same measure as ``relief_hours_*`` in a run's ``couples.csv``). An
+        answer with no later request is left out.
+        """
+        asks = np.flatnonzero(self.asked[:, person, couple])
+        rows = []
+        for this, following in itertools.pairwise(asks):
+            if self.answered[this, person, couple]:
+                rows.append((this, following - this))
+        return np.array(rows, dtype=float).reshape(-1, 2)
+
+
+def hourly_trace(
+    setup: Setup, days: int | None = None, set_state: Mapping[str, object] | None = None
+) -> HourlyTrace:
+    """Run ``setup`` hour by hour and keep every hour's state and events.
+
+    Parameters
+    ----------
+    setup : Setup
+        Keep ``couples`` small (a handful): every hour of every couple is stored.
+    days : int, optional
+        Days to trace (default ``setup.days``).
+    set_state : mapping, optional
+        Starting values to put in place before the first hour, by state name (for experiments,
+        e.g. ``{"relief": 0.6, "habituation": [[0.0, 0.5], [0.0, 0.0]]}``); anything that
+        broadcasts to shape ``(2, couples)``.
+
+    Returns
+    -------
+    HourlyTrace
+
+    """
+    days = setup.days if days is None else int(days)
+    if days < 1:
+        raise ValueError(f"days must be at least 1, got {days}")
+    kern, _ = build_kernel(setup, engine="numpy")
+    for name, value in (set_state or {}).items():
+        if name not in k.STATE_VARS:
+            raise ValueError(f"unknown state {name!r}; allowed: {', '.join(k.STATE_VARS)}")
+        kern.state(name)[...] = value
+    S, P, R, C = kern.S, kern.P, kern.R, kern.C
+    hours = days * k.HOURS_PER_DAY
+    states = np.empty((hours, len(k.STATE_VARS), 2, kern.n))
+    events = np.zeros((hours, 3, 2, kern.n), dtype=bool)
+    counted = (k.REQUESTS, k.ANSWERED, k.AFFECTION_RECEIVED)
+    no_daily = np.empty((0, k.N_DAILY, 2, kern.n))
+    with np.errstate(over="ignore"):  # the engine's hash relies on wrap-around arithmetic
+        for day in range(days):
+            together = np.flatnonzero(C[k.DISSOLVED_DAY] < 0.0)
+            for hour in range(k.HOURS_PER_DAY):
+                t = day * k.HOURS_PER_DAY + hour
+                before = R[list(counted)].copy()
+                k.tick(S, P, R, kern.keys, together, t, kern.first_end, kern.last_start)
+                events[t] = R[list(counted)] > before
+                states[t] = S
+            k.end_of_day(S, P, R, C, together, day, no_daily, 0, False)
+            R[k.REQUESTS_TODAY] = 0.0
+            R[k.ANSWERED_TODAY] = 0.0
+    return HourlyTrace(states, events[:, 0], events[:, 1], events[:, 2], C[k.DISSOLVED_DAY].copy())
+
+
+def relief_experiment(anxiety: Sequence[float], habituation: Sequence[float], hours: int = 72,
+                      seed: int = 0) -> tuple[HourlyTrace, np.ndarray, np.ndarray]:  # fmt: skip
+    """Give each person one answer's worth of relief and watch it fade, with nothing else going on.
+
+    One couple per (anxiety, habituation) pair: partner A starts with relief 0.6, the given
+    habituation and no threat; stressors, requests and unasked affection are switched off, so the
+    only thing that moves is the relief fading and what it leaves behind (rebound).
+
+    Returns
+    -------
+    trace : HourlyTrace
+    anxiety, habituation : numpy.ndarray
+        The value of each couple (one couple per combination, anxiety varying slowest).
+
+    """
+    grid_a, grid_h = np.meshgrid(np.asarray(anxiety, float), np.asarray(habituation, float),
+                                 indexing="ij")  # fmt: skip
+    grid_a, grid_h = grid_a.ravel(), grid_h.ravel()
+    setup = Setup(
+        partner_a={"style": "secure", "anxiety": grid_a, "avoidance": 0.1},
+        partner_b={"style": "secure", "anxiety": 0.1, "avoidance": 0.1},
+        dynamics={"stress_rate": 0.0, "reassurance_frequency": 0.0, "affection_rate": 0.0},
+        couples=grid_a.size, days=max(1, -(-hours // k.HOURS_PER_DAY)), seed=seed,
+    )  # fmt: skip
+    start_habituation = np.zeros((2, grid_a.size))
+    start_habituation[0] = grid_h
+    trace = hourly_trace(setup, set_state={"relief": 0.6, "threat": 0.0,
+                                           "habituation": start_habituation})  # fmt: skip
+    trace.states = trace.states[:hours]
+    trace.asked = trace.asked[:hours]
+    trace.answered = trace.answered[:hours]
+    trace.affection = trace.affection[:hours]
+    return trace, grid_a, grid_h
+
+
+def _changed(base: Setup, **changes: object) -> Setup:
+    """Return a new, re-validated ``Setup`` like ``base`` with ``changes`` applied.
+
+    A validated setup holds ``Style`` members where the user wrote labels; they are turned back
+    into labels so that validation can run again.
+    """
+    for section in ("partner_a", "partner_b"):
+        if section not in changes:
+            spec = dict(getattr(base, section))
+            spec["style"] = getattr(spec["style"], "label", spec["style"])
+            changes[section] = spec
+    return replace(base, **changes)
+
+
+def _setup_with(base: Setup, key: str, values: np.ndarray) -> Setup:
+    """Return a copy of ``base`` with the dotted ``key`` set to per-couple ``values``."""
+    section, _, name = key.partition(".")
+    if section in ("partner_a", "partner_b"):
+        spec = dict(getattr(base, section))
+        spec["style"] = spec["style"].label
+        spec[name] = values
+        return _changed(base, **{section: spec})
+    if section == "dynamics":
+        return _changed(base, dynamics={**base.dynamics, name: values})
+    raise ValueError(f"cannot vary {key!r}; use partner_a.NAME, partner_b.NAME or dynamics.NAME")
+
+
+def grid_outcomes(base: Setup, x: tuple[str, Sequence[float]], y: tuple[str, Sequence[float]],
+                  replicates: int = 20) -> dict[str, np.ndarray]:  # fmt: skip
+    """Share of each outcome on a small grid of two parameters, in one run of the engine.
+
+    Every grid point gets ``replicates`` couples; every couple carries its own parameter values,
+    so the whole grid is one population (the same trick the sweep runner uses at scale).
+
+    Parameters
+    ----------
+    base : Setup
+        Styles, dynamics, days and seed shared by every grid point (its ``couples`` is ignored).
+    x, y : (key, values)
+        Dotted keys as in a scenario file (``partner_a.anxiety``, ``dynamics.relief_decay``).
+    replicates : int
+        Couples per grid point.
+
+    Returns
+    -------
+    dict
+        ``x``, ``y`` (the values), ``x_key``, ``y_key`` and, per outcome label, an array of
+        shape ``(len(y), len(x))`` with the share of couples ending that way.
+
+    """
+    xs, ys = np.asarray(x[1], float), np.asarray(y[1], float)
+    gx, gy = np.meshgrid(xs, ys)  # shape (len(y), len(x))
+    per_couple_x = np.repeat(gx.ravel(), replicates)
+    per_couple_y = np.repeat(gy.ravel(), replicates)
+    setup = _changed(base, couples=per_couple_x.size)
+    setup = _setup_with(setup, x[0], per_couple_x)
+    setup = _setup_with(setup, y[0], per_couple_y)
+    labels = simulate(setup).labels.reshape(len(ys), len(xs), replicates)
+    table: dict[str, np.ndarray] = {"x": xs, "y": ys, "x_key": x[0], "y_key": y[0]}
+    for label in LABELS:
+        table[label] = np.mean(labels == label, axis=2)
+    return table
+
+
+def compare_strategies(base: Setup, kinds: Sequence[str], day: int = 30) -> dict[str, Result]:
+    """Run ``base`` once without help and once per intervention kind started on ``day``.
+
+    Every run has the same seed, so the same people meet the same stressors and the same coin
+    flips (common random numbers): a difference between two runs comes from the strategy alone.
+    """
+    runs = {"no help": simulate(_changed(base, interventions=()))}
+    for kind in kinds:
+        runs[kind] = simulate(_changed(base, interventions=[{"kind": kind, "day": day}]))
+    return runs
+
+
+def outcomes_by_pairing(result: Result) -> dict[str, dict[str, float]]:
+    """Share of each outcome per pairing of styles (``"anxious + avoidant"``; order ignored)."""
+    a, b = result.couples["style_a"], result.couples["style_b"]
+    pairs = np.array([" + ".join(sorted(map(str, p))) for p in zip(a, b, strict=True)])
+    table = {}
+    for pair in sorted(set(pairs.tolist())):
+        chosen = result.labels[pairs == pair]
+        table[pair] = {"couples": int(chosen.size)}
+        table[pair].update({label: float(np.mean(chosen == label)) for label in LABELS})
+    return table
+
+
+def format_table(rows: Sequence[Sequence[object]], header: Sequence[str]) -> str:
+    """Return a plain-text table with aligned columns (floats shown with two decimals)."""
+
+    def cell(v: object) -> str:
+        return f"{v:.2f}" if isinstance(v, float) else str(v)
+
+    body = [[cell(v) for v in row] for row in rows]
+    widths = [max(len(h), *(len(r[i]) for r in body)) for i, h in enumerate(header)]
+    lines = ["  ".join(h.ljust(w) for h, w in zip(header, widths, strict=True))]
+    lines.append("  ".join("-" * w for w in widths))
+    lines += ["  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)) for r in body]
+    return "\n".join(lines)
+
+
+def format_aspects(result: Result) -> str:
+    """Return the healthy-versus-excessive table of a run as plain text."""
+    rows = [(r["aspect"], r["measure"], float(r["value"]), r["verdict"]) for r in result.aspects()]
+    return format_table(rows, ("aspect", "what was measured", "value", "verdict"))
+
+
+def _projector(plot):
+    """Draw ``plot`` with fonts large enough for a classroom projector."""
+
+    @functools.wraps(plot)
+    def wrapped(*args, **kwargs):
+        import matplotlib.pyplot as plt
+
+        with plt.rc_context(_BIG):
+            return plot(*args, **kwargs)
+
+    return wrapped
+
+
+def _figure(*args, **kwargs):
+    import matplotlib.pyplot as plt
+
+    fig, axes = plt.subplots(*args, **kwargs)
+    fig.set_layout_engine("constrained")
+    return fig, axes
+
+
+@_projector
+def plot_hourly(trace: HourlyTrace, couple: int = 0, person: int = 0, first_day: int = 0,
+                last_day: int | None = None, title: str = ""):  # fmt: skip
+    """Relief, threat and felt security of one person hour by hour, with their requests marked.
+
+    Filled dots are requests the partner answered, open dots requests left unanswered.
+    """
+    last_day = trace.states.shape[0] // k.HOURS_PER_DAY if last_day is None else last_day
+    window = slice(first_day * k.HOURS_PER_DAY, last_day * k.HOURS_PER_DAY)
+    days = trace.hours[window] / k.HOURS_PER_DAY
+    fig, ax = _figure(figsize=(11, 4.5))
+    for name, colour in (("security", "black"), ("relief", "#4daf4a"), ("threat", "#e41a1c")):
+        label = "felt security" if name == "security" else name
+        ax.plot(days, trace.state(name)[window, person, couple], color=colour, lw=2, label=label)
+    asked = trace.asked[window, person, couple]
+    answered = trace.answered[window, person, couple]
+    security = trace.state("security")[window, person, couple]
+    ax.plot(days[answered], security[answered], "o", color="#377eb8", ms=9,
+            label="asked, answered")  # fmt: skip
+    ax.plot(days[asked & ~answered], security[asked & ~answered], "o", mfc="white",
+            mec="#377eb8", mew=2, ms=9, label="asked, no answer")  # fmt: skip
+    ax.set_xlabel("day")
+    ax.set_ylabel("level (0 to 1)")
+    ax.set_ylim(-0.02, 1.02)
+    ax.set_title(title or "One person, hour by hour")
+    ax.legend(loc="upper left", bbox_to_anchor=(1.0, 1.0), frameon=False, fontsize=12)
+    return fig
+
+
+@_projector
+def plot_relief_fading(trace: HourlyTrace, anxiety: np.ndarray, habituation: np.ndarray):
+    """Two panels: relief fading after one answer, and the doubt (threat) it leaves behind."""
+    fig, (left, right) = _figure(1, 2, figsize=(14, 5.5), sharex=True)
+    hours = trace.hours
+    styles = ["-", "--", ":", "-."]
+    colours = dict(zip(np.unique(anxiety), ("#4daf4a", "#ff7f00", "#e41a1c", "#984ea3"),
+                       strict=False))  # fmt: skip
+    h_levels = list(np.unique(habituation))
+    shown = set()
+    for c, (a, h) in enumerate(zip(anxiety, habituation, strict=True)):
+        style = styles[h_levels.index(h) % len(styles)]
+        if h not in shown:  # relief fades the same way whatever the anxiety: draw it once
+            shown.add(h)
+            left.plot(hours, trace.state("relief")[:, 0, c], style, color="black", lw=2.5,
+                      label=f"habituation {h:.1f}")  # fmt: skip
+        right.plot(hours, trace.state("threat")[:, 0, c], style, color=colours[a], lw=2.5,
+                   label=f"anxiety {a:.1f}, habituation {h:.1f}")  # fmt: skip
+    left.set_title("Relief after one answer fades")
+    right.set_title("The doubt it leaves behind")
+    left.set_ylabel("relief (0 to 1)")
+    right.set_ylabel("threat (0 to 1)")
+    for ax in (left, right):
+        ax.set_xlabel("hours after the answer")
+    left.legend(frameon=False)
+    right.legend(frameon=False, fontsize=11)
+    return fig
+
+
+@_projector
+def plot_grid(table: Mapping[str, object], label: str = "spiraling", title: str = ""):
+    """Draw a small phase diagram: the share of couples ending ``label`` at each grid point."""
+    fig, ax = _figure(figsize=(7.5, 6))
+    xs, ys = np.asarray(table["x"]), np.asarray(table["y"])
+    image = ax.pcolormesh(xs, ys, table[label], cmap="Reds" if label == "spiraling" else "Blues",
+                          vmin=0, vmax=1, shading="nearest")  # fmt: skip
+    fig.colorbar(image, ax=ax, label=f"share {label}")
+    ax.set_xlabel(str(table["x_key"]).replace("_", " ").replace(".", ": "))
+    ax.set_ylabel(str(table["y_key"]).replace("_", " ").replace(".", ": "))
+    ax.set_title(title or f"Where couples end up {label}")
+    return fig
+
+
+@_projector
+def plot_strategies(runs: Mapping[str, Result], title: str = ""):
+    """Outcome shares of each run as stacked horizontal bars (one bar per strategy)."""
+    fig, ax = _figure(figsize=(11, 0.8 * len(runs) + 2))
+    names = list(runs)
+    left = np.zeros(len(names))
+    for label in LABELS:
+        share = np.array([np.mean(runs[n].labels == label) for n in names])
+        ax.barh(names, share, left=left, color=OUTCOME_COLOURS[label], label=label)
+        left += share
+    ax.invert_yaxis()
+    ax.set_xlim(0, 1)
+    ax.set_xlabel("share of couples")
+    ax.set_title(title or "Same couples, different help")
+    ax.legend(ncols=4, loc="lower center", bbox_to_anchor=(0.5, 1.08), frameon=False)
+    return fig
