@@ -45,7 +45,8 @@ WINDOW_DAYS = k.Kernel.WINDOW_DAYS
 
 _START_DAY = Param("start_day", 0, 0, RUN["days"].high, "day (0 = from the start)",
                    "Day an intervention switches on.", integer=True)  # fmt: skip
-_LARGEST_SEED = RUN["seed"].high
+# Seeds are checked as numbers by ``Param.check``, exactly only up to 2**53 (float precision).
+_LARGEST_SEED = min(int(RUN["seed"].high), 2**53 - 1)
 
 
 def _check_style(value: object, name: str) -> Style:
@@ -108,7 +109,7 @@ therapy_day : int or None
         Overrides of any other parameter of ``sim.params.DYNAMICS`` (the keyword parameters
         above must be set by keyword, not here).
     rng : int, numpy.random.Generator, numpy.random.SeedSequence or None
-        Seed of the run, passed to ``mesa.Model``. An integer in [0, 2**63 - 1] is the kernel's
+        Seed of the run, passed to ``mesa.Model``. An integer in [0, 2**53 - 1] is the kernel's
         seed itself; anything else is turned into one by the model's generator. ``None`` means
         fresh entropy (a different run each time).
     seed : int or None
