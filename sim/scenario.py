@@ -76,6 +76,7 @@ class ScenarioError(ValueError):
         What would be accepted.
     suggestion : str or None
         The closest allowed word, for typos.
+
     """
 
     def __init__(self, problem: str, *, file: str | Path | None = None, key: str | None = None,
@@ -105,7 +106,7 @@ class ScenarioError(ValueError):
 
 
 def _show(value: object) -> str:
-    """A value as the user wrote it, shortened if it is long."""
+    """Show a value as the user wrote it, shortened if it is long."""
     text = f'"{value}"' if isinstance(value, str) else repr(value)
     return text if len(text) <= 80 else text[:77] + "..."
 
@@ -125,7 +126,7 @@ class SweepAxis:
     values: tuple[float, ...]
 
     def to_dict(self) -> dict[str, object]:
-        """The axis as plain data (for manifests)."""
+        """Return the axis as plain data (for manifests)."""
         return {"param": self.param, "values": list(self.values)}
 
 
@@ -138,7 +139,7 @@ class SweepSpec:
     replicates: int = 20
 
     def to_dict(self) -> dict[str, object]:
-        """The sweep as plain data (for manifests)."""
+        """Return the sweep as plain data (for manifests)."""
         return {"x": self.x.to_dict(), "y": self.y.to_dict(), "replicates": self.replicates}
 
 
@@ -167,6 +168,7 @@ class Scenario:
         The file it was read from.
     overrides : tuple of str
         The ``--set`` overrides applied, as given.
+
     """
 
     name: str
@@ -207,7 +209,7 @@ class Scenario:
             raise ScenarioError(str(error), file=self.source) from None
 
     def resolved(self) -> dict[str, Any]:
-        """The scenario with every default filled in, as plain data (for manifests)."""
+        """Return the scenario with every default filled in, as plain data (for manifests)."""
         dynamics = {name: self.dynamics.get(name, spec.default) for name, spec in DYNAMICS.items()}
         out: dict[str, Any] = {
             "name": self.name,
@@ -250,6 +252,7 @@ def find_scenario(name_or_path: str | Path) -> Path:
     ------
     ScenarioError
         If there is no such file (with the closest bundled name for typos).
+
     """
     text = str(name_or_path)
     path = Path(text).expanduser()
@@ -291,6 +294,7 @@ def load_scenario(name_or_path: str | Path, overrides: Sequence[str] = ()) -> Sc
     ScenarioError
         For a missing or malformed file, an unknown key, a value of the wrong type or out of
         range, an unknown style or intervention, or a bad override.
+
     """
     path = find_scenario(name_or_path)
     try:
@@ -321,6 +325,7 @@ def parse_override(item: str) -> tuple[str, object]:
     ------
     ScenarioError
         If there is no ``=``, the key is empty or malformed, or the value is not TOML.
+
     """
     if not isinstance(item, str) or "=" not in item:
         raise ScenarioError("an override must look like KEY=VALUE, e.g. days=365", file="--set",
@@ -391,7 +396,7 @@ class _Checker:
     def fail(self, key: str, value: object, problem: str, allowed: str | None = None,
              choices: Iterable[str] | None = None) -> ScenarioError:  # fmt: skip
         source = self.file
-        if key in self.overridden or any(key.startswith(k + ".") for k in self.overridden):
+        if any(key == k or key.startswith((k + ".", k + "[")) for k in self.overridden):
             source = f"{self.file} (with --set)" if self.file else "--set"
         suggestion = _suggest(value, choices) if choices is not None else None
         return ScenarioError(problem, file=source, key=key, value=value, allowed=allowed,
@@ -575,8 +580,13 @@ def _dotted_keys(overrides: Sequence[str]) -> set[str]:
     return keys
 
 
-def scenario_from_dict(data: Mapping[str, Any], *, file: str | Path | None = None,
-                       overrides: Sequence[str] = (), name: str | None = None) -> Scenario:  # fmt: skip
+def scenario_from_dict(
+    data: Mapping[str, Any],
+    *,
+    file: str | Path | None = None,
+    overrides: Sequence[str] = (),
+    name: str | None = None,
+) -> Scenario:
     """Validate a parsed scenario document (and overrides) into a :class:`Scenario`.
 
     Parameters
@@ -594,6 +604,7 @@ def scenario_from_dict(data: Mapping[str, Any], *, file: str | Path | None = Non
     ------
     ScenarioError
         For anything that is not allowed.
+
     """
     check = _Checker(file, _dotted_keys(overrides))
     if not isinstance(data, Mapping):

@@ -1,0 +1,537 @@
+"""The ``relsim`` command: run scenarios, sweep parameters, compare, list, open the dashboard.
+
+``main(argv) -> int`` is the whole program; ``entrypoint`` is what ``[project.scripts]`` calls.
+Exit status: 0 success, 2 bad input (a message on stderr, nothing written), 1 failure,
+130 interrupted. NumPy, Matplotlib, Numba and Mesa are imported inside the commands, so that
+``relsim --help`` and ``relsim list`` start quickly.
+"""
+
+from __future__ import annotations
+
+import argparse
+import shutil
+import sys
+import time
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+__all__ = ["BadInput", "entrypoint", "main"]
+
+EXIT_OK, EXIT_FAILURE, EXIT_BAD_INPUT, EXIT_INTERRUPTED = 0, 1, 2, 130
+#: Runs advance this many days between progress updates (the numbers do not depend on it).
+PROGRESS_BLOCK_DAYS = 10
+
+EXAMPLES = """\
+examples:
+  relsim list                                   the bundled scenarios
+  relsim run anxious-avoidant                   run one, results in results/anxious-avoidant/
+  relsim run anxious-avoidant --days 365 --set partner_a.anxiety=0.9
+  relsim run my-scenario.toml --out results/mine --force
+  relsim compare anxious-avoidant anxious-avoidant-therapy
+  relsim sweep phase-anxiety-avoidance --workers 2
+  relsim dashboard --port 8765
+
+SCENARIO is a path to a .toml file or the name of a bundled scenario (relsim list).
+--set takes dotted keys of the scenario file: days=365, partner_a.style=anxious,
+dynamics.relief_decay=2, interventions=[{kind="therapy", day=30}].
+Exit status: 0 success, 2 bad input (nothing written), 1 failure, 130 interrupted.
+"""
+
+
+class BadInput(Exception):
+    """Something the user gave is not valid; reported on stderr with exit status 2."""
+
+
+# ----------------------------------------------------------------------------------------------
+# Argument parsing
+
+
+class _Parser(argparse.ArgumentParser):
+    """An ArgumentParser that raises instead of exiting, so ``main`` returns a status."""
+
+    def error(self, message: str):  # type: ignore[override]
+        self.print_usage(sys.stderr)
+        raise BadInput(f"{self.prog}: {message}")
+
+
+def _whole(low: int) -> Callable[[str], int]:
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+        if value < low:
+            raise argparse.ArgumentTypeError(f"{value} is too small (at least {low})")
+        return value
+
+    parse.__name__ = "whole number"
+    return parse
+
+
+def _parser() -> argparse.ArgumentParser:
+    from . import __version__
+
+    parser = _Parser(
+        prog="relsim",
+        description="Simulate reassurance between partners, seen through attachment theory.",
+        epilog=EXAMPLES,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("--version", action="version", version=f"relsim {__version__}")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+
+    def scenario_options(sub: argparse.ArgumentParser, *, run_size: bool = True) -> None:
+        sub.add_argument("--seed", type=_whole(0), help="seed of the random numbers")
+        sub.add_argument("--days", type=_whole(1), help="simulated days")
+        if run_size:
+            sub.add_argument("--couples", type=_whole(1), help="number of couples")
+        sub.add_argument("--set", dest="overrides", action="append", default=[],
+                         metavar="KEY=VALUE",
+                         help="change one scenario key, e.g. dynamics.relief_decay=2 "
+                              "(repeatable)")  # fmt: skip
+
+    run = commands.add_parser("run", help="run a scenario and write its results folder",
+                              description="Run a scenario and write its results folder.",
+                              epilog="example: relsim run anxious-avoidant --days 365",
+                              formatter_class=argparse.RawDescriptionHelpFormatter)  # fmt: skip
+    run.add_argument("scenario", metavar="SCENARIO", help="bundled name or path to a .toml file")
+    run.add_argument("--out", type=Path, metavar="DIR",
+                     help="results folder (default results/<scenario name>)")  # fmt: skip
+    scenario_options(run)
+    run.add_argument("--force", action="store_true", help="replace an existing results folder")
+
+    sweep = commands.add_parser("sweep", help="run a scenario's [sweep] grid, draw the phase map",
+                                description="Run a scenario's [sweep] grid and draw the phase "
+                                "diagram.", epilog="example: relsim sweep phase-levers --workers 2",
+                                formatter_class=argparse.RawDescriptionHelpFormatter)  # fmt: skip
+    sweep.add_argument("scenario", metavar="SCENARIO", help="bundled name or path to a .toml file")
+    sweep.add_argument("--out", type=Path, metavar="DIR",
+                       help="results folder (default results/<scenario name>)")  # fmt: skip
+    sweep.add_argument("--workers", type=_whole(1), help="local worker processes (default: all "
+                       "cores); the result does not depend on it")  # fmt: skip
+    sweep.add_argument("--scheduler", metavar="ADDRESS",
+                       help="run on a Dask cluster, e.g. tcp://127.0.0.1:8786")  # fmt: skip
+    sweep.add_argument("--resume", action="store_true",
+                       help="continue an interrupted sweep from <out>.partial")  # fmt: skip
+    scenario_options(sweep, run_size=False)
+    sweep.add_argument("--force", action="store_true", help="replace an existing results folder")
+
+    commands.add_parser("list", help="list the bundled scenarios",
+                        description="List the bundled scenarios with their descriptions.")
+
+    compare = commands.add_parser("compare", help="run two scenarios with one seed, side by side",
+                                  description="Run two scenarios with a common seed and show "
+                                  "their outcomes side by side (nothing is written).",
+                                  epilog="example: relsim compare anxious-avoidant "
+                                  "anxious-avoidant-therapy",
+                                  formatter_class=argparse.RawDescriptionHelpFormatter)  # fmt: skip
+    compare.add_argument("first", metavar="SCENARIO")
+    compare.add_argument("second", metavar="SCENARIO")
+    scenario_options(compare)
+
+    dashboard = commands.add_parser("dashboard", help="open the interactive dashboard",
+                                    description="Serve the Solara dashboard on 127.0.0.1.")
+    dashboard.add_argument("--port", type=_whole(1), default=8765, help="port (default 8765)")
+
+    sens = commands.add_parser("sensitivity", help="global sensitivity analysis of a scenario",
+                               description="Which parameters matter most for the outcome "
+                               "(Sobol or Morris).")  # fmt: skip
+    sens.add_argument("scenario", metavar="SCENARIO", help="bundled name or path to a .toml file")
+    sens.add_argument("--out", type=Path, metavar="DIR", help="results folder")
+    sens.add_argument("--method", choices=("sobol", "morris"), default="sobol")
+    sens.add_argument("--samples", type=_whole(1), help="base sample size")
+    sens.add_argument("--workers", type=_whole(1), help="local worker processes")
+    sens.add_argument("--force", action="store_true", help="replace an existing results folder")
+    return parser
+
+
+# ----------------------------------------------------------------------------------------------
+# Helpers
+
+
+def _interactive() -> bool:
+    """Whether progress bars should be shown (both stdout and stderr are terminals)."""
+    return sys.stderr.isatty() and sys.stdout.isatty()
+
+
+def _load(name: str, args: argparse.Namespace, *, days: bool = True, couples: bool = True):
+    """Load a scenario with ``--set`` and the ``--seed``/``--days``/``--couples`` shortcuts."""
+    from .scenario import load_scenario
+
+    overrides = list(args.overrides)
+    if getattr(args, "seed", None) is not None:
+        overrides.append(f"seed={args.seed}")
+    if days and getattr(args, "days", None) is not None:
+        overrides.append(f"days={args.days}")
+    scenario = load_scenario(name, overrides)
+    if couples and getattr(args, "couples", None) is not None:
+        key = "population.couples" if scenario.population is not None else "couples"
+        scenario = load_scenario(name, [*overrides, f"{key}={args.couples}"])
+    return scenario
+
+
+def _out_dir(args: argparse.Namespace, scenario: Any) -> Path:
+    return args.out if args.out is not None else Path("results") / scenario.name
+
+
+def simulate_scenario(scenario: Any, *, record_daily: bool = False, progress: bool = False,
+                      label: str = "simulating"):  # fmt: skip
+    """Run a scenario day block by day block (same numbers as ``sim.simulate``).
+
+    Parameters
+    ----------
+    scenario : sim.scenario.Scenario
+        The scenario to run.
+    record_daily : bool
+        Keep every couple's daily state.
+    progress : bool
+        Show a progress bar on stderr (only for runs that take more than a moment).
+    label : str
+        Text in front of the bar.
+
+    Returns
+    -------
+    sim.simulation.Result
+
+    """
+    from .simulation import Result, build_kernel, couple_columns
+
+    setup = scenario.setup()
+    kernel, people = build_kernel(setup, record_daily=record_daily)
+    bar = None
+    if progress:
+        from tqdm import tqdm
+
+        bar = tqdm(total=setup.days, desc=label, unit="day", delay=0.5, file=sys.stderr,
+                   leave=False)  # fmt: skip
+    try:
+        while kernel.day < setup.days:
+            step = min(PROGRESS_BLOCK_DAYS, setup.days - kernel.day)
+            kernel.advance(step)
+            if bar is not None:
+                bar.update(step)
+    finally:
+        if bar is not None:
+            bar.close()
+    columns = couple_columns(kernel, people.styles, people.anxiety, people.avoidance)
+    return Result(setup, columns, kernel.daily_mean, kernel.daily if record_daily else None,
+                  kernel)  # fmt: skip
+
+
+# ----------------------------------------------------------------------------------------------
+# What a run prints
+
+_AS_WORDS = {
+    "stable": "stable: close and settled",
+    "spiraling": "spiraling: asking more, helped less",
+    "distant": "distant: no spiral, but drifting apart",
+    "dissolved": "dissolved: the couple split up",
+}
+
+
+def _share(count: int, total: int) -> str:
+    return f"{100.0 * count / total:5.1f}%" if total else "  -  "
+
+
+def _measured(row: dict) -> str:
+    value = row["value"]
+    if value is None:
+        return "n/a"
+    return {
+        "frequency": f"{value:.2f} requests/day",
+        "emotional impact": f"trust ends at {value:.2f}",
+        "partner response": f"exhaustion {value:.2f}",
+        "long-term outcome": f"{100 * value:.0f}% of couples",
+    }.get(row["aspect"], f"{value:.3g}")
+
+
+def _number(value: float | None, fmt: str) -> str:
+    return "n/a" if value is None else format(value, fmt)
+
+
+def _who(scenario: Any) -> str:
+    if scenario.population is not None:
+        mix = ", ".join(f"{100 * w / sum(scenario.population['mix'].values()):.0f}% {style}"
+                        for style, w in scenario.population["mix"].items())  # fmt: skip
+        return f"people drawn from {mix}, paired at random"
+    return f"{scenario.partner_a['style']} partner A with {scenario.partner_b['style']} partner B"
+
+
+def _report(scenario: Any, result: Any) -> list[str]:
+    """Return the lines ``relsim run`` prints about a finished run."""
+    lines = [f"relsim run: {scenario.name}"]
+    if scenario.description:
+        lines.append(f"  {scenario.description}")
+    lines.append(f"  {scenario.couples} couples ({_who(scenario)}), {scenario.days} days, "
+                 f"seed {scenario.seed}")  # fmt: skip
+    for item in scenario.interventions:
+        lines.append(f"  intervention: {item['kind'].replace('_', ' ')} from day {item['day']}")
+    total = sum(result.outcomes.values())
+    lines += ["", "How the couples ended"]
+    for label, count in result.outcomes.items():
+        bar = "#" * round(30 * count / total) if total else ""
+        lines.append(f"  {_AS_WORDS.get(label, label):40s} {count:6d} {_share(count, total)}  "
+                     f"{bar}".rstrip())  # fmt: skip
+
+    lines += ["", "Healthy or excessive reassurance? (the seeker is the partner who asked more)"]
+    rows = result.aspects()
+    header = ("aspect", "healthy looks like", "excessive looks like", "measured", "verdict")
+    table = [header] + [(r["aspect"], r["healthy"], r["excessive"], _measured(r), r["verdict"])
+                        for r in rows]  # fmt: skip
+    widths = [max(len(str(row[i])) for row in table) for i in range(len(header))]
+    for index, row in enumerate(table):
+        lines.append("  " + "  ".join(str(cell).ljust(w) for cell, w in zip(row, widths,
+                                                                            strict=True)).rstrip())
+        if index == 0:
+            lines.append("  " + "  ".join("-" * w for w in widths))
+
+    m = result.headline()
+    lines += ["", "In plain words"]
+    first_rate = _number(m["seeker_request_rate_first_30d"], ".1f")
+    last_rate = _number(m["seeker_request_rate_last_30d"], ".1f")
+    lines.append(f"  - The partner who asked more made {first_rate} requests a day in the first "
+                 f"month and {last_rate} in the last.")  # fmt: skip
+    lines.append(f"  - After an answered request, relief lasted "
+                 f"{_number(m['seeker_relief_hours_first_30d'], '.1f')} hours on average at first "
+                 f"and {_number(m['seeker_relief_hours_last_30d'], '.1f')} hours at the end.")
+    answered = m["answered_share"]
+    lines.append("  - No one asked for reassurance." if answered is None else
+                 f"  - {100 * answered:.0f}% of all requests were answered.")  # fmt: skip
+    satisfaction = _number(m["mean_satisfaction"], ".2f")
+    trust = _number(m["mean_trust"], ".2f")
+    exhaustion = _number(m["mean_exhaustion"], ".2f")
+    lines.append(f"  - At the end (both partners, 0 = none, 1 = full): satisfaction "
+                 f"{satisfaction}, trust {trust}, exhaustion {exhaustion}.")  # fmt: skip
+    return lines
+
+
+def _files_report(target: Path, per_couple: bool) -> list[str]:
+    series = "each couple's day" if per_couple else "population means"
+    return [
+        "",
+        f"Files in {target}/",
+        "  figure.png       the overview picture: open this first",
+        "  summary.json     the numbers above",
+        "  couples.csv      one row per couple (traits, requests, answers, final state, outcome)",
+        f"  timeseries.csv   day by day, per partner ({series})",
+        "  manifest.json    how this run was made (versions, seed, command line)",
+    ]
+
+
+# ----------------------------------------------------------------------------------------------
+# Commands
+
+
+def _cmd_run(args: argparse.Namespace, argv: Sequence[str]) -> int:
+    from .results import PER_COUPLE_TIMESERIES_MAX, check_target, write_run
+
+    scenario = _load(args.scenario, args)
+    if scenario.sweep is not None:
+        print(f"note: {scenario.name} has a [sweep] table; `relsim run` runs its base scenario "
+              f"(use `relsim sweep {args.scenario}` for the grid).", file=sys.stderr)  # fmt: skip
+    target = _out_dir(args, scenario)
+    check_target(target, force=args.force)
+    started = time.perf_counter()
+    per_couple = scenario.couples <= PER_COUPLE_TIMESERIES_MAX
+    result = simulate_scenario(scenario, record_daily=per_couple, progress=_interactive(),
+                               label=scenario.name)  # fmt: skip
+    timings = {"simulate_seconds": time.perf_counter() - started}
+    write_run(target, result, scenario, argv=list(argv), timings=timings, force=args.force)
+    print("\n".join(_report(scenario, result) + _files_report(target, per_couple)))
+    return EXIT_OK
+
+
+def _cmd_sweep(args: argparse.Namespace, argv: Sequence[str]) -> int:
+    from .results import check_target, write_sweep
+
+    scenario = _load(args.scenario, args, couples=False)
+    if scenario.sweep is None:
+        from .scenario import list_scenarios
+
+        sweeps = ", ".join(s.name for s in list_scenarios() if s.sweep is not None)
+        raise BadInput(f"{scenario.source}: has no [sweep] table to run; add one (see "
+                       f"ARCHITECTURE.md) or use a bundled sweep: {sweeps}")  # fmt: skip
+    if args.scheduler is not None and "://" not in args.scheduler and ":" not in args.scheduler:
+        raise BadInput(f"--scheduler {args.scheduler!r} is not an address; allowed: "
+                       "tcp://host:port or host:port")  # fmt: skip
+    target = _out_dir(args, scenario)
+    check_target(target, force=args.force)
+    partial = target.with_name(target.name + ".partial")
+    if partial.exists() and not args.resume:
+        shutil.rmtree(partial)
+    spec = scenario.sweep
+    points = len(spec.x.values) * len(spec.y.values)
+    print(f"relsim sweep: {scenario.name}: {len(spec.x.values)} x {len(spec.y.values)} grid, "
+          f"{spec.replicates} couples per point ({points * spec.replicates} couples), "
+          f"{scenario.days} days, seed {scenario.seed}", flush=True)  # fmt: skip
+
+    from .sweep import run_sweep
+
+    bar = None
+    progress = None
+    if _interactive():
+        from tqdm import tqdm
+
+        bar = tqdm(desc=scenario.name, unit="chunk", file=sys.stderr, leave=False, delay=0.5)
+
+        def progress(done: int, total: int) -> None:
+            bar.total = total
+            bar.n = done
+            bar.refresh()
+
+    started = time.perf_counter()
+    try:
+        table = run_sweep(scenario, workers=args.workers, scheduler=args.scheduler,
+                          checkpoint_dir=partial, progress=progress)  # fmt: skip
+    except KeyboardInterrupt:
+        print(f"\ninterrupted: finished chunks are kept in {partial}; run again with --resume "
+              "to continue", file=sys.stderr)  # fmt: skip
+        raise
+    finally:
+        if bar is not None:
+            bar.close()
+    timings = {"sweep_seconds": time.perf_counter() - started}
+    extra = {"workers": args.workers, "scheduler": args.scheduler}
+    write_sweep(target, table, scenario, argv=list(argv), timings=timings, force=args.force,
+                extra=extra)  # fmt: skip
+    shutil.rmtree(partial, ignore_errors=True)
+    rows = table.rows
+    if rows:
+        worst = max(rows, key=lambda row: row.get("share_spiraling", 0.0))
+        best = min(rows, key=lambda row: row.get("share_spiraling", 0.0))
+        print(f"  share spiraling ranges from {100 * best['share_spiraling']:.0f}% "
+              f"({spec.x.param} = {best[spec.x.param]:g}, {spec.y.param} = "
+              f"{best[spec.y.param]:g}) to {100 * worst['share_spiraling']:.0f}% "
+              f"({spec.x.param} = {worst[spec.x.param]:g}, {spec.y.param} = "
+              f"{worst[spec.y.param]:g})")  # fmt: skip
+    print(f"\nFiles in {target}/\n"
+          "  phase_diagram.png  share of couples spiraling on the grid: open this first\n"
+          "  sweep.csv          one row per grid point: swept values, outcome shares, means\n"
+          "  manifest.json      how this sweep was made (versions, seed, command line)")
+    return EXIT_OK
+
+
+def _cmd_list(args: argparse.Namespace, argv: Sequence[str]) -> int:
+    from .scenario import list_scenarios
+
+    scenarios = list_scenarios()
+    width = max(len(s.name) for s in scenarios)
+    print("Bundled scenarios (relsim run NAME; sweeps: relsim sweep NAME):\n")
+    for scenario in scenarios:
+        tag = " [sweep]" if scenario.sweep is not None else ""
+        print(f"  {scenario.name:{width}s}  {scenario.description}{tag}")
+    return EXIT_OK
+
+
+def _cmd_compare(args: argparse.Namespace, argv: Sequence[str]) -> int:
+    first = _load(args.first, args)
+    second = _load(args.second, args)
+    if args.seed is None and second.seed != first.seed:
+        from .scenario import load_scenario
+
+        # Common random numbers: both scenarios use the first one's seed, so that they differ
+        # only by what the files change.
+        second = load_scenario(args.second, [*second.overrides, f"seed={first.seed}"])
+    results = [simulate_scenario(s, progress=_interactive(), label=s.name)
+               for s in (first, second)]  # fmt: skip
+    rows: list[tuple[str, str, str]] = []
+
+    def add(label: str, value: Callable[[Any, Any], str]) -> None:
+        rows.append((label, *(value(s, r) for s, r in zip((first, second), results,
+                                                          strict=True))))  # fmt: skip
+
+    add("couples", lambda s, r: str(s.couples))
+    add("days", lambda s, r: str(s.days))
+    add("seed (common)", lambda s, r: str(s.seed))
+    add("interventions", lambda s, r: ", ".join(f"{i['kind']} from day {i['day']}"
+                                                for i in s.interventions) or "none")
+    rows.append(("", "", ""))
+    for label in results[0].outcomes:
+        add(label, lambda s, r, label=label: f"{r.outcomes[label]} "
+            f"({_share(r.outcomes[label], s.couples).strip()})")  # fmt: skip
+    rows.append(("", "", ""))
+    for index, aspect in enumerate(results[0].aspects()):
+        add(aspect["aspect"], lambda s, r, i=index: f"{_measured(r.aspects()[i])}, "
+            f"{r.aspects()[i]['verdict']}")  # fmt: skip
+    rows.append(("", "", ""))
+    words = {
+        "seeker_request_rate_first_30d": ("requests/day, first month", ".2f"),
+        "seeker_request_rate_last_30d": ("requests/day, last month", ".2f"),
+        "seeker_relief_hours_first_30d": ("relief hours, first month", ".1f"),
+        "seeker_relief_hours_last_30d": ("relief hours, last month", ".1f"),
+        "answered_share": ("share of requests answered", ".0%"),
+        "mean_satisfaction": ("satisfaction at the end", ".2f"),
+        "mean_trust": ("trust at the end", ".2f"),
+        "mean_exhaustion": ("exhaustion at the end", ".2f"),
+    }
+    for key, (label, fmt) in words.items():
+        add(label, lambda s, r, key=key, fmt=fmt: _number(r.headline()[key], fmt))
+    header = ("", first.name, second.name)
+    widths = [max(len(row[i]) for row in (header, *rows)) for i in range(3)]
+    print(f"relsim compare (common seed {first.seed}, {first.days} days)\n")
+    for row in (header, *rows):
+        print("  " + "  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)).rstrip())
+    return EXIT_OK
+
+
+def _cmd_dashboard(args: argparse.Namespace, argv: Sequence[str]) -> int:
+    from .app import serve
+
+    result = serve(port=args.port)
+    return int(result) if isinstance(result, int) else EXIT_OK
+
+
+def _cmd_sensitivity(args: argparse.Namespace, argv: Sequence[str]) -> int:
+    from .sensitivity import main as sensitivity_main
+
+    return int(sensitivity_main(args))
+
+
+COMMANDS: dict[str, Callable[[argparse.Namespace, Sequence[str]], int]] = {
+    "run": _cmd_run,
+    "sweep": _cmd_sweep,
+    "list": _cmd_list,
+    "compare": _cmd_compare,
+    "dashboard": _cmd_dashboard,
+    "sensitivity": _cmd_sensitivity,
+}
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the ``relsim`` command with ``argv`` (default ``sys.argv[1:]``); return the status."""
+    argv = list(sys.argv[1:] if argv is None else argv)
+    parser = _parser()
+    try:
+        args = parser.parse_args(argv)
+    except BadInput as error:
+        print(f"{error}\n(see relsim --help)", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    except SystemExit as done:  # --help and --version
+        return int(done.code or 0) if not isinstance(done.code, str) else EXIT_BAD_INPUT
+    if args.command is None:
+        parser.print_help(sys.stderr)
+        return EXIT_BAD_INPUT
+
+    from .results import OutputExistsError
+    from .scenario import ScenarioError
+
+    try:
+        return COMMANDS[args.command](args, argv)
+    except (ScenarioError, BadInput, OutputExistsError) as error:
+        print(f"relsim: error: {error}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    except KeyboardInterrupt:
+        print("\nrelsim: interrupted; no results folder was written", file=sys.stderr)
+        return EXIT_INTERRUPTED
+    except ConnectionError as error:
+        print(f"relsim: error: {error}", file=sys.stderr)
+        return EXIT_FAILURE
+    except Exception as error:  # anything else is a bug or a broken environment
+        print(f"relsim: failed: {type(error).__name__}: {error}", file=sys.stderr)
+        return EXIT_FAILURE
+
+
+def entrypoint() -> None:
+    """Console-script entry point: exit with :func:`main`'s status."""
+    sys.exit(main())
