@@ -9,10 +9,18 @@ Layout (struct of arrays; ``n`` couples, person 0 is partner A and person 1 part
 * ``C[var, couple]``: couple state: the day it dissolved (-1 while together) and the current
   streak of days on which a partner wanted out.
 
-``tick`` and ``end_of_day`` are written once and run two ways: compiled by Numba inside
-``_advance_compiled`` (a fused loop, one couple at a time, all its hours in registers and cache),
-or from Python on whole arrays in ``_advance_numpy`` (every couple at once, the reference path).
-Both give the same numbers (tests/test_kernel.py checks it).
+``hour`` (one hour of every mechanism) and ``end_of_day`` are written once and run two ways:
+compiled by Numba inside ``_advance_loop`` (a fused loop, one couple at a time, all its hours in
+registers and cache), or from Python on whole arrays in ``_advance_numpy`` (every couple at once,
+the reference path). Both give the same numbers up to the last bits of ``exp``
+(tests/test_kernel_engines.py checks it).
+
+Performance notes (benchmarks/kernel.py measures them): the compiled path reads a couple's
+parameters once into a tuple and computes the day's context (interventions) once per day, and
+the hourly functions are inlined into the loop, so the compiler keeps them in registers and
+hoists every factor that depends on parameters only (``exp(-rate * dt)`` of the constant-rate
+fades) out of the hourly loop. Only the two state-dependent fades (relief, exhaustion) call
+``exp`` every hour.
 
 Random numbers come from a counter-based generator: the draw for couple ``c``, hour ``t`` and
 purpose ``k`` is a hash of (run key, ``c``, ``t``, ``k``). A couple's draws therefore do not depend
@@ -56,12 +64,24 @@ from .rules import (
 
 try:
     from numba.extending import register_jitable as _jitable
+    from numba.np.unsafe.ndarray import to_fixed_tuple as _to_tuple
 
     HAVE_NUMBA = True
+
+    def _inline(func):
+        # Inlined into the caller's Numba IR, so that LLVM sees the whole hourly loop at once
+        # and hoists what does not change from hour to hour.
+        return _jitable(inline="always")(func)
+
 except ImportError:  # pragma: no cover - numba is a dependency
 
     def _jitable(func):
         return func
+
+    _inline = _jitable
+
+    def _to_tuple(array, length):
+        return tuple(array)
 
     HAVE_NUMBA = False
 
@@ -108,7 +128,12 @@ DISSOLVED_DAY, LOW_STREAK = 0, 1
  DISSOLUTION_SATISFACTION, DISSOLUTION_COMMITMENT, DISSOLUTION_DAYS) = range(30)  # fmt: skip
 START_STYLE_AWARENESS, START_COMMUNICATION, START_CONSISTENT_ACTIONS, START_ADDRESS_FEARS, \
     START_THERAPY = range(30, 35)  # fmt: skip
+# Entries of a day's context (``day_context``).
+(CTX_ON_FEARS, CTX_ON_THERAPY, CTX_COMMUNICATION, CTX_RESPONSIVENESS, CTX_WITHDRAWAL_GAIN,
+ CTX_MISMATCH, CTX_AFFECTION_RATE, CTX_HABITUATION_GAIN, CTX_REBOUND, CTX_IN_FIRST,
+ CTX_IN_LAST) = range(11)  # fmt: skip
 P_ROWS = tuple(DYNAMICS) + tuple(f"start_{k}" for k in iv.KINDS)
+N_P_ROWS = len(P_ROWS)
 assert len(DYNAMICS) == 30 and P_ROWS[DISSOLUTION_DAYS] == "dissolution_days", "P rows drifted"
 assert P_ROWS[START_THERAPY] == "start_therapy", "intervention rows drifted"
 
@@ -155,92 +180,94 @@ def uniform_pair(couple_key, t, purpose):
 
 @_jitable
 def couple_key(key, couple_id):
-    """The per-couple stream key: the run key mixed with the couple's global index."""
+    """Return the per-couple stream key: the run key mixed with the couple's global index."""
     return _mix(key + (couple_id + np.uint64(1)) * _GOLDEN)
 
 
-@_jitable
-def _drift(S, P, i, p, dt, stress_u, on_fears, on_therapy, rebound):
+@_inline
+def _drift(S, par, ctx, i, p, dt, stress_u):
     """Everything that happens to person ``p`` alone during an hour: fading and stressors."""
+    on_fears, on_therapy = ctx[CTX_ON_FEARS], ctx[CTX_ON_THERAPY]
     anxiety = S[ANXIETY, p, i]
     trait_rate = _THERAPY_TRAIT_RATE * on_therapy
     S[ANXIETY, p, i] = fade(anxiety, trait_rate + _FEARS_ANXIETY_RATE * on_fears, dt)
     S[AVOIDANCE, p, i] = fade(S[AVOIDANCE, p, i], trait_rate, dt)
 
-    threat = fade(S[THREAT, p, i], P[THREAT_DECAY, i], dt)
-    hit = 1.0 * (stress_u < P[STRESS_RATE, i] * dt)
-    threat = threat_after_stressor(threat, hit, P[STRESS_SIZE, i], anxiety)
+    threat = fade(S[THREAT, p, i], par[THREAT_DECAY], dt)
+    hit = 1.0 * (stress_u < par[STRESS_RATE] * dt)
+    threat = threat_after_stressor(threat, hit, par[STRESS_SIZE], anxiety)
 
     habituation = S[HABITUATION, p, i]
     relief = S[RELIEF, p, i]
-    faded = relief_fading(relief, P[RELIEF_DECAY, i], habituation, P[HABITUATION_SPEEDUP, i], dt)
-    S[THREAT, p, i] = rebound_threat(threat, relief - faded, rebound, anxiety)
+    faded = relief_fading(relief, par[RELIEF_DECAY], habituation, par[HABITUATION_SPEEDUP], dt)
+    S[THREAT, p, i] = rebound_threat(threat, relief - faded, ctx[CTX_REBOUND], anxiety)
     S[RELIEF, p, i] = clip01(faded + on_therapy * _THERAPY_SELF_SOOTHING * dt * (1.0 - faded))
 
-    S[HABITUATION, p, i] = fade(habituation, P[HABITUATION_DECAY, i], dt)
-    S[WITHDRAWAL, p, i] = fade(S[WITHDRAWAL, p, i], P[WITHDRAWAL_DECAY, i], dt)
+    S[HABITUATION, p, i] = fade(habituation, par[HABITUATION_DECAY], dt)
+    S[WITHDRAWAL, p, i] = fade(S[WITHDRAWAL, p, i], par[WITHDRAWAL_DECAY], dt)
     S[EXHAUSTION, p, i] = exhaustion_recovery(
-        S[EXHAUSTION, p, i], P[RECOVERY_RATE, i], P[BURNOUT, i], dt
+        S[EXHAUSTION, p, i], par[RECOVERY_RATE], par[BURNOUT], dt
     )
 
 
-@_jitable
-def _security(S, P, i, p, q):
-    base = baseline_security(S[ANXIETY, p, i], S[TRUST, p, i], P[TRUST_WEIGHT, i])
+@_inline
+def _security(S, par, i, p, q):
+    base = baseline_security(S[ANXIETY, p, i], S[TRUST, p, i], par[TRUST_WEIGHT])
     return felt_security(
         base, S[RELIEF, p, i], S[THREAT, p, i], S[ANXIETY, p, i], S[WITHDRAWAL, q, i],
-        P[WITHDRAWAL_THREAT, i],
+        par[WITHDRAWAL_THREAT],
     )  # fmt: skip
 
 
-@_jitable
-def _decide(S, P, i, p, q, dt, ask_u, answer_u, affection_u, communication, responsiveness,
-            mismatch, affection_rate):  # fmt: skip
+@_inline
+def _decide(S, par, ctx, i, p, q, dt, ask_u, answer_u, affection_u):
     """Person ``p`` may ask; partner ``q`` may answer and may give unasked affection."""
+    communication = ctx[CTX_COMMUNICATION]
     p_ask = seek_probability(
-        S[SECURITY, p, i], S[ANXIETY, p, i], S[AVOIDANCE, p, i], P[REASSURANCE_FREQUENCY, i],
-        P[SEEK_THRESHOLD, i], dt,
+        S[SECURITY, p, i], S[ANXIETY, p, i], S[AVOIDANCE, p, i], par[REASSURANCE_FREQUENCY],
+        par[SEEK_THRESHOLD], dt,
     )  # fmt: skip
     ask = 1.0 * (ask_u < p_ask)
     p_answer = answer_probability(
-        responsiveness, S[AVOIDANCE, q, i], S[EXHAUSTION, q, i], S[WITHDRAWAL, q, i], communication
-    )
+        ctx[CTX_RESPONSIVENESS], S[AVOIDANCE, q, i], S[EXHAUSTION, q, i], S[WITHDRAWAL, q, i],
+        communication,
+    )  # fmt: skip
     answered = ask * (answer_u < p_answer)
     p_affection = affection_probability(
-        affection_rate, S[AVOIDANCE, q, i], S[EXHAUSTION, q, i], S[WITHDRAWAL, q, i], dt
+        ctx[CTX_AFFECTION_RATE], S[AVOIDANCE, q, i], S[EXHAUSTION, q, i], S[WITHDRAWAL, q, i], dt
     )
     affection = 1.0 * (affection_u < p_affection)
-    quality = answer_quality(communication, S[EXPRESSION, p, i], S[EXPRESSION, q, i], mismatch)
+    quality = answer_quality(
+        communication, S[EXPRESSION, p, i], S[EXPRESSION, q, i], ctx[CTX_MISMATCH]
+    )
     return ask, answered, affection, quality
 
 
-@_jitable
-def _apply(S, P, R, i, p, q, t, day, ask, answered, affection, quality, communication,
-           habituation_gain, withdrawal_gain, first_end, last_start):  # fmt: skip
+@_inline
+def _apply(S, par, ctx, R, i, p, q, t, ask, answered, affection, quality, in_first, in_last):
     """Consequences of ``p``'s request (answered or not) and of ``q``'s unasked affection."""
+    communication = ctx[CTX_COMMUNICATION]
     rebuffed = ask - answered
     anxiety = S[ANXIETY, p, i]
     relief = relief_after_answer(
-        S[RELIEF, p, i], answered, P[RELIEF_GAIN, i], quality, S[HABITUATION, p, i]
+        S[RELIEF, p, i], answered, par[RELIEF_GAIN], quality, S[HABITUATION, p, i]
     )
-    S[RELIEF, p, i] = relief_after_affection(relief, affection, P[AFFECTION_RELIEF, i], quality)
+    S[RELIEF, p, i] = relief_after_affection(relief, affection, par[AFFECTION_RELIEF], quality)
     S[HABITUATION, p, i] = habituation_after_reassurance(
-        S[HABITUATION, p, i], answered, habituation_gain, anxiety
+        S[HABITUATION, p, i], answered, ctx[CTX_HABITUATION_GAIN], anxiety
     )
-    S[THREAT, p, i] = threat_after_rebuff(S[THREAT, p, i], rebuffed, P[REBUFF_HURT, i], anxiety)
-    trust = trust_update(S[TRUST, p, i], answered, rebuffed, P[TRUST_LEARNING_RATE, i])
+    S[THREAT, p, i] = threat_after_rebuff(S[THREAT, p, i], rebuffed, par[REBUFF_HURT], anxiety)
+    trust = trust_update(S[TRUST, p, i], answered, rebuffed, par[TRUST_LEARNING_RATE])
     # Unasked affection teaches availability too, at half the rate of an answered request.
-    S[TRUST, p, i] = trust_update(trust, affection, 0.0, 0.5 * P[TRUST_LEARNING_RATE, i])
+    S[TRUST, p, i] = trust_update(trust, affection, 0.0, 0.5 * par[TRUST_LEARNING_RATE])
     S[EXHAUSTION, q, i] = exhaustion_after_answering(
-        S[EXHAUSTION, q, i], answered, P[EXHAUSTION_RATE, i], S[AVOIDANCE, q, i], communication
+        S[EXHAUSTION, q, i], answered, par[EXHAUSTION_RATE], S[AVOIDANCE, q, i], communication
     )
     S[WITHDRAWAL, q, i] = withdrawal_after_request(
-        S[WITHDRAWAL, q, i], ask, withdrawal_gain, S[AVOIDANCE, q, i]
+        S[WITHDRAWAL, q, i], ask, ctx[CTX_WITHDRAWAL_GAIN], S[AVOIDANCE, q, i], communication
     )
 
     # Recorders: requests by window, and relief episodes (answered request -> next request).
-    in_first = 1.0 * (day < first_end)
-    in_last = 1.0 * (day >= last_start)
     R[REQUESTS, p, i] += ask
     R[ANSWERED, p, i] += answered
     R[REQUESTS_FIRST, p, i] += ask * in_first
@@ -260,58 +287,83 @@ def _apply(S, P, R, i, p, q, t, day, ask, answered, affection, quality, communic
     R[PENDING_LAST, p, i] = ask * answered * in_last + (1.0 - ask) * R[PENDING_LAST, p, i]
 
 
-@_jitable
-def tick(S, P, R, keys, i, t, first_end, last_start):
+@_inline
+def day_context(par, day, first_end, last_start):
+    """Return what holds for a whole day: interventions on (1.0) or not (0.0), and their effects.
+
+    ``par`` is a couple's parameter column (``P[:, i]`` as a tuple of rows). Returns a tuple
+    indexed by the ``CTX_*`` constants. Computed once per couple and day, so the hourly loop
+    does not redo it (and the compiler can keep its values in registers).
+    """
+    on_awareness = 1.0 * (day >= par[START_STYLE_AWARENESS])
+    on_communication = 1.0 * (day >= par[START_COMMUNICATION])
+    on_actions = 1.0 * (day >= par[START_CONSISTENT_ACTIONS])
+    on_fears = 1.0 * (day >= par[START_ADDRESS_FEARS])
+    on_therapy = 1.0 * (day >= par[START_THERAPY])
+    return (
+        on_fears,
+        on_therapy,
+        np.maximum(par[COMMUNICATION], _COMMUNICATION_LEVEL * on_communication),
+        clip01(par[RESPONSIVENESS] + _AWARENESS_RESPONSIVENESS * on_awareness),
+        par[WITHDRAWAL_GAIN] * (1.0 - _AWARENESS_WITHDRAWAL * on_awareness),
+        par[CHANNEL_MISMATCH] * (1.0 - on_actions),
+        par[AFFECTION_RATE] * (1.0 + (_ACTIONS_AFFECTION - 1.0) * on_actions),
+        par[HABITUATION_GAIN] * (1.0 - _FEARS_HABITUATION * on_fears),
+        par[REBOUND] * (1.0 - _FEARS_REBOUND * on_fears),
+        1.0 * (day < first_end),
+        1.0 * (day >= last_start),
+    )
+
+
+@_inline
+def hour(S, par, ctx, R, key, i, t):
     """Advance couples ``i`` by one hour ``t`` (absolute hour since the start of the run).
 
-    ``i`` is one couple's index (compiled path) or an index array (NumPy path). ``keys`` holds
-    each couple's random stream key; ``first_end`` and ``last_start`` are the days bounding the
-    first and last recording windows.
+    ``i`` is one couple's index (compiled path) or an index array (NumPy path); ``par`` holds
+    their parameters (one entry per row of ``P``), ``ctx`` the day's context (``day_context``)
+    and ``key`` their random stream keys.
     """
     dt = DT
-    day = t // HOURS_PER_DAY
-    # Interventions switched on by now (1.0) or not (0.0).
-    on_awareness = 1.0 * (day >= P[START_STYLE_AWARENESS, i])
-    on_communication = 1.0 * (day >= P[START_COMMUNICATION, i])
-    on_actions = 1.0 * (day >= P[START_CONSISTENT_ACTIONS, i])
-    on_fears = 1.0 * (day >= P[START_ADDRESS_FEARS, i])
-    on_therapy = 1.0 * (day >= P[START_THERAPY, i])
-    communication = np.maximum(P[COMMUNICATION, i], _COMMUNICATION_LEVEL * on_communication)
-    responsiveness = clip01(P[RESPONSIVENESS, i] + _AWARENESS_RESPONSIVENESS * on_awareness)
-    withdrawal_gain = P[WITHDRAWAL_GAIN, i] * (1.0 - _AWARENESS_WITHDRAWAL * on_awareness)
-    mismatch = P[CHANNEL_MISMATCH, i] * (1.0 - on_actions)
-    affection_rate = P[AFFECTION_RATE, i] * (1.0 + (_ACTIONS_AFFECTION - 1.0) * on_actions)
-    habituation_gain = P[HABITUATION_GAIN, i] * (1.0 - _FEARS_HABITUATION * on_fears)
-    rebound = P[REBOUND, i] * (1.0 - _FEARS_REBOUND * on_fears)
-
-    key = keys[i]
     stress_a, stress_b = uniform_pair(key, t, 0)
     ask_a, ask_b = uniform_pair(key, t, 1)
     answer_a, answer_b = uniform_pair(key, t, 2)
     affection_a, affection_b = uniform_pair(key, t, 3)
 
-    _drift(S, P, i, 0, dt, stress_a, on_fears, on_therapy, rebound)
-    _drift(S, P, i, 1, dt, stress_b, on_fears, on_therapy, rebound)
-    S[SECURITY, 0, i] = _security(S, P, i, 0, 1)
-    S[SECURITY, 1, i] = _security(S, P, i, 1, 0)
+    _drift(S, par, ctx, i, 0, dt, stress_a)
+    _drift(S, par, ctx, i, 1, dt, stress_b)
+    S[SECURITY, 0, i] = _security(S, par, i, 0, 1)
+    S[SECURITY, 1, i] = _security(S, par, i, 1, 0)
     # Both decisions are taken on the same state, so neither partner moves first.
-    ask0, ans0, aff0, q0 = _decide(S, P, i, 0, 1, dt, ask_a, answer_a, affection_a,
-                                   communication, responsiveness, mismatch, affection_rate)
-    ask1, ans1, aff1, q1 = _decide(S, P, i, 1, 0, dt, ask_b, answer_b, affection_b,
-                                   communication, responsiveness, mismatch, affection_rate)
-    _apply(S, P, R, i, 0, 1, t, day, ask0, ans0, aff0, q0, communication, habituation_gain,
-           withdrawal_gain, first_end, last_start)
-    _apply(S, P, R, i, 1, 0, t, day, ask1, ans1, aff1, q1, communication, habituation_gain,
-           withdrawal_gain, first_end, last_start)  # fmt: skip
+    ask0, ans0, aff0, q0 = _decide(S, par, ctx, i, 0, 1, dt, ask_a, answer_a, affection_a)
+    ask1, ans1, aff1, q1 = _decide(S, par, ctx, i, 1, 0, dt, ask_b, answer_b, affection_b)
+    in_first, in_last = ctx[CTX_IN_FIRST], ctx[CTX_IN_LAST]
+    _apply(S, par, ctx, R, i, 0, 1, t, ask0, ans0, aff0, q0, in_first, in_last)
+    _apply(S, par, ctx, R, i, 1, 0, t, ask1, ans1, aff1, q1, in_first, in_last)
 
     for p in range(2):
         S[SATISFACTION, p, i] = satisfaction_step(
             S[SATISFACTION, p, i], S[SECURITY, p, i], S[TRUST, p, i], S[EXHAUSTION, p, i],
-            P[SATISFACTION_RATE, i], dt,
+            par[SATISFACTION_RATE], dt,
         )  # fmt: skip
         S[COMMITMENT, p, i] = commitment_step(
-            S[COMMITMENT, p, i], S[SATISFACTION, p, i], P[COMMITMENT_RATE, i], dt
+            S[COMMITMENT, p, i], S[SATISFACTION, p, i], par[COMMITMENT_RATE], dt
         )
+
+
+def columns(P, i):
+    """Return the parameters of couples ``i`` as a tuple of rows of ``P`` (``par`` of ``hour``)."""
+    return tuple(P[:, i])
+
+
+def tick(S, P, R, keys, i, t, first_end, last_start):
+    """Advance couples ``i`` (an index array) by one hour ``t``, from Python (NumPy path).
+
+    A convenience over :func:`hour` for callers that step hour by hour (the teaching traces):
+    it gathers the couples' parameters and the day's context itself.
+    """
+    par = columns(P, i)
+    ctx = day_context(par, t // HOURS_PER_DAY, first_end, last_start)
+    hour(S, par, ctx, R, keys[i], i, t)
 
 
 @_jitable
@@ -354,8 +406,11 @@ def _advance_numpy(S, P, R, C, keys, day0, n_days, first_end, last_start, daily,
         for row in range(n_days):
             day = day0 + row
             i = np.flatnonzero(C[DISSOLVED_DAY] < 0.0)
-            for hour in range(HOURS_PER_DAY):
-                tick(S, P, R, keys, i, day * HOURS_PER_DAY + hour, first_end, last_start)
+            par = columns(P, i)
+            ctx = day_context(par, day, first_end, last_start)
+            key = keys[i]
+            for h in range(HOURS_PER_DAY):
+                hour(S, par, ctx, R, key, i, day * HOURS_PER_DAY + h)
             end_of_day(S, P, R, C, i, day, daily, row, full)
             _aggregate_numpy(S, R, i, agg, row)
             R[REQUESTS_TODAY][:, i] = 0.0
@@ -363,15 +418,23 @@ def _advance_numpy(S, P, R, C, keys, day0, n_days, first_end, last_start, daily,
 
 
 def _advance_loop(S, P, R, C, keys, day0, n_days, first_end, last_start, daily, agg, full):
-    """Advance every couple ``n_days`` days, one couple at a time (compiled by Numba)."""
+    """Advance every couple ``n_days`` days, one couple at a time (compiled by Numba).
+
+    The couple's parameters are read once into a tuple (registers, not memory), so the
+    compiler hoists whatever depends on parameters only, such as decay factors, out of the
+    hourly loop.
+    """
     n = S.shape[2]
     for i in range(n):
+        par = _to_tuple(P[:, i], N_P_ROWS)
+        key = keys[i]
         for row in range(n_days):
             if C[DISSOLVED_DAY, i] >= 0.0:
                 break
             day = day0 + row
-            for hour in range(HOURS_PER_DAY):
-                tick(S, P, R, keys, i, day * HOURS_PER_DAY + hour, first_end, last_start)
+            ctx = day_context(par, day, first_end, last_start)
+            for h in range(HOURS_PER_DAY):
+                hour(S, par, ctx, R, key, i, day * HOURS_PER_DAY + h)
             end_of_day(S, P, R, C, i, day, daily, row, full)
             for p in range(2):
                 for v in range(SECURITY, COMMITMENT + 1):
@@ -385,7 +448,7 @@ def _advance_loop(S, P, R, C, keys, day0, n_days, first_end, last_start, daily, 
 
 
 def _numba_cache_dir() -> str:
-    """A cache folder keyed by the engine's source, so that edited rules never meet stale code.
+    """Return a cache folder keyed by the engine's source, so edited rules never meet stale code.
 
     Numba checks only the timestamp of the file that holds the compiled function, not of the
     functions it calls, so a change to rules.py alone would otherwise reuse old machine code.
@@ -445,6 +508,7 @@ class Kernel:
         always kept.
     engine : {"compiled", "numpy"}
         Numba's fused loop (default) or the whole-array NumPy reference path.
+
     """
 
     WINDOW_DAYS = 30
@@ -503,7 +567,10 @@ class Kernel:
 
     @property
     def daily(self) -> np.ndarray:
-        """Every couple's daily record, shape ``(days, len(DAILY_VARS), 2, n)`` (NaN once dissolved)."""
+        """Return every couple's daily record, shape ``(days, len(DAILY_VARS), 2, n)``.
+
+        Entries are NaN for the days after the day a couple dissolved.
+        """
         if not self.record_daily:
             raise RuntimeError("daily trajectories were not recorded (record_daily=False)")
         if not self.daily_chunks:
@@ -525,11 +592,11 @@ class Kernel:
         return self.mean_chunks[0]
 
     def state(self, name: str) -> np.ndarray:
-        """The live state ``name`` (one of ``STATE_VARS``), shape ``(2, n)``; a view."""
+        """Return the live state ``name`` (one of ``STATE_VARS``), shape ``(2, n)``; a view."""
         return self.S[STATE_VARS.index(name)]
 
     def recorder(self, name: str) -> np.ndarray:
-        """The recorder ``name`` (one of ``RECORDER_VARS``), shape ``(2, n)``; a view."""
+        """Return the recorder ``name`` (one of ``RECORDER_VARS``), shape ``(2, n)``; a view."""
         return self.R[RECORDER_VARS.index(name)]
 
     @property
