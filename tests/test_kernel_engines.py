@@ -8,6 +8,8 @@ threshold, which these seeds do not produce, so counts must agree exactly.
 
 from __future__ import annotations
 
+import itertools
+
 import numpy as np
 import pytest
 
@@ -33,20 +35,23 @@ def _run(setup, engine, record_daily=False, chunks=None):
         return kern, cols
     parts = []
     edges = [0, *chunks, pop.n]
-    for start, stop in zip(edges[:-1], edges[1:], strict=True):
+    for start, stop in itertools.pairwise(edges):
         _, cols = run_population(pop.chunk(start, stop), seed=setup.seed, days=setup.days,
                                  first_couple=start, engine=engine)  # fmt: skip
         parts.append(cols)
     return None, {name: np.concatenate([p[name] for p in parts]) for name in parts[0]}
 
 
-@pytest.mark.parametrize(
-    "interventions",
-    [(), ({"kind": "therapy", "day": 10}, {"kind": "consistent_actions", "day": 5},
-          {"kind": "style_awareness", "day": 20}, {"kind": "address_fears", "day": 15},
-          {"kind": "communication", "day": 25})],  # fmt: skip
-    ids=["plain", "every-intervention"],
+EVERY_INTERVENTION = (
+    {"kind": "therapy", "day": 10},
+    {"kind": "consistent_actions", "day": 5},
+    {"kind": "style_awareness", "day": 20},
+    {"kind": "address_fears", "day": 15},
+    {"kind": "communication", "day": 25},
 )
+
+
+@pytest.mark.parametrize("interventions", [(), EVERY_INTERVENTION], ids=["plain", "every"])
 def test_engines_agree(interventions):
     setup = _setup(interventions=interventions)
     fast, fast_cols = _run(setup, "compiled", record_daily=True)
