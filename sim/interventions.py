@@ -18,7 +18,7 @@ strategy can be read here in one place:
     eases by about 10% a month (``FEARS_ANXIETY_RATE``), as in exposure-based work on
     reassurance seeking (Salkovskis & Kobori 2015).
 ``therapy`` (professional support)
-    anxiety and avoidance drift down by about 25% a month (``THERAPY_TRAIT_RATE``) and
+    anxiety and avoidance drift down by about 15% a month (``THERAPY_TRAIT_RATE``) and
     self-soothing gives relief at ``THERAPY_SELF_SOOTHING`` per day without the partner.
 """
 
@@ -53,15 +53,15 @@ KINDS: tuple[str, ...] = tuple(INTERVENTIONS)
 NEVER = 1.0e9
 
 AWARENESS_WITHDRAWAL = 0.5
-AWARENESS_RESPONSIVENESS = 0.1
+AWARENESS_RESPONSIVENESS = 0.2
 COMMUNICATION_LEVEL = 0.8
 ACTIONS_AFFECTION = 2.0
 FEARS_HABITUATION = 0.5
 FEARS_REBOUND = 0.5
 #: Per day: exp(-30 x rate) = 0.9, i.e. anxiety eases about 10% a month.
 FEARS_ANXIETY_RATE = -math.log(0.9) / 30.0
-#: Per day: exp(-30 x rate) = 0.75, i.e. about 25% a month.
-THERAPY_TRAIT_RATE = -math.log(0.75) / 30.0
+#: Per day: exp(-30 x rate) = 0.85, i.e. about 15% a month.
+THERAPY_TRAIT_RATE = -math.log(0.85) / 30.0
 THERAPY_SELF_SOOTHING = 0.6
 
 

@@ -5,10 +5,11 @@ A couple ends in one of four labels, decided in this order (the first that appli
 ``dissolved``
     the dissolution rule fired (a partner dissatisfied and uncommitted for ``dissolution_days``).
 ``spiraling``
-    someone still asks often at the end (at least ``SPIRAL_RATE`` requests a day over the last 30
-    days) *and* the cycle is not working: their trust is below ``SPIRAL_TRUST``, or the partner's
-    exhaustion is at least ``SPIRAL_EXHAUSTION``, or the request rate rose from the first month to
-    the last by at least ``SPIRAL_RISE``.
+    someone asks constantly at the end (at least ``EXCESSIVE_RATE`` requests a day over the last
+    30 days: "constant, repetitive" in the source article's table), or still asks often (at least
+    ``SPIRAL_RATE`` a day) *and* the cycle is not working: their trust is below
+    ``SPIRAL_TRUST``, or the partner's exhaustion is at least ``SPIRAL_EXHAUSTION``, or the
+    request rate rose from the first month to the last by at least ``SPIRAL_RISE``.
 ``distant``
     no spiral, but the couple is disconnected: the lower satisfaction is below
     ``DISTANT_SATISFACTION``, or the partners exchange fewer than ``DISTANT_CONTACT`` answers and
@@ -27,6 +28,7 @@ __all__ = [
     "ASPECTS",
     "DISTANT_CONTACT",
     "DISTANT_SATISFACTION",
+    "EXCESSIVE_RATE",
     "LABELS",
     "SPIRAL_EXHAUSTION",
     "SPIRAL_RATE",
@@ -40,11 +42,12 @@ __all__ = [
 LABELS = ("stable", "spiraling", "distant", "dissolved")
 
 SPIRAL_RATE = 1.0  # requests per day, last 30 days
+EXCESSIVE_RATE = 2.0  # requests per day, last 30 days
 SPIRAL_TRUST = 0.45
 SPIRAL_EXHAUSTION = 0.5
 SPIRAL_RISE = 1.25  # last-month rate at least 25% above the first month's
 DISTANT_SATISFACTION = 0.45
-DISTANT_CONTACT = 0.5  # answers + unasked gestures per day, both partners together
+DISTANT_CONTACT = 1.0  # answers + unasked gestures per day, both partners together
 
 
 def classify_couples(columns: Mapping[str, np.ndarray], days: int) -> np.ndarray:
@@ -62,7 +65,7 @@ def classify_couples(columns: Mapping[str, np.ndarray], days: int) -> np.ndarray
             | (columns[f"exhaustion_{partner}"] >= SPIRAL_EXHAUSTION)
             | (rate_last >= SPIRAL_RISE * rate_first)
         )
-        spiral |= (rate_last >= SPIRAL_RATE) & broken
+        spiral |= (rate_last >= EXCESSIVE_RATE) | ((rate_last >= SPIRAL_RATE) & broken)
     low_satisfaction = np.minimum(columns["satisfaction_a"], columns["satisfaction_b"])
     contact = (
         columns["answered_a"] + columns["answered_b"]

@@ -93,7 +93,7 @@ PERSON: dict[str, Param] = _table(
 #: The dynamics shared by both partners of a couple (``[dynamics]`` in a scenario file).
 DYNAMICS: dict[str, Param] = _table(
     # The three levers of the model.
-    Param("reassurance_frequency", 4.0, 0.0, 24.0, "requests per day",
+    Param("reassurance_frequency", 6.0, 0.0, 24.0, "requests per day",
           "How often an insecure person asks for reassurance at most."),
     Param("relief_decay", 1.0, 0.05, 10.0, "per day",
           "How fast the relief from one reassurance fades, before habituation speeds it up."),
@@ -108,29 +108,29 @@ DYNAMICS: dict[str, Param] = _table(
           "How clearly needs are explained: cheaper for the partner, better relief."),
     Param("stress_rate", 0.3, 0.0, 10.0, "stressors per day",
           "How often outside stress or intrusive doubts arrive."),
-    Param("stress_size", 0.25, 0.0, 1.0, "threat per stressor",
+    Param("stress_size", 0.15, 0.0, 1.0, "threat per stressor",
           "How much one stressor shakes a person (more for anxious people)."),
-    Param("threat_decay", 0.5, 0.01, 10.0, "per day",
+    Param("threat_decay", 1.0, 0.01, 10.0, "per day",
           "How fast accumulated stress and hurt fade."),
     Param("seek_threshold", 0.45, 0.0, 1.0, "felt security",
           "Felt security below which a fully secure person starts to ask (anxiety raises it)."),
-    Param("responsiveness", 0.9, 0.0, 1.0, "probability",
+    Param("responsiveness", 0.95, 0.0, 1.0, "probability",
           "Chance that a rested, close, non-avoidant partner answers a request."),
     Param("relief_gain", 0.6, 0.0, 1.0, "relief per answer",
           "Relief from one fully effective answer to a fresh person."),
-    Param("habituation_gain", 0.06, 0.0, 1.0, "per reassurance received",
+    Param("habituation_gain", 0.03, 0.0, 1.0, "per reassurance received",
           "How much each answered request gets a person used to reassurance."),
-    Param("habituation_decay", 0.05, 0.0, 1.0, "per day",
+    Param("habituation_decay", 0.03, 0.0, 1.0, "per day",
           "How fast habituation fades (weeks)."),
     Param("habituation_speedup", 4.0, 0.0, 20.0, "times faster at full habituation",
           "How much habituation shortens relief: relief decays (1 + this x habituation) faster."),
-    Param("rebound", 0.8, 0.0, 2.0, "threat per unit of faded relief",
+    Param("rebound", 0.15, 0.0, 2.0, "threat per unit of faded relief",
           "How much fading relief turns into fresh doubt for a fully anxious person."),
     Param("rebuff_hurt", 0.12, 0.0, 1.0, "threat per unanswered request",
           "How much an unanswered request hurts (more for anxious people)."),
     Param("trust_learning_rate", 0.05, 0.0, 1.0, "per request",
           "How far trust moves toward 'my partner is there' or 'is not' with each request."),
-    Param("trust_weight", 0.35, 0.0, 1.0, "felt security",
+    Param("trust_weight", 0.5, 0.0, 1.0, "felt security",
           "How much trust in the partner lifts or lowers a person's baseline security."),
     Param("withdrawal_gain", 0.12, 0.0, 1.0, "per request received",
           "How much a fully avoidant partner pulls back when asked for reassurance."),
@@ -167,14 +167,14 @@ RUN: dict[str, Param] = _table(
 #: The source article's strategies, each an intervention that can be scheduled from a day on.
 INTERVENTIONS: dict[str, str] = {
     "style_awareness": "Recognise each other's attachment styles: the avoidant partner reads "
-    "requests as needs, not pressure (less withdrawal), and answers a little more often.",
+    "requests as needs, not pressure (half the withdrawal), and answers more often.",
     "communication": "Communicate openly: needs are explained, so answering costs less and "
     "relief is better (communication rises to at least 0.8).",
     "consistent_actions": "Reassure through words and consistent actions: answers reach both "
     "channels (no mismatch) and unasked affection doubles.",
     "address_fears": "Address the underlying fear: habituation builds half as fast, rebound "
     "halves, and anxiety eases slowly (about 10% a month).",
-    "therapy": "Professional support: anxiety and avoidance drift down over weeks (about 25% a "
+    "therapy": "Professional support: anxiety and avoidance drift down over weeks (about 15% a "
     "month) and self-soothing gives relief without asking the partner.",
 }
 

@@ -81,10 +81,11 @@ def baseline_security(anxiety, trust, trust_weight):
 
     It falls with anxiety (an insecure working model of self) and moves with trust in this
     partner: a responsive partner earns security, an unresponsive one erodes it (earned security;
-    Simpson & Overall 2014). With trust at its neutral 0.5 a secure person sits at 0.82 and a
-    fully anxious one at 0.32.
+    Simpson & Overall 2014). ``0.85 - 0.35 * anxiety + trust_weight * (trust - 0.5)``: with trust
+    at its neutral 0.5 a secure person (anxiety 0.15) sits at 0.80 and an anxious one (0.85) at
+    0.55.
     """
-    return 0.9 - 0.5 * anxiety + trust_weight * (trust - 0.5)
+    return 0.85 - 0.35 * anxiety + trust_weight * (trust - 0.5)
 
 
 @_jitable
@@ -106,13 +107,13 @@ def felt_security(baseline, relief, threat, anxiety, partner_withdrawal, withdra
 def seek_probability(security, anxiety, avoidance, reassurance_frequency, seek_threshold, dt):
     """Chance that the person asks for reassurance during this tick.
 
-    The threshold is ``seek_threshold + 0.35 * anxiety``: anxiety lowers the bar to ask. Below it,
-    the rate grows with the shortfall (full rate at 0.2 below the threshold) up to
+    The threshold is ``seek_threshold + 0.2 * anxiety``: anxiety lowers the bar to ask. Below it,
+    the rate grows with the shortfall (full rate at 0.4 below the threshold) up to
     ``reassurance_frequency * (0.3 + 0.7 * anxiety)`` per day. Avoidance suppresses asking even
     when insecure (deactivation), by the factor ``(1 - avoidance) ** 2``.
     """
-    threshold = seek_threshold + 0.35 * anxiety
-    shortfall = clip01((threshold - security) / 0.2)
+    threshold = seek_threshold + 0.2 * anxiety
+    shortfall = clip01((threshold - security) / 0.4)
     rate = reassurance_frequency * (0.3 + 0.7 * anxiety) * (1.0 - avoidance) ** 2 * shortfall
     return clip01(rate * dt)
 
@@ -127,15 +128,15 @@ def answer_probability(
     """Chance that the partner answers a request.
 
     It falls with the partner's avoidance, exhaustion and withdrawal; a clearly explained need
-    (communication) is easier to meet. ``responsiveness * (1 - 0.6 avoidance) * (1 - 0.8
-    exhaustion) * (1 - 0.5 withdrawal) * (0.8 + 0.2 communication)``.
+    (communication) is easier to meet. ``responsiveness * (1 - 0.9 avoidance²) * (1 - 0.8
+    exhaustion) * (1 - 0.5 withdrawal) * (0.9 + 0.1 communication)``.
     """
     p = (
         responsiveness
-        * (1.0 - 0.6 * partner_avoidance)
+        * (1.0 - 0.9 * partner_avoidance * partner_avoidance)
         * (1.0 - 0.8 * partner_exhaustion)
         * (1.0 - 0.5 * partner_withdrawal)
-        * (0.8 + 0.2 * communication)
+        * (0.9 + 0.1 * communication)
     )
     return clip01(p)
 
@@ -238,12 +239,14 @@ def exhaustion_recovery(exhaustion, recovery_rate, burnout, dt):
 
 
 @_jitable
-def withdrawal_after_request(withdrawal, happened, withdrawal_gain, avoidance):
+def withdrawal_after_request(withdrawal, happened, withdrawal_gain, avoidance, communication):
     """A request received makes an avoidant person take distance: withdrawal rises by
-    ``withdrawal_gain * avoidance`` toward 1 (pursue-withdraw; Christensen & Heavey 1990).
-    It fades at ``withdrawal_decay`` per day.
+    ``withdrawal_gain * avoidance * (1 - 0.5 communication)`` toward 1 (pursue-withdraw;
+    Christensen & Heavey 1990). An explained need reads as collaboration rather than demand, so
+    it crowds the partner less. Withdrawal fades at ``withdrawal_decay`` per day.
     """
-    return clip01(withdrawal + happened * withdrawal_gain * avoidance * (1.0 - withdrawal))
+    gain = withdrawal_gain * avoidance * (1.0 - 0.5 * communication)
+    return clip01(withdrawal + happened * gain * (1.0 - withdrawal))
 
 
 # 10. Trust -----------------------------------------------------------------------------------
@@ -266,10 +269,10 @@ def trust_update(trust, answered, rebuffed, trust_learning_rate):
 def affection_probability(affection_rate, avoidance, exhaustion, withdrawal, dt):
     """Chance that the person shows unasked affection to the partner this tick.
 
-    ``affection_rate * (1 - 0.8 avoidance) * (1 - exhaustion) * (1 - withdrawal)`` per day:
+    ``affection_rate * (1 - 0.9 avoidance) * (1 - exhaustion) * (1 - withdrawal)`` per day:
     close, rested partners reassure without being asked.
     """
-    rate = affection_rate * (1.0 - 0.8 * avoidance) * (1.0 - exhaustion) * (1.0 - withdrawal)
+    rate = affection_rate * (1.0 - 0.9 * avoidance) * (1.0 - exhaustion) * (1.0 - withdrawal)
     return clip01(rate * dt)
 
 
