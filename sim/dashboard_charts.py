@@ -1,0 +1,376 @@
+"""Small, fast SVG charts for the dashboard's live views.
+
+Matplotlib takes about 300 ms here to draw one four-panel figure, too slow to redraw every simulated
+day while Play runs. These charts are plain SVG text built from NumPy arrays in about a
+millisecond; the browser draws them, sharp at any projector size, with no script from the network.
+The heavy, once-per-Reset figures (phase diagrams) still come from Matplotlib.
+
+Every function returns an SVG document as a string; ``sim.app`` shows it with ``solara.HTML``.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+from html import escape
+
+import numpy as np
+
+__all__ = [
+    "OUTCOME_COLORS",
+    "PARTNER_COLORS",
+    "Series",
+    "heatmap",
+    "histogram",
+    "line_chart",
+    "nice_ticks",
+    "stacked_bars",
+]
+
+#: Okabe-Ito colours: distinguishable with the common colour-vision deficiencies.
+PARTNER_COLORS = ("#0072B2", "#D55E00")
+OUTCOME_COLORS = {
+    "stable": "#009E73",
+    "spiraling": "#C0392B",
+    "distant": "#E69F00",
+    "dissolved": "#555555",
+}
+
+_FONT = "font-family:system-ui,-apple-system,'Segoe UI',Roboto,Arial,sans-serif"
+_TEXT = "#222222"
+_GRID = "#DDDDDD"
+
+
+@dataclass(frozen=True)
+class Series:
+    """One line of a :func:`line_chart`.
+
+    Attributes
+    ----------
+    label : str
+        Name shown in the legend.
+    x, y : sequence of float
+        The points; NaN values in ``y`` break the line.
+    color : str
+        Any SVG colour.
+    dashed : bool
+        Draw a dashed line (used for the second quantity of a partner).
+    markers : bool
+        Draw a dot at each point (for sparse data such as episodes).
+
+    """
+
+    label: str
+    x: Sequence[float]
+    y: Sequence[float]
+    color: str
+    dashed: bool = False
+    markers: bool = False
+
+
+def nice_ticks(low: float, high: float, count: int = 5) -> list[float]:
+    """Return about ``count`` round tick values covering ``[low, high]`` (1, 2 or 5 times 10^k)."""
+    if not (math.isfinite(low) and math.isfinite(high)) or high <= low:
+        return [low] if math.isfinite(low) else [0.0]
+    raw = (high - low) / max(count - 1, 1)
+    magnitude = 10 ** math.floor(math.log10(raw))
+    step = next(m * magnitude for m in (1, 2, 2.5, 5, 10) if m * magnitude >= raw)
+    first = math.ceil(low / step - 1e-9) * step
+    ticks = []
+    value = first
+    while value <= high + 1e-9 * step:
+        ticks.append(round(value, 10))
+        value += step
+    return ticks
+
+
+def _fmt(value: float) -> str:
+    if abs(value) >= 100 or float(value).is_integer():
+        return f"{value:.0f}"
+    return f"{value:.2g}" if abs(value) < 1 else f"{value:.1f}"
+
+
+def _svg(width: int, height: int, body: list[str], title: str) -> str:
+    return (
+        f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height}" '
+        f'width="100%" style="max-width:{width * 1.6:.0f}px;{_FONT}" role="img" '
+        f'aria-label="{escape(title)}">'
+        f'<text x="8" y="22" font-size="17" font-weight="600" fill="{_TEXT}">{escape(title)}</text>'
+        + "".join(body)
+        + "</svg>"
+    )
+
+
+class _Frame:
+    """Plot area and the mapping from data to pixels."""
+
+    def __init__(self, width, height, x_range, y_range, left=58, right=14, top=58, bottom=46):
+        self.x0, self.x1 = left, width - right
+        self.y0, self.y1 = top, height - bottom
+        self.x_range, self.y_range = x_range, y_range
+
+    def px(self, x):
+        lo, hi = self.x_range
+        return self.x0 + (np.asarray(x, dtype=float) - lo) / (hi - lo) * (self.x1 - self.x0)
+
+    def py(self, y):
+        lo, hi = self.y_range
+        return self.y1 - (np.asarray(y, dtype=float) - lo) / (hi - lo) * (self.y1 - self.y0)
+
+    def axes(self, x_label: str, y_label: str, x_ticks=None, y_ticks=None) -> list[str]:
+        out = []
+        for tick in nice_ticks(*self.y_range) if y_ticks is None else y_ticks:
+            y = float(self.py(tick))
+            out.append(f'<line x1="{self.x0}" x2="{self.x1}" y1="{y:.1f}" y2="{y:.1f}" '
+                       f'stroke="{_GRID}" stroke-width="1"/>')  # fmt: skip
+            out.append(f'<text x="{self.x0 - 6}" y="{y + 5:.1f}" font-size="14" '
+                       f'text-anchor="end" fill="{_TEXT}">{_fmt(tick)}</text>')  # fmt: skip
+        if x_ticks is None:
+            x_ticks = nice_ticks(*self.x_range, count=6)
+        for tick in x_ticks:
+            x = float(self.px(tick))
+            out.append(f'<text x="{x:.1f}" y="{self.y1 + 19}" font-size="14" text-anchor="middle" '
+                       f'fill="{_TEXT}">{_fmt(tick)}</text>')  # fmt: skip
+        out.append(f'<line x1="{self.x0}" x2="{self.x1}" y1="{self.y1}" y2="{self.y1}" '
+                   f'stroke="#888" stroke-width="1.5"/>')  # fmt: skip
+        out.append(f'<text x="{(self.x0 + self.x1) / 2:.1f}" y="{self.y1 + 40}" font-size="15" '
+                   f'text-anchor="middle" fill="{_TEXT}">{escape(x_label)}</text>')  # fmt: skip
+        mid = (self.y0 + self.y1) / 2
+        out.append(f'<text x="16" y="{mid:.1f}" font-size="15" text-anchor="middle" '
+                   f'transform="rotate(-90 16 {mid:.1f})" fill="{_TEXT}">{escape(y_label)}</text>')
+        return out
+
+
+def _legend(items: Sequence[tuple[str, str, bool]], x_right: float, y: float) -> list[str]:
+    """Legend entries ``(label, colour, dashed)`` laid out right to left ending at ``x_right``."""
+    out = []
+    x = x_right
+    for label, color, dashed in reversed(items):
+        width = 8.2 * len(label) + 34
+        x -= width
+        dash = ' stroke-dasharray="6 4"' if dashed else ""
+        out.append(f'<line x1="{x:.1f}" x2="{x + 24:.1f}" y1="{y - 5:.1f}" y2="{y - 5:.1f}" '
+                   f'stroke="{color}" stroke-width="3.5"{dash}/>')  # fmt: skip
+        out.append(f'<text x="{x + 29:.1f}" y="{y:.1f}" font-size="14" fill="{_TEXT}">'
+                   f"{escape(label)}</text>")
+    return out
+
+
+def _polyline(frame: _Frame, xs, ys, color: str, dashed: bool) -> list[str]:
+    """One polyline per run of finite values (NaN breaks the line)."""
+    px, py = frame.px(xs), frame.py(ys)
+    finite = np.isfinite(py)
+    out = []
+    dash = ' stroke-dasharray="7 5"' if dashed else ""
+    start = None
+    for index in range(len(py) + 1):
+        ok = index < len(py) and finite[index]
+        if ok and start is None:
+            start = index
+        elif not ok and start is not None:
+            points = " ".join(f"{a:.1f},{b:.1f}" for a, b in zip(px[start:index], py[start:index],
+                                                                   strict=True))  # fmt: skip
+            out.append(f'<polyline points="{points}" fill="none" stroke="{color}" '
+                       f'stroke-width="3" stroke-linejoin="round"{dash}/>')  # fmt: skip
+            start = None
+    return out
+
+
+def line_chart(series: Sequence[Series], *, title: str, x_label: str, y_label: str,
+               x_range: tuple[float, float], y_range: tuple[float, float] | None = None,
+               width: int = 560, height: int = 290, note: str = "") -> str:  # fmt: skip
+    """Draw a line chart with a legend; return the SVG text.
+
+    Parameters
+    ----------
+    series : sequence of Series
+        The lines.
+    title, x_label, y_label : str
+        Plain-words texts.
+    x_range : (float, float)
+        Fixed horizontal extent (the whole run), so that lines grow to the right as days pass.
+    y_range : (float, float), optional
+        Vertical extent; by default from 0 to a round number above the largest value.
+    width, height : int
+        Size of the drawing in SVG units (it scales to its container).
+    note : str
+        A line of text drawn in the middle of an empty chart (e.g. "no episodes yet").
+
+    """
+    if y_range is None:
+        top = max((float(np.nanmax(s.y)) for s in series if np.any(np.isfinite(s.y))),
+                  default=1.0)  # fmt: skip
+        ticks = nice_ticks(0.0, max(top, 1e-9) * 1.05)
+        y_range = (0.0, max(ticks[-1], top, 1.0))
+    x_lo, x_hi = x_range
+    if x_hi <= x_lo:
+        x_hi = x_lo + 1
+    frame = _Frame(width, height, (x_lo, x_hi), y_range)
+    body = frame.axes(x_label, y_label)
+    for s in series:
+        if len(s.x):
+            body += _polyline(frame, s.x, s.y, s.color, s.dashed)
+            if s.markers:
+                for a, b in zip(frame.px(s.x), frame.py(s.y), strict=True):
+                    if np.isfinite(b):
+                        body.append(f'<circle cx="{a:.1f}" cy="{b:.1f}" r="3.5" '
+                                    f'fill="{s.color}"/>')  # fmt: skip
+    if note:
+        body.append(f'<text x="{(frame.x0 + frame.x1) / 2:.1f}" y="{(frame.y0 + frame.y1) / 2:.1f}"'
+                    f' font-size="15" text-anchor="middle" fill="#666">{escape(note)}</text>')
+    body += _legend([(s.label, s.color, s.dashed) for s in series], width - 10, 46)
+    return _svg(width, height, body, title)
+
+
+def stacked_bars(categories: Sequence[str], shares: dict[str, Sequence[float]],
+                 colors: dict[str, str], *, title: str, counts: Sequence[int] = (),
+                 width: int = 560, height: int | None = None) -> str:  # fmt: skip
+    """Draw horizontal 100% bars, one per category, split by the keys of ``shares``.
+
+    Parameters
+    ----------
+    categories : sequence of str
+        One bar each (e.g. pairings of styles), drawn top to bottom.
+    shares : dict of str to sequence of float
+        For each part (e.g. an outcome), its share in each category; shares of a bar sum to 1.
+    colors : dict of str to str
+        Colour of each part.
+    title : str
+        Chart title.
+    counts : sequence of int, optional
+        Number of couples behind each bar, printed at its end.
+    width, height : int, optional
+        Size of the drawing in SVG units; the height grows with the number of bars by default.
+
+    """
+    bar, gap = 30, 12
+    rows = max(len(categories), 1)
+    height = height or 34 + 36 + rows * (bar + gap)
+    left, right = 168, 62
+    body = []
+    for row, name in enumerate(categories):
+        y = 34 + 34 + row * (bar + gap)
+        x = float(left)
+        body.append(f'<text x="{left - 8}" y="{y + bar / 2 + 5:.1f}" font-size="14" '
+                    f'text-anchor="end" fill="{_TEXT}">{escape(name)}</text>')  # fmt: skip
+        for part, values in shares.items():
+            share = float(values[row])
+            w = share * (width - left - right)
+            if w <= 0:
+                continue
+            body.append(f'<rect x="{x:.1f}" y="{y}" width="{w:.1f}" height="{bar}" '
+                        f'fill="{colors[part]}"><title>{escape(part)}: {share:.0%}</title></rect>')
+            if w > 38:
+                body.append(f'<text x="{x + w / 2:.1f}" y="{y + bar / 2 + 5:.1f}" font-size="13" '
+                            f'text-anchor="middle" fill="white">{share:.0%}</text>')  # fmt: skip
+            x += w
+        if counts:
+            body.append(f'<text x="{width - right + 6}" y="{y + bar / 2 + 5:.1f}" font-size="13" '
+                        f'fill="#555">n={int(counts[row])}</text>')  # fmt: skip
+    body += _legend([(part, colors[part], False) for part in shares], width - 10, 52)
+    return _svg(width, height, body, title)
+
+
+def histogram(values: Sequence[float], *, title: str, x_label: str, bins: Sequence[float],
+              color: str = "#0072B2", width: int = 560, height: int = 270,
+              marker: float | None = None, marker_label: str = "") -> str:  # fmt: skip
+    """Draw a histogram of ``values`` (couples per bin); return the SVG text.
+
+    ``marker`` draws a dashed vertical line at a threshold, labelled ``marker_label``.
+    """
+    edges = np.asarray(bins, dtype=float)
+    data = np.asarray(values, dtype=float)
+    counts, _ = np.histogram(np.clip(data[np.isfinite(data)], edges[0], edges[-1]), bins=edges)
+    top = nice_ticks(0, max(int(counts.max()) if counts.size else 1, 1) * 1.05)[-1]
+    frame = _Frame(width, height, (edges[0], edges[-1]), (0.0, max(top, 1.0)))
+    body = frame.axes(x_label, "couples")
+    for count, lo, hi in zip(counts, edges[:-1], edges[1:], strict=True):
+        if count:
+            x0, x1 = float(frame.px(lo)) + 1, float(frame.px(hi)) - 1
+            y = float(frame.py(count))
+            body.append(f'<rect x="{x0:.1f}" y="{y:.1f}" width="{max(x1 - x0, 1):.1f}" '
+                        f'height="{frame.y1 - y:.1f}" fill="{color}"><title>{count}</title></rect>')
+    if marker is not None:
+        x = float(frame.px(marker))
+        body.append(f'<line x1="{x:.1f}" x2="{x:.1f}" y1="{frame.y0}" y2="{frame.y1}" '
+                    f'stroke="#C0392B" stroke-width="2.5" stroke-dasharray="6 4"/>')  # fmt: skip
+        body.append(f'<text x="{x + 6:.1f}" y="{frame.y0 + 16}" font-size="14" fill="#C0392B">'
+                    f"{escape(marker_label)}</text>")
+    return _svg(width, height, body, title)
+
+
+def _share_color(share: float) -> str:
+    """White (0) to deep red (1), for shares of spiraling couples."""
+    share = min(max(float(share), 0.0), 1.0)
+    start, end = np.array([255, 255, 255]), np.array([165, 15, 21])
+    red, green, blue = (start + (end - start) * share).round().astype(int)
+    return f"rgb({red},{green},{blue})"
+
+
+def heatmap(share: np.ndarray, x_values: Sequence[float], y_values: Sequence[float], *,
+            title: str, x_label: str, y_label: str, marker: tuple[float, float] | None = None,
+            marker_label: str = "you", width: int = 480, height: int = 400) -> str:  # fmt: skip
+    """Draw a grid of shares in [0, 1] (white to red) with a colour key; return the SVG text.
+
+    Parameters
+    ----------
+    share : numpy.ndarray, shape (len(x_values), len(y_values))
+        The share at each grid point (first index along x).
+    x_values, y_values : sequence of float
+        Grid values, increasing; each cell is centred on its value.
+    title, x_label, y_label : str
+        Plain-words texts.
+    marker : (float, float), optional
+        A point to mark (the current couple), drawn as a ringed dot with ``marker_label``.
+    marker_label : str
+        Text next to the marker.
+    width, height : int
+        Size of the drawing in SVG units.
+
+    """
+    xs, ys = np.asarray(x_values, dtype=float), np.asarray(y_values, dtype=float)
+    dx = (xs[-1] - xs[0]) / max(len(xs) - 1, 1) or 1.0
+    dy = (ys[-1] - ys[0]) / max(len(ys) - 1, 1) or 1.0
+    frame = _Frame(width, height, (xs[0] - dx / 2, xs[-1] + dx / 2),
+                   (ys[0] - dy / 2, ys[-1] + dy / 2), right=84)  # fmt: skip
+    body = []
+    for i, x in enumerate(xs):
+        for j, y in enumerate(ys):
+            x0, x1 = float(frame.px(x - dx / 2)), float(frame.px(x + dx / 2))
+            y0, y1 = float(frame.py(y + dy / 2)), float(frame.py(y - dy / 2))
+            value = float(share[i, j])
+            body.append(f'<rect x="{x0:.1f}" y="{y0:.1f}" width="{x1 - x0 + 0.5:.1f}" '
+                        f'height="{y1 - y0 + 0.5:.1f}" fill="{_share_color(value)}">'
+                        f"<title>{value:.0%} spiraling</title></rect>")  # fmt: skip
+    body += frame.axes(x_label, y_label, x_ticks=nice_ticks(xs[0], xs[-1], 6),
+                       y_ticks=[])  # fmt: skip
+    for tick in nice_ticks(ys[0], ys[-1], 6):
+        y = float(frame.py(tick))
+        body.append(f'<text x="{frame.x0 - 6}" y="{y + 5:.1f}" font-size="14" '
+                    f'text-anchor="end" fill="{_TEXT}">{_fmt(tick)}</text>')  # fmt: skip
+    # Colour key on the right: 0% at the bottom, 100% at the top.
+    key_x = frame.x1 + 16
+    steps = 20
+    span = frame.y1 - frame.y0
+    for s in range(steps):
+        y = frame.y1 - (s + 1) * span / steps
+        body.append(f'<rect x="{key_x}" y="{y:.1f}" width="16" height="{span / steps + 0.5:.1f}" '
+                    f'fill="{_share_color((s + 0.5) / steps)}"/>')  # fmt: skip
+    for share_tick in (0.0, 0.5, 1.0):
+        y = frame.y1 - share_tick * span
+        body.append(f'<text x="{key_x + 21}" y="{y + 5:.1f}" font-size="13" fill="{_TEXT}">'
+                    f"{share_tick:.0%}</text>")
+    body.append(f'<rect x="{key_x}" y="{frame.y0}" width="16" height="{span}" fill="none" '
+                f'stroke="#888"/>')  # fmt: skip
+    if marker is not None:
+        mx = float(frame.px(min(max(marker[0], xs[0]), xs[-1])))
+        my = float(frame.py(min(max(marker[1], ys[0]), ys[-1])))
+        body.append(f'<circle cx="{mx:.1f}" cy="{my:.1f}" r="9" fill="#111" stroke="white" '
+                    f'stroke-width="3"/>')  # fmt: skip
+        anchor = "end" if mx > (frame.x0 + frame.x1) / 2 else "start"
+        offset = -14 if anchor == "end" else 14
+        body.append(f'<text x="{mx + offset:.1f}" y="{my + 5:.1f}" font-size="15" '
+                    f'font-weight="700" text-anchor="{anchor}" fill="#111" stroke="white" '
+                    f'stroke-width="4" paint-order="stroke">{escape(marker_label)}</text>')
+    return _svg(width, height, body, title)

@@ -1,0 +1,343 @@
+"""The dashboard's logic without any widget: controls, seed parsing, background computations.
+
+Everything here is plain Python on top of ``sim.model``, ``sim.simulation`` and ``sim.sweep``, so
+the tests and ``benchmarks/dashboard_step.py`` use it without a browser. ``sim.app`` only lays the
+results out.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+import numpy as np
+
+from . import kernel as k
+from .interventions import KINDS
+from .params import DYNAMICS, RUN
+from .simulation import Setup, simulate
+from .styles import LITERATURE_MIX, Style
+from .sweep import sweep_setup
+from .teaching import outcomes_by_pairing
+
+__all__ = [
+    "CONTROL_DEFAULTS",
+    "GRID_POINTS",
+    "GRID_REPLICATES",
+    "LEVER_PAIRS",
+    "SLIDER_RANGES",
+    "PhaseGrid",
+    "ReliefEpisodes",
+    "initial_controls",
+    "mixed_population",
+    "model_kwargs",
+    "parse_seed",
+    "phase_grid",
+    "preset_traits",
+]
+
+#: Slider ranges offered in class: narrower than the model's allowed ranges (``sim.params``),
+#: wide enough to go from calm to spiraling. (low, high, step).
+SLIDER_RANGES: dict[str, tuple[float, float, float]] = {
+    "anxiety": (0.0, 1.0, 0.05),
+    "avoidance": (0.0, 1.0, 0.05),
+    "reassurance_frequency": (0.0, 12.0, 0.5),
+    "relief_decay": (0.1, 5.0, 0.1),
+    "exhaustion_rate": (0.0, 0.3, 0.01),
+    "communication": (0.0, 1.0, 0.05),
+    "stress_rate": (0.0, 3.0, 0.1),
+}
+
+#: Largest population the dashboard offers (the model allows more; the browser stays quick).
+MAX_COUPLES = 500
+
+#: The controls when the page opens: a secure couple, the model's calibrated defaults.
+CONTROL_DEFAULTS: dict[str, object] = {
+    "style_a": "secure",
+    "style_b": "secure",
+    "anxiety_a": Style.SECURE.anxiety,
+    "avoidance_a": Style.SECURE.avoidance,
+    "anxiety_b": Style.SECURE.anxiety,
+    "avoidance_b": Style.SECURE.avoidance,
+    **{name: DYNAMICS[name].default for name in
+       ("reassurance_frequency", "relief_decay", "exhaustion_rate", "communication",
+        "stress_rate")},
+    **{f"{kind}_on": False for kind in KINDS},
+    **{f"{kind}_day": 60 for kind in KINDS},
+    "days": 180,
+    "couples": 100,
+    "seed_text": "1",
+}  # fmt: skip
+
+#: Phase diagrams: points per axis and couples per point. 11 x 11 x 3 = 363 couples, which the
+#: compiled engine runs for 180 days in about half a second in a background thread.
+GRID_POINTS = 11
+GRID_REPLICATES = 3
+
+#: The lever pairs a phase diagram can show: key -> (x parameter, y parameter).
+LEVER_PAIRS: dict[str, tuple[str, str]] = {
+    "relief decay × exhaustion rate": ("relief_decay", "exhaustion_rate"),
+    "reassurance frequency × exhaustion rate": ("reassurance_frequency", "exhaustion_rate"),
+    "reassurance frequency × relief decay": ("reassurance_frequency", "relief_decay"),
+}
+
+
+def initial_controls() -> dict[str, object]:
+    """Return a fresh copy of the controls the page opens with."""
+    return dict(CONTROL_DEFAULTS)
+
+
+def preset_traits(style: str) -> tuple[float, float]:
+    """Return the (anxiety, avoidance) preset of a style name."""
+    preset = Style.from_label(style)
+    return preset.anxiety, preset.avoidance
+
+
+def parse_seed(text: object) -> tuple[int | None, str]:
+    """Read the seed field: return ``(seed, "")`` or ``(None, message saying what is allowed)``."""
+    raw = str(text).strip()
+    high = int(RUN["seed"].high)
+    if not raw:
+        return None, "Type a seed: a whole number such as 7."
+    try:
+        value = int(raw.replace("_", ""))
+    except ValueError:
+        return None, (f"The seed must be a whole number such as 7, not {raw!r}. "
+                      "Reset keeps the last good seed.")  # fmt: skip
+    if not 0 <= value <= high:
+        return None, f"The seed must be between 0 and {high}, not {value}."
+    return value, ""
+
+
+def _trait_or_none(controls: Mapping[str, object], role: str, trait: str) -> float | None:
+    """Return the slider value, or None when it sits on the style's preset (the model jitters).
+
+    With several couples the model draws each person around the preset, so that no two couples
+    are identical; moving a slider off the preset fixes that trait for every couple.
+    """
+    value = float(controls[f"{trait}_{role}"])  # type: ignore[arg-type]
+    preset = dict(zip(("anxiety", "avoidance"), preset_traits(str(controls[f"style_{role}"])),
+                      strict=True))  # fmt: skip
+    return None if abs(value - preset[trait]) < 1e-9 else value
+
+
+def model_kwargs(controls: Mapping[str, object], seed: int) -> dict[str, object]:
+    """Turn the dashboard's controls into ``RelationshipModel`` keyword arguments."""
+    kwargs: dict[str, object] = {
+        "style_a": str(controls["style_a"]),
+        "style_b": str(controls["style_b"]),
+        "days": int(controls["days"]),  # type: ignore[call-overload]
+        "couples": int(controls["couples"]),  # type: ignore[call-overload]
+        "rng": int(seed),
+    }
+    for role in ("a", "b"):
+        for trait in ("anxiety", "avoidance"):
+            kwargs[f"{trait}_{role}"] = _trait_or_none(controls, role, trait)
+    for name in ("reassurance_frequency", "relief_decay", "exhaustion_rate", "communication",
+                 "stress_rate"):  # fmt: skip
+        kwargs[name] = float(controls[name])  # type: ignore[arg-type]
+    for kind in KINDS:
+        on = bool(controls[f"{kind}_on"])
+        kwargs[f"{kind}_day"] = int(controls[f"{kind}_day"]) if on else None  # type: ignore[call-overload]
+    return kwargs
+
+
+def _setup_from_kwargs(kwargs: Mapping[str, object], couples: int) -> Setup:
+    """Build a ``Setup`` equivalent to the model's, for the background computations."""
+    partners = []
+    for role in ("a", "b"):
+        spec: dict[str, object] = {"style": kwargs[f"style_{role}"]}
+        for trait in ("anxiety", "avoidance"):
+            value = kwargs[f"{trait}_{role}"]
+            preset = preset_traits(str(kwargs[f"style_{role}"]))[trait == "avoidance"]
+            spec[trait] = preset if value is None else value
+        partners.append(spec)
+    dynamics = {name: kwargs[name] for name in ("reassurance_frequency", "relief_decay",
+                                                "exhaustion_rate", "communication",
+                                                "stress_rate")}  # fmt: skip
+    interventions = [{"kind": kind, "day": kwargs[f"{kind}_day"]} for kind in KINDS
+                     if kwargs[f"{kind}_day"] is not None]  # fmt: skip
+    return Setup(partner_a=partners[0], partner_b=partners[1], dynamics=dynamics,
+                 interventions=interventions, couples=couples,
+                 days=int(kwargs["days"]), seed=int(kwargs["rng"]))  # type: ignore[call-overload]
+
+
+@dataclass(frozen=True)
+class PhaseGrid:
+    """Share of spiraling couples over a grid of two parameters.
+
+    Attributes
+    ----------
+    x_name, y_name : str
+        Parameter names (``anxiety_a``, ``avoidance_b`` or a dynamics name).
+    x_values, y_values : tuple of float
+        The grid.
+    share : numpy.ndarray, shape (len(x_values), len(y_values))
+        Share of the point's couples labelled spiraling at the end of the run.
+    marker : (float, float)
+        Where the current couple sits.
+
+    """
+
+    x_name: str
+    y_name: str
+    x_values: tuple[float, ...]
+    y_values: tuple[float, ...]
+    share: np.ndarray
+    marker: tuple[float, float]
+
+
+def _freeze(kwargs: Mapping[str, object]) -> tuple:
+    return tuple(sorted(kwargs.items()))
+
+
+def phase_grid(kwargs: Mapping[str, object], which: str = "traits") -> PhaseGrid:
+    """Compute (or fetch from the cache) a phase diagram around the current settings.
+
+    Parameters
+    ----------
+    kwargs : mapping
+        The model's keyword arguments (see :func:`model_kwargs`); ``couples`` is ignored.
+    which : str
+        ``"traits"`` for partner A's anxiety × partner B's avoidance, or a key of
+        ``LEVER_PAIRS``.
+
+    """
+    if which != "traits" and which not in LEVER_PAIRS:
+        raise ValueError(f"unknown phase diagram {which!r}; allowed: traits, "
+                         f"{', '.join(LEVER_PAIRS)}")  # fmt: skip
+    frozen = {key: value for key, value in kwargs.items() if key != "couples"}
+    return _phase_grid_cached(_freeze(frozen), which)
+
+
+@functools.lru_cache(maxsize=24)
+def _phase_grid_cached(frozen: tuple, which: str) -> PhaseGrid:
+    kwargs = dict(frozen)
+    base = _setup_from_kwargs(kwargs, couples=1)
+    if which == "traits":
+        x_name, y_name = "anxiety_a", "avoidance_b"
+        x_param, y_param = "partner_a.anxiety", "partner_b.avoidance"
+        marker = (float(base.partner_a["anxiety"]), float(base.partner_b["avoidance"]))
+        x_values = y_values = np.linspace(0.0, 1.0, GRID_POINTS)
+    else:
+        x_name, y_name = LEVER_PAIRS[which]
+        x_param, y_param = f"dynamics.{x_name}", f"dynamics.{y_name}"
+        marker = (float(kwargs[x_name]), float(kwargs[y_name]))  # type: ignore[arg-type]
+        x_values = np.linspace(*SLIDER_RANGES[x_name][:2], GRID_POINTS)
+        y_values = np.linspace(*SLIDER_RANGES[y_name][:2], GRID_POINTS)
+    setup, x_axis, y_axis = sweep_setup(base, x_param, x_values, y_param, y_values,
+                                        GRID_REPLICATES)  # fmt: skip
+    labels = simulate(setup).labels.reshape(GRID_POINTS, GRID_POINTS, GRID_REPLICATES)
+    share = np.mean(labels == "spiraling", axis=2)
+    return PhaseGrid(x_name, y_name, x_axis.values, y_axis.values, share, marker)
+
+
+def mixed_population(kwargs: Mapping[str, object], couples: int = MAX_COUPLES) -> dict:
+    """Outcome shares by pairing of styles in a mixed population with the current dynamics.
+
+    People are drawn from the literature mix (``sim.styles.LITERATURE_MIX``) and paired at
+    random; the levers, communication, stress, interventions, days and seed are the dashboard's.
+    Returns ``teaching.outcomes_by_pairing``'s table (cached).
+    """
+    frozen = {key: value for key, value in kwargs.items()
+              if key not in ("couples", "style_a", "style_b") and "anxiety" not in key
+              and "avoidance" not in key}  # fmt: skip
+    return _mixed_cached(_freeze(frozen), couples)
+
+
+@functools.lru_cache(maxsize=8)
+def _mixed_cached(frozen: tuple, couples: int) -> dict:
+    kwargs = dict(frozen)
+    dynamics = {name: kwargs[name] for name in ("reassurance_frequency", "relief_decay",
+                                                "exhaustion_rate", "communication",
+                                                "stress_rate")}  # fmt: skip
+    interventions = [{"kind": kind, "day": kwargs[f"{kind}_day"]} for kind in KINDS
+                     if kwargs[f"{kind}_day"] is not None]  # fmt: skip
+    setup = Setup(dynamics=dynamics, interventions=interventions, days=int(kwargs["days"]),
+                  seed=int(kwargs["rng"]), couples=couples,
+                  population={"mix": dict(LITERATURE_MIX), "couples": couples})  # fmt: skip
+    return outcomes_by_pairing(simulate(setup))
+
+
+class ReliefEpisodes:
+    """Relief duration per episode for the followed couple (couple 1), day by day.
+
+    A relief episode runs from an answered request to the same person's next request. The
+    model's kernel keeps episode lengths only inside its first and last 30-day windows, so this
+    class follows couple 1 with its own one-couple kernel: the same people, parameters, seed and
+    couple index (hence the same random draws, so the same story), whose "last window" starts
+    on day 0 so that every episode is recorded. It is advanced in step with the model.
+
+    Parameters
+    ----------
+    model : sim.model.RelationshipModel
+        The model to follow.
+
+    """
+
+    def __init__(self, model) -> None:
+        pop = model.population.chunk(0, 1)
+        self.model = model
+        self.kernel = k.Kernel(pop.anxiety, pop.avoidance, pop.expression, pop.params,
+                               seed=model.kernel_seed, days=model.days,
+                               couple_ids=np.zeros(1, dtype=np.uint64))  # fmt: skip
+        self.kernel.last_start = 0
+        #: Per partner: days on which episodes ended and their mean length in hours that day.
+        self.days: tuple[list[int], list[int]] = ([], [])
+        self.hours: tuple[list[float], list[float]] = ([], [])
+
+    def sync(self) -> None:
+        """Advance to the model's day, noting the episodes that ended on each new day."""
+        while self.kernel.day < self.model.day:
+            before_sum = self.kernel.R[k.RELIEF_LAST_SUM, :, 0].copy()
+            before_n = self.kernel.R[k.RELIEF_LAST_N, :, 0].copy()
+            self.kernel.advance(1)
+            ended = self.kernel.R[k.RELIEF_LAST_N, :, 0] - before_n
+            total = self.kernel.R[k.RELIEF_LAST_SUM, :, 0] - before_sum
+            for person in range(2):
+                if ended[person] > 0:
+                    self.days[person].append(self.kernel.day)
+                    self.hours[person].append(float(total[person] / ended[person]))
+
+
+#: Plain-words explanations for a class, each next to the control that drives it.
+EXPLAIN: tuple[tuple[str, str, str], ...] = (
+    ("Attachment style", "style",
+     "Each person has two dials. Anxiety is the fear of being left; avoidance is discomfort "
+     "with closeness. Secure people are low on both, anxious people high on anxiety, avoidant "
+     "people high on avoidance, fearful people high on both. The style buttons only move the "
+     "two sliders to a typical spot; any spot on the plane is a real person."),
+    ("Asking for reassurance", "reassurance_frequency",
+     "When someone feels unsafe enough, they ask: 'Do you still love me?' Anxious people feel "
+     "unsafe sooner and ask more often; avoidant people hold back even when they feel bad. "
+     "This slider is the most requests a day a very insecure person makes."),
+    ("Relief, and why it gets shorter", "relief_decay",
+     "A kind answer brings relief, and relief fades. The more used to reassurance a person "
+     "gets, the faster it fades: the same words help for a shorter time, so they ask again "
+     "sooner. For anxious people fading relief leaves new doubt behind."),
+    ("The cost of answering", "exhaustion_rate",
+     "Every answer costs the partner a little energy, more if closeness feels like pressure "
+     "to them. Energy comes back with rest, but slowly when someone is worn out. Past a point "
+     "the partner answers less, and the unanswered requests hurt."),
+    ("Pulling away", "avoidance",
+     "An avoidant partner who is asked a lot takes distance. The anxious partner feels the "
+     "distance and asks more: the pursue-withdraw circle."),
+    ("Trust", "trust",
+     "Each answered request teaches 'my partner is there'; each unanswered one teaches the "
+     "opposite. Trust slowly raises or lowers how safe a person feels even on a quiet day."),
+    ("Explaining what you need", "communication",
+     "When a need is explained ('I had a hard day, I need a hug') rather than demanded, "
+     "answering costs less and the answer helps more."),
+    ("Outside stress", "stress_rate",
+     "Work, money or intrusive doubts shake people now and then; anxious people are shaken "
+     "more. More stress means more moments of feeling unsafe."),
+    ("Help from outside", "interventions",
+     "Five strategies can start on a chosen day: learning each other's styles, communicating "
+     "openly, reassuring through consistent actions, working on the fear itself, and therapy. "
+     "Switch one on and watch the lines bend after its day."),
+    ("How it ends", "outcome",
+     "Stable: calm, with few requests. Spiraling: someone asks often and it no longer works. "
+     "Distant: no spiral, but the two no longer reach for each other. Dissolved: one of them "
+     "stayed unhappy and uncommitted for a month and left."),
+)  # fmt: skip

@@ -1,0 +1,182 @@
+"""What the dashboard's live views show, computed from a model: SVG charts, the badge, the table.
+
+Plain functions (no widgets), so that ``benchmarks/dashboard_step.py`` can time one day's step
+with every live figure and the tests can check the content without a browser.
+"""
+
+from __future__ import annotations
+
+from html import escape
+
+import numpy as np
+
+from . import kernel as k
+from .dashboard_charts import (
+    OUTCOME_COLORS,
+    PARTNER_COLORS,
+    Series,
+    heatmap,
+    histogram,
+    line_chart,
+    stacked_bars,
+)
+from .dashboard_state import PhaseGrid, ReliefEpisodes
+from .outcomes import LABELS, SPIRAL_RATE
+
+__all__ = [
+    "OUTCOME_WORDS",
+    "aspects_html",
+    "badge_html",
+    "couple_charts",
+    "followed_outcome",
+    "mixed_population_chart",
+    "phase_chart",
+    "population_charts",
+]
+
+#: One sentence per outcome for the badge.
+OUTCOME_WORDS = {
+    "stable": "calm: few requests, and they work",
+    "spiraling": "asking more and more, and it no longer helps",
+    "distant": "no spiral, but they no longer reach for each other",
+    "dissolved": "one of them left",
+}
+
+_AXIS_WORDS = {
+    "anxiety_a": "Partner A's anxiety",
+    "avoidance_b": "Partner B's avoidance",
+    "reassurance_frequency": "Reassurance frequency (requests/day)",
+    "relief_decay": "Relief decay (per day)",
+    "exhaustion_rate": "Exhaustion per answer",
+}
+
+_VERDICT_COLORS = {"healthy": "#009E73", "in between": "#B07D00", "excessive": "#C0392B"}
+
+
+def followed_outcome(model) -> str:
+    """Outcome label so far of the followed couple (couple 1)."""
+    return str(model.couples_table()["outcome"].iloc[0])
+
+
+def _followed(model, name: str) -> np.ndarray:
+    """Daily values of ``name`` for couple 1, shape (days, 2)."""
+    daily = model.kernel.daily
+    return daily[:, k.DAILY_VARS.index(name), :, 0]
+
+
+def couple_charts(model, episodes: ReliefEpisodes) -> dict[str, str]:
+    """Return the Couple view's charts for the followed couple, by name, as SVG text."""
+    days = np.arange(1, model.day + 1)
+    x_range = (0, model.days)
+    charts = {}
+    titles = {
+        "security": ("Felt security", "how safe each feels (0-1)"),
+        "relief": ("Relief from reassurance", "relief left (0-1)"),
+        "exhaustion": ("Exhaustion from answering", "exhaustion (0-1)"),
+        "trust": ("Trust in the partner", "trust (0-1)"),
+    }
+    for name, (title, y_label) in titles.items():
+        values = _followed(model, name)
+        series = [Series(f"Partner {tag}", days, values[:, p], PARTNER_COLORS[p], dashed=p == 1)
+                  for p, tag in enumerate("AB")]  # fmt: skip
+        charts[name] = line_chart(series, title=title, x_label="day", y_label=y_label,
+                                  x_range=x_range, y_range=(0.0, 1.0))  # fmt: skip
+    requests, answered = _followed(model, "requests"), _followed(model, "answered")
+    series = []
+    for p, tag in enumerate("AB"):
+        series.append(Series(f"{tag} asks", days, requests[:, p], PARTNER_COLORS[p]))
+        series.append(Series(f"{tag} is answered", days, answered[:, p], PARTNER_COLORS[p],
+                             dashed=True))  # fmt: skip
+    charts["requests"] = line_chart(series, title="Requests and answers per day",
+                                    x_label="day", y_label="per day", x_range=x_range)
+    episodes.sync()
+    series = [Series(f"Partner {tag}", episodes.days[p], episodes.hours[p], PARTNER_COLORS[p],
+                     markers=True) for p, tag in enumerate("AB")]  # fmt: skip
+    empty = not (episodes.days[0] or episodes.days[1])
+    charts["episodes"] = line_chart(
+        series, title="How long relief lasts (each episode)", x_label="day the episode ended",
+        y_label="hours until asking again", x_range=x_range,
+        note="no answered request yet" if empty else "",
+    )  # fmt: skip
+    return charts
+
+
+def badge_html(model) -> str:
+    """Return the followed couple's outcome badge, with the day and the population's counts."""
+    label = followed_outcome(model)
+    color = OUTCOME_COLORS[label]
+    text = (f'<div class="relsim-badge" data-outcome="{label}" style="display:flex;'
+            f'align-items:center;gap:14px;flex-wrap:wrap;font-size:18px">'
+            f'<span style="background:{color};color:white;font-weight:700;font-size:22px;'
+            f'padding:6px 18px;border-radius:20px;letter-spacing:1px">{label.upper()}</span>'
+            f"<span>Couple 1 so far: {escape(OUTCOME_WORDS[label])}. "
+            f"<b>Day {model.day} of {model.days}</b>.</span>")  # fmt: skip
+    if model.setup.couples > 1:
+        counts = model.outcome_counts()
+        parts = ", ".join(f"{counts[name]} {name}" for name in LABELS)
+        text += f'<span style="color:#444">All {model.setup.couples} couples: {parts}.</span>'
+    return text + "</div>"
+
+
+def aspects_html(model) -> str:
+    """Return the healthy-versus-excessive table with the values measured so far, as HTML."""
+    rows = model.aspects().to_dict("records")
+    head = ("<tr><th>aspect</th><th>healthy</th><th>excessive</th><th>what we measure</th>"
+            "<th>value now</th><th>verdict</th></tr>")  # fmt: skip
+    body = []
+    for row in rows:
+        value = float(row["value"])
+        shown = f"{value:.0%}" if row["aspect"] == "long-term outcome" else f"{value:.2f}"
+        color = _VERDICT_COLORS.get(row["verdict"], "#222")
+        body.append(
+            f"<tr><td><b>{escape(row['aspect'])}</b></td><td>{escape(row['healthy'])}</td>"
+            f"<td>{escape(row['excessive'])}</td><td>{escape(row['measure'])}</td>"
+            f'<td style="text-align:right">{shown}</td>'
+            f'<td class="relsim-verdict" style="color:{color};font-weight:700">'
+            f"{escape(row['verdict'])}</td></tr>"
+        )  # fmt: skip
+    style = ("<style>.relsim-aspects{border-collapse:collapse;font-size:16px;width:100%}"
+             ".relsim-aspects td,.relsim-aspects th{border-bottom:1px solid #ddd;padding:6px 8px;"
+             "text-align:left;vertical-align:top}.relsim-aspects th{background:#f3f3f3}</style>")
+    who = "couple 1" if model.setup.couples == 1 else f"the {model.setup.couples} couples"
+    caption = (f"<caption style='caption-side:top;text-align:left;font-size:17px;"
+               f"font-weight:600;padding:4px 0'>Healthy or excessive reassurance? "
+               f"(measured on {who})</caption>")  # fmt: skip
+    return (f'{style}<table class="relsim-aspects">{caption}{head}{"".join(body)}'
+            "</table>")  # fmt: skip
+
+
+def population_charts(model) -> dict[str, str]:
+    """Return the Population view's live charts: outcome shares so far, request rates."""
+    counts = model.outcome_counts()
+    total = max(sum(counts.values()), 1)
+    pairing = " + ".join(sorted((str(model.setup.partner_a["style"].label),
+                                 str(model.setup.partner_b["style"].label))))  # fmt: skip
+    shares = {name: [counts[name] / total] for name in LABELS}
+    outcome = stacked_bars([pairing], shares, OUTCOME_COLORS, counts=[total],
+                           title=f"Your {total} couples so far (day {model.day})")  # fmt: skip
+    table = model.couples_table()
+    rates = np.maximum(table["request_rate_last_30d_a"], table["request_rate_last_30d_b"])
+    top = max(6.0, float(np.ceil(np.nanmax(rates)))) if len(rates) else 6.0
+    bins = np.linspace(0.0, top, 25)
+    request_chart = histogram(rates, bins=bins, x_label="requests per day (last 30 days)",
+                              title="How often the more-asking partner asks",
+                              marker=SPIRAL_RATE, marker_label="spiral line")  # fmt: skip
+    return {"outcomes": outcome, "requests": request_chart}
+
+
+def mixed_population_chart(table: dict) -> str:
+    """Stacked bars of outcome shares by pairing, from ``dashboard_state.mixed_population``."""
+    pairs = sorted(table, key=lambda pair: -table[pair]["couples"])
+    shares = {name: [table[pair][name] for pair in pairs] for name in LABELS}
+    return stacked_bars(pairs, shares, OUTCOME_COLORS, counts=[table[p]["couples"] for p in pairs],
+                        title="A mixed class of couples: outcomes by pairing")  # fmt: skip
+
+
+def phase_chart(grid: PhaseGrid) -> str:
+    """Draw a phase diagram (share spiraling) with the current couple marked."""
+    title = ("Where you are: anxiety × avoidance" if grid.x_name == "anxiety_a"
+             else "Where you are: two levers")  # fmt: skip
+    return heatmap(grid.share, grid.x_values, grid.y_values, title=title,
+                   x_label=_AXIS_WORDS[grid.x_name], y_label=_AXIS_WORDS[grid.y_name],
+                   marker=grid.marker)  # fmt: skip
