@@ -235,8 +235,9 @@ def grid_outcomes(base: Setup, x: tuple[str, Sequence[float]], y: tuple[str, Seq
     Returns
     -------
     dict
-        ``x``, ``y`` (the values), ``x_key``, ``y_key`` and, per outcome label, an array of
-        shape ``(len(y), len(x))`` with the share of couples ending that way.
+        ``x``, ``y`` (the values), ``x_key``, ``y_key`` and, per outcome label (and for
+        ``"spiraling or dissolved"``), an array of shape ``(len(y), len(x))`` with the share of
+        couples ending that way.
 
     """
     xs, ys = np.asarray(x[1], float), np.asarray(y[1], float)
@@ -250,6 +251,7 @@ def grid_outcomes(base: Setup, x: tuple[str, Sequence[float]], y: tuple[str, Seq
     table: dict[str, np.ndarray] = {"x": xs, "y": ys, "x_key": x[0], "y_key": y[0]}
     for label in LABELS:
         table[label] = np.mean(labels == label, axis=2)
+    table["spiraling or dissolved"] = table["spiraling"] + table["dissolved"]
     return table
 
 
@@ -381,7 +383,7 @@ def plot_grid(table: Mapping[str, object], label: str = "spiraling", title: str 
     """Draw a small phase diagram: the share of couples ending ``label`` at each grid point."""
     fig, ax = _figure(figsize=(7.5, 6))
     xs, ys = np.asarray(table["x"]), np.asarray(table["y"])
-    image = ax.pcolormesh(xs, ys, table[label], cmap="Reds" if label == "spiraling" else "Blues",
+    image = ax.pcolormesh(xs, ys, table[label], cmap="Reds" if "spiral" in label else "Blues",
                           vmin=0, vmax=1, shading="nearest")  # fmt: skip
     fig.colorbar(image, ax=ax, label=f"share {label}")
     ax.set_xlabel(str(table["x_key"]).replace("_", " ").replace(".", ": "))
