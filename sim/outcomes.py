@@ -117,15 +117,17 @@ def aspects_table(columns: Mapping[str, np.ndarray], labels: np.ndarray) -> list
 
     rate = float(np.mean(seeker("request_rate_last_30d")))
     trust = float(np.mean(seeker("trust")))
-    exhaustion = float(np.mean(seeker("exhaustion", partner=True)))
+    # An exhausted partner and a partner who pulls away both fail to "encourage intimacy".
+    strain = float(np.mean(np.maximum(seeker("exhaustion", partner=True),
+                                      seeker("withdrawal", partner=True))))
     broken = float(np.mean(np.isin(labels, ("spiraling", "dissolved"))))
     rows = [
         ("frequency", "seeker's requests per day, last 30 days", rate, 1.0, 2.0,
          "healthy at most 1 a day, excessive from 2 a day"),
         ("emotional impact", "seeker's final trust in the partner (0-1; starts at 0.5)",
          1.0 - trust, 0.45, 0.6, "healthy if trust ends at 0.55 or more, excessive at 0.4 or less"),
-        ("partner response", "partner's final exhaustion (0-1)", exhaustion, 0.3, 0.5,
-         "healthy at most 0.3, excessive from 0.5"),
+        ("partner response", "partner's final exhaustion or withdrawal, the larger (0-1)",
+         strain, 0.2, 0.35, "healthy at most 0.2, excessive from 0.35"),
         ("long-term outcome", "share of couples spiraling or dissolved", broken, 0.2, 0.5,
          "healthy at most 20%, excessive from 50%"),
     ]  # fmt: skip
