@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 
 import mesa
 
+from .kernel import RECORDER_VARS, STATE_VARS
 from .styles import classify
 
 if TYPE_CHECKING:
@@ -24,19 +25,21 @@ ROLES = ("a", "b")
 
 
 def _state(name: str, doc: str) -> property:
-    """Make a read-only property that reads this person's live state ``name`` from the kernel."""
+    """Make a read-only property that reads this person's live state ``name`` from ``kernel.S``."""
+    var = STATE_VARS.index(name)  # looked up once: DataCollector reads this for every agent
 
     def read(self: Person) -> float:
-        return float(self.model.kernel.state(name)[self.row, self.couple])
+        return float(self.model.kernel.S[var, self.row, self.couple])
 
     return property(read, doc=doc)
 
 
 def _count(name: str, doc: str) -> property:
-    """Make a read-only property that reads this person's count ``name`` from the kernel."""
+    """Make a read-only property that reads this person's count ``name`` from ``kernel.R``."""
+    var = RECORDER_VARS.index(name)
 
     def read(self: Person) -> int:
-        return int(self.model.kernel.recorder(name)[self.row, self.couple])
+        return int(self.model.kernel.R[var, self.row, self.couple])
 
     return property(read, doc=doc)
 
@@ -68,13 +71,11 @@ class Person(mesa.Agent):
             raise ValueError(f"role must be 'a' or 'b', got {role!r}")
         super().__init__(model)
         self.role = role
+        #: Index on the kernel's person axis (0 for partner A, 1 for partner B).
+        self.row = ROLES.index(role)
+        #: The couple's index on the kernel's couple axis.
         self.couple = int(couple)
         self.partner: Person | None = None
-
-    @property
-    def row(self) -> int:
-        """Index on the kernel's person axis (0 for partner A, 1 for partner B)."""
-        return ROLES.index(self.role)
 
     @property
     def style(self) -> str:
