@@ -109,15 +109,15 @@ def ControlSlider(controls: solara.Reactive[dict], key: str, range_key: str | No
     value = float(controls.value[key])
     solara.HTML(tag="div", classes=["relsim-slider-label"],
                 unsafe_innerHTML=f"{_LABELS[base]}: <b>{value:g}</b>")  # fmt: skip
-    solara.SliderFloat(
-        "",
-        value=value,
-        min=low,
-        max=high,
-        step=step,
-        on_value=lambda new: _update(controls, **{key: float(new)}),
-        classes=[f"relsim-slider-{key}"],
-    )
+    with solara.Div(classes=[f"relsim-slider-{key}"]):
+        solara.SliderFloat(
+            "",
+            value=value,
+            min=low,
+            max=high,
+            step=step,
+            on_value=lambda new: _update(controls, **{key: float(new)}),
+        )
 
 
 @solara.component
