@@ -238,7 +238,8 @@ class Scenario:
 
 def list_scenarios() -> list[Scenario]:
     """Every bundled scenario, loaded and sorted by name."""
-    return [load_scenario(path) for path in sorted(SCENARIO_DIR.glob("*.toml"))]
+    paths = sorted(SCENARIO_DIR.glob("*.toml"), key=lambda path: path.stem)
+    return [load_scenario(path) for path in paths]
 
 
 def _bundled_names() -> list[str]:
@@ -338,6 +339,8 @@ def parse_override(item: str) -> tuple[str, object]:
                             key=key or "(empty)")  # fmt: skip
     if not text:
         raise ScenarioError("has no value after '='", file="--set", key=key)
+    if "\n" in text or "\r" in text:
+        raise ScenarioError("must fit on one line", file="--set", key=key, value=text)
     try:
         value = tomllib.loads(f"value = {text}")["value"]
     except tomllib.TOMLDecodeError:
@@ -424,7 +427,7 @@ class _Checker:
             raise self.fail(key, value, "must be a number", allowed)
         if not math.isfinite(value):
             raise self.fail(key, value, "must be a finite number", allowed)
-        if spec.integer and float(value) != int(value):
+        if spec.integer and isinstance(value, float) and not value.is_integer():
             raise self.fail(key, value, "must be a whole number", allowed)
         if not spec.low <= value <= spec.high:
             raise self.fail(key, value, "is out of range", allowed)
