@@ -235,16 +235,21 @@ def analyse(setup: Setup, *, method: str = "sobol", samples: int | None = None,
                 keys = ("ST", "ST_conf", "S1", "S1_conf")
                 fields = ("total_order", "total_order_ci", "first_order", "first_order_ci")
             else:
-                found = None if constant else morris_analyze.analyze(
-                    problem, X, y, num_levels=4, seed=seed)
+                found = (
+                    None
+                    if constant
+                    else morris_analyze.analyze(problem, X, y, num_levels=4, seed=seed)
+                )
                 keys = ("mu_star", "mu_star_conf", "sigma")
                 fields = ("mu_star", "mu_star_ci", "sigma")
         values = {field: (np.zeros(len(all_names)) if found is None
                           else np.nan_to_num(np.asarray(found[key], dtype=float)))
                   for key, field in zip(keys, fields, strict=True)}  # fmt: skip
         main_index = values[fields[0]]
-        order = sorted(range(len(all_names)),
-                       key=lambda j: (-main_index[j], all_names[j] != CONTROL, all_names[j]))
+        order = sorted(
+            range(len(all_names)),
+            key=lambda j: (-main_index[j], all_names[j] != CONTROL, all_names[j]),
+        )
         for rank, j in enumerate(order, start=1):
             row = {"output": output, "rank": rank, "parameter": all_names[j],
                    "low": band[all_names[j]][0], "high": band[all_names[j]][1]}  # fmt: skip
@@ -324,8 +329,11 @@ def main(args: argparse.Namespace) -> int:
         setup = scenario.setup()
     except ScenarioError as error:
         return fail(str(error))
-    out = Path(args.out) if getattr(args, "out", None) else Path("results") / (
-        f"{scenario.name}-sensitivity")
+    out = (
+        Path(args.out)
+        if getattr(args, "out", None)
+        else Path("results") / (f"{scenario.name}-sensitivity")
+    )
     try:
         check_target(out, force=bool(getattr(args, "force", False)))
     except OutputExistsError as error:
@@ -344,8 +352,14 @@ def main(args: argparse.Namespace) -> int:
             extra = {"method": method, "samples": result.samples,
                      "couples_per_sample": couples, "workers": workers, "outputs": OUTPUTS,
                      "bands": {name: list(band) for name, band in bands().items()}}  # fmt: skip
-            info = manifest(scenario, argv=sys.argv, kind="sensitivity", files=files,
-                            timings={"analysis_seconds": round(computed, 3)}, extra=extra)
+            info = manifest(
+                scenario,
+                argv=sys.argv,
+                kind="sensitivity",
+                files=files,
+                timings={"analysis_seconds": round(computed, 3)},
+                extra=extra,
+            )
             (folder / "manifest.json").write_text(json.dumps(info, indent=2, default=str) + "\n",
                                                   encoding="utf-8")  # fmt: skip
     except OutputExistsError as error:

@@ -37,7 +37,7 @@ def test_control_ranks_at_the_bottom_and_a_lever_above_it(sobol_result):
         above_control = ranking[: ranking.index(CONTROL)]
         assert above_control, f"no parameter beats the control for {output}: {ranking}"
         # Everything the control outranks has no measurable effect either.
-        for name in ranking[ranking.index(CONTROL) + 1:]:
+        for name in ranking[ranking.index(CONTROL) + 1 :]:
             assert sobol_result.index(output, name) <= 0.0
     assert any(sobol_result.index("mean_satisfaction", lever) > 0 for lever in LEVERS)
 
@@ -85,7 +85,10 @@ def test_command_writes_table_figure_and_manifest(tmp_path, capsys):
     assert main(_args(tmp_path)) == 0
     folder = tmp_path / "sens"
     assert sorted(p.name for p in folder.iterdir()) == [
-        "manifest.json", "sensitivity.csv", "sensitivity.png"]
+        "manifest.json",
+        "sensitivity.csv",
+        "sensitivity.png",
+    ]
     with open(folder / "sensitivity.csv", encoding="utf-8") as handle:
         rows = list(csv.DictReader(handle))
     assert {row["output"] for row in rows} == set(OUTPUTS)
@@ -102,9 +105,11 @@ def test_command_writes_table_figure_and_manifest(tmp_path, capsys):
 
 @pytest.mark.parametrize(
     ("change", "message"),
-    [({"scenario": "no-such-scenario"}, "no-such-scenario"),
-     ({"method": "sobol", "samples": 3}, "power of two"),
-     ({"set": ["dynamics.relief_decay=99"]}, "relief_decay")],
+    [
+        ({"scenario": "no-such-scenario"}, "no-such-scenario"),
+        ({"method": "sobol", "samples": 3}, "power of two"),
+        ({"set": ["dynamics.relief_decay=99"]}, "relief_decay"),
+    ],
 )
 def test_command_bad_input_exits_2_without_traceback(tmp_path, capsys, change, message):
     assert main(_args(tmp_path, **change)) == 2
