@@ -8,6 +8,7 @@ import mesa
 import numpy as np
 import pytest
 
+from sim import kernel as k
 from sim import simulate
 from sim.agents import Person
 from sim.model import RelationshipModel
@@ -146,6 +147,16 @@ def test_people_are_views_on_the_kernel():
     assert person.security == model.kernel.state("security")[0, 2]
 
 
+def test_every_state_and_count_of_the_kernel_is_a_person_property():
+    model = small()
+    model.step()
+    for person in model.agents:
+        for name in k.STATE_VARS:
+            assert getattr(person, name) == model.kernel.state(name)[person.row, person.couple]
+        for name in ("requests", "answered", "affection_received"):
+            assert getattr(person, name) == model.kernel.recorder(name)[person.row, person.couple]
+
+
 def test_partners_are_symmetric():
     model = small(couples=6)
     assert len(model.agents) == 12
@@ -178,6 +189,11 @@ def test_tables_for_the_dashboard_follow_the_run_and_end_equal_to_simulate():
     assert sum(model.outcome_counts().values()) == 30
     assert abs(sum(model.outcome_shares().values()) - 1.0) < 1e-12
     assert len(model.daily_series()) == 10
+    # Before day 30 the first and last windows are the same days, so the rates agree.
+    np.testing.assert_array_equal(
+        early["request_rate_first_30d_a"], early["request_rate_last_30d_a"]
+    )
+    assert np.isclose(early["requests_a"].sum(), 10 * early["request_rate_first_30d_a"].sum())
     model.run_model()
     table = model.couples_table()
     final = simulate(model.setup).couples
