@@ -113,7 +113,7 @@ therapy_day : int or None
         seed itself; anything else is turned into one by the model's generator. ``None`` means
         fresh entropy (a different run each time).
     seed : int or None
-        Mesa 3.3's older name for ``rng``; give one or the other.
+        The older name for ``rng`` (Mesa 3.3 tools may pass it); give one or the other.
 
     Raises
     ------
@@ -162,9 +162,10 @@ therapy_day : int or None
         if seed is not None and rng is not None:
             raise ValueError(f"give either rng or seed, not both (got rng={rng!r}, seed={seed!r})")
         if seed is not None:
-            super().__init__(seed=seed)
-        else:
-            super().__init__(rng=rng)
+            # Mesa seeds both generators from an integer in the same way under either name;
+            # passing it as rng avoids the FutureWarning that Mesa >= 3.4 gives for seed=.
+            rng = seed
+        super().__init__(rng=rng)
 
         couples = RUN["couples"].check(couples, "couples")
         days = RUN["days"].check(days, "days")
@@ -207,7 +208,7 @@ therapy_day : int or None
             if day is not None
         ]
 
-        self.kernel_seed = _kernel_seed(rng if seed is None else seed, self.rng)
+        self.kernel_seed = _kernel_seed(rng, self.rng)
         self.days = days
         self.setup = Setup(partner_a=partners[0], partner_b=partners[1], dynamics=chosen,
                            interventions=interventions, couples=couples, days=days,
