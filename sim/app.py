@@ -189,7 +189,7 @@ def Sidebar(controls, model, model_params, seed_error, play_interval):
     with solara.Card("Communication and stress", margin=0):
         ControlSlider(controls, "communication")
         ControlSlider(controls, "stress_rate")
-    with solara.Card("Help from outside (from a chosen day)", margin=0):
+    with solara.Card("Help from outside", margin=0):
         InterventionControls(controls)
     with solara.Card("Run length, couples, seed", margin=0):
         RunControls(controls, seed_error)

@@ -284,7 +284,8 @@ def histogram(values: Sequence[float], *, title: str, x_label: str, bins: Sequen
     counts, _ = np.histogram(np.clip(data[np.isfinite(data)], edges[0], edges[-1]), bins=edges)
     top = nice_ticks(0, max(int(counts.max()) if counts.size else 1, 1) * 1.05)[-1]
     frame = _Frame(width, height, (edges[0], edges[-1]), (0.0, max(top, 1.0)))
-    body = frame.axes(x_label, "couples")
+    count_ticks = [t for t in nice_ticks(0.0, frame.y_range[1]) if float(t).is_integer()]
+    body = frame.axes(x_label, "couples", y_ticks=count_ticks)
     for count, lo, hi in zip(counts, edges[:-1], edges[1:], strict=True):
         if count:
             x0, x1 = float(frame.px(lo)) + 1, float(frame.px(hi)) - 1

@@ -90,7 +90,7 @@ def test_dashboard_in_a_real_browser(server):
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_FLAGS,
                                              headless=True)  # fmt: skip
         try:
-            page = browser.new_page(viewport={"width": 1440, "height": 900})
+            page = browser.new_page(viewport={"width": 1440, "height": 1500})
             page.set_default_timeout(UI_SECONDS)
             page.goto(server)
             badge = page.locator(".relsim-badge")
