@@ -62,7 +62,7 @@ class Param:
             )
         if not math.isfinite(value):
             raise ValueError(f"{label} must be a finite number, got {value!r}")
-        if self.integer and float(value) != int(value):
+        if self.integer and not isinstance(value, int) and float(value) != int(value):
             raise ValueError(f"{label} must be a whole number, got {value!r}")
         if not self.low <= value <= self.high:
             raise ValueError(
