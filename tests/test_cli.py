@@ -258,3 +258,18 @@ def test_python_dash_m_sim():
                           check=False)  # fmt: skip
     assert done.returncode == 0
     assert done.stdout.strip() == f"relsim {sim.__version__}"
+
+
+def test_interrupted_sweep_keeps_its_checkpoints_for_resume(relsim, tmp_path, monkeypatch):
+    import sim.sweep
+
+    def interrupted(scenario, *, checkpoint_dir, **options):
+        Path(checkpoint_dir).mkdir()
+        (Path(checkpoint_dir) / "chunk-0").write_text("finished chunk")
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(sim.sweep, "run_sweep", interrupted)
+    result = relsim("sweep", "phase-levers", *TINY_SWEEP, "--out", tmp_path / "sweep")
+    assert result.status == 130
+    assert "--resume" in result.err
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["sweep.partial"]
