@@ -241,7 +241,7 @@ def _measured(row: dict) -> str:
     return {
         "frequency": f"{value:.2f} requests/day",
         "emotional impact": f"trust ends at {value:.2f}",
-        "partner response": f"strain {value:.2f}",
+        "partner response": f"exhaustion or distance {value:.2f}",
         "long-term outcome": f"{100 * value:.0f}% of couples",
     }.get(row["aspect"], f"{value:.3g}")
 
