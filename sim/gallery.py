@@ -128,8 +128,6 @@ def make_gallery(out: str | Path = DEFAULT_OUT, only: Sequence[str] = (),
 
     Returns the paths written. Raises ``ValueError`` for an unknown figure name.
     """
-    import matplotlib.pyplot as plt
-
     from .plots import save
 
     names = [figure.name for figure in FIGURES]
@@ -143,7 +141,6 @@ def make_gallery(out: str | Path = DEFAULT_OUT, only: Sequence[str] = (),
         started = time.perf_counter()
         fig = figure.draw()
         written.append(save(fig, Path(out) / figure.filename))
-        plt.close(fig)  # teaching figures are made with pyplot; free them
         report(f"wrote {written[-1]} ({time.perf_counter() - started:.1f} s)")
     return written
 

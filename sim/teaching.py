@@ -3,9 +3,9 @@
 Nothing here adds to the model. Every number comes from the same engine as ``simulate``: the
 hourly trace runs ``sim.kernel.tick`` (the NumPy path of the engine) one hour at a time and writes
 down what happened, so that a student can watch a single request, its answer and the relief that
-follows. The figures here are the teaching-only ones (an hourly strip, a relief-fading experiment,
-a small grid, a strategy comparison); the run overview and the other shared figures live in
-``sim.plots``.
+follows. The two figures here are the teaching-only ones (an hourly strip and a relief-fading
+experiment); the run overview, phase diagrams and outcome bars live in ``sim.plots``, and small
+grids run through ``sim.sweep.run_sweep``.
 
 >>> from sim import Setup
 >>> from sim.teaching import hourly_trace
@@ -29,28 +29,16 @@ from .outcomes import LABELS
 from .simulation import Result, Setup, build_kernel, simulate
 
 __all__ = [
-    "OUTCOME_COLOURS",
     "HourlyTrace",
     "compare_strategies",
     "format_aspects",
     "format_table",
-    "grid_outcomes",
     "hourly_trace",
     "outcomes_by_pairing",
-    "plot_grid",
     "plot_hourly",
     "plot_relief_fading",
-    "plot_strategies",
     "relief_experiment",
 ]
-
-#: One colour per outcome label, shared by every teaching figure.
-OUTCOME_COLOURS = {
-    "stable": "#4daf4a",
-    "spiraling": "#e41a1c",
-    "distant": "#377eb8",
-    "dissolved": "#999999",
-}
 
 #: Font sizes that stay readable on a classroom projector.
 _BIG = {"font.size": 14, "axes.titlesize": 16, "axes.labelsize": 14, "legend.fontsize": 12}
@@ -203,58 +191,6 @@ def _changed(base: Setup, **changes: object) -> Setup:
     return replace(base, **changes)
 
 
-def _setup_with(base: Setup, key: str, values: np.ndarray) -> Setup:
-    """Return a copy of ``base`` with the dotted ``key`` set to per-couple ``values``."""
-    section, _, name = key.partition(".")
-    if section in ("partner_a", "partner_b"):
-        spec = dict(getattr(base, section))
-        spec["style"] = spec["style"].label
-        spec[name] = values
-        return _changed(base, **{section: spec})
-    if section == "dynamics":
-        return _changed(base, dynamics={**base.dynamics, name: values})
-    raise ValueError(f"cannot vary {key!r}; use partner_a.NAME, partner_b.NAME or dynamics.NAME")
-
-
-def grid_outcomes(base: Setup, x: tuple[str, Sequence[float]], y: tuple[str, Sequence[float]],
-                  replicates: int = 20) -> dict[str, np.ndarray]:  # fmt: skip
-    """Share of each outcome on a small grid of two parameters, in one run of the engine.
-
-    Every grid point gets ``replicates`` couples; every couple carries its own parameter values,
-    so the whole grid is one population (the same trick the sweep runner uses at scale).
-
-    Parameters
-    ----------
-    base : Setup
-        Styles, dynamics, days and seed shared by every grid point (its ``couples`` is ignored).
-    x, y : (key, values)
-        Dotted keys as in a scenario file (``partner_a.anxiety``, ``dynamics.relief_decay``).
-    replicates : int
-        Couples per grid point.
-
-    Returns
-    -------
-    dict
-        ``x``, ``y`` (the values), ``x_key``, ``y_key`` and, per outcome label (and for
-        ``"spiraling or dissolved"``), an array of shape ``(len(y), len(x))`` with the share of
-        couples ending that way.
-
-    """
-    xs, ys = np.asarray(x[1], float), np.asarray(y[1], float)
-    gx, gy = np.meshgrid(xs, ys)  # shape (len(y), len(x))
-    per_couple_x = np.repeat(gx.ravel(), replicates)
-    per_couple_y = np.repeat(gy.ravel(), replicates)
-    setup = _changed(base, couples=per_couple_x.size)
-    setup = _setup_with(setup, x[0], per_couple_x)
-    setup = _setup_with(setup, y[0], per_couple_y)
-    labels = simulate(setup).labels.reshape(len(ys), len(xs), replicates)
-    table: dict[str, np.ndarray] = {"x": xs, "y": ys, "x_key": x[0], "y_key": y[0]}
-    for label in LABELS:
-        table[label] = np.mean(labels == label, axis=2)
-    table["spiraling or dissolved"] = table["spiraling"] + table["dissolved"]
-    return table
-
-
 def compare_strategies(base: Setup, kinds: Sequence[str], day: int = 30) -> dict[str, Result]:
     """Run ``base`` once without help and once per intervention kind started on ``day``.
 
@@ -304,20 +240,23 @@ def _projector(plot):
 
     @functools.wraps(plot)
     def wrapped(*args, **kwargs):
-        import matplotlib.pyplot as plt
+        import matplotlib
 
-        with plt.rc_context(_BIG):
+        with matplotlib.rc_context(_BIG):
             return plot(*args, **kwargs)
 
     return wrapped
 
 
 def _figure(*args, **kwargs):
-    import matplotlib.pyplot as plt
+    # Like sim.plots: a Figure on the Agg canvas, not through pyplot, so nothing global is left
+    # behind; a notebook shows it when it is a cell's last expression.
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
 
-    fig, axes = plt.subplots(*args, **kwargs)
-    fig.set_layout_engine("constrained")
-    return fig, axes
+    fig = Figure(figsize=kwargs.pop("figsize", None), layout="constrained")
+    FigureCanvasAgg(fig)
+    return fig, fig.subplots(*args, **kwargs)
 
 
 @_projector
@@ -331,16 +270,16 @@ def plot_hourly(trace: HourlyTrace, couple: int = 0, person: int = 0, first_day:
     window = slice(first_day * k.HOURS_PER_DAY, last_day * k.HOURS_PER_DAY)
     days = trace.hours[window] / k.HOURS_PER_DAY
     fig, ax = _figure(figsize=(11, 4.5))
-    for name, colour in (("security", "black"), ("relief", "#4daf4a"), ("threat", "#e41a1c")):
+    for name, colour in (("security", "black"), ("relief", "#009E73"), ("threat", "#D55E00")):
         label = "felt security" if name == "security" else name
         ax.plot(days, trace.state(name)[window, person, couple], color=colour, lw=2, label=label)
     asked = trace.asked[window, person, couple]
     answered = trace.answered[window, person, couple]
     security = trace.state("security")[window, person, couple]
-    ax.plot(days[answered], security[answered], "o", color="#377eb8", ms=9,
+    ax.plot(days[answered], security[answered], "o", color="#0072B2", ms=9,
             label="asked, answered")  # fmt: skip
     ax.plot(days[asked & ~answered], security[asked & ~answered], "o", mfc="white",
-            mec="#377eb8", mew=2, ms=9, label="asked, no answer")  # fmt: skip
+            mec="#0072B2", mew=2, ms=9, label="asked, no answer")  # fmt: skip
     ax.set_xlabel("day")
     ax.set_ylabel("level (0 to 1)")
     ax.set_ylim(-0.02, 1.02)
@@ -355,7 +294,7 @@ def plot_relief_fading(trace: HourlyTrace, anxiety: np.ndarray, habituation: np.
     fig, (left, right) = _figure(1, 2, figsize=(14, 5.5), sharex=True)
     hours = trace.hours
     styles = ["-", "--", ":", "-."]
-    colours = dict(zip(np.unique(anxiety), ("#4daf4a", "#ff7f00", "#e41a1c", "#984ea3"),
+    colours = dict(zip(np.unique(anxiety), ("#009E73", "#E69F00", "#D55E00", "#CC79A7"),
                        strict=False))  # fmt: skip
     h_levels = list(np.unique(habituation))
     shown = set()
@@ -375,36 +314,4 @@ def plot_relief_fading(trace: HourlyTrace, anxiety: np.ndarray, habituation: np.
         ax.set_xlabel("hours after the answer")
     left.legend(frameon=False)
     right.legend(frameon=False, fontsize=11)
-    return fig
-
-
-@_projector
-def plot_grid(table: Mapping[str, object], label: str = "spiraling", title: str = ""):
-    """Draw a small phase diagram: the share of couples ending ``label`` at each grid point."""
-    fig, ax = _figure(figsize=(7.5, 6))
-    xs, ys = np.asarray(table["x"]), np.asarray(table["y"])
-    image = ax.pcolormesh(xs, ys, table[label], cmap="Reds" if "spiral" in label else "Blues",
-                          vmin=0, vmax=1, shading="nearest")  # fmt: skip
-    fig.colorbar(image, ax=ax, label=f"share {label}")
-    ax.set_xlabel(str(table["x_key"]).replace("_", " ").replace(".", ": "))
-    ax.set_ylabel(str(table["y_key"]).replace("_", " ").replace(".", ": "))
-    ax.set_title(title or f"Where couples end up {label}")
-    return fig
-
-
-@_projector
-def plot_strategies(runs: Mapping[str, Result], title: str = ""):
-    """Outcome shares of each run as stacked horizontal bars (one bar per strategy)."""
-    fig, ax = _figure(figsize=(11, 0.8 * len(runs) + 2))
-    names = list(runs)
-    left = np.zeros(len(names))
-    for label in LABELS:
-        share = np.array([np.mean(runs[n].labels == label) for n in names])
-        ax.barh(names, share, left=left, color=OUTCOME_COLOURS[label], label=label)
-        left += share
-    ax.invert_yaxis()
-    ax.set_xlim(0, 1)
-    ax.set_xlabel("share of couples")
-    ax.set_title(title or "Same couples, different help")
-    ax.legend(ncols=4, loc="lower center", bbox_to_anchor=(0.5, 1.08), frameon=False)
     return fig
