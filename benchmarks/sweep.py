@@ -11,6 +11,7 @@ be identical: the workers do not change the numbers.
 from __future__ import annotations
 
 import argparse
+import math
 import sys
 import time
 from pathlib import Path
@@ -32,6 +33,17 @@ def measure(workers: int, scenario: str = SCENARIO):
     return time.perf_counter() - start, table
 
 
+def _same(rows_a: list[dict], rows_b: list[dict]) -> bool:
+    """Return whether two sweep tables are equal, counting NaN (no data) as equal to NaN."""
+
+    def key(value: object) -> object:
+        return "nan" if isinstance(value, float) and math.isnan(value) else value
+
+    return [{k: key(v) for k, v in row.items()} for row in rows_a] == [
+        {k: key(v) for k, v in row.items()} for row in rows_b
+    ]
+
+
 def _warm_up() -> None:
     from sim.simulation import Setup, simulate
 
@@ -47,7 +59,7 @@ def results(worker_counts: tuple[int, ...] = (1, 2)) -> list[dict]:
     rows = []
     base = timings[worker_counts[0]]
     for workers, seconds in timings.items():
-        same = tables[workers].rows == tables[worker_counts[0]].rows
+        same = _same(tables[workers].rows, tables[worker_counts[0]].rows)
         rows.append(
             {
                 "target": f"sweep {SCENARIO} (21x21x50, 180 days), {workers} worker(s)",
