@@ -54,7 +54,10 @@ def _person(spec: Mapping[str, object], where: str) -> dict[str, object]:
         if key not in allowed:
             raise ValueError(f"unknown key {where}.{key}{closest(key, allowed)}; allowed: "
                              f"{', '.join(allowed)}")
-    out: dict[str, object] = {"style": Style.from_label(str(spec.get("style", "secure")))}
+    style = spec.get("style", "secure")
+    out: dict[str, object] = {
+        "style": style if isinstance(style, Style) else Style.from_label(str(style))
+    }
     for name in PERSON:
         value = spec.get(name)
         if value is None:
