@@ -343,6 +343,10 @@ def main(args: argparse.Namespace) -> int:
                          couples=couples, workers=workers)  # fmt: skip
     except ValueError as error:
         return fail(str(error))
+    except ImportError:
+        print("relsim sensitivity: error: SALib is not installed; install it with "
+              "pip install 'relsim[sensitivity]'", file=sys.stderr)  # fmt: skip
+        return 1
     computed = time.perf_counter() - started
     files = ["sensitivity.csv", "sensitivity.png", "manifest.json"]
     try:
