@@ -58,7 +58,7 @@ OUTPUTS = {
 }
 #: The dummy parameter the model never reads (a noise floor for the indices).
 CONTROL = "control"
-DEFAULT_SAMPLES = {"sobol": 32, "morris": 20}
+DEFAULT_SAMPLES = {"sobol": 64, "morris": 20}
 COUPLES_PER_SAMPLE = 16
 BAND = (0.5, 1.5)
 
