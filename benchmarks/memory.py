@@ -39,6 +39,10 @@ print(json.dumps({{"peak_bytes": peak, "seconds": time.perf_counter() - start,
 
 def measure(couples: int = 1_000_000, days: int = 365) -> dict[str, float]:
     """Run the child and return ``{"peak_bytes", "seconds", "together"}``."""
+    # A first tiny run fills Numba's cache, so that the measured child loads the machine code
+    # instead of compiling it (compiling alone takes a few hundred megabytes).
+    warm = CHILD.format(root=str(ROOT), couples=2, days=1)
+    subprocess.run([sys.executable, "-c", warm], capture_output=True, text=True, check=True)
     code = CHILD.format(root=str(ROOT), couples=couples, days=days)
     start = time.perf_counter()
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
