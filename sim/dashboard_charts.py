@@ -17,6 +17,8 @@ from html import escape
 
 import numpy as np
 
+from .palette import OUTCOME_COLORS, PARTNER_COLORS
+
 __all__ = [
     "OUTCOME_COLORS",
     "PARTNER_COLORS",
@@ -28,14 +30,6 @@ __all__ = [
     "stacked_bars",
 ]
 
-#: Okabe-Ito colours: distinguishable with the common colour-vision deficiencies.
-PARTNER_COLORS = ("#0072B2", "#D55E00")
-OUTCOME_COLORS = {
-    "stable": "#009E73",
-    "spiraling": "#C0392B",
-    "distant": "#E69F00",
-    "dissolved": "#555555",
-}
 
 _FONT = "font-family:system-ui,-apple-system,'Segoe UI',Roboto,Arial,sans-serif"
 _TEXT = "#222222"

@@ -544,8 +544,8 @@ class Kernel:
         self.seed = int(seed)
         self.engine = engine
         self.record_daily = bool(record_daily)
-        self.P = _padded((len(P_ROWS),), n)
-        self.P[...] = params
+        # Read once per couple by the compiled loop, so its layout does not matter: no copy.
+        self.P = np.ascontiguousarray(params, dtype=np.float64)
         self.S = _padded((len(STATE_VARS), 2), n)
         self.S[ANXIETY] = anxiety
         self.S[AVOIDANCE] = avoidance

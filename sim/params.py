@@ -42,6 +42,7 @@ class Param:
         One sentence a student understands.
     integer : bool
         Whether the value must be a whole number.
+
     """
 
     name: str
@@ -70,6 +71,19 @@ class Param:
                 f"{_fmt(self.low)} to {_fmt(self.high)} ({self.unit})"
             )
         return int(value) if self.integer else float(value)
+
+
+    def check_array(self, values, where: str = ""):
+        """Return per-couple ``values`` as a float array if all are allowed, else ``ValueError``."""
+        import numpy as np
+
+        array = np.asarray(values, dtype=float)
+        if not np.all((array >= self.low) & (array <= self.high)):
+            raise ValueError(
+                f"{where or self.name} has values outside {_fmt(self.low)} to "
+                f"{_fmt(self.high)} ({self.unit})"
+            )
+        return array
 
 
 def _fmt(x: float) -> str:

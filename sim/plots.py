@@ -34,6 +34,7 @@ from matplotlib.lines import Line2D
 
 from .kernel import DAILY_VARS
 from .outcomes import LABELS
+from .palette import OUTCOME_COLORS, PARTNER_COLORS
 
 __all__ = [
     "DPI",
@@ -54,15 +55,6 @@ __all__ = [
 #: Resolution of saved PNGs (dots per inch).
 DPI = 100
 
-#: Partner A (blue) and partner B (vermillion), Okabe-Ito.
-PARTNER_COLORS = ("#0072B2", "#D55E00")
-#: One colour per outcome label, as in the dashboard.
-OUTCOME_COLORS = {
-    "stable": "#009E73",
-    "spiraling": "#C0392B",
-    "distant": "#E69F00",
-    "dissolved": "#555555",
-}
 _VERDICT_COLORS = {"healthy": "#D8F0E6", "in between": "#FCEFD2", "excessive": "#F6D5D0"}
 _GREY = "#666666"
 

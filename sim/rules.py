@@ -33,10 +33,10 @@ __all__ = [
     "fade",
     "felt_security",
     "habituation_after_reassurance",
+    "rebound_threat",
     "relief_after_affection",
     "relief_after_answer",
     "relief_fading",
-    "rebound_threat",
     "satisfaction_step",
     "seek_probability",
     "threat_after_rebuff",
@@ -177,11 +177,11 @@ def relief_fading(relief, relief_decay, habituation, habituation_speedup, dt):
 
 @_jitable
 def rebound_threat(threat, faded, rebound, anxiety):
-    """Fading relief leaves doubt behind in anxious people: threat rises by ``rebound * anxiety²
-    * faded``.
+    """Fading relief leaves doubt behind in anxious people.
 
-    Low-anxiety people keep the relief and return to baseline; high-anxiety people rebound below
-    where they started (Lucock et al. 1997; Salkovskis & Kobori 2015).
+    Threat rises by ``rebound * anxiety² * faded``. Low-anxiety people keep the relief and
+    return to baseline; high-anxiety people rebound below where they started (Lucock et al. 1997;
+    Salkovskis & Kobori 2015).
     """
     return clip01(threat + rebound * anxiety * anxiety * faded)
 
@@ -191,8 +191,10 @@ def rebound_threat(threat, faded, rebound, anxiety):
 
 @_jitable
 def habituation_after_reassurance(habituation, happened, habituation_gain, anxiety):
-    """Each answered request raises habituation by ``habituation_gain * (0.2 + 0.8 anxiety)``
-    toward 1; anxious people habituate most. It fades at ``habituation_decay`` per day (weeks).
+    """Each answered request gets a person more used to reassurance.
+
+    Habituation rises by ``habituation_gain * (0.2 + 0.8 anxiety)`` toward 1: anxious people
+    habituate most. It fades at ``habituation_decay`` per day (weeks).
     """
     gain = habituation_gain * (0.2 + 0.8 * anxiety)
     return clip01(habituation + happened * gain * (1.0 - habituation))
@@ -240,10 +242,11 @@ def exhaustion_recovery(exhaustion, recovery_rate, burnout, dt):
 
 @_jitable
 def withdrawal_after_request(withdrawal, happened, withdrawal_gain, avoidance, communication):
-    """A request received makes an avoidant person take distance: withdrawal rises by
-    ``withdrawal_gain * avoidance * (1 - 0.5 communication)`` toward 1 (pursue-withdraw;
-    Christensen & Heavey 1990). An explained need reads as collaboration rather than demand, so
-    it crowds the partner less. Withdrawal fades at ``withdrawal_decay`` per day.
+    """A request received makes an avoidant person take distance.
+
+    Withdrawal rises by ``withdrawal_gain * avoidance * (1 - 0.5 communication)`` toward 1
+    (pursue-withdraw; Christensen & Heavey 1990). An explained need reads as collaboration rather
+    than demand, so it crowds the partner less. Withdrawal fades at ``withdrawal_decay`` per day.
     """
     gain = withdrawal_gain * avoidance * (1.0 - 0.5 * communication)
     return clip01(withdrawal + happened * gain * (1.0 - withdrawal))
@@ -278,8 +281,10 @@ def affection_probability(affection_rate, avoidance, exhaustion, withdrawal, dt)
 
 @_jitable
 def relief_after_affection(relief, happened, affection_relief, quality):
-    """Unasked affection gives relief but feeds no habituation: it is how a secure partner
-    buffers an anxious one (Simpson & Overall 2014).
+    """Unasked affection gives relief but feeds no habituation.
+
+    Relief rises by ``affection_relief * quality`` toward 1. This is how a secure partner buffers
+    an anxious one (Simpson & Overall 2014).
     """
     return clip01(relief + happened * affection_relief * quality * (1.0 - relief))
 
@@ -289,9 +294,10 @@ def relief_after_affection(relief, happened, affection_relief, quality):
 
 @_jitable
 def satisfaction_step(satisfaction, security, trust, exhaustion, satisfaction_rate, dt):
-    """Satisfaction follows ``0.4 security + 0.4 trust + 0.2 (1 - exhaustion)`` at
-    ``satisfaction_rate`` per day: how safe one feels, whether the partner is there, and the
-    burden one carries.
+    """Satisfaction follows how the relationship feels.
+
+    It moves toward ``0.4 security + 0.4 trust + 0.2 (1 - exhaustion)`` at ``satisfaction_rate``
+    per day: how safe one feels, whether the partner is there, and the burden one carries.
     """
     target = 0.4 * security + 0.4 * trust + 0.2 * (1.0 - exhaustion)
     return clip01(satisfaction + (target - satisfaction) * (1.0 - np.exp(-satisfaction_rate * dt)))

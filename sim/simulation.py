@@ -63,11 +63,7 @@ def _person(spec: Mapping[str, object], where: str) -> dict[str, object]:
         if value is None:
             continue
         if isinstance(value, np.ndarray):  # one value per couple (sweeps)
-            rule = PERSON[name]
-            if not np.all((value >= rule.low) & (value <= rule.high)):
-                raise ValueError(f"{where}.{name} has values outside {rule.low:g} to "
-                                 f"{rule.high:g} ({rule.unit})")
-            out[name] = value.astype(float)
+            out[name] = PERSON[name].check_array(value, f"{where}.{name}")
         else:
             out[name] = validate_value(PERSON, name, value, f"{where}.{name}")
     return out
@@ -91,6 +87,7 @@ class Setup:
     population : mapping, optional
         ``{"mix": {style: weight}, "couples": n}``: people drawn from a style mix and paired at
         random; replaces ``partner_a`` and ``partner_b``.
+
     """
 
     partner_a: Mapping[str, object] = field(default_factory=lambda: {"style": "secure"})
@@ -109,14 +106,10 @@ class Setup:
             setattr(self, name, RUN[name].check(getattr(self, name), name))
         clean: dict[str, object] = {}
         for name, value in self.dynamics.items():
-            if isinstance(value, np.ndarray):
+            if isinstance(value, np.ndarray):  # one value per couple (sweeps)
                 if name not in DYNAMICS:
-                    validate_value(DYNAMICS, name, 0.0)
-                spec = DYNAMICS[name]
-                if not np.all((value >= spec.low) & (value <= spec.high)):
-                    raise ValueError(f"dynamics.{name} has values outside {spec.low:g} to "
-                                     f"{spec.high:g} ({spec.unit})")
-                clean[name] = value.astype(float)
+                    validate_value(DYNAMICS, name, 0.0)  # raises: unknown, with a close match
+                clean[name] = DYNAMICS[name].check_array(value, f"dynamics.{name}")
             else:
                 clean[name] = validate_value(DYNAMICS, name, value, f"dynamics.{name}")
         self.dynamics = clean
@@ -242,9 +235,11 @@ def couple_columns(kern: k.Kernel, styles: np.ndarray, anxiety0: np.ndarray,
         cols[f"affection_received_{tag}"] = R[k.AFFECTION_RECEIVED, p].astype(int)
         cols[f"request_rate_first_30d_{tag}"] = R[k.REQUESTS_FIRST, p] / first_days
         cols[f"request_rate_last_30d_{tag}"] = R[k.REQUESTS_LAST, p] / last_days
-        with np.errstate(invalid="ignore", divide="ignore"):
-            cols[f"relief_hours_first_30d_{tag}"] = R[k.RELIEF_FIRST_SUM, p] / R[k.RELIEF_FIRST_N, p]
-            cols[f"relief_hours_last_30d_{tag}"] = R[k.RELIEF_LAST_SUM, p] / R[k.RELIEF_LAST_N, p]
+        with np.errstate(invalid="ignore", divide="ignore"):  # no episode: NaN (empty in CSV)
+            first = R[k.RELIEF_FIRST_SUM, p] / R[k.RELIEF_FIRST_N, p]
+            last = R[k.RELIEF_LAST_SUM, p] / R[k.RELIEF_LAST_N, p]
+        cols[f"relief_hours_first_30d_{tag}"] = first
+        cols[f"relief_hours_last_30d_{tag}"] = last
         for name in ("satisfaction", "trust", "exhaustion", "security", "withdrawal",
                      "habituation", "commitment"):  # fmt: skip
             cols[f"{name}_{tag}"] = S[k.STATE_VARS.index(name), p].copy()

@@ -109,6 +109,7 @@ def draw_traits(
     -------
     anxiety, avoidance : numpy.ndarray
         Two arrays of shape ``(n,)`` in [0, 1].
+
     """
     anxiety = np.clip(style.anxiety + jitter * rng.standard_normal(n), 0.0, 1.0)
     avoidance = np.clip(style.avoidance + jitter * rng.standard_normal(n), 0.0, 1.0)
@@ -135,6 +136,7 @@ def draw_population(
         The style each person was drawn from (row 0 partner A, row 1 partner B).
     anxiety, avoidance : numpy.ndarray, shape (2, n_couples)
         Jittered traits.
+
     """
     labels = list(mix)
     styles_enum = [Style.from_label(label) for label in labels]
