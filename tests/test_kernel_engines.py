@@ -129,7 +129,7 @@ def test_state_rows_never_sit_a_multiple_of_4_kib_apart(n):
     setup = Setup(couples=n, days=1, seed=0)
     pop = population(setup)
     kern = k.Kernel(pop.anxiety, pop.avoidance, pop.expression, pop.params, seed=0, days=1)
-    for array in (kern.S, kern.R, kern.P):
+    for array in (kern.S, kern.R):
         row_bytes = array.strides[-2]
         assert row_bytes % 4096 != 0
         assert array.shape[-1] == n
