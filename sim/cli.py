@@ -398,15 +398,16 @@ def _cmd_sweep(args: argparse.Namespace, argv: Sequence[str]) -> int:
     shutil.rmtree(partial, ignore_errors=True)
     rows = table.rows
     if rows:
-        worst = max(rows, key=lambda row: row.get("share_spiraling", 0.0))
-        best = min(rows, key=lambda row: row.get("share_spiraling", 0.0))
-        print(f"  share spiraling ranges from {100 * best['share_spiraling']:.0f}% "
+        share = "share_spiraling_or_dissolved"
+        worst = max(rows, key=lambda row: row.get(share, 0.0))
+        best = min(rows, key=lambda row: row.get(share, 0.0))
+        print(f"  share spiraling or dissolved ranges from {100 * best[share]:.0f}% "
               f"({spec.x.param} = {best[spec.x.param]:g}, {spec.y.param} = "
-              f"{best[spec.y.param]:g}) to {100 * worst['share_spiraling']:.0f}% "
+              f"{best[spec.y.param]:g}) to {100 * worst[share]:.0f}% "
               f"({spec.x.param} = {worst[spec.x.param]:g}, {spec.y.param} = "
               f"{worst[spec.y.param]:g})")  # fmt: skip
     print(f"\nFiles in {target}/\n"
-          "  phase_diagram.png  share of couples spiraling on the grid: open this first\n"
+          "  phase_diagram.png  share of couples spiraling or dissolved: open this first\n"
           "  sweep.csv          one row per grid point: swept values, outcome shares, means\n"
           "  manifest.json      how this sweep was made (versions, seed, command line)")
     return EXIT_OK

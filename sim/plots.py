@@ -570,7 +570,9 @@ def run_overview(result, scenario: object = None) -> Figure:
     return fig
 
 
-def phase_diagram(table, scenario: object = None, *, column: str = "share_spiraling") -> Figure:
+def phase_diagram(
+    table, scenario: object = None, *, column: str = "share_spiraling_or_dissolved"
+) -> Figure:
     """Map of a sweep: the share of couples spiraling on the grid, with the half-way line drawn.
 
     Parameters
@@ -619,7 +621,7 @@ def phase_diagram(table, scenario: object = None, *, column: str = "share_spiral
         heading = f"Share of couples {words}" if is_share else words.capitalize()
         ax.set_title(heading + (f"\n{name}" if name else ""))
         note = f"{table.replicates} couples per point, {table.days} days, seed {table.seed}"
-        ax.text(0.0, -0.11, note, transform=ax.transAxes, fontsize=11, color=_GREY, va="top")
+        ax.text(0.0, -0.2, note, transform=ax.transAxes, fontsize=11, color=_GREY, va="top")
         if handles:
             legend = ax.legend(handles=handles, loc="upper right", bbox_to_anchor=(1.0, -0.09),
                                frameon=True, fontsize=12, borderaxespad=0)  # fmt: skip

@@ -56,6 +56,8 @@ CHUNK_COUPLES = 1024
 METRIC_COLUMNS = (
     "couples",
     *(f"share_{label}" for label in LABELS),
+    # Couples that spiral long enough dissolve; together they are the couples the cycle broke.
+    "share_spiraling_or_dissolved",
     "mean_seeker_request_rate_first_30d",
     "mean_seeker_request_rate_last_30d",
     "mean_seeker_relief_hours_first_30d",
@@ -427,6 +429,9 @@ def _aggregate(columns: Mapping[str, np.ndarray], x: SweepAxis, y: SweepAxis,
     metrics: dict[str, np.ndarray] = {
         f"share_{label}": (codes == code).mean(axis=1) for code, label in enumerate(LABELS)
     }
+    metrics["share_spiraling_or_dissolved"] = (
+        metrics["share_spiraling"] + metrics["share_dissolved"]
+    )
     metrics["mean_seeker_request_rate_first_30d"] = mean("seeker_request_rate_first_30d")
     metrics["mean_seeker_request_rate_last_30d"] = mean("seeker_request_rate_last_30d")
     metrics["mean_seeker_relief_hours_first_30d"] = nan_mean("seeker_relief_hours_first_30d")

@@ -181,7 +181,7 @@ def test_sweep_writes_its_folder(relsim, tmp_path):
     lines = (out / "sweep.csv").read_text().splitlines()
     assert len(lines) == 1 + 3 * 2
     assert lines[0].startswith("dynamics.relief_decay,dynamics.exhaustion_rate,couples")
-    assert "share spiraling ranges from" in result.out
+    assert "share spiraling or dissolved ranges from" in result.out
     assert not (tmp_path / "sweep.partial").exists()  # checkpoints removed on success
     manifest = json.loads((out / "manifest.json").read_text())
     assert manifest["kind"] == "sweep" and manifest["workers"] == 1

@@ -42,7 +42,8 @@ def table() -> SweepTable:
             share = (ax_value + ay_value) / 2
             row = {x.param: ax_value, y.param: ay_value}
             row.update(dict.fromkeys(METRIC_COLUMNS, 0.0))
-            row.update(couples=10, share_spiraling=share, share_stable=1 - share)
+            row.update(couples=10, share_spiraling=share, share_stable=1 - share,
+                       share_spiraling_or_dissolved=share)
             rows.append(row)
     return SweepTable(x, y, rows, replicates=10, days=90, seed=1)
 
@@ -81,10 +82,10 @@ def test_phase_diagram_axes_in_plain_words_boundary_and_colour_bar(table):
     main, colour_bar = fig.axes
     assert main.get_xlabel() == "Seeker's anxiety (partner A)"
     assert main.get_ylabel() == "Partner's avoidance (partner B)"
-    assert colour_bar.get_ylabel() == "Share of couples spiraling"
+    assert colour_bar.get_ylabel() == "Share of couples spiraling or dissolved"
     assert "anxious-avoidant" in main.get_title()
     assert len(main.collections) == 2  # the grid and the boundary at one half
-    assert "Boundary: half the couples spiraling" in _texts(fig)
+    assert "Boundary: half the couples spiraling or dissolved" in _texts(fig)
 
 
 def test_phase_diagram_of_another_metric(table):
