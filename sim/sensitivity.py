@@ -4,7 +4,9 @@
 over a plausible band around its default, runs the scenario's couples for each parameter sample,
 and apportions the variation of two outcomes among the parameters with SALib:
 
-* ``share_spiraling``: the share of the sample's couples labelled ``spiraling``;
+* ``share_spiraling_or_dissolved``: the share of the sample's couples labelled ``spiraling`` or
+  ``dissolved`` (a couple that spirals long enough dissolves, so counting spiraling alone would
+  make the dissolution thresholds look like brakes on spiraling);
 * ``mean_satisfaction``: the couples' mean final satisfaction (both partners).
 
 Methods: ``sobol`` (Saltelli/Sobol' sampling; total-order index ``ST``, the share of the outcome's
@@ -53,7 +55,7 @@ __all__ = [
 
 #: The outcomes analysed, with their plain-words names.
 OUTPUTS = {
-    "share_spiraling": "share of couples spiraling",
+    "share_spiraling_or_dissolved": "share of couples spiraling or dissolved",
     "mean_satisfaction": "mean satisfaction",
 }
 #: The dummy parameter the model never reads (a noise floor for the indices).
@@ -136,7 +138,8 @@ def _evaluate_block(setup: Setup, names: list[str], X: np.ndarray, couples: int)
                     couple_ids=np.tile(np.arange(couples, dtype=np.uint64), groups))  # fmt: skip
     kern.advance(setup.days)
     cols = couple_columns(kern, np.tile(base.styles, (1, groups)), anxiety, avoidance)
-    spiraling = (cols["outcome"] == "spiraling").reshape(groups, couples).mean(axis=1)
+    broken = np.isin(cols["outcome"], ("spiraling", "dissolved"))
+    spiraling = broken.reshape(groups, couples).mean(axis=1)
     satisfaction = ((cols["satisfaction_a"] + cols["satisfaction_b"]) / 2).reshape(groups, couples)
     return np.column_stack([spiraling, satisfaction.mean(axis=1)])
 
