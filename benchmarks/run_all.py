@@ -17,7 +17,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from benchmarks import kernel, memory, mesa_loop, startup, sweep
+from benchmarks import dashboard_step, kernel, memory, mesa_loop, startup, sweep
 
 
 def _verdict(passed: bool | None) -> str:
@@ -34,6 +34,7 @@ def main() -> int:
         ("memory", lambda: memory.results(30 if args.quick else 365)),
         ("sweep", sweep.results),
         ("startup", startup.results),
+        ("dashboard", dashboard_step.results),
     ]
     rows = []
     for name, step in steps:
