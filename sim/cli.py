@@ -19,6 +19,8 @@ from typing import Any
 __all__ = ["BadInput", "entrypoint", "main"]
 
 EXIT_OK, EXIT_FAILURE, EXIT_BAD_INPUT, EXIT_INTERRUPTED = 0, 1, 2, 130
+#: Set by :func:`entrypoint`: this process is the ``relsim`` program, not a caller of ``main``.
+_AS_PROGRAM = False
 #: Runs advance this many days between progress updates (the numbers do not depend on it).
 PROGRESS_BLOCK_DAYS = 10
 
@@ -115,7 +117,9 @@ def _parser() -> argparse.ArgumentParser:
     sweep.add_argument("--resume", action="store_true",
                        help="continue an interrupted sweep from <out>.partial")  # fmt: skip
     scenario_options(sweep, run_size=False)
-    sweep.add_argument("--force", action="store_true", help="replace an existing results folder")
+    sweep.add_argument("--force", action="store_true",
+                       help="replace an existing results folder and discard the finished chunks "
+                            "of an interrupted sweep (<out>.partial)")  # fmt: skip
 
     commands.add_parser("list", help="list the bundled scenarios",
                         description="List the bundled scenarios with their descriptions.")
@@ -169,6 +173,19 @@ def _load(name: str, args: argparse.Namespace, *, days: bool = True, couples: bo
         key = "population.couples" if scenario.population is not None else "couples"
         scenario = load_scenario(name, [*overrides, f"{key}={args.couples}"])
     return scenario
+
+
+def _ignore_further_interrupts() -> None:
+    """After a Ctrl-C, ignore the next ones so the goodbye message and exit are not cut short.
+
+    Only when running as the ``relsim`` program (:func:`entrypoint`), never inside a caller's
+    process that called :func:`main`.
+    """
+    import signal
+    import threading
+
+    if _AS_PROGRAM and threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
 def _out_dir(args: argparse.Namespace, scenario: Any) -> Path:
@@ -359,14 +376,22 @@ def _cmd_sweep(args: argparse.Namespace, argv: Sequence[str]) -> int:
     check_target(target, force=args.force)
     partial = target.with_name(target.name + ".partial")
     if partial.exists() and not args.resume:
+        finished = len(list(partial.glob("chunk-*.npz")))
+        if finished and not args.force:
+            raise BadInput(f"{partial} holds {finished} finished chunks of an interrupted sweep; "
+                           "run again with --resume to continue it, or with --force to discard "
+                           "them and start over")  # fmt: skip
         shutil.rmtree(partial)
+        if finished:
+            print(f"note: removed {finished} finished chunks of an interrupted sweep from "
+                  f"{partial} (--force)", file=sys.stderr)  # fmt: skip
     spec = scenario.sweep
     points = len(spec.x.values) * len(spec.y.values)
     print(f"relsim sweep: {scenario.name}: {len(spec.x.values)} x {len(spec.y.values)} grid, "
           f"{spec.replicates} couples per point ({points * spec.replicates} couples), "
           f"{scenario.days} days, seed {scenario.seed}", flush=True)  # fmt: skip
 
-    from .sweep import run_sweep
+    from .sweep import CheckpointMismatchError, run_sweep
 
     bar = None
     progress = None
@@ -384,7 +409,12 @@ def _cmd_sweep(args: argparse.Namespace, argv: Sequence[str]) -> int:
     try:
         table = run_sweep(scenario, workers=args.workers, scheduler=args.scheduler,
                           checkpoint_dir=partial, progress=progress)  # fmt: skip
+    except CheckpointMismatchError:
+        raise BadInput(f"{partial} holds chunks of a different sweep (other scenario, seed, "
+                       "days or grid), so --resume cannot continue it; run without --resume and "
+                       "with --force to discard them, or choose another --out") from None
     except KeyboardInterrupt:
+        _ignore_further_interrupts()
         print(f"\ninterrupted: finished chunks are kept in {partial}; run again with --resume "
               "to continue", file=sys.stderr)  # fmt: skip
         raise
@@ -523,6 +553,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"relsim: error: {error}", file=sys.stderr)
         return EXIT_BAD_INPUT
     except KeyboardInterrupt:
+        _ignore_further_interrupts()
         print("\nrelsim: interrupted; no results folder was written", file=sys.stderr)
         return EXIT_INTERRUPTED
     except ConnectionError as error:
@@ -535,4 +566,6 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def entrypoint() -> None:
     """Console-script entry point: exit with :func:`main`'s status."""
+    global _AS_PROGRAM
+    _AS_PROGRAM = True
     sys.exit(main())

@@ -41,6 +41,7 @@ from .simulation import Population, Setup, population, run_population
 __all__ = [
     "CHUNK_COUPLES",
     "METRIC_COLUMNS",
+    "CheckpointMismatchError",
     "SweepAxis",
     "SweepTable",
     "axis_label",
@@ -370,6 +371,10 @@ def _fingerprint(pop: Population, seed: int, days: int, chunk_size: int) -> str:
     return digest.hexdigest()
 
 
+class CheckpointMismatchError(ValueError):
+    """A checkpoint folder holds chunks of another sweep (other scenario, seed, days or grid)."""
+
+
 class _Checkpoints:
     """Finished chunks kept as ``chunk-NNNNN.npz`` files in one folder."""
 
@@ -392,7 +397,7 @@ class _Checkpoints:
         except (OSError, ValueError, KeyError):  # unreadable: run that chunk again
             return None
         if stored != self.fingerprint:
-            raise ValueError(
+            raise CheckpointMismatchError(
                 f"checkpoint folder {self.folder} holds chunks of a different sweep (other "
                 "scenario, seed, days or grid); use an empty folder or delete its chunk files"
             )
@@ -588,16 +593,58 @@ def run_sweep(
     return SweepTable(x, y, rows, replicates, setup.days, setup.seed, chunks=total)
 
 
-def _run_local(todo, task, finish, count: int) -> None:
-    """Run chunks on ``count`` spawned processes; stop quickly if anything raises."""
-    import multiprocessing
+def _ignore_interrupts() -> None:
+    """Worker initializer: leave Ctrl-C to the parent, which stops the workers itself."""
+    import signal
 
-    pool = ProcessPoolExecutor(max_workers=count, mp_context=multiprocessing.get_context("spawn"))
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
+def _run_local(todo, task, finish, count: int) -> None:
+    """Run chunks on ``count`` spawned processes; stop promptly if anything raises.
+
+    Workers ignore SIGINT (a Ctrl-C reaches the whole process group): only this process reacts.
+    On any exception, including ``KeyboardInterrupt``, the queued chunks are cancelled and the
+    workers are terminated, so the caller never waits for chunks in flight; chunks already
+    handed to ``finish`` (and saved as checkpoints) are kept.
+    """
+    import multiprocessing
+    import signal
+    import threading
+
+    pool = ProcessPoolExecutor(max_workers=count, mp_context=multiprocessing.get_context("spawn"),
+                               initializer=_ignore_interrupts)  # fmt: skip
+    pending: dict = {}
     try:
         pending = {pool.submit(_run_chunk, *task(i)): i for i in todo}
         while pending:
             done, _ = wait(pending, return_when=FIRST_COMPLETED)
             for future in sorted(done, key=lambda f: pending[f]):
                 finish(pending.pop(future), future.result())
-    finally:
-        pool.shutdown(wait=True, cancel_futures=True)
+    except BaseException:
+        # A second Ctrl-C must not interrupt the clean-up itself.
+        in_main = threading.current_thread() is threading.main_thread()
+        previous = signal.signal(signal.SIGINT, signal.SIG_IGN) if in_main else None
+        try:
+            _stop_pool(pool, pending)
+        finally:
+            if in_main:
+                signal.signal(signal.SIGINT, previous)
+        raise
+    pool.shutdown(wait=True)
+
+
+def _stop_pool(pool: ProcessPoolExecutor, pending: Mapping) -> None:
+    """Cancel queued chunks, stop ``pool`` without waiting and end its worker processes."""
+    for future in pending:
+        future.cancel()
+    processes = list((getattr(pool, "_processes", None) or {}).values())
+    pool.shutdown(wait=False, cancel_futures=True)
+    for process in processes:
+        if process.is_alive():
+            process.terminate()
+    for process in processes:
+        process.join(timeout=5)
+        if process.is_alive():
+            process.kill()
+            process.join(timeout=5)

@@ -273,3 +273,35 @@ def test_interrupted_sweep_keeps_its_checkpoints_for_resume(relsim, tmp_path, mo
     assert result.status == 130
     assert "--resume" in result.err
     assert sorted(p.name for p in tmp_path.iterdir()) == ["sweep.partial"]
+
+
+def test_rerun_without_resume_keeps_an_interrupted_sweeps_chunks(relsim, tmp_path):
+    out = tmp_path / "sweep"
+    partial = tmp_path / "sweep.partial"
+    partial.mkdir()
+    (partial / "chunk-00000.npz").write_bytes(b"finished chunk")
+    refused = relsim("sweep", "phase-levers", *TINY_SWEEP, "--workers", "1", "--out", out)
+    assert refused.status == 2
+    assert "1 finished chunks" in refused.err and "--resume" in refused.err
+    assert "--force" in refused.err
+    assert (partial / "chunk-00000.npz").exists() and not out.exists()
+    forced = relsim("sweep", "phase-levers", *TINY_SWEEP, "--workers", "1", "--out", out,
+                    "--force")  # fmt: skip
+    assert forced.status == 0, forced.err
+    assert "removed 1 finished chunks" in forced.err
+    assert out.is_dir() and not partial.exists()
+
+
+def test_resume_with_another_sweeps_checkpoints_is_bad_input(relsim, tmp_path):
+    from sim.scenario import load_scenario
+    from sim.sweep import run_sweep
+
+    partial = tmp_path / "sweep.partial"
+    other = load_scenario("phase-levers", ["days=30", "sweep.x.num=3", "sweep.y.num=2",
+                                           "sweep.replicates=2"])  # fmt: skip
+    run_sweep(other, workers=1, checkpoint_dir=partial)
+    result = relsim("sweep", "phase-levers", *TINY_SWEEP, "--workers", "1", "--resume",
+                    "--out", tmp_path / "sweep")  # fmt: skip
+    assert result.status == 2
+    assert result.err.startswith("relsim: error:") and "different sweep" in result.err
+    assert "ValueError" not in result.err and "failed" not in result.err

@@ -198,3 +198,42 @@ def test_missing_dask_names_the_extra(monkeypatch):
     monkeypatch.setitem(sys.modules, "distributed", None)
     with pytest.raises(RuntimeError, match=r"relsim\[dask\]"):
         run_sweep(BASE, sweep=SWEEP, scheduler="tcp://127.0.0.1:1")
+
+
+def test_ctrl_c_twice_stops_a_parallel_sweep_promptly(tmp_path):
+    """Ctrl-C reaches the whole process group; the sweep must exit, not hang on its workers."""
+    import os
+    import signal
+    import subprocess
+    import time
+    from pathlib import Path
+
+    out = tmp_path / "sweep"
+    partial = tmp_path / "sweep.partial"
+    root = Path(__file__).resolve().parent.parent
+    process = subprocess.Popen(
+        [sys.executable, "-m", "sim", "sweep", "phase-anxiety-avoidance", "--workers", "2",
+         "--days", "1500", "--out", str(out)],
+        cwd=root, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        start_new_session=True,  # its own process group, like a terminal's foreground job
+    )  # fmt: skip
+    try:
+        deadline = time.monotonic() + 60
+        while not partial.exists() and time.monotonic() < deadline and process.poll() is None:
+            time.sleep(0.1)
+        assert partial.exists(), "the sweep never started"
+        time.sleep(1.5)  # let the spawned workers start on their chunks
+        os.killpg(process.pid, signal.SIGINT)
+        time.sleep(0.3)
+        os.killpg(process.pid, signal.SIGINT)
+        started = time.monotonic()
+        _, err = process.communicate(timeout=60)
+        elapsed = time.monotonic() - started
+    finally:
+        if process.poll() is None:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait()
+    assert process.returncode == 130, err
+    assert elapsed < 60
+    assert "--resume" in err and "Traceback" not in err
+    assert partial.is_dir() and not out.exists()
