@@ -39,7 +39,7 @@ def _kernel(n: int, days: int, engine: str) -> k.Kernel:
 
 def measure(n: int, days: int = 30, engine: str = "compiled") -> dict[str, float]:
     """Return ``{"couples", "days", "wall_s", "cpu_s", "wall_rate", "cpu_rate"}`` for one run."""
-    _kernel(10, 2, engine).advance(2)  # warm-up: compile or load the cached machine code
+    _kernel(n, 1, engine).advance(1)  # warm-up: compile or load the cached machine code
     kern = _kernel(n, days, engine)
     wall, cpu = time.perf_counter(), time.process_time()
     kern.advance(days)

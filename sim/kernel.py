@@ -506,6 +506,8 @@ def _padded(leading: tuple[int, ...], n: int) -> np.ndarray:
     m = n + (-n) % 8
     if (m // 8) % 2 == 0:
         m += 8
+    if m == n:  # keep every population a strided view, so Numba compiles one loop, not two
+        m += 16
     return np.zeros((*leading, m))[..., :n]
 
 
