@@ -126,12 +126,15 @@ def _parser() -> argparse.ArgumentParser:
 
     compare = commands.add_parser("compare", help="run two scenarios with one seed, side by side",
                                   description="Run two scenarios with a common seed and show "
-                                  "their outcomes side by side (nothing is written).",
+                                  "their outcomes side by side (nothing is written). --seed, "
+                                  "--days, --couples and --set apply to both scenarios.",
                                   epilog="example: relsim compare anxious-avoidant "
                                   "anxious-avoidant-therapy",
                                   formatter_class=argparse.RawDescriptionHelpFormatter)  # fmt: skip
-    compare.add_argument("first", metavar="SCENARIO")
-    compare.add_argument("second", metavar="SCENARIO")
+    compare.add_argument("first", metavar="SCENARIO",
+                         help="the first scenario: bundled name or path to a .toml file")
+    compare.add_argument("second", metavar="SCENARIO",
+                         help="the second scenario, run with the first one's seed")
     scenario_options(compare)
 
     dashboard = commands.add_parser("dashboard", help="open the interactive dashboard",
@@ -259,12 +262,21 @@ def _measured(row: dict) -> str:
         "frequency": f"{value:.2f} requests/day",
         "emotional impact": f"trust ends at {value:.2f}",
         "partner response": f"exhaustion or distance {value:.2f}",
-        "long-term outcome": f"{100 * value:.0f}% of couples",
+        "long-term outcome": f"{100 * value:.0f}% spiraling or dissolved",
     }.get(row["aspect"], f"{value:.3g}")
 
 
 def _number(value: float | None, fmt: str) -> str:
     return "n/a" if value is None else format(value, fmt)
+
+
+def _mean_of_partners(result: Any, name: str) -> float | None:
+    """Mean over couples of both partners' final ``name`` (from the per-couple table)."""
+    import numpy as np
+
+    values = (np.asarray(result.couples[f"{name}_a"], dtype=float)
+              + np.asarray(result.couples[f"{name}_b"], dtype=float)) / 2  # fmt: skip
+    return float(np.nanmean(values)) if np.any(np.isfinite(values)) else None
 
 
 def _who(scenario: Any) -> str:
@@ -284,6 +296,8 @@ def _report(scenario: Any, result: Any) -> list[str]:
                  f"seed {scenario.seed}")  # fmt: skip
     for item in scenario.interventions:
         lines.append(f"  intervention: {item['kind'].replace('_', ' ')} from day {item['day']}")
+    if scenario.overrides:
+        lines.append(f"  with changes: {', '.join(scenario.overrides)}")
     total = sum(result.outcomes.values())
     lines += ["", "How the couples ended"]
     for label, count in result.outcomes.items():
@@ -318,8 +332,10 @@ def _report(scenario: Any, result: Any) -> list[str]:
     satisfaction = _number(m["mean_satisfaction"], ".2f")
     trust = _number(m["mean_trust"], ".2f")
     exhaustion = _number(m["mean_exhaustion"], ".2f")
+    withdrawal = _number(_mean_of_partners(result, "withdrawal"), ".2f")
     lines.append(f"  - At the end (both partners, 0 = none, 1 = full): satisfaction "
-                 f"{satisfaction}, trust {trust}, exhaustion {exhaustion}.")  # fmt: skip
+                 f"{satisfaction}, trust {trust}, exhaustion {exhaustion}, "
+                 f"withdrawal {withdrawal}.")  # fmt: skip
     return lines
 
 

@@ -87,6 +87,9 @@ class Param:
 
 
 def _fmt(x: float) -> str:
+    """Format a range bound plainly: whole numbers without an exponent (10000000, not 1e+07)."""
+    if isinstance(x, int) or (isinstance(x, float) and x.is_integer()):
+        return str(int(x))
     return f"{x:g}"
 
 

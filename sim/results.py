@@ -233,8 +233,26 @@ RUN_FILES = ("summary.json", "couples.csv", "timeseries.csv", "figure.png", "man
 
 
 def summary(result: Any, scenario: Any) -> dict[str, Any]:
-    """Return the body of ``summary.json``: the scenario's name first, then ``Result.summary()``."""
-    return {"scenario": scenario.name, "description": scenario.description, **result.summary()}
+    """Return the body of ``summary.json``: the scenario's name first, then ``Result.summary()``.
+
+    ``overrides`` lists the changes made to the scenario file for this run, in order (the
+    ``--set`` strings, then ``--seed``/``--days``/``--couples`` as ``KEY=VALUE``); empty if none.
+    """
+    return {"scenario": scenario.name, "description": scenario.description,
+            "overrides": list(getattr(scenario, "overrides", ()) or ()),
+            **result.summary()}  # fmt: skip
+
+
+def _titled(scenario: Any) -> Any:
+    """``scenario`` with its overrides appended to the description, for the figure's title."""
+    import dataclasses
+
+    overrides = list(getattr(scenario, "overrides", ()) or ())
+    if not overrides or not dataclasses.is_dataclass(scenario) or isinstance(scenario, type):
+        return scenario
+    changes = f"(with changes: {', '.join(overrides)})"
+    description = f"{scenario.description} {changes}" if scenario.description else changes
+    return dataclasses.replace(scenario, description=description)
 
 
 def _couple_rows(result: Any) -> Iterator[list[Any]]:
@@ -315,7 +333,7 @@ def write_run(target: Path, result: Any, scenario: Any, *, argv: Sequence[str] |
         _write_csv(staging / "timeseries.csv", header, rows)
         if figure is None:
             from .plots import run_overview as figure
-        save_figure(figure(result, scenario), staging / "figure.png")
+        save_figure(figure(result, _titled(scenario)), staging / "figure.png")
         timings["write_seconds"] = time.perf_counter() - started
         write_json(staging / "manifest.json",
                    manifest(scenario, argv=argv, timings=timings, kind="run", files=RUN_FILES,

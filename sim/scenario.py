@@ -1,6 +1,6 @@
 """Scenario files: load a TOML file, apply ``--set`` overrides, validate, build a ``Setup``.
 
-A scenario file is the contract of docs/ARCHITECTURE.md ("Scenario files"): run settings
+A scenario file (format: docs/scenarios.md) holds run settings
 (``days``, ``seed``, ``couples``), the two partners, the shared dynamics, scheduled
 interventions, an optional population mix and an optional sweep. Every number is checked against
 the one parameter table (:mod:`sim.params`), so no range is written here.
@@ -103,6 +103,13 @@ class ScenarioError(ValueError):
         if self.suggestion:
             parts.append(f" (did you mean {self.suggestion!r}?)")
         return "".join(parts)
+
+
+def _plain(number: float) -> str:
+    """A range bound without an exponent when it is whole (10000000, not 1e+07)."""
+    if isinstance(number, int) or (isinstance(number, float) and number.is_integer()):
+        return str(int(number))
+    return f"{number:g}"
 
 
 def _show(value: object) -> str:
@@ -362,7 +369,8 @@ def _apply_overrides(data: dict[str, Any], overrides: Sequence[str]) -> dict[str
         if parts[0] not in TOP_LEVEL:
             raise ScenarioError("is not a scenario key", file="--set", key=key,
                                 allowed=", ".join(TOP_LEVEL),
-                                suggestion=_suggest(parts[0], TOP_LEVEL))  # fmt: skip
+                                suggestion=_table_of(parts[0])
+                                or _suggest(parts[0], TOP_LEVEL))  # fmt: skip
         target = data
         for depth, part in enumerate(parts[:-1]):
             child = target.get(part)
@@ -375,6 +383,15 @@ def _apply_overrides(data: dict[str, Any], overrides: Sequence[str]) -> dict[str
             target = child
         target[parts[-1]] = value
     return data
+
+
+def _table_of(name: str) -> str | None:
+    """``dynamics.<name>`` or ``partner_a.<name>`` for a key given without its table."""
+    if name in DYNAMICS:
+        return f"dynamics.{name}"
+    if name in PERSON or name == "style":
+        return f"partner_a.{name}"
+    return None
 
 
 def _copy(value: Any) -> Any:
@@ -420,9 +437,10 @@ class _Checker:
         return value
 
     def number(self, spec: Param, value: object, key: str) -> float | int:
-        allowed = f"{spec.low:g} to {spec.high:g} ({spec.unit})"
+        allowed = f"{_plain(spec.low)} to {_plain(spec.high)} ({spec.unit})"
         if spec.integer:
-            allowed = f"a whole number from {spec.low:g} to {spec.high:g} ({spec.unit})"
+            allowed = (f"a whole number from {_plain(spec.low)} to {_plain(spec.high)} "
+                       f"({spec.unit})")  # fmt: skip
         if isinstance(value, bool) or not isinstance(value, int | float):
             raise self.fail(key, value, "must be a number", allowed)
         if not math.isfinite(value):

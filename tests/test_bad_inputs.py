@@ -90,6 +90,11 @@ CASES = [
      ["--method", "invalid choice"]),
     ("bad scenario name in file", 'name = "../escape"\n', ["run", "bad.toml"],
      ["name", "not a usable name"]),
+    ("dynamics key without its table", None,
+     ["run", "anxious-avoidant", "--set", "relief_decay=2"],
+     ["relief_decay", "did you mean 'dynamics.relief_decay'?"]),
+    ("too many couples, range in plain digits", None,
+     ["run", "anxious-avoidant", "--couples", "100000000"], ["10000000"]),
 ]  # fmt: skip
 
 
@@ -136,3 +141,9 @@ def test_output_that_is_a_file_is_refused(relsim, tmp_path):
 
 def test_at_least_twenty_cases():
     assert len(CASES) >= 20
+
+
+def test_range_messages_show_whole_numbers_without_an_exponent(relsim):
+    result = relsim("run", "anxious-avoidant", "--couples", "100000000")
+    assert result.status == 2
+    assert "e+0" not in result.err

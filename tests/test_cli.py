@@ -62,6 +62,41 @@ def test_run_writes_its_folder_and_reports(relsim, tmp_path):
     assert (summary["scenario"], summary["days"], summary["couples"]) == (
         "anxious-avoidant", 20, 10)
     assert sum(summary["outcomes"].values()) == 10
+    assert summary["overrides"] == ["days=20", "couples=10"]
+    assert "spiraling or dissolved" in result.out and "% of couples" not in result.out
+    assert "withdrawal" in next(line for line in result.out.splitlines()
+                                if "exhaustion" in line and "satisfaction" in line)  # fmt: skip
+
+
+def test_set_overrides_are_recorded_in_order(relsim, tmp_path):
+    out = tmp_path / "run"
+    result = relsim("run", "anxious-avoidant", *TINY, "--set", "partner_a.anxiety=0.9",
+                    "--set", "dynamics.relief_decay=2", "--out", out)  # fmt: skip
+    assert result.status == 0, result.err
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary["overrides"] == ["partner_a.anxiety=0.9", "dynamics.relief_decay=2",
+                                    "days=20", "couples=10"]  # fmt: skip
+    assert "with changes: partner_a.anxiety=0.9, dynamics.relief_decay=2" in result.out
+
+
+def test_no_overrides_gives_an_empty_list(relsim, tmp_path, monkeypatch):
+    import sim.results
+
+    titles = []
+    monkeypatch.setattr(sim.results, "save_figure", lambda figure, path: path.write_bytes(b""))
+    monkeypatch.setattr("sim.plots.run_overview",
+                        lambda result, scenario: titles.append(scenario.description))
+    out = tmp_path / "run"
+    assert relsim("run", "secure-secure", "--out", out).status == 0
+    assert json.loads((out / "summary.json").read_text())["overrides"] == []
+    assert "(with changes" not in titles[0]
+    assert relsim("run", "secure-secure", "--days", "20", "--out", tmp_path / "b").status == 0
+    assert titles[1].endswith("(with changes: days=20)")
+
+
+def test_compare_help_explains_both_positionals(relsim):
+    out = relsim("compare", "--help").out
+    assert "the first scenario" in out and "apply to both" in out
 
 
 def test_default_folder_is_results_slash_name(relsim, tmp_path, monkeypatch):
