@@ -17,12 +17,11 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import warnings
 from pathlib import Path
 
 import solara
 import solara.lab
-from mesa.visualization.solara_viz import ModelController
-from mesa.visualization.utils import update_counter
 
 from sim.dashboard_state import (
     EXPLAIN,
@@ -49,6 +48,18 @@ from sim.interventions import KINDS
 from sim.model import RelationshipModel
 from sim.params import DYNAMICS, INTERVENTIONS
 from sim.styles import Style
+
+# Importing Mesa's SolaraViz module trips Solara's rules-of-hooks checker (a use_state after an
+# early return in Mesa's ComponentsView, which this page does not use). The warning is about
+# Mesa's code, not ours, and only clutters the server log: that one component's warning is
+# ignored, only while Mesa's visualisation modules are imported. (When warnings are errors, as
+# under pytest, Solara reports the same finding as "Failed to validate hooks for component".)
+with warnings.catch_warnings():
+    for message in (r".*solara_viz\.py:\d+: ComponentsView: ",
+                    "Failed to validate hooks for component ComponentsView"):  # fmt: skip
+        warnings.filterwarnings("ignore", message=message, category=UserWarning)
+    from mesa.visualization.solara_viz import ModelController
+    from mesa.visualization.utils import update_counter
 
 __all__ = ["Dashboard", "page", "serve"]
 
@@ -123,7 +134,10 @@ def ControlSlider(controls: solara.Reactive[dict], key: str, range_key: str | No
 @solara.component
 def PartnerControls(controls: solara.Reactive[dict], role: str):
     """Style preset plus anxiety and avoidance sliders for one partner."""
-    solara.Markdown(f"**Partner {role.upper()}**")
+    # solara.HTML, not solara.Markdown: Solara's Markdown fetches KaTeX and Mermaid scripts
+    # from its CDN path on mount, which this offline page does not serve.
+    solara.HTML(tag="div", unsafe_innerHTML=f"<b>Partner {role.upper()}</b>",
+                classes=["relsim-partner-title"])  # fmt: skip
     StylePicker(controls, role)
     ControlSlider(controls, f"anxiety_{role}", "anxiety")
     ControlSlider(controls, f"avoidance_{role}", "avoidance")
@@ -152,15 +166,28 @@ def InterventionControls(controls: solara.Reactive[dict]):
 
 
 @solara.component
+def IntSlider(value: int, label: str, css_key: str, low: int, high: int, step: int, on_value):
+    """An integer slider with its label and current value written above it, like ControlSlider."""
+    solara.HTML(tag="div", classes=["relsim-slider-label"],
+                unsafe_innerHTML=f"{label}: <b>{value}</b>")  # fmt: skip
+    with solara.Div(classes=[f"relsim-slider-{css_key}"]):
+        solara.SliderInt("", value=value, min=low, max=high, step=step,
+                         on_value=lambda new: on_value(int(new)))  # fmt: skip
+
+
+@solara.component
 def RunControls(controls: solara.Reactive[dict], seed_error: str):
-    """Days, number of couples and the seed (a text field checked before use)."""
-    solara.SliderInt("Days to simulate", value=int(controls.value["days"]), min=30, max=730,
-                     step=10, thumb_label=True,
-                     on_value=lambda value: _update(controls, days=int(value)))  # fmt: skip
-    solara.SliderInt(f"Couples (1 to {MAX_COUPLES}; couple 1 is followed)",
-                     value=int(controls.value["couples"]), min=1, max=MAX_COUPLES,
-                     thumb_label=True,
-                     on_value=lambda value: _update(controls, couples=int(value)))  # fmt: skip
+    """Days, number of couples (with one-click choices) and the seed (checked before use)."""
+    IntSlider(int(controls.value["days"]), "Days to simulate", "days", 30, 730, 10,
+              lambda value: _update(controls, days=value))  # fmt: skip
+    couples = int(controls.value["couples"])
+    IntSlider(couples, f"Couples (1 to {MAX_COUPLES}; couple 1 is followed)", "couples",
+              1, MAX_COUPLES, 1, lambda value: _update(controls, couples=value))  # fmt: skip
+    with solara.Row(classes=["relsim-couples-choices"]):
+        for choice in (1, 100, MAX_COUPLES):
+            solara.Button(f"{choice} couple{'s' if choice > 1 else ''}", small=True,
+                          outlined=choice != couples, color="primary",
+                          on_click=lambda choice=choice: _update(controls, couples=choice))
     solara.InputText("Seed (whole number)", value=str(controls.value["seed_text"]),
                      on_value=lambda text: _update(controls, seed_text=text),
                      continuous_update=True, classes=["relsim-seed"])  # fmt: skip
@@ -223,8 +250,10 @@ def WhereView(applied: dict):
                                  dependencies=[str(applied), which], prefer_threaded=True)
     solara.HTML(tag="div", classes=["relsim-help"], unsafe_innerHTML=(
         "Each square ran 3 couples for the whole run with your settings, changing only the two "
-        "values on the axes. <b>Red</b> means most of them spiraled. The black dot is your "
-        "couple. A narrow band where white turns red is a <b>tipping point</b>."))  # fmt: skip
+        "values on the axes. The colour is the share of couples spiraling or dissolved (a "
+        "couple that spirals long enough dissolves): <b>dark blue</b> none, <b>yellow</b> all. "
+        "The black dot is your couple. A narrow band where dark turns yellow is a "
+        "<b>tipping point</b>."))  # fmt: skip
     with solara.Columns([1, 1]):
         with solara.Column():
             if traits.finished and traits.value is not None:
@@ -330,6 +359,12 @@ def Dashboard():
             ExplainView(controls)
 
 
+#: Flags for ``solara run`` that keep it offline. Solara checks PyPI for a newer version of
+#: itself when ``solara run`` starts, before this module is imported; the only switch is this
+#: command-line flag (Solara 1.58 reads no setting or environment variable for it), so it cannot
+#: be turned off from here: start the page with ``relsim dashboard`` (``serve``) or pass it.
+SOLARA_OFFLINE_FLAGS = ("--no-check-version",)
+
 #: What ``solara run sim/app.py`` shows.
 page = Dashboard()
 
@@ -358,7 +393,8 @@ def serve(port: int = 8765, host: str = "127.0.0.1") -> int:
               file=sys.stderr)  # fmt: skip
         return 2
     command = [sys.executable, "-m", "solara", "run", str(Path(__file__).resolve()),
-               "--port", str(port), "--host", host, "--production"]  # fmt: skip
+               "--port", str(port), "--host", host, "--production",
+               *SOLARA_OFFLINE_FLAGS]  # fmt: skip
     env = {**os.environ, "PYTHONPATH": os.pathsep.join(
         [str(Path(__file__).resolve().parent.parent), os.environ.get("PYTHONPATH", "")])}
     print(f"relsim dashboard: open http://{host}:{port} in a browser (Ctrl+C stops it)")

@@ -3,7 +3,7 @@
 Matplotlib takes about 300 ms here to draw one four-panel figure, too slow to redraw every simulated
 day while Play runs. These charts are plain SVG text built from NumPy arrays in about a
 millisecond; the browser draws them, sharp at any projector size, with no script from the network.
-The heavy, once-per-Reset figures (phase diagrams) still come from Matplotlib.
+The phase diagrams are SVG heat maps too, in the same cividis colours as ``sim.plots``.
 
 Every function returns an SVG document as a string; ``sim.app`` shows it with ``solara.HTML``.
 """
@@ -20,6 +20,7 @@ import numpy as np
 from .palette import OUTCOME_COLORS, PARTNER_COLORS
 
 __all__ = [
+    "CIVIDIS_STOPS",
     "OUTCOME_COLORS",
     "PARTNER_COLORS",
     "Series",
@@ -276,7 +277,12 @@ def histogram(values: Sequence[float], *, title: str, x_label: str, bins: Sequen
     edges = np.asarray(bins, dtype=float)
     data = np.asarray(values, dtype=float)
     counts, _ = np.histogram(np.clip(data[np.isfinite(data)], edges[0], edges[-1]), bins=edges)
-    top = nice_ticks(0, max(int(counts.max()) if counts.size else 1, 1) * 1.05)[-1]
+    # Headroom: the axis ends on a round number at least 15% above the tallest bar, so that the
+    # bar never reaches the title or the marker's label above the plot area.
+    wanted = max(int(counts.max()) if counts.size else 1, 1) * 1.15
+    ticks = nice_ticks(0.0, wanted)
+    step = ticks[1] - ticks[0] if len(ticks) > 1 else 1.0
+    top = math.ceil(wanted / step - 1e-9) * step
     frame = _Frame(width, height, (edges[0], edges[-1]), (0.0, max(top, 1.0)))
     count_ticks = [t for t in nice_ticks(0.0, frame.y_range[1]) if float(t).is_integer()]
     body = frame.axes(x_label, "couples", y_ticks=count_ticks)
@@ -295,18 +301,30 @@ def histogram(values: Sequence[float], *, title: str, x_label: str, bins: Sequen
     return _svg(width, height, body, title)
 
 
+#: Stops of Matplotlib's "cividis" map (dark blue at 0, yellow at 1), the colour scale of the
+#: phase diagrams in ``sim.plots``; readable with any colour vision and in black and white.
+CIVIDIS_STOPS: tuple[tuple[int, int, int], ...] = (
+    (0, 34, 78), (26, 56, 111), (67, 78, 108), (97, 101, 111), (125, 124, 120),
+    (155, 148, 118), (188, 174, 108), (222, 201, 88), (254, 232, 56),
+)  # fmt: skip
+
+
 def _share_color(share: float) -> str:
-    """White (0) to deep red (1), for shares of spiraling couples."""
-    share = min(max(float(share), 0.0), 1.0)
-    start, end = np.array([255, 255, 255]), np.array([165, 15, 21])
-    red, green, blue = (start + (end - start) * share).round().astype(int)
+    """Cividis colour of a share in [0, 1]: dark blue (none) to yellow (all), interpolated."""
+    share = min(max(float(share), 0.0), 1.0) if math.isfinite(share) else 0.0
+    position = share * (len(CIVIDIS_STOPS) - 1)
+    low = min(int(position), len(CIVIDIS_STOPS) - 2)
+    weight = position - low
+    start, end = np.array(CIVIDIS_STOPS[low]), np.array(CIVIDIS_STOPS[low + 1])
+    red, green, blue = (start + (end - start) * weight).round().astype(int)
     return f"rgb({red},{green},{blue})"
 
 
 def heatmap(share: np.ndarray, x_values: Sequence[float], y_values: Sequence[float], *,
             title: str, x_label: str, y_label: str, marker: tuple[float, float] | None = None,
-            marker_label: str = "you", width: int = 480, height: int = 400) -> str:  # fmt: skip
-    """Draw a grid of shares in [0, 1] (white to red) with a colour key; return the SVG text.
+            marker_label: str = "you", share_label: str = "share of couples spiraling or dissolved",
+            width: int = 500, height: int = 400) -> str:  # fmt: skip
+    """Draw a grid of shares in [0, 1] (cividis: dark to yellow) with a colour key; return SVG.
 
     Parameters
     ----------
@@ -320,6 +338,8 @@ def heatmap(share: np.ndarray, x_values: Sequence[float], y_values: Sequence[flo
         A point to mark (the current couple), drawn as a ringed dot with ``marker_label``.
     marker_label : str
         Text next to the marker.
+    share_label : str
+        What the share counts, written along the colour key and in each cell's tooltip.
     width, height : int
         Size of the drawing in SVG units.
 
@@ -328,7 +348,7 @@ def heatmap(share: np.ndarray, x_values: Sequence[float], y_values: Sequence[flo
     dx = (xs[-1] - xs[0]) / max(len(xs) - 1, 1) or 1.0
     dy = (ys[-1] - ys[0]) / max(len(ys) - 1, 1) or 1.0
     frame = _Frame(width, height, (xs[0] - dx / 2, xs[-1] + dx / 2),
-                   (ys[0] - dy / 2, ys[-1] + dy / 2), right=84)  # fmt: skip
+                   (ys[0] - dy / 2, ys[-1] + dy / 2), right=104)  # fmt: skip
     body = []
     for i, x in enumerate(xs):
         for j, y in enumerate(ys):
@@ -337,7 +357,7 @@ def heatmap(share: np.ndarray, x_values: Sequence[float], y_values: Sequence[flo
             value = float(share[i, j])
             body.append(f'<rect x="{x0:.1f}" y="{y0:.1f}" width="{x1 - x0 + 0.5:.1f}" '
                         f'height="{y1 - y0 + 0.5:.1f}" fill="{_share_color(value)}">'
-                        f"<title>{value:.0%} spiraling</title></rect>")  # fmt: skip
+                        f"<title>{value:.0%}: {escape(share_label)}</title></rect>")  # fmt: skip
     body += frame.axes(x_label, y_label, x_ticks=nice_ticks(xs[0], xs[-1], 6),
                        y_ticks=[])  # fmt: skip
     for tick in nice_ticks(ys[0], ys[-1], 6):
@@ -358,6 +378,10 @@ def heatmap(share: np.ndarray, x_values: Sequence[float], y_values: Sequence[flo
                     f"{share_tick:.0%}</text>")
     body.append(f'<rect x="{key_x}" y="{frame.y0}" width="16" height="{span}" fill="none" '
                 f'stroke="#888"/>')  # fmt: skip
+    label_x, label_y = key_x + 66, (frame.y0 + frame.y1) / 2
+    body.append(f'<text x="{label_x}" y="{label_y:.1f}" font-size="13" text-anchor="middle" '
+                f'transform="rotate(-90 {label_x} {label_y:.1f})" fill="{_TEXT}" '
+                f'class="relsim-share-label">{escape(share_label)}</text>')  # fmt: skip
     if marker is not None:
         mx = float(frame.px(min(max(marker[0], xs[0]), xs[-1])))
         my = float(frame.py(min(max(marker[1], ys[0]), ys[-1])))

@@ -165,7 +165,7 @@ def _setup_from_kwargs(kwargs: Mapping[str, object], couples: int) -> Setup:
 
 @dataclass(frozen=True)
 class PhaseGrid:
-    """Share of spiraling couples over a grid of two parameters.
+    """Share of couples spiraling or dissolved over a grid of two parameters.
 
     Attributes
     ----------
@@ -174,7 +174,7 @@ class PhaseGrid:
     x_values, y_values : tuple of float
         The grid.
     share : numpy.ndarray, shape (len(x_values), len(y_values))
-        Share of the point's couples labelled spiraling at the end of the run.
+        Share of the point's couples labelled spiraling or dissolved at the end of the run.
     marker : (float, float)
         Where the current couple sits.
 
@@ -229,7 +229,8 @@ def _phase_grid_cached(frozen: tuple, which: str) -> PhaseGrid:
     setup, x_axis, y_axis = sweep_setup(base, x_param, x_values, y_param, y_values,
                                         GRID_REPLICATES)  # fmt: skip
     labels = simulate(setup).labels.reshape(GRID_POINTS, GRID_POINTS, GRID_REPLICATES)
-    share = np.mean(labels == "spiraling", axis=2)
+    # Spiraling or dissolved: a couple that spirals long enough dissolves (as in sim.plots).
+    share = np.mean(np.isin(labels, ("spiraling", "dissolved")), axis=2)
     return PhaseGrid(x_name, y_name, x_axis.values, y_axis.values, share, marker)
 
 

@@ -25,9 +25,11 @@ from .outcomes import LABELS, SPIRAL_RATE
 
 __all__ = [
     "OUTCOME_WORDS",
+    "VERDICT_DAY",
     "aspects_html",
     "badge_html",
     "couple_charts",
+    "days_until_verdict",
     "followed_outcome",
     "mixed_population_chart",
     "phase_chart",
@@ -50,6 +52,13 @@ _AXIS_WORDS = {
     "exhaustion_rate": "Exhaustion per answer",
 }
 
+#: First day on which the dashboard names an outcome or a verdict. Before it a few days of data
+#: say nothing yet (on day 0 every couple would read "distant", after 3 days an anxious one
+#: "spiraling"), so the badge says "just started", the counts "too early to tell", and the
+#: table shows its values with a grey "too early" verdict.
+VERDICT_DAY = 14
+
+_EARLY_COLOR = "#6B6B6B"
 _VERDICT_COLORS = {"healthy": "#009E73", "in between": "#B07D00", "excessive": "#C0392B"}
 
 
@@ -62,6 +71,16 @@ def _followed(model, name: str) -> np.ndarray:
     """Daily values of ``name`` for couple 1, shape (days, 2)."""
     daily = model.kernel.daily
     return daily[:, k.DAILY_VARS.index(name), :, 0]
+
+
+def days_until_verdict(model) -> int:
+    """Days still to simulate before the dashboard names outcomes (0 once it does)."""
+    return max(min(VERDICT_DAY, model.days) - model.day, 0)
+
+
+def _wait_words(model) -> str:
+    left = days_until_verdict(model)
+    return f"verdict in {left} more day{'s' if left != 1 else ''}, on day {model.day + left}"
 
 
 def couple_charts(model, episodes: ReliefEpisodes) -> dict[str, str]:
@@ -102,38 +121,54 @@ def couple_charts(model, episodes: ReliefEpisodes) -> dict[str, str]:
 
 
 def badge_html(model) -> str:
-    """Return the followed couple's outcome badge, with the day and the population's counts."""
-    label = followed_outcome(model)
-    color = OUTCOME_COLORS[label]
-    text = (f'<div class="relsim-badge" data-outcome="{label}" style="display:flex;'
+    """Return the followed couple's outcome badge, with the day and the population's counts.
+
+    Before ``VERDICT_DAY`` the badge reads "JUST STARTED" and says how many days are left until
+    a verdict, instead of naming an outcome from too little data.
+    """
+    early = days_until_verdict(model) > 0
+    label = "just started" if early else followed_outcome(model)
+    color = _EARLY_COLOR if early else OUTCOME_COLORS[label]
+    words = (f"too early to tell ({_wait_words(model)})" if early
+             else OUTCOME_WORDS[label])  # fmt: skip
+    outcome = "too-early" if early else label
+    text = (f'<div class="relsim-badge" data-outcome="{outcome}" style="display:flex;'
             f'align-items:center;gap:14px;flex-wrap:wrap;font-size:18px">'
             f'<span style="background:{color};color:white;font-weight:700;font-size:22px;'
             f'padding:6px 18px;border-radius:20px;letter-spacing:1px">{label.upper()}</span>'
-            f"<span>Couple 1 so far: {escape(OUTCOME_WORDS[label])}. "
+            f"<span>Couple 1 so far: {escape(words)}. "
             f"<b>Day {model.day} of {model.days}</b>.</span>")  # fmt: skip
     if model.setup.couples > 1:
-        counts = model.outcome_counts()
-        parts = ", ".join(f"{counts[name]} {name}" for name in LABELS)
+        if early:
+            parts = "too early to tell"
+        else:
+            counts = model.outcome_counts()
+            parts = ", ".join(f"{counts[name]} {name}" for name in LABELS)
         text += f'<span style="color:#444">All {model.setup.couples} couples: {parts}.</span>'
     return text + "</div>"
 
 
 def aspects_html(model) -> str:
-    """Return the healthy-versus-excessive table with the values measured so far, as HTML."""
+    """Return the healthy-versus-excessive table with the values measured so far, as HTML.
+
+    Before ``VERDICT_DAY`` the values are shown but every verdict reads "too early".
+    """
     rows = model.aspects().to_dict("records")
+    early = days_until_verdict(model) > 0
     head = ("<tr><th>aspect</th><th>healthy</th><th>excessive</th><th>what we measure</th>"
             "<th>value now</th><th>verdict</th></tr>")  # fmt: skip
     body = []
     for row in rows:
         value = float(row["value"])
         shown = f"{value:.0%}" if row["aspect"] == "long-term outcome" else f"{value:.2f}"
-        color = _VERDICT_COLORS.get(row["verdict"], "#222")
+        verdict = "too early" if early else str(row["verdict"])
+        color = _EARLY_COLOR if early else _VERDICT_COLORS.get(verdict, "#222")
         body.append(
             f"<tr><td><b>{escape(row['aspect'])}</b></td><td>{escape(row['healthy'])}</td>"
             f"<td>{escape(row['excessive'])}</td><td>{escape(row['measure'])}</td>"
             f'<td style="text-align:right">{shown}</td>'
             f'<td class="relsim-verdict" style="color:{color};font-weight:700">'
-            f"{escape(row['verdict'])}</td></tr>"
+            f"{escape(verdict)}</td></tr>"
         )  # fmt: skip
     style = ("<style>.relsim-aspects{border-collapse:collapse;font-size:16px;width:100%}"
              ".relsim-aspects td,.relsim-aspects th{border-bottom:1px solid #ddd;padding:6px 8px;"
@@ -142,6 +177,10 @@ def aspects_html(model) -> str:
     caption = (f"<caption style='caption-side:top;text-align:left;font-size:17px;"
                f"font-weight:600;padding:4px 0'>Healthy or excessive reassurance? "
                f"(measured on {who})</caption>")  # fmt: skip
+    if early:
+        caption = caption.replace("</caption>", (
+            f"<div style='font-weight:400;font-size:15px;color:{_EARLY_COLOR}'>Values so far; "
+            f"too early for a verdict ({escape(_wait_words(model))}).</div></caption>"))
     return (f'{style}<table class="relsim-aspects">{caption}{head}{"".join(body)}'
             "</table>")  # fmt: skip
 
@@ -152,9 +191,14 @@ def population_charts(model) -> dict[str, str]:
     total = max(sum(counts.values()), 1)
     pairing = " + ".join(sorted((str(model.setup.partner_a["style"].label),
                                  str(model.setup.partner_b["style"].label))))  # fmt: skip
-    shares = {name: [counts[name] / total] for name in LABELS}
-    outcome = stacked_bars([pairing], shares, OUTCOME_COLORS, counts=[total],
-                           title=f"Your {total} couples so far (day {model.day})")  # fmt: skip
+    if days_until_verdict(model) > 0:
+        outcome = stacked_bars([pairing], {"too early to tell": [1.0]},
+                               {"too early to tell": _EARLY_COLOR}, counts=[total],
+                               title=f"Your {total} couples: {_wait_words(model)}")  # fmt: skip
+    else:
+        shares = {name: [counts[name] / total] for name in LABELS}
+        outcome = stacked_bars([pairing], shares, OUTCOME_COLORS, counts=[total],
+                               title=f"Your {total} couples so far (day {model.day})")  # fmt: skip
     table = model.couples_table()
     rates = np.maximum(table["request_rate_last_30d_a"], table["request_rate_last_30d_b"])
     top = max(6.0, float(np.ceil(np.nanmax(rates)))) if len(rates) else 6.0
@@ -174,7 +218,7 @@ def mixed_population_chart(table: dict) -> str:
 
 
 def phase_chart(grid: PhaseGrid) -> str:
-    """Draw a phase diagram (share spiraling) with the current couple marked."""
+    """Draw a phase diagram (share spiraling or dissolved) with the current couple marked."""
     title = ("Where you are: anxiety × avoidance" if grid.x_name == "anxiety_a"
              else "Where you are: two levers")  # fmt: skip
     return heatmap(grid.share, grid.x_values, grid.y_values, title=title,

@@ -19,6 +19,8 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import expect, sync_playwright
 
+from sim.app import SOLARA_OFFLINE_FLAGS
+
 ROOT = Path(__file__).resolve().parent.parent
 ARTIFACTS = ROOT / "test-artifacts"
 CHROMIUM = "/usr/bin/chromium"
@@ -47,7 +49,7 @@ def server():
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     process = subprocess.Popen(
         [sys.executable, "-m", "solara", "run", str(ROOT / "sim" / "app.py"), "--port", str(port),
-         "--host", "127.0.0.1", "--production"],
+         "--host", "127.0.0.1", "--production", *SOLARA_OFFLINE_FLAGS],
         cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
     )  # fmt: skip
     url = f"http://127.0.0.1:{port}/"
@@ -92,9 +94,19 @@ def test_dashboard_in_a_real_browser(server):
         try:
             page = browser.new_page(viewport={"width": 1440, "height": 1500})
             page.set_default_timeout(UI_SECONDS)
+            # Everything the page asks for must come from this server and load: no 404 (such
+            # as Solara's KaTeX script from its CDN path) and no script error in the console.
+            failed: list[str] = []
+            page.on("response", lambda response: failed.append(
+                f"{response.status} {response.url}") if response.status >= 400 else None)
+            page.on("console", lambda message: failed.append(
+                f"console: {message.text}") if message.type == "error" else None)
+            page.on("pageerror", lambda error: failed.append(f"page error: {error}"))
             page.goto(server)
             badge = page.locator(".relsim-badge")
             expect(badge).to_contain_text("Day 0 of 180")
+            expect(badge).to_contain_text("JUST STARTED")
+            expect(badge).to_contain_text("too early to tell")
 
             # Choose an anxious partner A and an avoidant partner B, then Reset.
             page.locator(".relsim-style-a").get_by_role("button", name="anxious").click()
@@ -148,5 +160,15 @@ def test_dashboard_in_a_real_browser(server):
             expect(badge).to_contain_text("Day 0 of 180")
             page.get_by_role("button", name="Step").click()
             expect(badge).to_contain_text("Day 1 of 180")
+            assert failed == [], f"requests or scripts failed: {failed}"
         finally:
             browser.close()
+
+
+def test_the_server_stays_offline_and_quiet(server):
+    """No PyPI version check and no rules-of-hooks warning from Mesa in the server log."""
+    urllib.request.urlopen(server, timeout=30).close()
+    log = (ARTIFACTS / "dashboard-server.log").read_text()
+    assert "New version of Solara" not in log
+    for words in ("Failed to validate hooks", "found despite early return", "rules of hooks"):
+        assert words not in log, words
