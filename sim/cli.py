@@ -41,6 +41,14 @@ Exit status: 0 success, 2 bad input (nothing written), 1 failure, 130 interrupte
 """
 
 
+SENSITIVITY_EXAMPLE = """\
+example:
+  relsim sensitivity anxious-avoidant --method morris --samples 10
+  writes results/anxious-avoidant-sensitivity/ (sensitivity.csv, sensitivity.png,
+  manifest.json); needs SALib (pip install -e ".[sensitivity]" or pip install SALib)
+"""
+
+
 class BadInput(Exception):
     """Something the user gave is not valid; reported on stderr with exit status 2."""
 
@@ -54,7 +62,7 @@ class _Parser(argparse.ArgumentParser):
 
     def error(self, message: str):  # type: ignore[override]
         self.print_usage(sys.stderr)
-        raise BadInput(f"{self.prog}: {message}")
+        raise BadInput(f"{self.prog}: error: {message}")  # argparse's own wording
 
 
 def _whole(low: int) -> Callable[[str], int]:
@@ -142,13 +150,23 @@ def _parser() -> argparse.ArgumentParser:
     dashboard.add_argument("--port", type=_whole(1), default=8765, help="port (default 8765)")
 
     sens = commands.add_parser("sensitivity", help="global sensitivity analysis of a scenario",
-                               description="Which parameters matter most for the outcome "
-                               "(Sobol or Morris).")  # fmt: skip
+                               description="Which dynamics parameters matter most for the share "
+                               "of couples spiraling or dissolved\nand for satisfaction (Sobol or "
+                               "Morris). Needs SALib: pip install -e \".[sensitivity]\"\nfrom a "
+                               "relsim checkout, or pip install SALib.",
+                               epilog=SENSITIVITY_EXAMPLE,
+                               formatter_class=argparse.RawDescriptionHelpFormatter)  # fmt: skip
     sens.add_argument("scenario", metavar="SCENARIO", help="bundled name or path to a .toml file")
-    sens.add_argument("--out", type=Path, metavar="DIR", help="results folder")
-    sens.add_argument("--method", choices=("sobol", "morris"), default="sobol")
-    sens.add_argument("--samples", type=_whole(1), help="base sample size")
-    sens.add_argument("--workers", type=_whole(1), help="local worker processes")
+    sens.add_argument("--out", type=Path, metavar="DIR",
+                      help="results folder (default results/<scenario name>-sensitivity)")
+    sens.add_argument("--method", choices=("sobol", "morris"), default="sobol",
+                      help="sobol (variance shares, default) or morris (cheaper screening)")
+    sens.add_argument("--samples", type=_whole(1),
+                      help="base sample size (default 64 for sobol, a power of two; 20 "
+                           "trajectories for morris)")  # fmt: skip
+    sens.add_argument("--workers", type=_whole(1), help="local worker processes (default 1)")
+    sens.add_argument("--set", dest="set", action="append", default=[], metavar="KEY=VALUE",
+                      help="change one scenario key, e.g. partner_a.anxiety=0.8 (repeatable)")
     sens.add_argument("--force", action="store_true", help="replace an existing results folder")
     return parser
 

@@ -60,6 +60,9 @@ OUTPUTS = {
 }
 #: The dummy parameter the model never reads (a noise floor for the indices).
 CONTROL = "control"
+#: What to do when SALib is missing (the same words in the CLI's help).
+MISSING_SALIB = ('SALib is not installed; install it with pip install -e ".[sensitivity]" from a '
+                 "relsim checkout, or pip install SALib")  # fmt: skip
 DEFAULT_SAMPLES = {"sobol": 64, "morris": 20}
 COUPLES_PER_SAMPLE = 16
 BAND = (0.5, 1.5)
@@ -320,7 +323,7 @@ def main(args: argparse.Namespace) -> int:
     from .scenario import ScenarioError, load_scenario
 
     def fail(message: str) -> int:
-        print(f"relsim sensitivity: error: {message}", file=sys.stderr)
+        print(f"relsim: error: {message}", file=sys.stderr)
         return 2
 
     started = time.perf_counter()
@@ -346,9 +349,10 @@ def main(args: argparse.Namespace) -> int:
                          couples=couples, workers=workers)  # fmt: skip
     except ValueError as error:
         return fail(str(error))
-    except ImportError:
-        print("relsim sensitivity: error: SALib is not installed; install it with "
-              "pip install 'relsim[sensitivity]'", file=sys.stderr)  # fmt: skip
+    except ImportError as error:
+        if not (error.name or "").startswith("SALib"):
+            raise
+        print(f"relsim: error: {MISSING_SALIB}", file=sys.stderr)
         return 1
     computed = time.perf_counter() - started
     files = ["sensitivity.csv", "sensitivity.png", "manifest.json"]
@@ -376,4 +380,9 @@ def main(args: argparse.Namespace) -> int:
         print(f"{OUTPUTS[output]}: most influential {top}")
     print(f"wrote {out} ({result.samples} parameter samples x {couples} couples, "
           f"{computed:.1f} s)")  # fmt: skip
+    print(f"\nFiles in {out}/\n"
+          "  sensitivity.png  the parameters ranked by influence: open this first\n"
+          "  sensitivity.csv  one row per output and parameter: index, confidence interval, rank\n"
+          "  manifest.json    how this analysis was made (versions, seed, bands, command line)")
+
     return 0

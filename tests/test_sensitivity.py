@@ -96,7 +96,10 @@ def test_command_writes_table_figure_and_manifest(tmp_path, capsys):
     info = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
     assert info["kind"] == "sensitivity" and info["method"] == "morris"
     assert (folder / "sensitivity.png").read_bytes()[:4] == b"\x89PNG"
-    assert "wrote" in capsys.readouterr().out
+    printed = capsys.readouterr().out
+    assert "wrote" in printed and f"Files in {folder}/" in printed
+    for name in ("sensitivity.png", "sensitivity.csv", "manifest.json"):
+        assert f"  {name}" in printed
     # An existing folder is kept unless --force.
     assert main(_args(tmp_path)) == 2
     assert "--force" in capsys.readouterr().err
@@ -115,4 +118,31 @@ def test_command_bad_input_exits_2_without_traceback(tmp_path, capsys, change, m
     assert main(_args(tmp_path, **change)) == 2
     err = capsys.readouterr().err
     assert message in err and "Traceback" not in err
+    assert err.startswith("relsim: error: ")
     assert not (tmp_path / "sens").exists()
+
+
+def test_missing_salib_says_how_to_install_it(tmp_path, capsys, monkeypatch):
+    import sys
+
+    for name in [m for m in sys.modules if m == "SALib" or m.startswith("SALib.")]:
+        monkeypatch.delitem(sys.modules, name)
+    monkeypatch.setitem(sys.modules, "SALib", None)  # makes ``import SALib...`` fail
+    assert main(_args(tmp_path)) == 1
+    err = capsys.readouterr().err
+    assert err.startswith("relsim: error: SALib is not installed")
+    assert 'pip install -e ".[sensitivity]"' in err and "pip install SALib" in err
+    assert not (tmp_path / "sens").exists()
+
+
+def test_help_shows_defaults_an_example_and_the_salib_need(capsys):
+    from sim.cli import main as relsim_main
+    from sim.sensitivity import DEFAULT_SAMPLES
+
+    assert relsim_main(["sensitivity", "--help"]) == 0
+    text = " ".join(capsys.readouterr().out.split())
+    assert f"default {DEFAULT_SAMPLES['sobol']} for sobol" in text
+    assert f"{DEFAULT_SAMPLES['morris']} trajectories for morris" in text
+    assert "default results/<scenario name>-sensitivity" in text
+    assert "example:" in text and "relsim sensitivity anxious-avoidant" in text
+    assert "pip install SALib" in text and "sobol (variance shares, default)" in text
