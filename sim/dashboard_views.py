@@ -167,7 +167,7 @@ def aspects_html(model) -> str:
             f"<tr><td><b>{escape(row['aspect'])}</b></td><td>{escape(row['healthy'])}</td>"
             f"<td>{escape(row['excessive'])}</td><td>{escape(row['measure'])}</td>"
             f'<td style="text-align:right">{shown}</td>'
-            f'<td class="relsim-verdict" style="color:{color};font-weight:700">'
+            f'<td class="relsim-verdict" style="color:{color};font-weight:700;white-space:nowrap">'
             f"{escape(verdict)}</td></tr>"
         )  # fmt: skip
     style = ("<style>.relsim-aspects{border-collapse:collapse;font-size:16px;width:100%}"

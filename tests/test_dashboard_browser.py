@@ -9,6 +9,7 @@ A missing browser fails this test (CI installs ``chromium`` with apt-get); it ne
 from __future__ import annotations
 
 import os
+import re
 import socket
 import subprocess
 import sys
@@ -24,7 +25,7 @@ from sim.app import SOLARA_OFFLINE_FLAGS
 ROOT = Path(__file__).resolve().parent.parent
 ARTIFACTS = ROOT / "test-artifacts"
 CHROMIUM = "/usr/bin/chromium"
-# From ARCHITECTURE.md: what Debian's Chromium needs to run headless in a container, offline.
+# What Debian's Chromium needs to run headless in a container, offline.
 CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
                   "--no-first-run", "--disable-background-networking",
                   "--disable-component-update", "--disable-sync"]  # fmt: skip
@@ -120,6 +121,9 @@ def test_dashboard_in_a_real_browser(server):
                 page.get_by_role("button", name="Step").click()
                 expect(badge).to_contain_text(f"Day {day} of 180")
             security_after = page.locator(".relsim-security svg").inner_html()
+            expect(badge).to_have_attribute("data-outcome", "too-early")  # day 5: no verdict yet
+            page.screenshot(path=str(ARTIFACTS / "dashboard-start.png"), full_page=True,
+                            animations="disabled")  # fmt: skip
             assert security_after != security_before, "the felt-security chart did not change"
 
             page.get_by_role("button", name="▶").click()
@@ -135,22 +139,42 @@ def test_dashboard_in_a_real_browser(server):
             assert paused_at >= 40
             expect(badge).to_have_attribute("data-outcome", "spiraling")
             expect(page.locator(".relsim-aspects")).to_contain_text("excessive")
-            page.screenshot(path=str(ARTIFACTS / "dashboard-couple.png"), full_page=True)
+            page.screenshot(path=str(ARTIFACTS / "dashboard-couple.png"), full_page=True,
+                            animations="disabled")
+
+            # The run's sliders show their values; "1 couple" is one click (docs/teaching.md).
+            choices = page.locator(".relsim-couples-choices")
+            choices.scroll_into_view_if_needed()
+            days_label = page.locator(".relsim-slider-label", has_text="Days to simulate")
+            couples_label = page.locator(".relsim-slider-label", has_text="Couples")
+            expect(days_label).to_contain_text("Days to simulate: 180")
+            expect(couples_label).to_contain_text("followed): 100")
+            page.get_by_role("button", name="1 couple").click()
+            expect(couples_label).to_have_text(re.compile(r"followed\): 1\s*$"))
+            page.screenshot(path=str(ARTIFACTS / "dashboard-run-controls.png"),
+                            animations="disabled")  # fmt: skip
+            page.get_by_role("button", name="100 couples").click()
+            expect(couples_label).to_contain_text("followed): 100")
 
             page.get_by_role("tab", name="Where you are").click()
             expect(page.locator(".relsim-phase-traits svg")).to_be_visible(timeout=UI_SECONDS)
             expect(page.locator(".relsim-phase-levers svg")).to_be_visible(timeout=UI_SECONDS)
-            page.screenshot(path=str(ARTIFACTS / "dashboard-where.png"), full_page=True)
+            page.screenshot(path=str(ARTIFACTS / "dashboard-where.png"), full_page=True,
+                            animations="disabled")
 
             page.get_by_role("tab", name="Population").click()
             expect(page.locator(".relsim-population-requests svg")).to_be_visible()
             expect(page.locator(".relsim-population-pairings svg")).to_be_visible(
                 timeout=UI_SECONDS)  # fmt: skip
-            page.screenshot(path=str(ARTIFACTS / "dashboard-population.png"), full_page=True)
+            page.screenshot(path=str(ARTIFACTS / "dashboard-population.png"), full_page=True,
+                            animations="disabled")
 
             page.get_by_role("tab", name="Explain").click()
-            expect(page.get_by_text("Relief, and why it gets shorter")).to_be_visible()
-            page.screenshot(path=str(ARTIFACTS / "dashboard-explain.png"), full_page=True)
+            # Wait for the tab's slide-in to end, or the screenshot catches it half-way.
+            expect(page.get_by_text("Relief, and why it gets shorter")).to_be_in_viewport(ratio=1)
+            page.wait_for_timeout(600)
+            page.screenshot(path=str(ARTIFACTS / "dashboard-explain.png"), full_page=True,
+                            animations="disabled")
 
             # A seed that is not a number: a message, and the page keeps working.
             page.get_by_label("Seed (whole number)").fill("seven")
