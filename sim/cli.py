@@ -34,7 +34,8 @@ examples:
   relsim sweep phase-anxiety-avoidance --workers 2
   relsim dashboard --port 8765
 
-SCENARIO is a path to a .toml file or the name of a bundled scenario (relsim list).
+SCENARIO is a path to a .toml file or the name of a bundled scenario (relsim list);
+the file format and every key are described in docs/scenarios.md.
 --set takes dotted keys of the scenario file: days=365, partner_a.style=anxious,
 dynamics.relief_decay=2, interventions=[{kind="therapy", day=30}].
 Exit status: 0 success, 2 bad input (nothing written), 1 failure, 130 interrupted.
@@ -402,7 +403,7 @@ def _cmd_sweep(args: argparse.Namespace, argv: Sequence[str]) -> int:
 
         sweeps = ", ".join(s.name for s in list_scenarios() if s.sweep is not None)
         raise BadInput(f"{scenario.source}: has no [sweep] table to run; add one (see "
-                       f"ARCHITECTURE.md) or use a bundled sweep: {sweeps}")  # fmt: skip
+                       f"docs/scenarios.md) or use a bundled sweep: {sweeps}")  # fmt: skip
     if args.scheduler is not None and "://" not in args.scheduler and ":" not in args.scheduler:
         raise BadInput(f"--scheduler {args.scheduler!r} is not an address; allowed: "
                        "tcp://host:port or host:port")  # fmt: skip

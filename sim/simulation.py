@@ -35,7 +35,7 @@ __all__ = [
     "simulate",
 ]
 
-#: The per-couple table's columns, in order (ARCHITECTURE.md's couples.csv contract first).
+#: The per-couple table's columns, in order (results/README.md's couples.csv columns first).
 COUPLE_COLUMNS = (
     "couple", "style_a", "style_b", "anxiety_a", "avoidance_a", "anxiety_b", "avoidance_b",
     "outcome", "dissolved_day", "requests_a", "requests_b", "answered_a", "answered_b",

@@ -340,3 +340,29 @@ def test_resume_with_another_sweeps_checkpoints_is_bad_input(relsim, tmp_path):
     assert result.status == 2
     assert result.err.startswith("relsim: error:") and "different sweep" in result.err
     assert "ValueError" not in result.err and "failed" not in result.err
+
+
+def test_scenario_format_doc_example_loads_and_covers_every_key(tmp_path):
+    """docs/scenarios.md (which messages point to) documents every key; its example is valid."""
+    import re
+
+    from sim.params import INTERVENTIONS
+    from sim.scenario import TOP_LEVEL, load_scenario
+
+    doc = (Path(__file__).resolve().parent.parent / "docs" / "scenarios.md").read_text()
+    for key in (*TOP_LEVEL, *INTERVENTIONS, "replicates", "start", "stop", "num", "pairing"):
+        assert f"`{key}`" in doc or f"[{key}]" in doc or f"{key} = " in doc, key
+    (example,) = re.findall(r"```toml\n(.*?)```", doc, flags=re.S)
+    path = tmp_path / "my-scenario.toml"
+    path.write_text(example)
+    scenario = load_scenario(path)
+    assert scenario.name == "anxious-avoidant-talking"
+    assert [item["kind"] for item in scenario.interventions] == ["communication",
+                                                                 "consistent_actions"]
+    assert scenario.sweep is not None and len(scenario.sweep.x.values) == 11
+
+
+def test_sweep_without_a_sweep_table_points_to_the_format_doc(relsim):
+    result = relsim("sweep", "anxious-avoidant")
+    assert result.status == 2
+    assert "docs/scenarios.md" in result.err and "ARCHITECTURE" not in result.err
