@@ -148,11 +148,10 @@ class Person(mesa.Agent):
             self.security,
             self.trust,
             self.exhaustion,
-            p["satisfaction_rate"],
-            DT,
+            rules.approach_share(p["satisfaction_rate"], DT),
         )
         self.commitment = rules.commitment_step(
-            self.commitment, self.satisfaction, p["commitment_rate"], DT
+            self.commitment, self.satisfaction, rules.approach_share(p["commitment_rate"], DT)
         )
 
 

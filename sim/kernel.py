@@ -9,21 +9,31 @@ Layout (struct of arrays; ``n`` couples, person 0 is partner A and person 1 part
 * ``C[var, couple]``: couple state: the day it dissolved (-1 while together) and the current
   streak of days on which a partner wanted out.
 
-``hour`` (one hour of every mechanism) and ``end_of_day`` are written once and run two ways:
-compiled by Numba inside ``_advance_loop`` (a fused loop, one couple at a time, all its hours in
-registers and cache), or from Python on whole arrays in ``_advance_numpy`` (every couple at once,
-the reference path). Both give the same numbers up to the last bits of ``exp``
+``hour`` (one hour of every mechanism) and ``close_day`` are written once, on a work table
+``W[row, lane]`` (a lane is a couple; rows ``W_*`` below), and run two ways: compiled by Numba in
+``_advance_blocks``, which copies ``BLOCK`` couples at a time into a small table, or from Python
+in ``_advance_numpy``, where the whole population is one table and every line runs on whole rows
+(the reference path). Both give the same numbers up to the last bits of ``exp``
 (tests/test_kernel_engines.py checks it).
 
-Performance notes (benchmarks/kernel.py measures them): the compiled path reads a couple's
-parameters once into a tuple and computes the day's context (interventions) once per day, and
-the hourly functions are inlined into the loop, so the compiler keeps them in registers and
-hoists every factor that depends on parameters only (``exp(-rate * dt)`` of the constant-rate
-fades) out of the hourly loop. Only the two state-dependent fades (relief, exhaustion) call
-``exp`` every hour, which sets the ceiling (about 12 ns per call here, four calls per
-couple-hour). State and recorder rows are padded so that they never lie a multiple of 4 KiB
-apart (``_padded``), and the compiled loop uses fast-math flags that keep results within a few
-ulps (see ``_compile``).
+Performance notes (benchmarks/kernel.py measures them). The compiled path runs each hour as one
+loop across the lanes of a block, with no branch and no call left in it, so LLVM vectorises it:
+eight couples per instruction with AVX-512, about five times the speed of one couple at a time.
+What that needs, each checked by tests/test_kernel_engines.py or found the hard way:
+
+* every rule and helper is inlined into Numba's IR (``inline="always"``); a single call left in
+  the loop, even ``min``/``max`` or ``x ** 2``, stops the vectoriser;
+* rates that do not change hourly are turned into factors once per block or day (``F_*``,
+  ``X_*``), and the two state-dependent fades use the polynomial ``exp`` of ``sim.vexp``;
+* the table has a constant shape, so the compiler knows the rows never overlap, but the lane
+  loop's trip count arrives as an argument: a loop of a known small count is fully unrolled
+  and then no longer vectorised;
+* dissolved couples and the spare lanes of the last block are computed like the others (masking
+  would cost more) but never recorded nor copied back.
+
+State and recorder rows are padded so that they never lie a multiple of 4 KiB apart
+(``_padded``), and the compiled loop uses fast-math flags that keep results within a few ulps
+(see ``_compile``).
 
 Random numbers come from a counter-based generator: the draw for couple ``c``, hour ``t`` and
 purpose ``k`` is a hash of (run key, ``c``, ``t``, ``k``). A couple's draws therefore do not depend
@@ -45,12 +55,13 @@ from .rules import (
     affection_probability,
     answer_probability,
     answer_quality,
+    approach_share,
     baseline_security,
     clip01,
     commitment_step,
     exhaustion_after_answering,
+    decay_factor,
     exhaustion_recovery,
-    fade,
     felt_security,
     habituation_after_reassurance,
     rebound_threat,
@@ -67,13 +78,12 @@ from .rules import (
 
 try:
     from numba.extending import register_jitable as _jitable
-    from numba.np.unsafe.ndarray import to_fixed_tuple as _to_tuple
 
     HAVE_NUMBA = True
 
     def _inline(func):
-        # Inlined into the caller's Numba IR, so that LLVM sees the whole hourly loop at once
-        # and hoists what does not change from hour to hour.
+        # Inlined into the caller's Numba IR, so that LLVM sees the whole hourly loop body at
+        # once, with no calls left in it, and can vectorise it across the lanes of a block.
         return _jitable(inline="always")(func)
 
 except ImportError:  # pragma: no cover - numba is a dependency
@@ -82,9 +92,6 @@ except ImportError:  # pragma: no cover - numba is a dependency
         return func
 
     _inline = _jitable
-
-    def _to_tuple(array, length):
-        return tuple(array)
 
     HAVE_NUMBA = False
 
@@ -167,14 +174,14 @@ def run_key(seed: int) -> np.uint64:
     return np.uint64(np.random.SeedSequence(seed).generate_state(1, dtype=np.uint64)[0])
 
 
-@_jitable
+@_inline
 def _mix(z):
     z = (z ^ (z >> _S30)) * _MIX1
     z = (z ^ (z >> _S27)) * _MIX2
     return z ^ (z >> _S31)
 
 
-@_jitable
+@_inline
 def uniform_pair(couple_key, t, purpose):
     """Two independent uniforms in [0, 1) for one couple, hour ``t`` and draw ``purpose``."""
     z = _mix(couple_key + (np.uint64(t) * _DRAWS + np.uint64(purpose)) * _STEP)
@@ -187,267 +194,441 @@ def couple_key(key, couple_id):
     return _mix(key + (couple_id + np.uint64(1)) * _GOLDEN)
 
 
+# The work table -------------------------------------------------------------------------------
+#
+# Both engines advance couples held in one table ``W[row, lane]``: a lane is a couple, a row one
+# quantity. The NumPy path uses one lane per couple of the population; the compiled path copies
+# ``BLOCK`` couples at a time into a small table that stays in the first-level cache and runs
+# the hourly loop across its lanes, which LLVM turns into SIMD instructions (several couples per
+# instruction). The rows:
+W_S = 0  # live state: W_S + 2 * var + person (STATE_VARS)
+W_R = W_S + 2 * len(STATE_VARS)  # recorders: W_R + 2 * var + person (RECORDER_VARS)
+W_C = W_R + 2 * len(RECORDER_VARS)  # couple state: dissolved day, streak of unhappy days
+W_P = W_C + 2  # parameters: W_P + row of P
+W_F = W_P + N_P_ROWS  # per-couple factors, fixed for the run (F_*)
+(F_THREAT, F_HABITUATION, F_WITHDRAWAL, F_SATISFACTION, F_COMMITMENT, F_STRESS) = range(
+    W_F, W_F + 6
+)  # fmt: skip
+W_X = W_F + 6  # the day's context: W_X + CTX_*, then the day's trait fading factors
+X_ANXIETY = W_X + 11
+X_AVOIDANCE = W_X + 12
+W_U = W_X + 13  # the hour's uniform draws: W_U + 2 * purpose + person
+N_W = W_U + 8
+BLOCK = 16  # lanes of the compiled path's table: 16 couples, 15 KiB, two AVX-512 registers
+
+
+# Row of person p's state or recorder: S_<VAR> + p, R_<VAR> + p (plain integers, not calls,
+# which keeps Numba's compile time down).
+(S_ANXIETY, S_AVOIDANCE, S_EXPRESSION, S_SECURITY, S_RELIEF, S_HABITUATION, S_THREAT,
+ S_EXHAUSTION, S_WITHDRAWAL, S_TRUST, S_SATISFACTION, S_COMMITMENT) = range(
+    W_S, W_S + 2 * len(STATE_VARS), 2)  # fmt: skip
+(R_REQUESTS, R_ANSWERED, R_REQUESTS_FIRST, R_REQUESTS_LAST, R_RELIEF_FIRST_SUM,
+ R_RELIEF_FIRST_N, R_RELIEF_LAST_SUM, R_RELIEF_LAST_N, R_PENDING_TICK, R_PENDING_FIRST,
+ R_PENDING_LAST, R_AFFECTION_RECEIVED, R_REQUESTS_TODAY, R_ANSWERED_TODAY) = range(
+    W_R, W_R + 2 * len(RECORDER_VARS), 2)  # fmt: skip
+assert S_COMMITMENT == W_S + 2 * COMMITMENT and R_ANSWERED_TODAY == W_R + 2 * ANSWERED_TODAY
+
+
 @_inline
-def _drift(S, par, ctx, i, p, dt, stress_u):
-    """Everything that happens to person ``p`` alone during an hour: fading and stressors."""
-    on_fears, on_therapy = ctx[CTX_ON_FEARS], ctx[CTX_ON_THERAPY]
-    anxiety = S[ANXIETY, p, i]
+def couple_factors(W, j):
+    """Fill the factors that hold for the whole run: constant-rate fades and shares, per lane."""
+    W[F_THREAT, j] = decay_factor(W[W_P + THREAT_DECAY, j], DT)
+    W[F_HABITUATION, j] = decay_factor(W[W_P + HABITUATION_DECAY, j], DT)
+    W[F_WITHDRAWAL, j] = decay_factor(W[W_P + WITHDRAWAL_DECAY, j], DT)
+    W[F_SATISFACTION, j] = approach_share(W[W_P + SATISFACTION_RATE, j], DT)
+    W[F_COMMITMENT, j] = approach_share(W[W_P + COMMITMENT_RATE, j], DT)
+    W[F_STRESS, j] = W[W_P + STRESS_RATE, j] * DT
+
+
+@_inline
+def day_context(W, j, day, first_end, last_start):
+    """Fill what holds for a whole day: interventions on (1.0) or not (0.0), and their effects.
+
+    Computed once per couple and day, so that the hourly loop does not redo it: the ``CTX_*``
+    rows, and the day's fading factors of the traits (therapy, addressing the fears).
+    """
+    on_awareness = 1.0 * (day >= W[W_P + START_STYLE_AWARENESS, j])
+    on_communication = 1.0 * (day >= W[W_P + START_COMMUNICATION, j])
+    on_actions = 1.0 * (day >= W[W_P + START_CONSISTENT_ACTIONS, j])
+    on_fears = 1.0 * (day >= W[W_P + START_ADDRESS_FEARS, j])
+    on_therapy = 1.0 * (day >= W[W_P + START_THERAPY, j])
+    W[W_X + CTX_ON_FEARS, j] = on_fears
+    W[W_X + CTX_ON_THERAPY, j] = on_therapy
+    W[W_X + CTX_COMMUNICATION, j] = np.maximum(
+        W[W_P + COMMUNICATION, j], _COMMUNICATION_LEVEL * on_communication
+    )
+    W[W_X + CTX_RESPONSIVENESS, j] = clip01(
+        W[W_P + RESPONSIVENESS, j] + _AWARENESS_RESPONSIVENESS * on_awareness
+    )
+    W[W_X + CTX_WITHDRAWAL_GAIN, j] = W[W_P + WITHDRAWAL_GAIN, j] * (
+        1.0 - _AWARENESS_WITHDRAWAL * on_awareness
+    )
+    W[W_X + CTX_MISMATCH, j] = W[W_P + CHANNEL_MISMATCH, j] * (1.0 - on_actions)
+    W[W_X + CTX_AFFECTION_RATE, j] = W[W_P + AFFECTION_RATE, j] * (
+        1.0 + (_ACTIONS_AFFECTION - 1.0) * on_actions
+    )
+    W[W_X + CTX_HABITUATION_GAIN, j] = W[W_P + HABITUATION_GAIN, j] * (
+        1.0 - _FEARS_HABITUATION * on_fears
+    )
+    W[W_X + CTX_REBOUND, j] = W[W_P + REBOUND, j] * (1.0 - _FEARS_REBOUND * on_fears)
+    W[W_X + CTX_IN_FIRST, j] = 1.0 * (day < first_end)
+    W[W_X + CTX_IN_LAST, j] = 1.0 * (day >= last_start)
     trait_rate = _THERAPY_TRAIT_RATE * on_therapy
-    S[ANXIETY, p, i] = fade(anxiety, trait_rate + _FEARS_ANXIETY_RATE * on_fears, dt)
-    S[AVOIDANCE, p, i] = fade(S[AVOIDANCE, p, i], trait_rate, dt)
+    W[X_ANXIETY, j] = decay_factor(trait_rate + _FEARS_ANXIETY_RATE * on_fears, DT)
+    W[X_AVOIDANCE, j] = decay_factor(trait_rate, DT)
 
-    threat = fade(S[THREAT, p, i], par[THREAT_DECAY], dt)
-    hit = 1.0 * (stress_u < par[STRESS_RATE] * dt)
-    threat = threat_after_stressor(threat, hit, par[STRESS_SIZE], anxiety)
 
-    habituation = S[HABITUATION, p, i]
-    relief = S[RELIEF, p, i]
-    faded = relief_fading(relief, par[RELIEF_DECAY], habituation, par[HABITUATION_SPEEDUP], dt)
-    S[THREAT, p, i] = rebound_threat(threat, relief - faded, ctx[CTX_REBOUND], anxiety)
-    S[RELIEF, p, i] = clip01(faded + on_therapy * _THERAPY_SELF_SOOTHING * dt * (1.0 - faded))
+@_inline
+def draws(W, keys, j, t):
+    """Fill the hour's uniforms: four purposes, one per person each (stress, ask, answer, affection)."""
+    for purpose in range(4):
+        W[W_U + 2 * purpose, j], W[W_U + 2 * purpose + 1, j] = uniform_pair(keys[j], t, purpose)
 
-    S[HABITUATION, p, i] = fade(habituation, par[HABITUATION_DECAY], dt)
-    S[WITHDRAWAL, p, i] = fade(S[WITHDRAWAL, p, i], par[WITHDRAWAL_DECAY], dt)
-    S[EXHAUSTION, p, i] = exhaustion_recovery(
-        S[EXHAUSTION, p, i], par[RECOVERY_RATE], par[BURNOUT], dt
+
+@_inline
+def _drift(W, j, p):
+    """Everything that happens to person ``p`` alone during an hour: fading and stressors."""
+    anxiety = W[S_ANXIETY + p, j]
+    W[S_ANXIETY + p, j] = anxiety * W[X_ANXIETY, j]
+    W[S_AVOIDANCE + p, j] = W[S_AVOIDANCE + p, j] * W[X_AVOIDANCE, j]
+
+    threat = W[S_THREAT + p, j] * W[F_THREAT, j]
+    hit = 1.0 * (W[W_U + p, j] < W[F_STRESS, j])
+    threat = threat_after_stressor(threat, hit, W[W_P + STRESS_SIZE, j], anxiety)
+
+    habituation = W[S_HABITUATION + p, j]
+    relief = W[S_RELIEF + p, j]
+    faded = relief_fading(
+        relief, W[W_P + RELIEF_DECAY, j], habituation, W[W_P + HABITUATION_SPEEDUP, j], DT
+    )
+    W[S_THREAT + p, j] = rebound_threat(threat, relief - faded, W[W_X + CTX_REBOUND, j], anxiety)
+    W[S_RELIEF + p, j] = clip01(
+        faded + W[W_X + CTX_ON_THERAPY, j] * _THERAPY_SELF_SOOTHING * DT * (1.0 - faded)
+    )
+    W[S_HABITUATION + p, j] = habituation * W[F_HABITUATION, j]
+    W[S_WITHDRAWAL + p, j] = W[S_WITHDRAWAL + p, j] * W[F_WITHDRAWAL, j]
+    W[S_EXHAUSTION + p, j] = exhaustion_recovery(
+        W[S_EXHAUSTION + p, j], W[W_P + RECOVERY_RATE, j], W[W_P + BURNOUT, j], DT
     )
 
 
 @_inline
-def _security(S, par, i, p, q):
-    base = baseline_security(S[ANXIETY, p, i], S[TRUST, p, i], par[TRUST_WEIGHT])
+def _security(W, j, p, q):
+    base = baseline_security(W[S_ANXIETY + p, j], W[S_TRUST + p, j], W[W_P + TRUST_WEIGHT, j])
     return felt_security(
-        base, S[RELIEF, p, i], S[THREAT, p, i], S[ANXIETY, p, i], S[WITHDRAWAL, q, i],
-        par[WITHDRAWAL_THREAT],
+        base, W[S_RELIEF + p, j], W[S_THREAT + p, j], W[S_ANXIETY + p, j],
+        W[S_WITHDRAWAL + q, j], W[W_P + WITHDRAWAL_THREAT, j],
     )  # fmt: skip
 
 
 @_inline
-def _decide(S, par, ctx, i, p, q, dt, ask_u, answer_u, affection_u):
+def _decide(W, j, p, q):
     """Person ``p`` may ask; partner ``q`` may answer and may give unasked affection."""
-    communication = ctx[CTX_COMMUNICATION]
+    communication = W[W_X + CTX_COMMUNICATION, j]
     p_ask = seek_probability(
-        S[SECURITY, p, i], S[ANXIETY, p, i], S[AVOIDANCE, p, i], par[REASSURANCE_FREQUENCY],
-        par[SEEK_THRESHOLD], dt,
+        W[S_SECURITY + p, j], W[S_ANXIETY + p, j], W[S_AVOIDANCE + p, j],
+        W[W_P + REASSURANCE_FREQUENCY, j], W[W_P + SEEK_THRESHOLD, j], DT,
     )  # fmt: skip
-    ask = 1.0 * (ask_u < p_ask)
+    ask = 1.0 * (W[W_U + 2 + p, j] < p_ask)
     p_answer = answer_probability(
-        ctx[CTX_RESPONSIVENESS], S[AVOIDANCE, q, i], S[EXHAUSTION, q, i], S[WITHDRAWAL, q, i],
-        communication,
+        W[W_X + CTX_RESPONSIVENESS, j], W[S_AVOIDANCE + q, j], W[S_EXHAUSTION + q, j],
+        W[S_WITHDRAWAL + q, j], communication,
     )  # fmt: skip
-    answered = ask * (answer_u < p_answer)
+    answered = ask * (W[W_U + 4 + p, j] < p_answer)
     p_affection = affection_probability(
-        ctx[CTX_AFFECTION_RATE], S[AVOIDANCE, q, i], S[EXHAUSTION, q, i], S[WITHDRAWAL, q, i], dt
-    )
-    affection = 1.0 * (affection_u < p_affection)
+        W[W_X + CTX_AFFECTION_RATE, j], W[S_AVOIDANCE + q, j], W[S_EXHAUSTION + q, j],
+        W[S_WITHDRAWAL + q, j], DT,
+    )  # fmt: skip
+    affection = 1.0 * (W[W_U + 6 + p, j] < p_affection)
     quality = answer_quality(
-        communication, S[EXPRESSION, p, i], S[EXPRESSION, q, i], ctx[CTX_MISMATCH]
+        communication, W[S_EXPRESSION + p, j], W[S_EXPRESSION + q, j], W[W_X + CTX_MISMATCH, j]
     )
     return ask, answered, affection, quality
 
 
 @_inline
-def _apply(S, par, ctx, R, i, p, q, t, ask, answered, affection, quality, in_first, in_last):
+def _apply(W, j, p, q, t, ask, answered, affection, quality):
     """Consequences of ``p``'s request (answered or not) and of ``q``'s unasked affection."""
-    communication = ctx[CTX_COMMUNICATION]
+    communication = W[W_X + CTX_COMMUNICATION, j]
+    in_first, in_last = W[W_X + CTX_IN_FIRST, j], W[W_X + CTX_IN_LAST, j]
     rebuffed = ask - answered
-    anxiety = S[ANXIETY, p, i]
+    anxiety = W[S_ANXIETY + p, j]
     relief = relief_after_answer(
-        S[RELIEF, p, i], answered, par[RELIEF_GAIN], quality, S[HABITUATION, p, i]
+        W[S_RELIEF + p, j], answered, W[W_P + RELIEF_GAIN, j], quality, W[S_HABITUATION + p, j]
     )
-    S[RELIEF, p, i] = relief_after_affection(relief, affection, par[AFFECTION_RELIEF], quality)
-    S[HABITUATION, p, i] = habituation_after_reassurance(
-        S[HABITUATION, p, i], answered, ctx[CTX_HABITUATION_GAIN], anxiety
+    W[S_RELIEF + p, j] = relief_after_affection(
+        relief, affection, W[W_P + AFFECTION_RELIEF, j], quality
     )
-    S[THREAT, p, i] = threat_after_rebuff(S[THREAT, p, i], rebuffed, par[REBUFF_HURT], anxiety)
-    trust = trust_update(S[TRUST, p, i], answered, rebuffed, par[TRUST_LEARNING_RATE])
+    W[S_HABITUATION + p, j] = habituation_after_reassurance(
+        W[S_HABITUATION + p, j], answered, W[W_X + CTX_HABITUATION_GAIN, j], anxiety
+    )
+    W[S_THREAT + p, j] = threat_after_rebuff(
+        W[S_THREAT + p, j], rebuffed, W[W_P + REBUFF_HURT, j], anxiety
+    )
+    learning_rate = W[W_P + TRUST_LEARNING_RATE, j]
+    trust = trust_update(W[S_TRUST + p, j], answered, rebuffed, learning_rate)
     # Unasked affection teaches availability too, at half the rate of an answered request.
-    S[TRUST, p, i] = trust_update(trust, affection, 0.0, 0.5 * par[TRUST_LEARNING_RATE])
-    S[EXHAUSTION, q, i] = exhaustion_after_answering(
-        S[EXHAUSTION, q, i], answered, par[EXHAUSTION_RATE], S[AVOIDANCE, q, i], communication
-    )
-    S[WITHDRAWAL, q, i] = withdrawal_after_request(
-        S[WITHDRAWAL, q, i], ask, ctx[CTX_WITHDRAWAL_GAIN], S[AVOIDANCE, q, i], communication
-    )
+    W[S_TRUST + p, j] = trust_update(trust, affection, 0.0, 0.5 * learning_rate)
+    W[S_EXHAUSTION + q, j] = exhaustion_after_answering(
+        W[S_EXHAUSTION + q, j], answered, W[W_P + EXHAUSTION_RATE, j], W[S_AVOIDANCE + q, j],
+        communication,
+    )  # fmt: skip
+    W[S_WITHDRAWAL + q, j] = withdrawal_after_request(
+        W[S_WITHDRAWAL + q, j], ask, W[W_X + CTX_WITHDRAWAL_GAIN, j], W[S_AVOIDANCE + q, j],
+        communication,
+    )  # fmt: skip
 
     # Recorders: requests by window, and relief episodes (answered request -> next request).
-    R[REQUESTS, p, i] += ask
-    R[ANSWERED, p, i] += answered
-    R[REQUESTS_FIRST, p, i] += ask * in_first
-    R[REQUESTS_LAST, p, i] += ask * in_last
-    R[REQUESTS_TODAY, p, i] += ask
-    R[ANSWERED_TODAY, p, i] += answered
-    R[AFFECTION_RECEIVED, p, i] += affection
-    pending = R[PENDING_TICK, p, i]
+    W[R_REQUESTS + p, j] = W[R_REQUESTS + p, j] + ask
+    W[R_ANSWERED + p, j] = W[R_ANSWERED + p, j] + answered
+    W[R_REQUESTS_FIRST + p, j] = W[R_REQUESTS_FIRST + p, j] + ask * in_first
+    W[R_REQUESTS_LAST + p, j] = W[R_REQUESTS_LAST + p, j] + ask * in_last
+    W[R_REQUESTS_TODAY + p, j] = W[R_REQUESTS_TODAY + p, j] + ask
+    W[R_ANSWERED_TODAY + p, j] = W[R_ANSWERED_TODAY + p, j] + answered
+    W[R_AFFECTION_RECEIVED + p, j] = W[R_AFFECTION_RECEIVED + p, j] + affection
+    pending = W[R_PENDING_TICK + p, j]
+    pending_first = W[R_PENDING_FIRST + p, j]
+    pending_last = W[R_PENDING_LAST + p, j]
     closes = ask * (pending >= 0.0)
     hours = t - pending
-    R[RELIEF_FIRST_SUM, p, i] += closes * R[PENDING_FIRST, p, i] * hours
-    R[RELIEF_FIRST_N, p, i] += closes * R[PENDING_FIRST, p, i]
-    R[RELIEF_LAST_SUM, p, i] += closes * R[PENDING_LAST, p, i] * hours
-    R[RELIEF_LAST_N, p, i] += closes * R[PENDING_LAST, p, i]
-    R[PENDING_TICK, p, i] = ask * (answered * t - rebuffed) + (1.0 - ask) * pending
-    R[PENDING_FIRST, p, i] = ask * answered * in_first + (1.0 - ask) * R[PENDING_FIRST, p, i]
-    R[PENDING_LAST, p, i] = ask * answered * in_last + (1.0 - ask) * R[PENDING_LAST, p, i]
+    W[R_RELIEF_FIRST_SUM + p, j] = W[R_RELIEF_FIRST_SUM + p, j] + closes * pending_first * hours
+    W[R_RELIEF_FIRST_N + p, j] = W[R_RELIEF_FIRST_N + p, j] + closes * pending_first
+    W[R_RELIEF_LAST_SUM + p, j] = W[R_RELIEF_LAST_SUM + p, j] + closes * pending_last * hours
+    W[R_RELIEF_LAST_N + p, j] = W[R_RELIEF_LAST_N + p, j] + closes * pending_last
+    W[R_PENDING_TICK + p, j] = ask * (answered * t - rebuffed) + (1.0 - ask) * pending
+    W[R_PENDING_FIRST + p, j] = ask * answered * in_first + (1.0 - ask) * pending_first
+    W[R_PENDING_LAST + p, j] = ask * answered * in_last + (1.0 - ask) * pending_last
 
 
 @_inline
-def day_context(par, day, first_end, last_start):
-    """Return what holds for a whole day: interventions on (1.0) or not (0.0), and their effects.
+def hour(W, j, t):
+    """Advance lanes ``j`` of the work table by one hour ``t`` (absolute hour since the start).
 
-    ``par`` is a couple's parameter column (``P[:, i]`` as a tuple of rows). Returns a tuple
-    indexed by the ``CTX_*`` constants. Computed once per couple and day, so the hourly loop
-    does not redo it (and the compiler can keep its values in registers).
+    ``j`` is one lane (compiled path) or an index array of lanes (NumPy path). The day's context
+    (``day_context``) and the hour's draws (``draws``) must be in place.
     """
-    on_awareness = 1.0 * (day >= par[START_STYLE_AWARENESS])
-    on_communication = 1.0 * (day >= par[START_COMMUNICATION])
-    on_actions = 1.0 * (day >= par[START_CONSISTENT_ACTIONS])
-    on_fears = 1.0 * (day >= par[START_ADDRESS_FEARS])
-    on_therapy = 1.0 * (day >= par[START_THERAPY])
-    return (
-        on_fears,
-        on_therapy,
-        np.maximum(par[COMMUNICATION], _COMMUNICATION_LEVEL * on_communication),
-        clip01(par[RESPONSIVENESS] + _AWARENESS_RESPONSIVENESS * on_awareness),
-        par[WITHDRAWAL_GAIN] * (1.0 - _AWARENESS_WITHDRAWAL * on_awareness),
-        par[CHANNEL_MISMATCH] * (1.0 - on_actions),
-        par[AFFECTION_RATE] * (1.0 + (_ACTIONS_AFFECTION - 1.0) * on_actions),
-        par[HABITUATION_GAIN] * (1.0 - _FEARS_HABITUATION * on_fears),
-        par[REBOUND] * (1.0 - _FEARS_REBOUND * on_fears),
-        1.0 * (day < first_end),
-        1.0 * (day >= last_start),
-    )
-
-
-@_inline
-def hour(S, par, ctx, R, key, i, t):
-    """Advance couples ``i`` by one hour ``t`` (absolute hour since the start of the run).
-
-    ``i`` is one couple's index (compiled path) or an index array (NumPy path); ``par`` holds
-    their parameters (one entry per row of ``P``), ``ctx`` the day's context (``day_context``)
-    and ``key`` their random stream keys.
-    """
-    dt = DT
-    stress_a, stress_b = uniform_pair(key, t, 0)
-    ask_a, ask_b = uniform_pair(key, t, 1)
-    answer_a, answer_b = uniform_pair(key, t, 2)
-    affection_a, affection_b = uniform_pair(key, t, 3)
-
-    _drift(S, par, ctx, i, 0, dt, stress_a)
-    _drift(S, par, ctx, i, 1, dt, stress_b)
-    S[SECURITY, 0, i] = _security(S, par, i, 0, 1)
-    S[SECURITY, 1, i] = _security(S, par, i, 1, 0)
+    _drift(W, j, 0)
+    _drift(W, j, 1)
+    W[S_SECURITY + 0, j] = _security(W, j, 0, 1)
+    W[S_SECURITY + 1, j] = _security(W, j, 1, 0)
     # Both decisions are taken on the same state, so neither partner moves first.
-    ask0, ans0, aff0, q0 = _decide(S, par, ctx, i, 0, 1, dt, ask_a, answer_a, affection_a)
-    ask1, ans1, aff1, q1 = _decide(S, par, ctx, i, 1, 0, dt, ask_b, answer_b, affection_b)
-    in_first, in_last = ctx[CTX_IN_FIRST], ctx[CTX_IN_LAST]
-    _apply(S, par, ctx, R, i, 0, 1, t, ask0, ans0, aff0, q0, in_first, in_last)
-    _apply(S, par, ctx, R, i, 1, 0, t, ask1, ans1, aff1, q1, in_first, in_last)
-
+    ask0, ans0, aff0, q0 = _decide(W, j, 0, 1)
+    ask1, ans1, aff1, q1 = _decide(W, j, 1, 0)
+    _apply(W, j, 0, 1, t, ask0, ans0, aff0, q0)
+    _apply(W, j, 1, 0, t, ask1, ans1, aff1, q1)
     for p in range(2):
-        S[SATISFACTION, p, i] = satisfaction_step(
-            S[SATISFACTION, p, i], S[SECURITY, p, i], S[TRUST, p, i], S[EXHAUSTION, p, i],
-            par[SATISFACTION_RATE], dt,
+        W[S_SATISFACTION + p, j] = satisfaction_step(
+            W[S_SATISFACTION + p, j], W[S_SECURITY + p, j], W[S_TRUST + p, j],
+            W[S_EXHAUSTION + p, j], W[F_SATISFACTION, j],
         )  # fmt: skip
-        S[COMMITMENT, p, i] = commitment_step(
-            S[COMMITMENT, p, i], S[SATISFACTION, p, i], par[COMMITMENT_RATE], dt
+        W[S_COMMITMENT + p, j] = commitment_step(
+            W[S_COMMITMENT + p, j], W[S_SATISFACTION + p, j], W[F_COMMITMENT, j]
         )
 
 
-def columns(P, i):
-    """Return the parameters of couples ``i`` as a tuple of rows of ``P`` (``par`` of ``hour``)."""
-    return tuple(P[:, i])
+@_inline
+def close_day(W, j, day):
+    """Apply the dissolution rule at the end of ``day``.
+
+    A person wants out on a day when satisfaction is below ``dissolution_satisfaction`` *and*
+    commitment below ``dissolution_commitment``; after ``dissolution_days`` such days in a row
+    (either partner) the couple dissolves (Le et al. 2010).
+    """
+    wants_out = 0.0 * W[W_C + LOW_STREAK, j]
+    for p in range(2):
+        unhappy = (W[S_SATISFACTION + p, j] < W[W_P + DISSOLUTION_SATISFACTION, j]) * (
+            W[S_COMMITMENT + p, j] < W[W_P + DISSOLUTION_COMMITMENT, j]
+        )
+        wants_out = np.maximum(wants_out, 1.0 * unhappy)
+    streak = (W[W_C + LOW_STREAK, j] + 1.0) * wants_out
+    W[W_C + LOW_STREAK, j] = streak
+    dissolves = (streak >= W[W_P + DISSOLUTION_DAYS, j]) * (W[W_C + DISSOLVED_DAY, j] < 0.0)
+    W[W_C + DISSOLVED_DAY, j] = dissolves * day + (1.0 - dissolves) * W[W_C + DISSOLVED_DAY, j]
+
+
+# The NumPy path: the whole population is one table ---------------------------------------------
+
+
+def _table(S, P, R, C, i):
+    """Return a work table of couples ``i`` (an index array), with the run's factors filled."""
+    W = np.empty((N_W, len(i)))
+    W[W_S:W_R] = S[:, :, i].reshape(-1, len(i))
+    W[W_R:W_C] = R[:, :, i].reshape(-1, len(i))
+    W[W_C:W_P] = C[:, i]
+    W[W_P:W_F] = P[:, i]
+    couple_factors(W, slice(None))
+    return W
+
+
+def _untable(W, S, R, C, i):
+    S[:, :, i] = W[W_S:W_R].reshape(len(STATE_VARS), 2, -1)
+    R[:, :, i] = W[W_R:W_C].reshape(len(RECORDER_VARS), 2, -1)
+    C[:, i] = W[W_C:W_P]
 
 
 def tick(S, P, R, keys, i, t, first_end, last_start):
     """Advance couples ``i`` (an index array) by one hour ``t``, from Python (NumPy path).
 
     A convenience over :func:`hour` for callers that step hour by hour (the teaching traces):
-    it gathers the couples' parameters and the day's context itself.
+    it builds the couples' work table and the day's context itself.
     """
-    par = columns(P, i)
-    ctx = day_context(par, t // HOURS_PER_DAY, first_end, last_start)
-    hour(S, par, ctx, R, keys[i], i, t)
+    C = np.full((2, S.shape[2]), -1.0)  # the hour does not touch the couple state
+    W = _table(S, P, R, C, i)
+    lanes = np.arange(len(i))
+    day_context(W, lanes, t // HOURS_PER_DAY, first_end, last_start)
+    draws(W, keys[i], lanes, t)
+    hour(W, lanes, t)
+    _untable(W, S, R, C, i)
 
 
-@_jitable
 def end_of_day(S, P, R, C, i, day, daily, row, full):
-    """Close a day: record it (if ``full``), reset the day's counts, apply the dissolution rule.
-
-    A person wants out on a day when satisfaction is below ``dissolution_satisfaction`` *and*
-    commitment below ``dissolution_commitment``; after ``dissolution_days`` such days in a row
-    (either partner) the couple dissolves (Le et al. 2010).
-    """
+    """Close ``day`` for couples ``i`` (an index array): record it (if ``full``), apply dissolution."""
+    W = _table(S, P, R, C, i)
+    lanes = np.arange(len(i))
     if full:
-        for p in range(2):
-            for v in range(SECURITY, COMMITMENT + 1):
-                daily[row, v - SECURITY, p, i] = S[v, p, i]
-            daily[row, N_DAILY - 2, p, i] = R[REQUESTS_TODAY, p, i]
-            daily[row, N_DAILY - 1, p, i] = R[ANSWERED_TODAY, p, i]
-    wants_out = 0.0 * S[SATISFACTION, 0, i]
+        _record_numpy(W, lanes, i, daily, row)
+    close_day(W, lanes, day)
+    C[:, i] = W[W_C:W_P]
+
+
+def _record_numpy(W, lanes, i, daily, row):
     for p in range(2):
-        unhappy = (S[SATISFACTION, p, i] < P[DISSOLUTION_SATISFACTION, i]) * (
-            S[COMMITMENT, p, i] < P[DISSOLUTION_COMMITMENT, i]
-        )
-        wants_out = np.maximum(wants_out, 1.0 * unhappy)
-    streak = (C[LOW_STREAK, i] + 1.0) * wants_out
-    C[LOW_STREAK, i] = streak
-    dissolves = (streak >= P[DISSOLUTION_DAYS, i]) * (C[DISSOLVED_DAY, i] < 0.0)
-    C[DISSOLVED_DAY, i] = dissolves * day + (1.0 - dissolves) * C[DISSOLVED_DAY, i]
+        for v in range(SECURITY, COMMITMENT + 1):
+            daily[row, v - SECURITY, p, i] = W[W_S + 2 * v + p, lanes]
+        daily[row, N_DAILY - 2, p, i] = W[R_REQUESTS_TODAY + p, lanes]
+        daily[row, N_DAILY - 1, p, i] = W[R_ANSWERED_TODAY + p, lanes]
 
 
-def _aggregate_numpy(S, R, i, agg, row):
-    for v in range(SECURITY, COMMITMENT + 1):
-        agg[row, v - SECURITY] += S[v][:, i].sum(axis=1)
-    agg[row, N_DAILY - 2] += R[REQUESTS_TODAY][:, i].sum(axis=1)
-    agg[row, N_DAILY - 1] += R[ANSWERED_TODAY][:, i].sum(axis=1)
-    agg[row, N_DAILY] += i.size
+def _advance_numpy(S, P, R, C, keys, day0, n_days, first_end, last_start, daily, agg, full,
+                   width):  # fmt: skip
+    """Advance every couple ``n_days`` days, whole arrays at a time (the reference path).
 
-
-def _advance_numpy(S, P, R, C, keys, day0, n_days, first_end, last_start, daily, agg, full):
-    """Advance every couple ``n_days`` days, whole arrays at a time (the reference path)."""
+    ``width`` (the compiled path's block width) does not apply: the whole population is one table.
+    """
+    everyone = np.arange(S.shape[2])
+    W = _table(S, P, R, C, everyone)
     with np.errstate(over="ignore"):  # the hash relies on wrap-around uint64 arithmetic
         for row in range(n_days):
             day = day0 + row
-            i = np.flatnonzero(C[DISSOLVED_DAY] < 0.0)
-            par = columns(P, i)
-            ctx = day_context(par, day, first_end, last_start)
-            key = keys[i]
+            i = np.flatnonzero(W[W_C + DISSOLVED_DAY] < 0.0)
+            day_context(W, i, day, first_end, last_start)
             for h in range(HOURS_PER_DAY):
-                hour(S, par, ctx, R, key, i, day * HOURS_PER_DAY + h)
-            end_of_day(S, P, R, C, i, day, daily, row, full)
-            _aggregate_numpy(S, R, i, agg, row)
-            R[REQUESTS_TODAY][:, i] = 0.0
-            R[ANSWERED_TODAY][:, i] = 0.0
-
-
-def _advance_loop(S, P, R, C, keys, day0, n_days, first_end, last_start, daily, agg, full):
-    """Advance every couple ``n_days`` days, one couple at a time (compiled by Numba).
-
-    The couple's parameters are read once into a tuple (registers, not memory), so the
-    compiler hoists whatever depends on parameters only, such as decay factors, out of the
-    hourly loop.
-    """
-    n = S.shape[2]
-    for i in range(n):
-        par = _to_tuple(P[:, i], N_P_ROWS)
-        key = keys[i]
-        for row in range(n_days):
-            if C[DISSOLVED_DAY, i] >= 0.0:
-                break
-            day = day0 + row
-            ctx = day_context(par, day, first_end, last_start)
-            for h in range(HOURS_PER_DAY):
-                hour(S, par, ctx, R, key, i, day * HOURS_PER_DAY + h)
-            end_of_day(S, P, R, C, i, day, daily, row, full)
+                t = day * HOURS_PER_DAY + h
+                draws(W, keys, i, t)
+                hour(W, i, t)
+            if full:
+                _record_numpy(W, i, i, daily, row)
+            close_day(W, i, day)
             for p in range(2):
                 for v in range(SECURITY, COMMITMENT + 1):
-                    agg[row, v - SECURITY, p] += S[v, p, i]
-                agg[row, N_DAILY - 2, p] += R[REQUESTS_TODAY, p, i]
-                agg[row, N_DAILY - 1, p] += R[ANSWERED_TODAY, p, i]
-                R[REQUESTS_TODAY, p, i] = 0.0
-                R[ANSWERED_TODAY, p, i] = 0.0
-            agg[row, N_DAILY, 0] += 1.0
-            agg[row, N_DAILY, 1] += 1.0
+                    agg[row, v - SECURITY, p] += W[W_S + 2 * v + p, i].sum()
+                agg[row, N_DAILY - 2, p] += W[R_REQUESTS_TODAY + p, i].sum()
+                agg[row, N_DAILY - 1, p] += W[R_ANSWERED_TODAY + p, i].sum()
+                W[R_REQUESTS_TODAY + p, i] = 0.0
+                W[R_ANSWERED_TODAY + p, i] = 0.0
+            agg[row, N_DAILY] += i.size
+    _untable(W, S, R, C, everyone)
+
+
+# The compiled path: blocks of couples in a small table ------------------------------------------
+
+
+@_jitable
+def _load_lane(W, kb, j, S, P, R, C, keys, c):
+    for v in range(len(STATE_VARS)):
+        for p in range(2):
+            W[W_S + 2 * v + p, j] = S[v, p, c]
+    for v in range(len(RECORDER_VARS)):
+        for p in range(2):
+            W[W_R + 2 * v + p, j] = R[v, p, c]
+    W[W_C + DISSOLVED_DAY, j] = C[DISSOLVED_DAY, c]
+    W[W_C + LOW_STREAK, j] = C[LOW_STREAK, c]
+    for row in range(N_P_ROWS):
+        W[W_P + row, j] = P[row, c]
+    kb[j] = keys[c]
+
+
+@_jitable
+def _store_lane(W, j, S, R, C, c):
+    for v in range(len(STATE_VARS)):
+        for p in range(2):
+            S[v, p, c] = W[W_S + 2 * v + p, j]
+    for v in range(len(RECORDER_VARS)):
+        for p in range(2):
+            R[v, p, c] = W[W_R + 2 * v + p, j]
+    C[DISSOLVED_DAY, c] = W[W_C + DISSOLVED_DAY, j]
+    C[LOW_STREAK, c] = W[W_C + LOW_STREAK, j]
+
+
+def _advance_blocks(S, P, R, C, keys, day0, n_days, first_end, last_start, daily, agg, full,
+                    width):  # fmt: skip
+    """Advance every couple ``n_days`` days, ``width`` couples side by side (compiled by Numba).
+
+    Each block is copied into a small work table; its hours run across the block's lanes in
+    one branch-free loop, which the compiler vectorises. A lane whose couple has dissolved (or
+    a spare lane at the end of the population, filled with a copy of the block's first couple)
+    keeps being computed, because masking it out would cost more than it saves, but is never
+    recorded nor copied back: a dissolved couple is copied back on the day it dissolves.
+    """
+    # The table's shape is a constant, so that the compiler knows every row's address relative
+    # to the first and can prove that writing one row never changes another. ``width`` (at most
+    # ``BLOCK``) comes in as an argument on purpose: LLVM fully unrolls a loop whose trip count
+    # it knows to be small, and an unrolled loop is no longer vectorised.
+    n = S.shape[2]
+    width = min(width, BLOCK)
+    W = np.zeros((N_W, BLOCK))
+    kb = np.zeros(BLOCK, dtype=np.uint64)
+    alive = np.zeros(BLOCK, dtype=np.bool_)
+    for b0 in range(0, n, width):
+        lanes = min(width, n - b0)
+        together = 0
+        for j in range(width):
+            c = b0 + j if j < lanes else b0
+            _load_lane(W, kb, j, S, P, R, C, keys, c)
+            alive[j] = j < lanes and C[DISSOLVED_DAY, c] < 0.0
+            together += alive[j]
+        if together == 0:
+            continue
+        for j in range(width):
+            couple_factors(W, j)
+        for row in range(n_days):
+            if together == 0:
+                break
+            day = day0 + row
+            for j in range(width):
+                day_context(W, j, day, first_end, last_start)
+            for h in range(HOURS_PER_DAY):
+                t = day * HOURS_PER_DAY + h
+                for j in range(width):
+                    draws(W, kb, j, t)
+                    hour(W, j, t)
+            for j in range(lanes):
+                if not alive[j]:
+                    continue
+                c = b0 + j
+                if full:
+                    for p in range(2):
+                        for v in range(SECURITY, COMMITMENT + 1):
+                            daily[row, v - SECURITY, p, c] = W[W_S + 2 * v + p, j]
+                        daily[row, N_DAILY - 2, p, c] = W[R_REQUESTS_TODAY + p, j]
+                        daily[row, N_DAILY - 1, p, c] = W[R_ANSWERED_TODAY + p, j]
+                close_day(W, j, day)
+                for p in range(2):
+                    for v in range(SECURITY, COMMITMENT + 1):
+                        agg[row, v - SECURITY, p] += W[W_S + 2 * v + p, j]
+                    agg[row, N_DAILY - 2, p] += W[R_REQUESTS_TODAY + p, j]
+                    agg[row, N_DAILY - 1, p] += W[R_ANSWERED_TODAY + p, j]
+                    W[R_REQUESTS_TODAY + p, j] = 0.0
+                    W[R_ANSWERED_TODAY + p, j] = 0.0
+                agg[row, N_DAILY, 0] += 1.0
+                agg[row, N_DAILY, 1] += 1.0
+                if W[W_C + DISSOLVED_DAY, j] >= 0.0:
+                    _store_lane(W, j, S, R, C, c)
+                    alive[j] = False
+                    together -= 1
+        for j in range(lanes):
+            if alive[j]:
+                _store_lane(W, j, S, R, C, b0 + j)
 
 
 def _numba_cache_dir() -> str:
@@ -458,12 +639,24 @@ def _numba_cache_dir() -> str:
     """
     here = Path(__file__).resolve().parent
     digest = hashlib.sha256()
-    for name in ("rules.py", "kernel.py", "interventions.py", "params.py"):
+    for name in ("rules.py", "kernel.py", "interventions.py", "params.py", "vexp.py"):
         digest.update((here / name).read_bytes())
     base = os.environ.get("RELSIM_CACHE_DIR") or os.path.join(
         os.environ.get("XDG_CACHE_HOME") or os.path.expanduser("~/.cache"), "relsim"
     )
     return os.path.join(base, "numba-" + digest.hexdigest()[:16])
+
+
+#: How the compiled path is compiled. Fast-math without reassociation (so that vectorising does
+#: not reorder any sum): fused multiply-adds, sign of zero, reciprocals, and "no NaN or infinity"
+#: (every state is a finite number in [0, 1], which the invariant tests check), so np.minimum and
+#: np.maximum compile to single instructions. Results move by a few ulps
+#: (tests/test_kernel_engines.py).
+JIT_OPTIONS = {
+    "nogil": True,
+    "error_model": "numpy",
+    "fastmath": {"contract", "nsz", "arcp", "nnan", "ninf"},
+}
 
 
 def _compile():
@@ -475,12 +668,7 @@ def _compile():
     previous = config.CACHE_DIR
     try:
         config.CACHE_DIR = _numba_cache_dir()
-        # Fast-math without reassociation: fused multiply-adds, sign of zero, reciprocals, and
-        # "no NaN or infinity" (every state is a finite number in [0, 1], which the invariant
-        # tests check), so np.minimum/np.maximum compile to single instructions. Results move
-        # by a few ulps (tests/test_kernel_engines.py); about 20% faster.
-        fast = {"contract", "nsz", "arcp", "nnan", "ninf"}
-        return numba.njit(cache=True, nogil=True, error_model="numpy", fastmath=fast)(_advance_loop)
+        return numba.njit(cache=True, **JIT_OPTIONS)(_advance_blocks)
     finally:
         config.CACHE_DIR = previous
 
@@ -582,7 +770,7 @@ class Kernel:
         agg = np.zeros((n_days, N_DAILY + 1, 2))
         step = _compiled() if self.engine == "compiled" else _advance_numpy
         step(self.S, self.P, self.R, self.C, self.keys, self.day, n_days, self.first_end,
-             self.last_start, daily, agg, full)  # fmt: skip
+             self.last_start, daily, agg, full, BLOCK)  # fmt: skip
         self.day += n_days
         if full:
             self.daily_chunks.append(daily)

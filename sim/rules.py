@@ -13,8 +13,15 @@ from __future__ import annotations
 
 import numpy as np
 
+from .vexp import clip01, exp  # NumPy in Python, straight-line code under Numba
+
 try:  # Numba compiles these functions into the kernel; without it they stay plain Python.
-    from numba.extending import register_jitable as _jitable
+    from numba.extending import register_jitable
+
+    # Inlined into the caller's Numba IR: a call left inside the kernel's loop over a block of
+    # couples stops the compiler from vectorising that loop.
+    def _jitable(func):
+        return register_jitable(inline="always")(func)  # a fresh decorator each time
 except ImportError:  # pragma: no cover - numba is a dependency; this keeps the rules importable
 
     def _jitable(func):
@@ -23,11 +30,13 @@ except ImportError:  # pragma: no cover - numba is a dependency; this keeps the 
 
 __all__ = [
     "affection_probability",
+    "approach_share",
     "answer_probability",
     "answer_quality",
     "baseline_security",
     "clip01",
     "commitment_step",
+    "decay_factor",
     "exhaustion_after_answering",
     "exhaustion_recovery",
     "fade",
@@ -47,15 +56,28 @@ __all__ = [
 
 
 @_jitable
-def clip01(x):
-    """Clip ``x`` into [0, 1]."""
-    return np.minimum(np.maximum(x, 0.0), 1.0)
+def decay_factor(rate, dt):
+    """What is left of a state fading at ``rate`` per day after ``dt`` days: ``exp(-rate dt)``.
+
+    The kernel computes this once per couple (or per day) for every fade whose rate does not
+    change from hour to hour, and multiplies.
+    """
+    return exp(-rate * dt)
 
 
 @_jitable
 def fade(value, rate, dt):
-    """Exponential fading of a state at ``rate`` per day over ``dt`` days."""
-    return value * np.exp(-rate * dt)
+    """Exponential fading of a state at ``rate`` per day over ``dt`` days: ``value * exp(-rate dt)``."""
+    return value * exp(-rate * dt)
+
+
+@_jitable
+def approach_share(rate, dt):
+    """Share of the way to its target that a state covers in ``dt`` days at ``rate`` per day.
+
+    ``1 - exp(-rate dt)``: exponential approach, the mirror image of :func:`fade`.
+    """
+    return 1.0 - exp(-rate * dt)
 
 
 # 1. Stressors ---------------------------------------------------------------------------------
@@ -114,7 +136,8 @@ def seek_probability(security, anxiety, avoidance, reassurance_frequency, seek_t
     """
     threshold = seek_threshold + 0.2 * anxiety
     shortfall = clip01((threshold - security) / 0.4)
-    rate = reassurance_frequency * (0.3 + 0.7 * anxiety) * (1.0 - avoidance) ** 2 * shortfall
+    openness = 1.0 - avoidance  # squared by hand: a power would compile to a loop
+    rate = reassurance_frequency * (0.3 + 0.7 * anxiety) * (openness * openness) * shortfall
     return clip01(rate * dt)
 
 
@@ -293,22 +316,24 @@ def relief_after_affection(relief, happened, affection_relief, quality):
 
 
 @_jitable
-def satisfaction_step(satisfaction, security, trust, exhaustion, satisfaction_rate, dt):
+def satisfaction_step(satisfaction, security, trust, exhaustion, share):
     """Satisfaction follows how the relationship feels.
 
     It moves toward ``0.4 security + 0.4 trust + 0.2 (1 - exhaustion)`` at ``satisfaction_rate``
     per day: how safe one feels, whether the partner is there, and the burden one carries.
+    ``share`` is ``approach_share(satisfaction_rate, dt)``, the part of the gap closed in a tick.
     """
     target = 0.4 * security + 0.4 * trust + 0.2 * (1.0 - exhaustion)
-    return clip01(satisfaction + (target - satisfaction) * (1.0 - np.exp(-satisfaction_rate * dt)))
+    return clip01(satisfaction + (target - satisfaction) * share)
 
 
 @_jitable
-def commitment_step(commitment, satisfaction, commitment_rate, dt):
+def commitment_step(commitment, satisfaction, share):
     """Commitment drifts toward ``0.2 + 0.8 satisfaction`` at ``commitment_rate`` per day.
 
     Satisfaction is the strongest predictor of commitment and of staying (Le et al. 2010);
     the 0.2 floor stands for investments and barriers that keep some unhappy couples together.
+    ``share`` is ``approach_share(commitment_rate, dt)``.
     """
     target = 0.2 + 0.8 * satisfaction
-    return clip01(commitment + (target - commitment) * (1.0 - np.exp(-commitment_rate * dt)))
+    return clip01(commitment + (target - commitment) * share)

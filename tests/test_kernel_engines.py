@@ -9,6 +9,7 @@ threshold, which these seeds do not produce, so counts must agree exactly.
 from __future__ import annotations
 
 import itertools
+import re
 
 import numpy as np
 import pytest
@@ -133,3 +134,25 @@ def test_state_rows_never_sit_a_multiple_of_4_kib_apart(n):
         row_bytes = array.strides[-2]
         assert row_bytes % 4096 != 0
         assert array.shape[-1] == n
+
+
+def test_the_hourly_loop_is_vectorised():
+    # The compiled path is fast because LLVM runs the hour across a block's lanes in SIMD
+    # registers. Small changes silently undo that (a call left in the loop, a power, a loop of a
+    # known small trip count), and every other test would still pass, five times slower. The
+    # hash of the draws is only computed inside the hourly loop: if that loop is vectorised,
+    # its 64-bit multiplies are vector multiplies.
+    import numba
+
+    advance = numba.njit(**k.JIT_OPTIONS)(k._advance_blocks)  # not cached: the IR can be read
+    setup = _setup(couples=40, days=2)
+    pop = population(setup)
+    kern = k.Kernel(pop.anxiety, pop.avoidance, pop.expression, pop.params, seed=1, days=2)
+    daily = np.zeros((0, k.N_DAILY, 2, kern.n))
+    agg = np.zeros((2, k.N_DAILY + 1, 2))
+    advance(kern.S, kern.P, kern.R, kern.C, kern.keys, 0, 2, kern.first_end, kern.last_start,
+            daily, agg, False, k.BLOCK)  # fmt: skip
+    ir = "\n".join(advance.inspect_llvm().values())
+    vector_multiplies = re.findall(r"= mul (?:nuw |nsw )*<(\d+) x i64>", ir)
+    assert vector_multiplies, "the hourly loop was not vectorised (no vector 64-bit multiply)"
+    assert re.search(r"@llvm\.floor\.v\d+f64", ir), "the polynomial exp was not vectorised"
