@@ -236,6 +236,7 @@ def simulate_scenario(scenario: Any, *, record_daily: bool = False, progress: bo
     """
     from .simulation import Result, build_kernel, couple_columns
 
+    _prepare_engine()
     setup = scenario.setup()
     kernel, people = build_kernel(setup, record_daily=record_daily)
     bar = None
@@ -375,6 +376,16 @@ def _files_report(target: Path, per_couple: bool) -> list[str]:
 # Commands
 
 
+def _prepare_engine() -> None:
+    """Compile the engine up front, saying so, when nothing is cached yet (first run only)."""
+    from . import kernel
+
+    if kernel.needs_compiling():
+        print("relsim: compiling the simulation engine for this machine (first run after "
+              "installing or updating; about 30 s, then cached)...", file=sys.stderr, flush=True)
+        kernel.warm_up()
+
+
 def _cmd_run(args: argparse.Namespace, argv: Sequence[str]) -> int:
     from .results import PER_COUPLE_TIMESERIES_MAX, check_target, write_run
 
@@ -427,6 +438,8 @@ def _cmd_sweep(args: argparse.Namespace, argv: Sequence[str]) -> int:
           f"{scenario.days} days, seed {scenario.seed}", flush=True)  # fmt: skip
 
     from .sweep import CheckpointMismatchError, run_sweep
+
+    _prepare_engine()  # here, not in every worker at once
 
     bar = None
     progress = None
@@ -544,6 +557,7 @@ def _cmd_compare(args: argparse.Namespace, argv: Sequence[str]) -> int:
 def _cmd_dashboard(args: argparse.Namespace, argv: Sequence[str]) -> int:
     from .app import serve
 
+    _prepare_engine()  # before the browser opens, not on the first click
     result = serve(port=args.port)
     return int(result) if isinstance(result, int) else EXIT_OK
 

@@ -59,8 +59,8 @@ from .rules import (
     baseline_security,
     clip01,
     commitment_step,
-    exhaustion_after_answering,
     decay_factor,
+    exhaustion_after_answering,
     exhaustion_recovery,
     felt_security,
     habituation_after_reassurance,
@@ -280,7 +280,7 @@ def day_context(W, j, day, first_end, last_start):
 
 @_inline
 def draws(W, keys, j, t):
-    """Fill the hour's uniforms: four purposes, one per person each (stress, ask, answer, affection)."""
+    """Fill the hour's uniforms: stress, ask, answer, affection; one per person each."""
     for purpose in range(4):
         W[W_U + 2 * purpose, j], W[W_U + 2 * purpose + 1, j] = uniform_pair(keys[j], t, purpose)
 
@@ -482,7 +482,7 @@ def tick(S, P, R, keys, i, t, first_end, last_start):
 
 
 def end_of_day(S, P, R, C, i, day, daily, row, full):
-    """Close ``day`` for couples ``i`` (an index array): record it (if ``full``), apply dissolution."""
+    """Close ``day`` for couples ``i`` (an index array): record it if ``full``; dissolution."""
     W = _table(S, P, R, C, i)
     lanes = np.arange(len(i))
     if full:
@@ -674,6 +674,29 @@ def _compile():
 
 
 _ADVANCE_COMPILED = None
+
+
+def needs_compiling() -> bool:
+    """Return whether the next compiled run will compile the engine (nothing in Numba's cache).
+
+    Compiling takes about half a minute on a small machine, once per installed version of the
+    engine; callers use this to tell people why the first run waits.
+    """
+    if _ADVANCE_COMPILED is not None or not HAVE_NUMBA:
+        return False
+    if os.environ.get("RELSIM_ENGINE") == "numpy":
+        return False
+    for _folder, _dirs, files in os.walk(_numba_cache_dir()):
+        if any(f.startswith("kernel._advance_blocks") and f.endswith(".nbi") for f in files):
+            return False
+    return True
+
+
+def warm_up() -> None:
+    """Compile the engine now (or load it from the cache) by advancing one couple one day."""
+    params = np.array([[p.default] for p in DYNAMICS.values()] + [[iv.NEVER]] * len(iv.KINDS))
+    traits = np.full((2, 1), 0.5)
+    Kernel(traits, traits, traits, params, seed=0, days=1).advance(1)
 
 
 def _compiled():

@@ -30,9 +30,9 @@ except ImportError:  # pragma: no cover - numba is a dependency; this keeps the 
 
 __all__ = [
     "affection_probability",
-    "approach_share",
     "answer_probability",
     "answer_quality",
+    "approach_share",
     "baseline_security",
     "clip01",
     "commitment_step",
@@ -67,7 +67,7 @@ def decay_factor(rate, dt):
 
 @_jitable
 def fade(value, rate, dt):
-    """Exponential fading of a state at ``rate`` per day over ``dt`` days: ``value * exp(-rate dt)``."""
+    """Exponential fading at ``rate`` per day over ``dt`` days: ``value * exp(-rate dt)``."""
     return value * exp(-rate * dt)
 
 
