@@ -17,12 +17,14 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import threading
 import warnings
 from pathlib import Path
 
 import solara
 import solara.lab
 
+from sim import kernel as _kernel
 from sim.dashboard_state import (
     EXPLAIN,
     LEVER_PAIRS,
@@ -62,6 +64,12 @@ with warnings.catch_warnings():
     from mesa.visualization.utils import update_counter
 
 __all__ = ["Dashboard", "page", "serve"]
+
+# Started with `solara run sim/app.py` on a machine where the engine was never compiled, the first
+# click would wait half a minute; compile it in the background while the page loads instead.
+# (`relsim dashboard` compiles before the server starts, so this finds the cache filled.)
+if _kernel.needs_compiling():
+    threading.Thread(target=_kernel.warm_up, name="relsim-compile", daemon=True).start()
 
 _LABELS = {
     "anxiety": "Anxiety (fear of being left)",
