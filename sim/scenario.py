@@ -39,9 +39,22 @@ __all__ = [
     "sweepable_params",
 ]
 
-#: Where the bundled scenarios live: the repository's ``scenarios/`` folder, next to ``sim/``
-#: (found from a source checkout and from an editable install alike).
-SCENARIO_DIR = Path(__file__).resolve().parent.parent / "scenarios"
+
+def _bundled_dir() -> Path:
+    """Return the folder of the bundled scenarios.
+
+    The source is the repository's top-level ``scenarios/`` folder. A wheel (``pip install .``)
+    ships the same files inside the package as ``sim/scenarios/`` (pyproject.toml maps the one
+    onto the other), so an installed package looks there first; a source checkout and an
+    editable install have no ``sim/scenarios/`` and find the top-level folder next to ``sim/``.
+    """
+    package = Path(__file__).resolve().parent
+    shipped = package / "scenarios"
+    return shipped if shipped.is_dir() else package.parent / "scenarios"
+
+
+#: Where the bundled scenarios live (see :func:`_bundled_dir`).
+SCENARIO_DIR = _bundled_dir()
 
 STYLES = ("secure", "anxious", "avoidant", "fearful")
 TOP_LEVEL = ("name", "description", "days", "seed", "couples", "partner_a", "partner_b",
