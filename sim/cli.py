@@ -169,6 +169,7 @@ def _parser() -> argparse.ArgumentParser:
     sens.add_argument("--set", dest="set", action="append", default=[], metavar="KEY=VALUE",
                       help="change one scenario key, e.g. partner_a.anxiety=0.8 (repeatable)")
     sens.add_argument("--force", action="store_true", help="replace an existing results folder")
+    _calibrate_parser(commands)
     return parser
 
 
@@ -576,6 +577,55 @@ COMMANDS: dict[str, Callable[[argparse.Namespace, Sequence[str]], int]] = {
     "dashboard": _cmd_dashboard,
     "sensitivity": _cmd_sensitivity,
 }
+
+
+# ----------------------------------------------------------------------------------------------
+# relsim calibrate (the procedure is in sim/calibrate.py, the targets file format in
+# sim/targets.py)
+
+
+def _calibrate_parser(commands: Any) -> None:
+    sub = commands.add_parser(
+        "calibrate", help="fit dynamics parameters to published findings",
+        description="Fit dynamics parameters to the targets of a TOML file (published "
+        "findings, each a statistic\nmeasured on a scenario) with Optuna, and estimate their "
+        "uncertainty. Needs optuna and scipy:\npip install -e \".[calibrate]\". The targets "
+        "format: README, \"Calibrate against your own data\".",
+        epilog="examples:\n  relsim calibrate calibration/literature.toml --budget 40\n"
+        "  relsim calibrate my-targets.toml --params seek_threshold,exhaustion_rate\n"
+        "  relsim calibrate my-targets.toml --out results/cal --resume --budget 200\n"
+        "writes <out>/study.sqlite and <out>/report/ (fit.png, fitted.json, targets.csv, ...)",
+        formatter_class=argparse.RawDescriptionHelpFormatter)  # fmt: skip
+    sub.add_argument("targets", metavar="TARGETS", help="targets file (.toml)")
+    sub.add_argument("--params", metavar="NAME,...",
+                     help="dynamics parameters to fit (default: [calibrate] params of the file)")
+    sub.add_argument("--budget", type=_whole(1), default=50, metavar="N",
+                     help="finished trials the study should hold (default 50)")
+    sub.add_argument("--workers", type=_whole(1), default=1, metavar="N",
+                     help="trials evaluated at a time, in local processes or on --scheduler "
+                          "(default 1); the result depends on N, not on where trials ran")
+    sub.add_argument("--scheduler", metavar="ADDRESS",
+                     help="run the simulations on a Dask cluster, e.g. tcp://127.0.0.1:8786")
+    sub.add_argument("--out", type=Path, metavar="DIR",
+                     help="output folder (default results/calibrate-<targets file name>)")
+    sub.add_argument("--resume", action="store_true",
+                     help="continue the study in <out>/study.sqlite, or join it as another "
+                          "worker")  # fmt: skip
+    sub.add_argument("--seed", type=_whole(0), metavar="N",
+                     help="seed of the search (default: [calibrate] seed of the file, else 0)")
+
+
+def _cmd_calibrate(args: argparse.Namespace, argv: Sequence[str]) -> int:
+    from .calibrate import main as calibrate_main
+    from .targets import TargetsError
+
+    try:
+        return calibrate_main(args, argv)
+    except TargetsError as error:
+        raise BadInput(str(error)) from None
+
+
+COMMANDS["calibrate"] = _cmd_calibrate
 
 
 def main(argv: Sequence[str] | None = None) -> int:
