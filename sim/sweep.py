@@ -1,11 +1,16 @@
-"""Parameter sweeps: a grid of two parameters × replicate couples, run as one population.
+"""Parameter sweeps: a grid of two parameters × replicate couples, with common random numbers.
 
-Every grid point contributes ``replicates`` couples to a single :class:`sim.simulation.Population`
-whose per-couple parameters differ; the population is cut into chunks of a fixed size and the
-chunks run in parallel, on local processes by default or on a Dask cluster when a scheduler is
-named. A couple's random draws depend only on its global index (see ``sim.kernel``), and chunk
-boundaries do not depend on the number of workers, so the table is the same, byte for byte,
-whoever ran it.
+Every grid point (a *cell*) holds ``replicates`` couples. Replicate ``r`` of every cell is the
+same couple: it has the same people (the same trait jitter, except for a trait the sweep sets)
+and draws the same random numbers every hour (its draws are keyed by ``r``, see ``sim.kernel``).
+So two cells differ only by their parameters, and a map of the shares has no noise islands: cell
+``(i, j)`` is exactly ``relsim run`` of ``replicates`` couples with the two swept values set.
+
+The couples are cut into chunks of a fixed size, which run one after another, on local worker
+processes or on a Dask cluster; only a bounded number of chunks is in flight at once, and each
+finished chunk is folded into the table as it arrives, so memory grows with the chunks in flight,
+not with the grid. Chunk boundaries do not depend on the number of workers and each cell is
+reduced from its replicates in order, so the table is the same, byte for byte, however it ran.
 
 >>> from sim.simulation import Setup
 >>> base = Setup(partner_a={"style": "anxious"}, partner_b={"style": "avoidant"}, days=60, seed=3)
@@ -15,50 +20,72 @@ whoever ran it.
 >>> table.grid("share_spiraling").shape
 (2, 2)
 
-Couple order: grid point ``(i, j)`` (``i`` along x, ``j`` along y) owns couples
-``(i * len(y) + j) * replicates`` to ``(i * len(y) + j + 1) * replicates - 1``.
+Couple order: cell ``(i, j)`` (``i`` along x, ``j`` along y) owns couples
+``(i * len(y) + j) * replicates`` to ``(i * len(y) + j + 1) * replicates - 1``; couple ``g`` is
+replicate ``g % replicates`` of its cell.
 """
 
 from __future__ import annotations
 
+import contextlib
 import csv
+import dataclasses
 import hashlib
+import inspect
 import io
 import math
 import os
-import tempfile
-from collections.abc import Callable, Mapping, Sequence
-from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
+import secrets
+import sys
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 
 from .outcomes import LABELS
-from .params import DYNAMICS, PERSON, closest
-from .simulation import Population, Setup, population, run_population
+from .params import DYNAMICS, PERSON, RUN, closest
+from .simulation import Population, Setup, couple_columns, population, run_population
 
 __all__ = [
     "CHUNK_COUPLES",
+    "CONFIDENCE",
+    "MAX_SWEEP_COUPLES",
     "METRIC_COLUMNS",
+    "SHARE_COLUMNS",
     "CheckpointMismatchError",
     "SweepAxis",
     "SweepTable",
+    "SweepTooLargeError",
     "axis_label",
+    "check_sweep_size",
     "run_sweep",
     "sweep_setup",
+    "wilson_interval",
 ]
 
 #: Couples per chunk. Fixed (not derived from the worker count) so that checkpoints and results
 #: never depend on how many workers ran the sweep.
 CHUNK_COUPLES = 1024
 
-#: Per-grid-point columns of a :class:`SweepTable`, after the two swept values.
-METRIC_COLUMNS = (
-    "couples",
+#: Most couples one sweep may simulate in all (grid points × replicates): a run's own limit.
+MAX_SWEEP_COUPLES = int(RUN["couples"].high)
+
+#: Confidence level of the share intervals (Wilson score intervals).
+CONFIDENCE = 0.95
+_Z = 1.959963984540054  # the standard normal quantile of (1 + CONFIDENCE) / 2
+
+#: Every share column of a :class:`SweepTable`; each has ``<name>_low`` and ``<name>_high``.
+SHARE_COLUMNS = (
     *(f"share_{label}" for label in LABELS),
     # Couples that spiral long enough dissolve; together they are the couples the cycle broke.
     "share_spiraling_or_dissolved",
+)
+
+#: Per-grid-point columns of a :class:`SweepTable`, after the two swept values.
+METRIC_COLUMNS = (
+    "couples",
+    *(name + suffix for name in SHARE_COLUMNS for suffix in ("", "_low", "_high")),
     "mean_seeker_request_rate_first_30d",
     "mean_seeker_request_rate_last_30d",
     "mean_seeker_relief_hours_first_30d",
@@ -77,7 +104,10 @@ _CHUNK_COLUMNS = (
     "seeker_relief_hours_first_30d", "seeker_relief_hours_last_30d", "requests", "answered",
     "satisfaction", "trust", "exhaustion", "seeker_trust", "partner_exhaustion",
 )  # fmt: skip
-_CHECKPOINT_FORMAT = "relsim-sweep-chunk-1"
+_CHECKPOINT_FORMAT = "relsim-sweep-chunk-2"  # 2: common random numbers across cells
+
+#: Chunks handed to each local worker at once: one running, one waiting, so it never idles.
+_DEPTH = 2
 
 _PLAIN_WORDS = {
     "anxiety": "anxiety",
@@ -96,7 +126,8 @@ def axis_label(param: str) -> str:
     if group in ("partner_a", "partner_b") and name in PERSON:
         who = "Seeker's" if group == "partner_a" else "Partner's"
         tag = "A" if group == "partner_a" else "B"
-        return f"{who} {_PLAIN_WORDS.get(name, name)} (partner {tag})"
+        words = _PLAIN_WORDS.get(name, name.replace("_", " "))
+        return f"{who} {words} (partner {tag})"
     if group == "dynamics" and name in DYNAMICS:
         spec = DYNAMICS[name]
         return f"{name.replace('_', ' ').capitalize()} ({spec.unit})"
@@ -110,7 +141,7 @@ class SweepAxis:
     Attributes
     ----------
     param : str
-        ``partner_a.<trait>``, ``partner_b.<trait>`` (traits: anxiety, avoidance, expression) or
+        ``partner_a.<trait>``, ``partner_b.<trait>`` (any trait of ``params.PERSON``) or
         ``dynamics.<name>`` (any name of ``params.DYNAMICS``; a bare dynamics name is accepted).
     values : tuple of float
         The grid values, in order.
@@ -180,6 +211,20 @@ def _check_values(axis: SweepAxis, where: str) -> None:
                              f"{spec.high:g} ({spec.unit}) for {axis.param}")  # fmt: skip
 
 
+def _check_replicates(replicates: object) -> int:
+    whole = isinstance(replicates, int | np.integer) and not isinstance(replicates, bool)
+    if not whole or replicates < 1:
+        raise ValueError(f"sweep.replicates must be a whole number >= 1, got {replicates!r}")
+    return int(replicates)
+
+
+def _partners(base_setup: Setup) -> dict[str, dict]:
+    return {
+        "partner_a": {**base_setup.partner_a, "style": base_setup.partner_a["style"].label},
+        "partner_b": {**base_setup.partner_b, "style": base_setup.partner_b["style"].label},
+    }
+
+
 def sweep_setup(
     base_setup: Setup,
     x_param: str,
@@ -189,6 +234,10 @@ def sweep_setup(
     replicates: int,
 ) -> tuple[Setup, SweepAxis, SweepAxis]:
     """Turn ``base_setup`` into one population that covers the grid × replicates.
+
+    This is the grid as one plain :class:`Setup` (each couple with its own random draws), for
+    quick maps drawn in one call of ``simulate``; :func:`run_sweep` runs the same grid with
+    common random numbers across cells instead.
 
     Parameters
     ----------
@@ -209,33 +258,21 @@ def sweep_setup(
     x, y : SweepAxis
 
     """
-    x = SweepAxis.from_spec({"param": x_param, "values": x_values}, "sweep.x")
-    y = SweepAxis.from_spec({"param": y_param, "values": y_values}, "sweep.y")
-    if x.param == y.param:
-        raise ValueError(f"sweep.x and sweep.y both sweep {x.param}; choose two parameters")
-    _check_values(x, "sweep.x")
-    _check_values(y, "sweep.y")
-    if isinstance(replicates, bool) or not isinstance(replicates, int) or replicates < 1:
-        raise ValueError(f"sweep.replicates must be a whole number >= 1, got {replicates!r}")
+    x, y = _axes(base_setup, {"param": x_param, "values": x_values},
+                 {"param": y_param, "values": y_values})  # fmt: skip
+    replicates = _check_replicates(replicates)
     nx, ny = len(x.values), len(y.values)
     per_couple = {
         x.param: np.repeat(np.asarray(x.values), ny * replicates),
         y.param: np.tile(np.repeat(np.asarray(y.values), replicates), nx),
     }
-    partners = {
-        "partner_a": {**base_setup.partner_a, "style": base_setup.partner_a["style"].label},
-        "partner_b": {**base_setup.partner_b, "style": base_setup.partner_b["style"].label},
-    }
+    partners = _partners(base_setup)
     dynamics = dict(base_setup.dynamics)
     for param, values in per_couple.items():
         group, _, name = param.partition(".")
         if group == "dynamics":
             dynamics[name] = values
         else:
-            if base_setup.population is not None:
-                raise ValueError(f"cannot sweep {param} in a scenario with a [population] mix "
-                                 "(its people are drawn from the mix); sweep a dynamics "
-                                 "parameter instead")  # fmt: skip
             partners[group][name] = values
     setup = Setup(
         partner_a=partners["partner_a"],
@@ -250,6 +287,100 @@ def sweep_setup(
     return setup, x, y
 
 
+def _axes(base_setup: Setup, x_spec: object, y_spec: object) -> tuple[SweepAxis, SweepAxis]:
+    x = SweepAxis.from_spec(x_spec, "sweep.x")
+    y = SweepAxis.from_spec(y_spec, "sweep.y")
+    if x.param == y.param:
+        raise ValueError(f"sweep.x and sweep.y both sweep {x.param}; choose two parameters")
+    _check_values(x, "sweep.x")
+    _check_values(y, "sweep.y")
+    for axis in (x, y):
+        if base_setup.population is not None and not axis.param.startswith("dynamics."):
+            raise ValueError(f"cannot sweep {axis.param} in a scenario with a [population] mix "
+                             "(its people are drawn from the mix); sweep a dynamics "
+                             "parameter instead")  # fmt: skip
+    return x, y
+
+
+# ----------------------------------------------------------------------------------------------
+# Uncertainty of a share
+
+
+def wilson_interval(successes, trials, z: float = _Z) -> tuple[np.ndarray, np.ndarray]:
+    """Wilson score interval of a binomial share (95% by default), elementwise.
+
+    Parameters
+    ----------
+    successes, trials : array_like of int
+        Couples in the outcome and couples in the cell (``trials >= 1``).
+    z : float
+        Standard normal quantile of the two-sided level (1.96 for 95%).
+
+    Returns
+    -------
+    low, high : numpy.ndarray
+        Bounds in [0, 1]. Unlike the plain ``p ± z·se`` interval, it stays inside [0, 1] and
+        does not collapse to a point when a share is 0 or 1 (Wilson 1927; Brown, Cai and
+        DasGupta 2001 recommend it for small samples).
+
+    """
+    k = np.asarray(successes, dtype=float)
+    n = np.asarray(trials, dtype=float)
+    p = k / n
+    z2 = z * z
+    centre = (p + z2 / (2 * n)) / (1 + z2 / n)
+    half = z / (1 + z2 / n) * np.sqrt(p * (1 - p) / n + z2 / (4 * n * n))
+    return np.clip(centre - half, 0.0, 1.0), np.clip(centre + half, 0.0, 1.0)
+
+
+# ----------------------------------------------------------------------------------------------
+# The sweep's size
+
+
+class SweepTooLargeError(ValueError):
+    """The sweep would simulate more couples than :data:`MAX_SWEEP_COUPLES`."""
+
+
+def _axis_size(spec: object) -> int | None:
+    def get(key: str):
+        return spec.get(key) if isinstance(spec, Mapping) else getattr(spec, key, None)
+
+    values = get("values")
+    if values is not None:
+        try:
+            return len(values)
+        except TypeError:
+            return None
+    num = get("num")
+    return num if isinstance(num, int) and not isinstance(num, bool) else None
+
+
+def check_sweep_size(scenario: object, sweep: object | None = None) -> int:
+    """Return the sweep's number of couples, or raise :class:`SweepTooLargeError`.
+
+    Cheap (nothing is drawn or run), so callers can refuse a sweep before touching any file.
+    """
+    x_spec, y_spec, replicates = _sweep_spec(scenario, sweep)
+    nx, ny = _axis_size(x_spec), _axis_size(y_spec)
+    if nx is None or ny is None or not isinstance(replicates, int):
+        return 0  # malformed: run_sweep names the problem
+    couples = nx * ny * replicates
+    if couples > MAX_SWEEP_COUPLES:
+        most = MAX_SWEEP_COUPLES // max(nx * ny, 1)
+        fix = (f"lower sweep.replicates to at most {most}, or use fewer values on sweep.x or "
+               "sweep.y" if most >= 1 else "use fewer values on sweep.x or sweep.y")  # fmt: skip
+        raise SweepTooLargeError(
+            f"the sweep is too large: sweep.x ({nx} values) × sweep.y ({ny} values) × "
+            f"sweep.replicates ({replicates}) = {couples} couples, but a sweep may simulate at "
+            f"most {MAX_SWEEP_COUPLES} couples in all; {fix}"
+        )
+    return couples
+
+
+# ----------------------------------------------------------------------------------------------
+# The table
+
+
 def _format(value: float, digits: int) -> str:
     if isinstance(value, int | np.integer):
         return str(int(value))
@@ -257,6 +388,30 @@ def _format(value: float, digits: int) -> str:
         return ""
     text = format(float(value), f".{digits}g")
     return "0" if text == "-0" else text
+
+
+class _Rows(Sequence):
+    """The rows of a sweep table held as columns (one array each), handed out as dicts."""
+
+    def __init__(self, columns: Mapping[str, np.ndarray], names: Sequence[str]) -> None:
+        self.columns = dict(columns)
+        self.names = tuple(names)
+        self._n = len(next(iter(self.columns.values()))) if self.columns else 0
+
+    def __len__(self) -> int:
+        return self._n
+
+    def _row(self, index: int) -> dict:
+        return {name: self.columns[name][index].item() for name in self.names}
+
+    def __getitem__(self, index):
+        if isinstance(index, slice):
+            return [self._row(i) for i in range(*index.indices(self._n))]
+        if index < 0:
+            index += self._n
+        if not 0 <= index < self._n:
+            raise IndexError("row index out of range")
+        return self._row(index)
 
 
 @dataclass
@@ -267,11 +422,12 @@ class SweepTable:
     ----------
     x, y : SweepAxis
         The swept parameters; rows run over x (outer) then y (inner).
-    rows : list of dict
+    rows : sequence of dict
         Per grid point: the two swept values (keys ``x.param`` and ``y.param``), then
-        ``METRIC_COLUMNS``: ``couples``, the share of each outcome, and means over the grid
-        point's couples (the *seeker* is the partner who asked more; relief hours are averaged
-        over couples that have any, NaN where none has).
+        ``METRIC_COLUMNS``: ``couples``, the share of each outcome with the bounds of its 95%
+        Wilson interval (``<share>_low``, ``<share>_high``), and means over the grid point's
+        couples (the *seeker* is the partner who asked more; relief hours are averaged over
+        couples that have any, NaN where none has).
     replicates, days, seed : int
         Couples per grid point, simulated days, the run's seed.
     chunks : int
@@ -281,7 +437,7 @@ class SweepTable:
 
     x: SweepAxis
     y: SweepAxis
-    rows: list[dict]
+    rows: Sequence[dict]
     replicates: int
     days: int
     seed: int
@@ -291,16 +447,22 @@ class SweepTable:
     def __post_init__(self) -> None:
         self.columns = (self.x.param, self.y.param, *METRIC_COLUMNS)
 
+    def column(self, name: str) -> np.ndarray:
+        """All values of column ``name``, one per row."""
+        if name not in self.columns:
+            raise KeyError(f"unknown column {name!r}; columns: {', '.join(self.columns)}")
+        if isinstance(self.rows, _Rows):
+            return np.asarray(self.rows.columns[name])
+        return np.array([row[name] for row in self.rows])
+
     def grid(self, column: str) -> np.ndarray:
         """Values of ``column`` as a 2-D array of shape ``(len(y.values), len(x.values))``.
 
         Row ``j`` is ``y.values[j]`` and column ``i`` is ``x.values[i]``, ready for
         ``imshow(origin="lower")`` or ``pcolormesh(x.values, y.values, grid)``.
         """
-        if column not in self.columns:
-            raise KeyError(f"unknown column {column!r}; columns: {', '.join(self.columns)}")
         nx, ny = len(self.x.values), len(self.y.values)
-        values = np.array([row[column] for row in self.rows], dtype=float)
+        values = np.asarray(self.column(column), dtype=float)
         return values.reshape(nx, ny).T.copy()
 
     def to_csv(self, path: str | os.PathLike | None = None) -> str:
@@ -313,9 +475,14 @@ class SweepTable:
         buffer = io.StringIO()
         writer = csv.writer(buffer, lineterminator="\n")
         writer.writerow(self.columns)
-        for row in self.rows:
-            writer.writerow([_format(row[c], 10 if i < 2 else 6)
-                             for i, c in enumerate(self.columns)])  # fmt: skip
+        formatted = []
+        for i, name in enumerate(self.columns):
+            digits = 10 if i < 2 else 6
+            values = self.column(name).tolist()
+            if name == "couples":
+                values = [int(v) for v in values]
+            formatted.append([_format(v, digits) for v in values])
+        writer.writerows(zip(*formatted, strict=True))
         text = buffer.getvalue()
         if path is not None:
             _write_atomically(Path(path), text.encode())
@@ -323,20 +490,116 @@ class SweepTable:
 
 
 def _write_atomically(path: Path, data: bytes) -> None:
+    """Write ``data`` to ``path`` through a temporary sibling, flushed to disk, then renamed.
+
+    The file gets the usual permissions (0666 less the umask), like every other file relsim
+    writes; after a crash ``path`` holds either the old bytes or the new ones, never a stub.
+    """
     path.parent.mkdir(parents=True, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    temporary = path.with_name(f".{path.name}.{secrets.token_hex(4)}.tmp")
+    handle = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
     try:
         with os.fdopen(handle, "wb") as stream:
             stream.write(data)
+            stream.flush()
+            os.fsync(stream.fileno())
         os.replace(temporary, path)
     except BaseException:
-        Path(temporary).unlink(missing_ok=True)
+        temporary.unlink(missing_ok=True)
         raise
+    with contextlib.suppress(OSError):  # make the rename itself durable where we can
+        folder = os.open(path.parent, os.O_RDONLY)
+        try:
+            os.fsync(folder)
+        finally:
+            os.close(folder)
 
 
-def _run_chunk(pop: Population, seed: int, days: int, first_couple: int) -> dict[str, np.ndarray]:
-    """Simulate one chunk and reduce it to the per-couple columns the sweep table needs."""
-    _, cols = run_population(pop, seed=seed, days=days, first_couple=first_couple)
+# ----------------------------------------------------------------------------------------------
+# The plan: what any chunk needs, small enough to send to every worker once
+
+
+_LAST_CELL: list = [None, -1, None]  # (plan, cell, population) of the last cell built
+
+
+@dataclass(frozen=True, eq=False)
+class _Plan:
+    """A sweep, reduced to what is needed to build and run any of its chunks."""
+
+    base: Setup
+    x: SweepAxis
+    y: SweepAxis
+    replicates: int
+
+    @property
+    def points(self) -> int:
+        return len(self.x.values) * len(self.y.values)
+
+    @property
+    def couples(self) -> int:
+        return self.points * self.replicates
+
+    def cell_setup(self, cell: int) -> Setup:
+        """The plain run that cell ``cell`` is: the base with the two swept values set."""
+        i, j = divmod(cell, len(self.y.values))
+        base = self.base
+        partners = _partners(base)
+        dynamics = dict(base.dynamics)
+        for axis, value in ((self.x, self.x.values[i]), (self.y, self.y.values[j])):
+            group, _, name = axis.param.partition(".")
+            if group == "dynamics":
+                dynamics[name] = value
+            else:
+                partners[group][name] = value
+        mix = None if base.population is None else {**base.population,
+                                                    "couples": self.replicates}  # fmt: skip
+        return Setup(partner_a=partners["partner_a"], partner_b=partners["partner_b"],
+                     dynamics=dynamics, interventions=base.interventions,
+                     couples=self.replicates, days=base.days, seed=base.seed,
+                     population=mix)  # fmt: skip
+
+    def cell_population(self, cell: int) -> Population:
+        """The people of cell ``cell`` (the last one is kept: a big cell spans many chunks)."""
+        if _LAST_CELL[0] is self and _LAST_CELL[1] == cell:
+            return _LAST_CELL[2]
+        pop = population(self.cell_setup(cell))
+        _LAST_CELL[:] = [self, cell, pop]
+        return pop
+
+    def chunk(self, start: int, stop: int) -> tuple[Population, np.ndarray]:
+        """The people of couples ``start`` to ``stop - 1`` and each one's draw id (its replicate).
+
+        Each cell's people come from :func:`sim.simulation.population` of its
+        :meth:`cell_setup`, so a cell is exactly a plain run of ``replicates`` couples.
+        """
+        parts, ids = [], []
+        first, last = start // self.replicates, (stop - 1) // self.replicates
+        for cell in range(first, last + 1):
+            low = max(start - cell * self.replicates, 0)
+            high = min(stop - cell * self.replicates, self.replicates)
+            parts.append(self.cell_population(cell).chunk(low, high))
+            ids.append(np.arange(low, high, dtype=np.uint64))
+        fields = {f.name: np.concatenate([getattr(p, f.name) for p in parts], axis=-1)
+                  for f in dataclasses.fields(Population)}  # fmt: skip
+        return Population(**fields), np.concatenate(ids)
+
+
+def _simulate_chunk(pop: Population, ids: np.ndarray, seed: int, days: int) -> dict:
+    """The per-couple columns of ``pop`` run for ``days`` days with draw ids ``ids``."""
+    if "couple_ids" in inspect.signature(run_population).parameters:
+        return run_population(pop, seed=seed, days=days, couple_ids=ids)[1]
+    from . import kernel as k
+
+    kern = k.Kernel(pop.anxiety, pop.avoidance, pop.expression, pop.params, seed=seed,
+                    days=days, couple_ids=ids)  # fmt: skip
+    kern.advance(days)
+    return couple_columns(kern, pop.styles, pop.anxiety, pop.avoidance)
+
+
+def _run_chunk(plan: _Plan, start: int, stop: int) -> dict[str, np.ndarray]:
+    """Simulate couples ``start`` to ``stop - 1``; reduce them to the columns the table needs."""
+    pop, ids = plan.chunk(start, stop)
+    cols = _simulate_chunk(pop, ids, plan.base.seed, plan.base.days)
     a_seeks = cols["requests_a"] >= cols["requests_b"]
 
     def seeker(name: str, partner: bool = False) -> np.ndarray:
@@ -362,13 +625,26 @@ def _run_chunk(pop: Population, seed: int, days: int, first_couple: int) -> dict
     }
 
 
-def _fingerprint(pop: Population, seed: int, days: int, chunk_size: int) -> str:
+def _fingerprint(plan: _Plan, chunk_size: int) -> str:
     """Digest everything a chunk's numbers depend on, to refuse stale checkpoints."""
-    digest = hashlib.sha256(f"{_CHECKPOINT_FORMAT}|{seed}|{days}|{chunk_size}|{pop.n}".encode())
-    for array in (pop.anxiety, pop.avoidance, pop.expression, pop.params):
-        digest.update(np.ascontiguousarray(array, dtype=np.float64).tobytes())
-    digest.update("|".join(pop.styles.ravel().tolist()).encode())
+    base = plan.base
+    digest = hashlib.sha256(f"{_CHECKPOINT_FORMAT}|{base.seed}|{base.days}|{chunk_size}|"
+                            f"{plan.replicates}".encode())  # fmt: skip
+    for axis in (plan.x, plan.y):
+        digest.update(f"|{axis.param}|".encode())
+        digest.update(np.asarray(axis.values, dtype=np.float64).tobytes())
+    first = population(plan.cell_setup(0))  # the replicates' people and every parameter
+    for f in dataclasses.fields(Population):
+        array = np.asarray(getattr(first, f.name))
+        if array.dtype.kind in "fiub":
+            digest.update(np.ascontiguousarray(array, dtype=np.float64).tobytes())
+        else:
+            digest.update("|".join(map(str, array.ravel().tolist())).encode())
     return digest.hexdigest()
+
+
+# ----------------------------------------------------------------------------------------------
+# Checkpoints
 
 
 class CheckpointMismatchError(ValueError):
@@ -386,23 +662,27 @@ class _Checkpoints:
     def path(self, index: int) -> Path:
         return self.folder / f"chunk-{index:05d}.npz"
 
-    def load(self, index: int, size: int) -> dict[str, np.ndarray] | None:
+    def load(self, index: int, size: int) -> dict[str, np.ndarray] | bool | None:
+        """The chunk's columns; ``None`` if there is no file; ``False`` if it is unreadable."""
         path = self.path(index)
         if not path.exists():
             return None
         try:
             with np.load(path, allow_pickle=False) as data:
                 stored = str(data["fingerprint"])
+                if stored != self.fingerprint:
+                    raise CheckpointMismatchError(
+                        f"checkpoint folder {self.folder} holds chunks of a different sweep "
+                        "(other scenario, seed, days or grid); use an empty folder or delete "
+                        "its chunk files"
+                    )
                 columns = {name: data[name] for name in _CHUNK_COLUMNS}
-        except (OSError, ValueError, KeyError):  # unreadable: run that chunk again
-            return None
-        if stored != self.fingerprint:
-            raise CheckpointMismatchError(
-                f"checkpoint folder {self.folder} holds chunks of a different sweep (other "
-                "scenario, seed, days or grid); use an empty folder or delete its chunk files"
-            )
-        if any(len(values) != size for values in columns.values()):
-            return None
+        except CheckpointMismatchError:
+            raise
+        except Exception:  # empty, truncated or damaged (EOFError, BadZipFile, zlib, ...)
+            return False
+        if any(values.shape != (size,) for values in columns.values()):
+            return False
         return columns
 
     def save(self, index: int, columns: Mapping[str, np.ndarray]) -> None:
@@ -411,50 +691,110 @@ class _Checkpoints:
         _write_atomically(self.path(index), buffer.getvalue())
 
 
-def _aggregate(columns: Mapping[str, np.ndarray], x: SweepAxis, y: SweepAxis,
-               replicates: int) -> list[dict]:  # fmt: skip
-    points = len(x.values) * len(y.values)
+# ----------------------------------------------------------------------------------------------
+# Folding chunks into the table as they arrive
 
-    def per_point(name: str) -> np.ndarray:
-        return np.asarray(columns[name], dtype=float).reshape(points, replicates)
 
-    def mean(name: str) -> np.ndarray:
-        return per_point(name).mean(axis=1)
+class _Aggregate:
+    """Per-cell statistics, filled chunk by chunk in any order.
 
-    def nan_mean(name: str) -> np.ndarray:
-        values = per_point(name)
-        finite = np.isfinite(values)
-        count = finite.sum(axis=1)
-        total = np.where(finite, values, 0.0).sum(axis=1)
-        return np.divide(total, count, out=np.full(points, np.nan), where=count > 0)
+    A cell that a chunk holds whole is reduced at once; the replicates of a cell split across
+    chunks wait in a buffer until the cell is complete. Either way a cell is reduced from its
+    replicates in order by the same code, so the numbers do not depend on chunking.
+    """
 
-    codes = np.asarray(columns["outcome_code"]).reshape(points, replicates)
-    requests = per_point("requests").sum(axis=1)
-    answered = per_point("answered").sum(axis=1)
-    metrics: dict[str, np.ndarray] = {
-        f"share_{label}": (codes == code).mean(axis=1) for code, label in enumerate(LABELS)
-    }
-    metrics["share_spiraling_or_dissolved"] = (
-        metrics["share_spiraling"] + metrics["share_dissolved"]
-    )
-    metrics["mean_seeker_request_rate_first_30d"] = mean("seeker_request_rate_first_30d")
-    metrics["mean_seeker_request_rate_last_30d"] = mean("seeker_request_rate_last_30d")
-    metrics["mean_seeker_relief_hours_first_30d"] = nan_mean("seeker_relief_hours_first_30d")
-    metrics["mean_seeker_relief_hours_last_30d"] = nan_mean("seeker_relief_hours_last_30d")
-    metrics["answered_share"] = np.divide(answered, requests, out=np.full(points, np.nan),
-                                          where=requests > 0)  # fmt: skip
-    metrics["mean_satisfaction"] = mean("satisfaction")
-    metrics["mean_trust"] = mean("trust")
-    metrics["mean_exhaustion"] = mean("exhaustion")
-    metrics["mean_seeker_trust"] = mean("seeker_trust")
-    metrics["mean_partner_exhaustion"] = mean("partner_exhaustion")
-    rows = []
-    for point in range(points):
-        i, j = divmod(point, len(y.values))
-        row: dict = {x.param: x.values[i], y.param: y.values[j], "couples": replicates}
-        row.update({name: float(metrics[name][point]) for name in METRIC_COLUMNS[1:]})
-        rows.append(row)
-    return rows
+    def __init__(self, plan: _Plan) -> None:
+        self.replicates = plan.replicates
+        points = plan.points
+        self.counts = {label: np.zeros(points, dtype=np.int64) for label in SHARE_COLUMNS}
+        self.means = {name: np.full(points, np.nan) for name in METRIC_COLUMNS
+                      if not name.startswith("share_") and name != "couples"}  # fmt: skip
+        self.waiting: dict[int, list] = {}  # cell -> [couples filled, {column: array}]
+
+    def add(self, start: int, columns: Mapping[str, np.ndarray]) -> None:
+        r = self.replicates
+        stop = start + len(columns["outcome_code"])
+        whole_first, whole_stop = -(-start // r), stop // r  # cells inside [start, stop)
+        if whole_stop > whole_first:
+            offset = whole_first * r - start
+            span = slice(offset, offset + (whole_stop - whole_first) * r)
+            self._reduce(whole_first, {name: np.ascontiguousarray(values[span]).reshape(-1, r)
+                                       for name, values in columns.items()})  # fmt: skip
+        for cell in {start // r, (stop - 1) // r}:
+            if whole_first <= cell < whole_stop:
+                continue
+            low, high = max(start, cell * r), min(stop, (cell + 1) * r)
+            entry = self.waiting.setdefault(
+                cell, [0, {name: np.empty(r, dtype=values.dtype)
+                           for name, values in columns.items()}])  # fmt: skip
+            into, out_of = slice(low - cell * r, high - cell * r), slice(low - start, high - start)
+            for name, values in columns.items():
+                entry[1][name][into] = values[out_of]
+            entry[0] += high - low
+            if entry[0] >= r:
+                del self.waiting[cell]
+                self._reduce(cell, {name: values.reshape(1, r)
+                                    for name, values in entry[1].items()})  # fmt: skip
+
+    def _reduce(self, first: int, block: Mapping[str, np.ndarray]) -> None:
+        """Statistics of cells ``first``, ``first + 1``, ... from ``block[name][cell, rep]``."""
+        cells = slice(first, first + block["outcome_code"].shape[0])
+        codes = block["outcome_code"]
+        for code, label in enumerate(LABELS):
+            self.counts[f"share_{label}"][cells] = (codes == code).sum(axis=1)
+        self.counts["share_spiraling_or_dissolved"][cells] = (
+            self.counts["share_spiraling"][cells] + self.counts["share_dissolved"][cells]
+        )
+
+        def mean(name: str) -> np.ndarray:
+            return np.asarray(block[name], dtype=float).mean(axis=1)
+
+        def nan_mean(name: str) -> np.ndarray:
+            values = np.asarray(block[name], dtype=float)
+            finite = np.isfinite(values)
+            count = finite.sum(axis=1)
+            total = np.where(finite, values, 0.0).sum(axis=1)
+            return np.divide(total, count, out=np.full(len(count), np.nan), where=count > 0)
+
+        requests = np.asarray(block["requests"], dtype=float).sum(axis=1)
+        answered = np.asarray(block["answered"], dtype=float).sum(axis=1)
+        means = self.means
+        means["mean_seeker_request_rate_first_30d"][cells] = mean("seeker_request_rate_first_30d")
+        means["mean_seeker_request_rate_last_30d"][cells] = mean("seeker_request_rate_last_30d")
+        means["mean_seeker_relief_hours_first_30d"][cells] = nan_mean(
+            "seeker_relief_hours_first_30d")  # fmt: skip
+        means["mean_seeker_relief_hours_last_30d"][cells] = nan_mean(
+            "seeker_relief_hours_last_30d")  # fmt: skip
+        means["answered_share"][cells] = np.divide(answered, requests,
+                                                   out=np.full(len(requests), np.nan),
+                                                   where=requests > 0)  # fmt: skip
+        means["mean_satisfaction"][cells] = mean("satisfaction")
+        means["mean_trust"][cells] = mean("trust")
+        means["mean_exhaustion"][cells] = mean("exhaustion")
+        means["mean_seeker_trust"][cells] = mean("seeker_trust")
+        means["mean_partner_exhaustion"][cells] = mean("partner_exhaustion")
+
+    def table(self, plan: _Plan, chunks: int) -> SweepTable:
+        if self.waiting:  # a bug, not a user error: every chunk must have been added
+            raise RuntimeError(f"sweep incomplete: {len(self.waiting)} cells lack replicates")
+        r, ny = plan.replicates, len(plan.y.values)
+        cell = np.arange(plan.points)
+        columns: dict[str, np.ndarray] = {
+            plan.x.param: np.asarray(plan.x.values, dtype=float)[cell // ny],
+            plan.y.param: np.asarray(plan.y.values, dtype=float)[cell % ny],
+            "couples": np.full(plan.points, r, dtype=np.int64),
+        }
+        for name, count in self.counts.items():
+            columns[name] = count / r
+            columns[f"{name}_low"], columns[f"{name}_high"] = wilson_interval(count, r)
+        columns.update(self.means)
+        names = (plan.x.param, plan.y.param, *METRIC_COLUMNS)
+        return SweepTable(plan.x, plan.y, _Rows(columns, names), r, plan.base.days,
+                          plan.base.seed, chunks=chunks)  # fmt: skip
+
+
+# ----------------------------------------------------------------------------------------------
+# Running
 
 
 def _sweep_spec(scenario: object, sweep: object | None):
@@ -496,6 +836,17 @@ def _dask_client(scheduler: str):
         raise ConnectionError(f"cannot reach the Dask scheduler at {scheduler}: {exc}") from None
 
 
+def _usable_cpus() -> int:
+    try:
+        return max(len(os.sched_getaffinity(0)), 1)
+    except (AttributeError, OSError):
+        return os.cpu_count() or 1
+
+
+def _note(text: str) -> None:
+    print(f"relsim sweep: {text}", file=sys.stderr, flush=True)
+
+
 def run_sweep(
     scenario: object,
     *,
@@ -515,15 +866,18 @@ def run_sweep(
         together with ``sweep=``.
     sweep : mapping or object, optional
         ``{"x": {"param", "values"}, "y": {...}, "replicates": n}`` (axes may give ``start``,
-        ``stop``, ``num`` instead of ``values``); default ``scenario.sweep``.
+        ``stop``, ``num`` instead of ``values``); default ``scenario.sweep``. At most
+        ``MAX_SWEEP_COUPLES`` couples in all.
     workers : int, optional
-        Local worker processes (spawned); default all cores. ``1`` runs in this process.
+        Local worker processes (spawned); default all usable cores. More than the cores or the
+        chunks left to run is capped (with a note on stderr). ``1`` runs in this process.
     scheduler : str, optional
         Address of a Dask distributed scheduler (``tcp://host:port``); the chunks then run on
         that cluster and ``workers`` is ignored. Needs ``relsim[dask]``.
     checkpoint_dir : path, optional
         Folder where each finished chunk is saved; chunks already there are reused, so an
-        interrupted sweep resumes where it stopped and gives the same table.
+        interrupted sweep resumes where it stopped and gives the same table. Unreadable chunk
+        files (empty, truncated) are run again, with a note on stderr.
     progress : callable, optional
         Called as ``progress(done_chunks, total_chunks)`` at the start and after each chunk.
     chunk_size : int
@@ -531,120 +885,295 @@ def run_sweep(
 
     """
     x_spec, y_spec, replicates = _sweep_spec(scenario, sweep)
-    x = SweepAxis.from_spec(x_spec, "sweep.x")
-    y = SweepAxis.from_spec(y_spec, "sweep.y")
-    setup, x, y = sweep_setup(_base_setup(scenario), x.param, x.values, y.param, y.values,
-                              replicates)  # fmt: skip
+    base = _base_setup(scenario)
+    x, y = _axes(base, x_spec, y_spec)
+    replicates = _check_replicates(replicates)
+    check_sweep_size(scenario, {"x": {"values": x.values}, "y": {"values": y.values},
+                                "replicates": replicates})  # fmt: skip
     if workers is not None and (isinstance(workers, bool) or not isinstance(workers, int)
                                 or workers < 1):  # fmt: skip
         raise ValueError(f"workers must be a whole number >= 1, got {workers!r}")
     if isinstance(chunk_size, bool) or not isinstance(chunk_size, int) or chunk_size < 1:
         raise ValueError(f"chunk_size must be a whole number >= 1, got {chunk_size!r}")
-    pop = population(setup)
-    bounds = [(a, min(a + chunk_size, pop.n)) for a in range(0, pop.n, chunk_size)]
+    plan = _Plan(base, x, y, replicates)
+    plan.cell_setup(plan.points - 1)  # any bad value is named here, not in a worker
+    bounds = [(a, min(a + chunk_size, plan.couples)) for a in range(0, plan.couples, chunk_size)]
     total = len(bounds)
+    aggregate = _Aggregate(plan)
     store = None
+    stored: set[int] = set()
     if checkpoint_dir is not None:
-        store = _Checkpoints(checkpoint_dir, _fingerprint(pop, setup.seed, setup.days, chunk_size))
-    results: dict[int, dict[str, np.ndarray]] = {}
-    if store is not None:
-        for index, (a, b) in enumerate(bounds):
+        store = _Checkpoints(checkpoint_dir, _fingerprint(plan, chunk_size))
+        unreadable = []
+        for index, (a, b) in enumerate(bounds):  # a first pass to count; columns are not kept
             found = store.load(index, b - a)
-            if found is not None:
-                results[index] = found
-    todo = [index for index in range(total) if index not in results]
+            if found is False:
+                unreadable.append(store.path(index).name)
+            elif found is not None:
+                stored.add(index)
+        if unreadable:
+            shown = ", ".join(unreadable[:5]) + (", ..." if len(unreadable) > 5 else "")
+            _note(f"{len(unreadable)} unreadable checkpoint file(s) in {store.folder} ({shown}) "
+                  "will be run again")  # fmt: skip
+    done = set(stored)
     if progress is not None:
-        progress(len(results), total)
+        progress(len(done), total)
 
-    def finish(index: int, columns: dict[str, np.ndarray]) -> None:
-        if store is not None:
-            store.save(index, columns)
-        results[index] = columns
-        if progress is not None:
-            progress(len(results), total)
+    def tasks() -> Iterator[int]:
+        """Chunk indices to run, in order; stored chunks are folded in as the order reaches them."""
+        for index in range(total):
+            if index in stored:
+                found = store.load(index, bounds[index][1] - bounds[index][0])
+                if isinstance(found, dict):
+                    aggregate.add(bounds[index][0], found)
+                    continue
+                done.discard(index)
+            yield index
 
-    def task(index: int):
-        a, b = bounds[index]
-        return pop.chunk(a, b), setup.seed, setup.days, a
-
+    todo = total - len(stored)
     if todo and scheduler is not None:
-        client = _dask_client(scheduler)
-        try:
-            from distributed import as_completed
-
-            futures = {client.submit(_run_chunk, *task(i), pure=False): i for i in todo}
-            try:
-                for future in as_completed(futures):
-                    finish(futures[future], future.result())
-            finally:
-                client.cancel(list(futures))
-        finally:
-            client.close()
-    elif todo:
-        count = min(workers or os.cpu_count() or 1, len(todo))
-        if count == 1:
-            for index in todo:
-                finish(index, _run_chunk(*task(index)))
+        runner = _run_dask(plan, tasks(), bounds, scheduler)
+    else:
+        count = min(workers or _usable_cpus(), _usable_cpus(), max(todo, 1))
+        if workers is not None and count < workers:
+            cpus = _usable_cpus()
+            why = (f"this machine has {cpus} usable CPU cores" if cpus < workers
+                   else f"the sweep has {todo} chunk(s) left to run")  # fmt: skip
+            _note(f"using {count} worker process{'es' if count > 1 else ''}, not {workers}: "
+                  f"{why}")  # fmt: skip
+        if count <= 1:
+            runner = ((index, _run_chunk(plan, *bounds[index])) for index in tasks())
         else:
-            _run_local(todo, task, finish, count)
-    merged = {name: np.concatenate([results[i][name] for i in range(total)])
-              for name in _CHUNK_COLUMNS}  # fmt: skip
-    rows = _aggregate(merged, x, y, replicates)
-    return SweepTable(x, y, rows, replicates, setup.days, setup.seed, chunks=total)
+            runner = _run_local(plan, tasks(), bounds, count)
+    with contextlib.closing(runner):
+        for index, columns in runner:
+            if store is not None:
+                store.save(index, columns)
+            aggregate.add(bounds[index][0], columns)
+            done.add(index)
+            if progress is not None:
+                progress(len(done), total)
+    return aggregate.table(plan, total)
 
 
-def _ignore_interrupts() -> None:
-    """Worker initializer: leave Ctrl-C to the parent, which stops the workers itself."""
+def _run_dask(plan: _Plan, tasks: Iterator[int], bounds, scheduler: str):
+    """Run chunks on a Dask cluster, at most a few per worker thread in flight."""
+    client = _dask_client(scheduler)
+    running: dict = {}
+    try:
+        from distributed import as_completed
+
+        shared = client.scatter(plan, broadcast=True)
+        window = max(4, 2 * sum(client.nthreads().values()))
+        pending = as_completed()
+
+        def submit() -> None:
+            index = next(tasks, None)
+            if index is not None:
+                future = client.submit(_run_chunk, shared, *bounds[index], pure=False)
+                running[future] = index
+                pending.add(future)
+
+        for _ in range(window):
+            submit()
+        for future in pending:
+            index = running.pop(future)
+            columns = future.result()
+            submit()
+            yield index, columns
+    finally:
+        with contextlib.suppress(Exception):
+            client.cancel(list(running))
+        client.close()
+
+
+# ----------------------------------------------------------------------------------------------
+# Local worker processes
+#
+# Each worker is a spawned process with its own pipe: the parent sends the plan once, then
+# chunk tasks (a few bytes each, at most ``_DEPTH`` per worker), and the worker answers each with
+# the chunk's columns. There is no task queue and no feeder thread, so nothing can block on a
+# pipe after the workers are gone. Workers never see Ctrl-C (SIGINT is blocked while they start
+# and ignored once they run, before any import of theirs could be interrupted), exit when the
+# parent dies (PR_SET_PDEATHSIG on Linux, and a watchdog thread everywhere), and are terminated
+# by the parent on any error or interrupt.
+
+
+def _worker_main(conn, parent: int) -> None:  # pragma: no cover - runs in the worker process
     import signal
 
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    if hasattr(signal, "pthread_sigmask"):
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
+    _die_with_parent(parent)
+    try:
+        plan = conn.recv()
+        while True:
+            task = conn.recv()
+            if task is None:
+                return
+            index, start, stop = task
+            try:
+                message = ("done", index, _run_chunk(plan, start, stop))
+            except Exception as error:  # handed to the parent, which raises it
+                message = ("error", index, _portable(error))
+            conn.send(message)
+    except (EOFError, OSError):  # the parent closed the pipe or is gone: nothing left to do
+        return
 
 
-def _run_local(todo, task, finish, count: int) -> None:
-    """Run chunks on ``count`` spawned processes; stop promptly if anything raises.
+def _portable(error: Exception) -> Exception:
+    import pickle
 
-    Workers ignore SIGINT (a Ctrl-C reaches the whole process group): only this process reacts.
-    On any exception, including ``KeyboardInterrupt``, the queued chunks are cancelled and the
-    workers are terminated, so the caller never waits for chunks in flight; chunks already
-    handed to ``finish`` (and saved as checkpoints) are kept.
+    try:
+        pickle.loads(pickle.dumps(error))
+    except Exception:
+        return RuntimeError(f"{type(error).__name__}: {error}")
+    return error
+
+
+def _die_with_parent(parent: int) -> None:  # pragma: no cover - runs in the worker process
+    """End this process as soon as ``parent`` is gone (even after a SIGKILL of the parent)."""
+    import signal
+    import threading
+    import time
+
+    if sys.platform.startswith("linux"):
+        with contextlib.suppress(Exception):
+            import ctypes
+
+            libc = ctypes.CDLL(None, use_errno=True)
+            libc.prctl(1, int(signal.SIGKILL), 0, 0, 0)  # 1 = PR_SET_PDEATHSIG
+    if os.getppid() != parent:  # the parent died before the line above took effect
+        os._exit(1)
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(0.5)
+        os._exit(1)
+
+    threading.Thread(target=watch, name="relsim-parent-watch", daemon=True).start()
+
+
+class _Worker:
+    """One spawned worker process and the parent's end of its pipe."""
+
+    def __init__(self, context) -> None:
+        self.conn, child = context.Pipe()
+        self.process = context.Process(target=_worker_main, args=(child, os.getpid()),
+                                       name="relsim-sweep-worker", daemon=True)  # fmt: skip
+        self._child = child
+        self.assigned: list[int] = []
+
+    def start(self, plan: _Plan) -> None:
+        import signal
+
+        # Blocked signals survive fork and exec: the new interpreter starts with Ctrl-C held
+        # back, and the worker ignores it before unblocking. A Ctrl-C meanwhile reaches this
+        # process as soon as the mask is restored.
+        masked = hasattr(signal, "pthread_sigmask")
+        old = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT}) if masked else None
+        try:
+            self.process.start()
+        finally:
+            if masked:
+                signal.pthread_sigmask(signal.SIG_SETMASK, old)
+            self._child.close()
+        self.conn.send(plan)
+
+    def started(self) -> bool:
+        return self.process.pid is not None
+
+
+def _run_local(plan: _Plan, tasks: Iterator[int], bounds, count: int):
+    """Run chunks on ``count`` spawned processes; yield ``(index, columns)`` as they finish.
+
+    At most ``_DEPTH`` chunks per worker are in flight. On any exception, including
+    ``KeyboardInterrupt``, and when the caller stops early, the workers are terminated at once;
+    chunks already yielded (and saved as checkpoints by the caller) are kept.
     """
     import multiprocessing
+    from multiprocessing.connection import wait as wait_for
+
+    context = multiprocessing.get_context("spawn")
+    workers: list[_Worker] = []
+    finished = False
+    try:
+        for _ in range(count):
+            worker = _Worker(context)
+            workers.append(worker)
+            worker.start(plan)
+        exhausted = False
+
+        def feed(worker: _Worker) -> None:
+            nonlocal exhausted
+            while not exhausted and len(worker.assigned) < _DEPTH:
+                index = next(tasks, None)
+                if index is None:
+                    exhausted = True
+                    return
+                worker.assigned.append(index)
+                worker.conn.send((index, *bounds[index]))
+
+        for worker in workers:
+            feed(worker)
+        while any(worker.assigned for worker in workers):
+            busy = [worker for worker in workers if worker.assigned]
+            ready = set(wait_for([w.conn for w in busy] + [w.process.sentinel for w in busy]))
+            for worker in busy:
+                if worker.conn in ready or worker.conn.poll():
+                    try:
+                        kind, index, payload = worker.conn.recv()
+                    except (EOFError, OSError):
+                        raise _died(worker) from None
+                    if kind == "error":
+                        raise payload
+                    worker.assigned.remove(index)
+                    feed(worker)
+                    yield index, payload
+                elif worker.process.sentinel in ready:
+                    raise _died(worker)
+        finished = True
+    finally:
+        _stop_workers(workers, gently=finished)
+
+
+def _died(worker: _Worker) -> RuntimeError:
+    worker.process.join(timeout=1)
+    return RuntimeError(f"a sweep worker process stopped unexpectedly (exit code "
+                        f"{worker.process.exitcode}); finished chunks are kept")  # fmt: skip
+
+
+def _stop_workers(workers: Sequence[_Worker], *, gently: bool) -> None:
+    """Stop every worker: ask them to exit after a clean finish, terminate them otherwise.
+
+    A second Ctrl-C must not interrupt the clean-up itself, so SIGINT is ignored meanwhile.
+    """
     import signal
     import threading
 
-    pool = ProcessPoolExecutor(max_workers=count, mp_context=multiprocessing.get_context("spawn"),
-                               initializer=_ignore_interrupts)  # fmt: skip
-    pending: dict = {}
+    in_main = threading.current_thread() is threading.main_thread()
+    previous = signal.signal(signal.SIGINT, signal.SIG_IGN) if in_main else None
     try:
-        pending = {pool.submit(_run_chunk, *task(i)): i for i in todo}
-        while pending:
-            done, _ = wait(pending, return_when=FIRST_COMPLETED)
-            for future in sorted(done, key=lambda f: pending[f]):
-                finish(pending.pop(future), future.result())
-    except BaseException:
-        # A second Ctrl-C must not interrupt the clean-up itself.
-        in_main = threading.current_thread() is threading.main_thread()
-        previous = signal.signal(signal.SIGINT, signal.SIG_IGN) if in_main else None
-        try:
-            _stop_pool(pool, pending)
-        finally:
-            if in_main:
-                signal.signal(signal.SIGINT, previous)
-        raise
-    pool.shutdown(wait=True)
-
-
-def _stop_pool(pool: ProcessPoolExecutor, pending: Mapping) -> None:
-    """Cancel queued chunks, stop ``pool`` without waiting and end its worker processes."""
-    for future in pending:
-        future.cancel()
-    processes = list((getattr(pool, "_processes", None) or {}).values())
-    pool.shutdown(wait=False, cancel_futures=True)
-    for process in processes:
-        if process.is_alive():
-            process.terminate()
-    for process in processes:
-        process.join(timeout=5)
-        if process.is_alive():
-            process.kill()
-            process.join(timeout=5)
+        started = [worker for worker in workers if worker.started()]
+        if gently:
+            for worker in started:
+                with contextlib.suppress(OSError):
+                    worker.conn.send(None)
+            for worker in started:
+                worker.process.join(timeout=5)
+        for worker in started:
+            if worker.process.is_alive():
+                worker.process.terminate()
+        for worker in started:
+            worker.process.join(timeout=5)
+            if worker.process.is_alive():
+                worker.process.kill()
+                worker.process.join(timeout=5)
+        for worker in workers:
+            worker.conn.close()
+            with contextlib.suppress(Exception):
+                worker.process.close()
+    finally:
+        if in_main:
+            signal.signal(signal.SIGINT, previous)

@@ -10,7 +10,15 @@ import pytest
 from sim.outcomes import LABELS
 from sim.scenario import Scenario, SweepAxis, SweepSpec
 from sim.simulation import Setup, simulate
-from sim.sweep import METRIC_COLUMNS, run_sweep, sweep_setup
+from sim.sweep import (
+    METRIC_COLUMNS,
+    SHARE_COLUMNS,
+    _axes,
+    _Plan,
+    run_sweep,
+    sweep_setup,
+    wilson_interval,
+)
 
 BASE = Setup(partner_a={"style": "anxious"}, partner_b={"style": "avoidant"}, days=40, seed=5)
 SWEEP = {
@@ -46,17 +54,95 @@ def test_grid_shape_columns_and_order():
         table.grid("share_happy")
 
 
-def test_sweep_matches_one_plain_run_of_the_same_population():
+def test_each_cell_is_a_plain_run_of_its_replicates():
+    """Common random numbers: cell (i, j) is `relsim run` of its replicates with its values."""
+    table = run_sweep(BASE, sweep=SWEEP, workers=1, chunk_size=CHUNK)
+    assert table.x.label == "Seeker's anxiety (partner A)"
+    assert table.y.label == "Partner's avoidance (partner B)"
+    for row in table.rows:
+        cell = Setup(partner_a={"style": "anxious", "anxiety": row["partner_a.anxiety"]},
+                     partner_b={"style": "avoidant", "avoidance": row["partner_b.avoidance"]},
+                     couples=6, days=40, seed=5)  # fmt: skip
+        result = simulate(cell)
+        for label in LABELS:
+            assert row[f"share_{label}"] == np.mean(result.labels == label)
+        trust = (result.couples["trust_a"] + result.couples["trust_b"]) / 2
+        assert row["mean_trust"] == pytest.approx(trust.mean(), rel=1e-12)
+
+
+def test_the_same_replicate_draws_the_same_numbers_in_every_cell():
+    # Two cells with the same values are the same couples: equal rows, not two noisy samples.
+    spec = {"x": {"param": "dynamics.relief_decay", "values": [1.0, 1.0]},
+            "y": {"param": "partner_b.avoidance", "values": [0.3, 0.3]},
+            "replicates": 7}  # fmt: skip
+    table = run_sweep(BASE, sweep=spec, workers=1, chunk_size=5)
+    first = table.rows[0]
+    for row in table.rows[1:]:
+        assert row == first
+    # The plan: replicate r of every cell has draw id r and the same unswept traits.
+    plan = _Plan(BASE, *_axes(BASE, SWEEP["x"], SWEEP["y"]), 6)
+    pop, ids = plan.chunk(0, plan.couples)
+    assert ids.tolist() == list(range(6)) * 6
+    cells = pop.anxiety[1].reshape(6, 6)  # partner B's anxiety: not swept, jittered
+    assert np.ptp(cells, axis=0).max() == 0.0 and np.ptp(cells[0]) > 0
+    assert pop.anxiety[0].reshape(6, 6)[:, 0].tolist() == [0.2, 0.2, 0.6, 0.6, 0.95, 0.95]
+    assert pop.avoidance[1].reshape(6, 6)[:, 0].tolist() == [0.1, 0.9] * 3
+
+
+def test_sweep_setup_lays_out_the_grid_as_one_population():
     setup, x, y = sweep_setup(BASE, "partner_a.anxiety", [0.2, 0.6, 0.95], "partner_b.avoidance",
                               [0.1, 0.9], 6)  # fmt: skip
     assert setup.couples == 36
-    assert x.label == "Seeker's anxiety (partner A)"
-    assert y.label == "Partner's avoidance (partner B)"
-    labels = simulate(setup).labels.reshape(6, 6)
+    assert setup.partner_a["anxiety"].tolist() == [0.2] * 12 + [0.6] * 12 + [0.95] * 12
+    assert setup.partner_b["avoidance"].tolist() == ([0.1] * 6 + [0.9] * 6) * 3
+    assert (x.param, y.param) == ("partner_a.anxiety", "partner_b.avoidance")
+
+
+def test_share_intervals_hold_their_share_and_are_wilson():
     table = run_sweep(BASE, sweep=SWEEP, workers=1, chunk_size=CHUNK)
-    for point, row in enumerate(table.rows):
-        assert row["share_spiraling"] == np.mean(labels[point] == "spiraling")
-        assert row["share_stable"] == np.mean(labels[point] == "stable")
+    for row in table.rows:
+        for name in SHARE_COLUMNS:
+            assert 0.0 <= row[f"{name}_low"] <= row[name] <= row[f"{name}_high"] <= 1.0
+            low, high = wilson_interval(round(row[name] * 6), 6)
+            assert (row[f"{name}_low"], row[f"{name}_high"]) == (low, high)
+    low, high = wilson_interval(0, 6)
+    assert low == 0.0 and high == pytest.approx(0.390, abs=1e-3)  # textbook value for 0 of 6
+    low, high = wilson_interval(5, 10)
+    assert (low, high) == pytest.approx((0.2366, 0.7634), abs=1e-4)
+
+
+@pytest.mark.parametrize("replicates", [20, 50, 200])
+def test_share_intervals_cover_the_true_share_at_their_stated_rate(replicates):
+    # Seeded binomial cells at 19 true shares from 5% to 95%, 2000 cells each. Averaged over the
+    # shares the 95% intervals cover the truth 94-96.5% of the time; Wilson's coverage wobbles
+    # with the share (Brown, Cai & DasGupta 2001) but never falls below 92% here.
+    rng = np.random.default_rng(2024)
+    coverage = []
+    for true_share in np.linspace(0.05, 0.95, 19):
+        successes = rng.binomial(replicates, true_share, size=2000)
+        low, high = wilson_interval(successes, replicates)
+        coverage.append(np.mean((low <= true_share) & (true_share <= high)))
+    assert 0.94 <= np.mean(coverage) <= 0.965, coverage
+    assert min(coverage) >= 0.92, coverage
+
+
+def test_intervals_cover_the_models_share_in_a_seeded_check():
+    # The truth: one cell's share spiraling or dissolved over 3000 couples. 30 small sweeps of
+    # 40 couples with other seeds' couples (different draw ids): about 95% of their intervals
+    # must hold it; at 95%, 30 intervals miss it 0 to 5 times in all but 1 in 300 cases.
+    cell = {"x": {"param": "partner_a.anxiety", "values": [0.8]},
+            "y": {"param": "partner_b.avoidance", "values": [0.7]}}  # fmt: skip
+    truth = run_sweep(BASE, sweep={**cell, "replicates": 3000}, workers=1).rows[0]
+    share = truth["share_spiraling_or_dissolved"]
+    assert 0.1 < share < 0.9  # a share with room to miss on both sides
+    misses = 0
+    for seed in range(30):
+        base = Setup(partner_a={"style": "anxious"}, partner_b={"style": "avoidant"}, days=40,
+                     seed=100 + seed)  # fmt: skip
+        row = run_sweep(base, sweep={**cell, "replicates": 40}, workers=1).rows[0]
+        name = "share_spiraling_or_dissolved"
+        misses += not row[f"{name}_low"] <= share <= row[f"{name}_high"]
+    assert misses <= 5
 
 
 def test_high_anxiety_and_avoidance_spiral_more_than_secure_corner():
