@@ -416,6 +416,12 @@ def _cmd_sweep(args: argparse.Namespace, argv: Sequence[str]) -> int:
         sweeps = ", ".join(s.name for s in list_scenarios() if s.sweep is not None)
         raise BadInput(f"{scenario.source}: has no [sweep] table to run; add one (see "
                        f"docs/scenarios.md) or use a bundled sweep: {sweeps}")  # fmt: skip
+    from .sweep import check_sweep_size
+
+    try:  # before any file is touched
+        check_sweep_size(scenario)
+    except ValueError as error:
+        raise BadInput(str(error)) from None
     if args.scheduler is not None and "://" not in args.scheduler and ":" not in args.scheduler:
         raise BadInput(f"--scheduler {args.scheduler!r} is not an address; allowed: "
                        "tcp://host:port or host:port")  # fmt: skip
