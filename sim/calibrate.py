@@ -615,6 +615,7 @@ def _figures(calibration: Calibration, folder: Path) -> None:
     rows = calibration.table()
     n = len(rows)
     fig, axes = plt.subplots(n, 1, figsize=(7.5, 0.9 * n + 1.0), squeeze=False)
+    fig.subplots_adjust(hspace=0.9)
     for ax, row in zip(axes[:, 0], rows, strict=True):
         ax.axvspan(row["low"], row["high"], color="#cfd8e3", label="published interval")
         ax.axvline(row["published"], color="#1f3b57", lw=1.5, label="published value")
@@ -639,11 +640,19 @@ def _figures(calibration: Calibration, folder: Path) -> None:
         ax.set_ylim(-1, 1)
         ax.set_title(f"{row['target']}: {row['statistic']}", fontsize=8, loc="left")
         ax.tick_params(axis="x", labelsize=8)
-    axes[0, 0].legend(fontsize=7, ncols=4, loc="lower left", bbox_to_anchor=(0, 1.35),
-                      frameon=False)  # fmt: skip
-    fig.suptitle("Fit per target: published interval (band) and value (line), fitted model "
-                 "(diamond; green inside, red outside), defaults (circle)", fontsize=9)
-    fig.tight_layout()
+    handles, labels = [], []
+    for ax in axes[:, 0]:
+        for handle, label in zip(*ax.get_legend_handles_labels(), strict=True):
+            if label not in labels:
+                handles.append(handle)
+                labels.append(label)
+    height = 0.9 * n + 1.0
+    top = 1.0 - 0.6 / height
+    fig.legend(handles, labels, fontsize=7, ncols=4, loc="upper center", frameon=False,
+               bbox_to_anchor=(0.5, 1.0 - 0.28 / height))  # fmt: skip
+    fig.suptitle("Fit per target (fitted: green inside the published interval, red outside)",
+                 fontsize=9)  # fmt: skip
+    fig.tight_layout(rect=(0, 0, 1, top))
     save_figure(fig, folder / "fit.png")
     plt.close(fig)
 
