@@ -45,7 +45,7 @@ import numpy as np
 
 from .outcomes import LABELS
 from .params import DYNAMICS, PERSON, RUN, closest
-from .simulation import Population, Setup, couple_columns, population, run_population
+from .simulation import Population, Setup, population, run_population
 
 __all__ = [
     "CHUNK_COUPLES",
@@ -218,13 +218,6 @@ def _check_replicates(replicates: object) -> int:
     return int(replicates)
 
 
-def _partners(base_setup: Setup) -> dict[str, dict]:
-    return {
-        "partner_a": {**base_setup.partner_a, "style": base_setup.partner_a["style"].label},
-        "partner_b": {**base_setup.partner_b, "style": base_setup.partner_b["style"].label},
-    }
-
-
 def sweep_setup(
     base_setup: Setup,
     x_param: str,
@@ -266,7 +259,7 @@ def sweep_setup(
         x.param: np.repeat(np.asarray(x.values), ny * replicates),
         y.param: np.tile(np.repeat(np.asarray(y.values), replicates), nx),
     }
-    partners = _partners(base_setup)
+    partners = {"partner_a": dict(base_setup.partner_a), "partner_b": dict(base_setup.partner_b)}
     dynamics = dict(base_setup.dynamics)
     for param, values in per_couple.items():
         group, _, name = param.partition(".")
@@ -274,16 +267,8 @@ def sweep_setup(
             dynamics[name] = values
         else:
             partners[group][name] = values
-    setup = Setup(
-        partner_a=partners["partner_a"],
-        partner_b=partners["partner_b"],
-        dynamics=dynamics,
-        interventions=base_setup.interventions,
-        couples=nx * ny * replicates,
-        days=base_setup.days,
-        seed=base_setup.seed,
-        population=base_setup.population,
-    )
+    setup = dataclasses.replace(base_setup, **partners, dynamics=dynamics,
+                                couples=nx * ny * replicates)  # fmt: skip
     return setup, x, y
 
 
@@ -543,7 +528,7 @@ class _Plan:
         """The plain run that cell ``cell`` is: the base with the two swept values set."""
         i, j = divmod(cell, len(self.y.values))
         base = self.base
-        partners = _partners(base)
+        partners = {"partner_a": dict(base.partner_a), "partner_b": dict(base.partner_b)}
         dynamics = dict(base.dynamics)
         for axis, value in ((self.x, self.x.values[i]), (self.y, self.y.values[j])):
             group, _, name = axis.param.partition(".")
@@ -553,10 +538,8 @@ class _Plan:
                 partners[group][name] = value
         mix = None if base.population is None else {**base.population,
                                                     "couples": self.replicates}  # fmt: skip
-        return Setup(partner_a=partners["partner_a"], partner_b=partners["partner_b"],
-                     dynamics=dynamics, interventions=base.interventions,
-                     couples=self.replicates, days=base.days, seed=base.seed,
-                     population=mix)  # fmt: skip
+        return dataclasses.replace(base, **partners, dynamics=dynamics, couples=self.replicates,
+                                   population=mix)  # fmt: skip
 
     def cell_population(self, cell: int) -> Population:
         """The people of cell ``cell`` (the last one is kept: a big cell spans many chunks)."""
@@ -566,47 +549,55 @@ class _Plan:
         _LAST_CELL[:] = [self, cell, pop]
         return pop
 
-    def chunk(self, start: int, stop: int) -> tuple[Population, np.ndarray]:
-        """The people of couples ``start`` to ``stop - 1`` and each one's draw id (its replicate).
+    def segments(self, start: int, stop: int) -> list[tuple[int, int, Population]]:
+        """Couples ``start`` to ``stop - 1``: per cell, ``(first replicate, end, people)``.
 
         Each cell's people come from :func:`sim.simulation.population` of its
         :meth:`cell_setup`, so a cell is exactly a plain run of ``replicates`` couples.
         """
-        parts, ids = [], []
+        parts = []
         first, last = start // self.replicates, (stop - 1) // self.replicates
         for cell in range(first, last + 1):
             low = max(start - cell * self.replicates, 0)
             high = min(stop - cell * self.replicates, self.replicates)
-            parts.append(self.cell_population(cell).chunk(low, high))
-            ids.append(np.arange(low, high, dtype=np.uint64))
-        fields = {f.name: np.concatenate([getattr(p, f.name) for p in parts], axis=-1)
-                  for f in dataclasses.fields(Population)}  # fmt: skip
-        return Population(**fields), np.concatenate(ids)
+            parts.append((low, high, self.cell_population(cell).chunk(low, high)))
+        return parts
 
 
-def _simulate_chunk(pop: Population, ids: np.ndarray, seed: int, days: int) -> dict:
-    """The per-couple columns of ``pop`` run for ``days`` days with draw ids ``ids``."""
+def _simulate_segments(segments, seed: int, days: int) -> dict[str, np.ndarray]:
+    """The per-couple columns of ``segments`` (see :meth:`_Plan.segments`), run for ``days``.
+
+    Replicate ``r`` draws as couple ``r`` of a plain run: with ``couple_ids`` where
+    ``run_population`` takes them (one call for the chunk), else one call per cell segment.
+    """
     if "couple_ids" in inspect.signature(run_population).parameters:
+        fields = [f.name for f in dataclasses.fields(Population)]
+        pop = Population(**{name: _joined([getattr(p, name) for _, _, p in segments])
+                            for name in fields})  # fmt: skip
+        ids = np.concatenate([np.arange(low, high, dtype=np.uint64) for low, high, _ in segments])
         return run_population(pop, seed=seed, days=days, couple_ids=ids)[1]
-    from . import kernel as k
+    parts = [run_population(pop, seed=seed, days=days, first_couple=low)[1]
+             for low, _, pop in segments]  # fmt: skip
+    return _joined(parts)
 
-    kern = k.Kernel(pop.anxiety, pop.avoidance, pop.expression, pop.params, seed=seed,
-                    days=days, couple_ids=ids)  # fmt: skip
-    kern.advance(days)
-    return couple_columns(kern, pop.styles, pop.anxiety, pop.avoidance)
+
+def _joined(parts: list):
+    """Concatenate arrays (or dicts of arrays) along their last axis, the couples."""
+    if isinstance(parts[0], Mapping):
+        return {name: _joined([part[name] for part in parts]) for name in parts[0]}
+    return np.concatenate(parts, axis=-1)
 
 
 def _run_chunk(plan: _Plan, start: int, stop: int) -> dict[str, np.ndarray]:
     """Simulate couples ``start`` to ``stop - 1``; reduce them to the columns the table needs."""
-    pop, ids = plan.chunk(start, stop)
-    cols = _simulate_chunk(pop, ids, plan.base.seed, plan.base.days)
+    cols = _simulate_segments(plan.segments(start, stop), plan.base.seed, plan.base.days)
     a_seeks = cols["requests_a"] >= cols["requests_b"]
 
     def seeker(name: str, partner: bool = False) -> np.ndarray:
         mine, theirs = (f"{name}_b", f"{name}_a") if partner else (f"{name}_a", f"{name}_b")
         return np.where(a_seeks, cols[mine], cols[theirs]).astype(float)
 
-    codes = np.zeros(pop.n, dtype=np.int8)
+    codes = np.zeros(stop - start, dtype=np.int8)
     for code, label in enumerate(LABELS):
         codes[cols["outcome"] == label] = code
     return {
@@ -625,6 +616,14 @@ def _run_chunk(plan: _Plan, start: int, stop: int) -> dict[str, np.ndarray]:
     }
 
 
+def _arrays(value) -> Iterator[np.ndarray]:
+    if isinstance(value, Mapping):
+        for name in sorted(value):
+            yield from _arrays(value[name])
+    else:
+        yield np.asarray(value)
+
+
 def _fingerprint(plan: _Plan, chunk_size: int) -> str:
     """Digest everything a chunk's numbers depend on, to refuse stale checkpoints."""
     base = plan.base
@@ -634,8 +633,7 @@ def _fingerprint(plan: _Plan, chunk_size: int) -> str:
         digest.update(f"|{axis.param}|".encode())
         digest.update(np.asarray(axis.values, dtype=np.float64).tobytes())
     first = population(plan.cell_setup(0))  # the replicates' people and every parameter
-    for f in dataclasses.fields(Population):
-        array = np.asarray(getattr(first, f.name))
+    for array in _arrays({f.name: getattr(first, f.name) for f in dataclasses.fields(Population)}):
         if array.dtype.kind in "fiub":
             digest.update(np.ascontiguousarray(array, dtype=np.float64).tobytes())
         else:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from types import SimpleNamespace
 
 import numpy as np
 import pytest
@@ -81,8 +82,13 @@ def test_the_same_replicate_draws_the_same_numbers_in_every_cell():
         assert row == first
     # The plan: replicate r of every cell has draw id r and the same unswept traits.
     plan = _Plan(BASE, *_axes(BASE, SWEEP["x"], SWEEP["y"]), 6)
-    pop, ids = plan.chunk(0, plan.couples)
-    assert ids.tolist() == list(range(6)) * 6
+    segments = plan.segments(0, plan.couples)
+    assert [(low, high) for low, high, _ in segments] == [(0, 6)] * 6
+    assert [(low, high) for low, high, _ in plan.segments(4, 15)] == [(4, 6), (0, 6), (0, 3)]
+    pop = SimpleNamespace(
+        anxiety=np.concatenate([p.anxiety for _, _, p in segments], axis=1),
+        avoidance=np.concatenate([p.avoidance for _, _, p in segments], axis=1),
+    )
     cells = pop.anxiety[1].reshape(6, 6)  # partner B's anxiety: not swept, jittered
     assert np.ptp(cells, axis=0).max() == 0.0 and np.ptp(cells[0]) > 0
     assert pop.anxiety[0].reshape(6, 6)[:, 0].tolist() == [0.2, 0.2, 0.6, 0.6, 0.95, 0.95]
