@@ -1,154 +1,284 @@
 """The Solara dashboard: explore the reassurance dynamics in the browser, and teach them.
 
 Start it with ``relsim dashboard`` or ``solara run sim/app.py``; it serves everything from this
-machine (no network needed). It is built from Mesa's SolaraViz pieces: Mesa's ``ModelController``
-gives Reset, Play/Pause and Step on a :class:`sim.model.RelationshipModel` (one step is one
-simulated day), and custom Solara components give the controls SolaraViz has no widget for
-(style presets that move two sliders, a checked seed field, interventions with a start day) and
-the four views: Couple, Where you are, Population and Explain.
+machine (no network needed). The page has a settings column, a run bar that stays in view
+(Reset, Step, Play/Pause, Run to end, days per frame, the day), and five views: Couple, All
+couples, Where you are, Population and Explain.
 
-The live charts are SVG built by ``sim.dashboard_charts`` (about a millisecond each, so Play stays
-smooth); phase diagrams and the mixed population run in a background thread on each Reset and
-are cached by parameters, so nothing blocks the server.
+One :class:`sim.dashboard_views.Session` per page owns the model. Play runs in a thread that
+simulates a few days under the session's lock and then computes a complete
+:class:`~sim.dashboard_views.Frame` (every chart, the badge and the table, as text); the page
+draws only from frames, so it never reads a model that is being stepped. Phase diagrams and the
+mixed population run in background threads on each Reset and are cached by parameters.
 """
 
 from __future__ import annotations
 
+import errno
+import ipaddress
 import os
+import signal
+import socket
 import subprocess
 import sys
 import threading
+import time
+import urllib.parse
 import warnings
+from html import escape
 from pathlib import Path
 
 import solara
 import solara.lab
+import solara.server.settings as _solara_settings
 
 from sim import kernel as _kernel
 from sim.dashboard_state import (
+    COUPLES_RANGE,
+    DAYS_RANGE,
     EXPLAIN,
     LEVER_PAIRS,
     MAX_COUPLES,
-    SLIDER_RANGES,
-    ReliefEpisodes,
     initial_controls,
+    lever_names,
     mixed_population,
     model_kwargs,
+    other_dynamics,
+    param_label,
     parse_seed,
     phase_grid,
     preset_traits,
+    slider_range,
 )
 from sim.dashboard_views import (
-    aspects_html,
-    badge_html,
-    couple_charts,
+    KIND_WORDS,
+    Frame,
+    Session,
     mixed_population_chart,
     phase_chart,
-    population_charts,
 )
 from sim.interventions import KINDS
-from sim.model import RelationshipModel
-from sim.params import DYNAMICS, INTERVENTIONS
+from sim.params import DYNAMICS, INTERVENTIONS, PERSON
 from sim.styles import Style
 
-# Importing Mesa's SolaraViz module trips Solara's rules-of-hooks checker (a use_state after an
-# early return in Mesa's ComponentsView, which this page does not use). The warning is about
-# Mesa's code, not ours, and only clutters the server log: that one component's warning is
-# ignored, only while Mesa's visualisation modules are imported. (When warnings are errors, as
-# under pytest, Solara reports the same finding as "Failed to validate hooks for component".)
-with warnings.catch_warnings():
-    for message in (r".*solara_viz\.py:\d+: ComponentsView: ",
-                    "Failed to validate hooks for component ComponentsView"):  # fmt: skip
-        warnings.filterwarnings("ignore", message=message, category=UserWarning)
-    from mesa.visualization.solara_viz import ModelController
-    from mesa.visualization.utils import update_counter
+__all__ = ["Dashboard", "Page", "page", "serve"]
 
-__all__ = ["Dashboard", "page", "serve"]
+#: What the browser tab says.
+TITLE = "relsim"
 
-# Started with `solara run sim/app.py` on a machine where the engine was never compiled, the first
-# click would wait half a minute; compile it in the background while the page loads instead.
-# (`relsim dashboard` compiles before the server starts, so this finds the cache filled.)
-if _kernel.needs_compiling():
-    threading.Thread(target=_kernel.warm_up, name="relsim-compile", daemon=True).start()
+# -- the server around the page ---------------------------------------------------------------
 
-_LABELS = {
-    "anxiety": "Anxiety (fear of being left)",
-    "avoidance": "Avoidance (unease with closeness)",
-    "reassurance_frequency": "Reassurance frequency (most requests a day)",
-    "relief_decay": "Relief decay (how fast relief fades, per day)",
-    "exhaustion_rate": "Exhaustion rate (cost of one answer)",
-    "communication": "Communication (needs explained, 0-1)",
-    "stress_rate": "Stress (outside stressors a day)",
-}
-_KIND_WORDS = {
-    "style_awareness": "Learn each other's styles",
-    "communication": "Communicate openly",
-    "consistent_actions": "Words and consistent actions",
-    "address_fears": "Work on the underlying fear",
-    "therapy": "Therapy",
-}
-_CSS = """
-.v-application { font-size: 16px; }
-.relsim-help { color: #444; font-size: 15px; line-height: 1.45; }
-.relsim-error { color: #B00020; font-weight: 600; font-size: 15px; }
-.v-slider__thumb-label, .v-input .v-label { font-size: 15px !important; }
-.relsim-explain-row { border-bottom: 1px solid #e3e3e3; padding: 8px 0; }
-.relsim-slider-label { font-size: 15px; margin-top: 6px; }
-.v-input__slot { margin-bottom: 0 !important; }
-"""
+# Solara's defaults for a public website do not fit a page served from a teacher's laptop: its
+# "This website runs on Solara" banner covers the charts' axes, the tab would read "Solara", and
+# a closed tab would keep its session (a model of tens of MiB) for 24 hours. An environment
+# variable set by the user (SOLARA_KERNEL_CULL_TIMEOUT, ...) still wins.
+_solara_settings.theme.show_banner = False
+_solara_settings.theme.title = TITLE
+if "SOLARA_KERNEL_CULL_TIMEOUT" not in os.environ:
+    _solara_settings.kernel.cull_timeout = "60s"
+
+# Serving on 127.0.0.1 (not the name "localhost"), Solara warns on every page load that its
+# session cookie falls back to SameSite=lax. That is right for this page (never embedded in
+# another site), so the warning is only noise in the log.
+warnings.filterwarnings("ignore", message="Cookies with samesite=none require https",
+                        category=UserWarning)  # fmt: skip
+
+
+def is_loopback(host: str) -> bool:
+    """Whether ``host`` (a name or an address) only listens on this machine."""
+    if host.strip().lower() in ("localhost", "localhost.localdomain", "ip6-localhost"):
+        return True
+    try:
+        return ipaddress.ip_address(host.strip().strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+def exposure_warning(host: str) -> str:
+    """The warning printed when the dashboard listens beyond this machine ("" on loopback)."""
+    if is_loopback(host):
+        return ""
+    return (f"relsim dashboard: WARNING: listening on {host}, not only on this machine: anyone "
+            "who can reach this computer on the network can open the page and run models on "
+            "it (there is no password). In a classroom, share it only on a network you trust, "
+            "and stop it (Ctrl+C) after the lesson; see docs/teaching.md, 'Sharing the "
+            "dashboard'.")  # fmt: skip
+
+
+# `solara run` sets SERVER_NAME to the host it binds before it imports this module.
+if os.environ.get("SERVER_NAME") and not os.environ.get("RELSIM_DASHBOARD_WARNED"):
+    _warning = exposure_warning(os.environ["SERVER_NAME"])
+    if _warning:
+        print(_warning, file=sys.stderr, flush=True)
+
+
+class _Engine:
+    """The compiled engine, loaded (or compiled, once per installation) in a background thread.
+
+    Compiling takes about 40 s on a small machine; loading it from the cache about a second.
+    Until it is ready the page says "Preparing the engine…" and keeps its run buttons off, so
+    the first click never freezes the page.
+    """
+
+    def __init__(self) -> None:
+        self.ready = threading.Event()
+        self.error = ""
+        self.compiling = _kernel.needs_compiling()
+        threading.Thread(target=self._load, name="relsim-engine", daemon=True).start()
+
+    def _load(self) -> None:
+        try:
+            _kernel.warm_up()
+        except Exception as error:  # the page then says what failed; NumPy still works
+            self.error = f"{type(error).__name__}: {error}"
+        finally:
+            self.ready.set()
+
+
+ENGINE = _Engine()
+
+# -- settings, and how they travel in the page's address ---------------------------------------
+
+_KIND_WORDS = KIND_WORDS
+_TRAIT_WORDS = {"anxiety": "Anxiety (fear of being left)",
+                "avoidance": "Avoidance (unease with closeness)"}  # fmt: skip
+_SPEEDS = (1, 2, 5, 10, 30)
+#: Days simulated per frame by "Run to end" (a frame about every half second).
+RUN_TO_END_DAYS = 30
+#: Shortest time between two frames while playing, so the browser keeps up at any setting.
+MIN_FRAME_SECONDS = 0.04
+
+
+def controls_to_query(controls: dict) -> str:
+    """Encode the controls that differ from the defaults as a URL query string."""
+    defaults = initial_controls()
+    changed = {key: controls[key] for key in defaults if controls.get(key) != defaults[key]}
+    return urllib.parse.urlencode({key: ("1" if value is True else "0" if value is False
+                                         else f"{value:g}" if isinstance(value, float)
+                                         else str(value))
+                                   for key, value in changed.items()})  # fmt: skip
+
+
+def controls_from_query(query: str | None) -> tuple[dict, list[str]]:
+    """Read controls from a URL query; return them and what was ignored (unknown or bad).
+
+    Every value is checked against the same ranges as the sliders, so a link can only set what
+    the page itself offers.
+    """
+    controls = initial_controls()
+    ignored = []
+    for key, raw in urllib.parse.parse_qsl(query or "", keep_blank_values=True):
+        if key not in controls:
+            ignored.append(key)
+            continue
+        default = controls[key]
+        try:
+            if isinstance(default, bool):
+                if raw not in ("0", "1"):
+                    raise ValueError
+                value: object = raw == "1"
+            elif key in ("style_a", "style_b"):
+                Style.from_label(raw)
+                value = raw
+            elif key == "seed_text":
+                value = raw if parse_seed(raw)[0] is not None else default
+            else:
+                number = float(raw)
+                low, high = _range_of(key)
+                if not low <= number <= high:
+                    raise ValueError
+                value = int(number) if isinstance(default, int) else number
+        except (ValueError, KeyError):
+            ignored.append(key)
+            continue
+        controls[key] = value
+    return controls, ignored
+
+
+def _range_of(key: str) -> tuple[float, float]:
+    if key == "days":
+        return DAYS_RANGE[0], DAYS_RANGE[1]
+    if key == "couples":
+        return COUPLES_RANGE[0], COUPLES_RANGE[1]
+    if key.endswith("_day"):
+        return 0, DAYS_RANGE[1]
+    if key in DYNAMICS:
+        return slider_range(DYNAMICS[key])[:2]
+    trait = key.rsplit("_", 1)[0]
+    return slider_range(PERSON[trait])[:2]
 
 
 def _update(controls: solara.Reactive[dict], **changes: object) -> None:
     controls.value = {**controls.value, **changes}
 
 
+def style_matches(controls: dict, role: str) -> bool:
+    """Whether partner ``role``'s two trait sliders sit on their style's preset."""
+    anxiety, avoidance = preset_traits(str(controls[f"style_{role}"]))
+    return (abs(float(controls[f"anxiety_{role}"]) - anxiety) < 1e-9
+            and abs(float(controls[f"avoidance_{role}"]) - avoidance) < 1e-9)  # fmt: skip
+
+
+# -- controls ----------------------------------------------------------------------------------
+
+
+@solara.component
+def LabelledSlider(label: str, value: float, css_key: str, low: float, high: float, step: float,
+                   on_value, integer: bool = False):  # fmt: skip
+    """A slider named ``label`` (for screen readers too) with its current value written above."""
+    shown = f"{int(value)}" if integer else f"{value:g}"
+    solara.HTML(tag="div", classes=["relsim-slider-label"],
+                unsafe_innerHTML=f"{escape(label)}: <b>{shown}</b>")  # fmt: skip
+    with solara.Div(classes=["relsim-slider", f"relsim-slider-{css_key}"]):
+        solara.v.Slider(
+            v_model=value, min=low, max=high, step=step, label=label, hide_details=True,
+            dense=True, on_v_model=lambda new: on_value(int(new) if integer else float(new)),
+        )  # fmt: skip
+
+
+@solara.component
+def ControlSlider(controls: solara.Reactive[dict], key: str):
+    """A slider for a dynamics parameter or a partner's trait, from the parameter table."""
+    if key in DYNAMICS:
+        param = DYNAMICS[key]
+        label = param_label(param)
+    else:
+        trait = key.rsplit("_", 1)[0]
+        param = PERSON[trait]
+        label = f"{_TRAIT_WORDS.get(trait, param_label(param))}, partner {key[-1].upper()}"
+    low, high, step = slider_range(param)
+    LabelledSlider(label, float(controls.value[key]), key, low, high, step,
+                   lambda new: _update(controls, **{key: new}), integer=param.integer)  # fmt: skip
+
+
 @solara.component
 def StylePicker(controls: solara.Reactive[dict], role: str):
-    """Buttons for partner ``role``'s style; picking one moves the two trait sliders to it."""
+    """Buttons for partner ``role``'s style; picking one moves the two trait sliders to it.
 
-    def pick(style: str) -> None:
+    A button is shown as chosen only while both sliders sit on that style's preset.
+    """
+
+    def pick(style: str | None) -> None:
+        if style is None:
+            return
         anxiety, avoidance = preset_traits(style)
         _update(controls, **{f"style_{role}": style, f"anxiety_{role}": anxiety,
                              f"avoidance_{role}": avoidance})  # fmt: skip
 
-    solara.ToggleButtonsSingle(
-        value=str(controls.value[f"style_{role}"]),
-        values=Style.labels(),
-        on_value=pick,
-        dense=True,
-        classes=[f"relsim-style-{role}"],
-    )
-
-
-@solara.component
-def ControlSlider(controls: solara.Reactive[dict], key: str, range_key: str | None = None):
-    """Show a slider bound to ``controls[key]``, labelled in plain words."""
-    low, high, step = SLIDER_RANGES[range_key or key]
-    base = range_key or key
-    value = float(controls.value[key])
-    solara.HTML(tag="div", classes=["relsim-slider-label"],
-                unsafe_innerHTML=f"{_LABELS[base]}: <b>{value:g}</b>")  # fmt: skip
-    with solara.Div(classes=[f"relsim-slider-{key}"]):
-        solara.SliderFloat(
-            "",
-            value=value,
-            min=low,
-            max=high,
-            step=step,
-            on_value=lambda new: _update(controls, **{key: float(new)}),
-        )
+    chosen = str(controls.value[f"style_{role}"]) if style_matches(controls.value, role) else None
+    with solara.Div(classes=["relsim-style-group"],
+                    style={"margin": "4px 0"}):  # fmt: skip
+        solara.ToggleButtonsSingle(value=chosen, values=Style.labels(), on_value=pick, dense=True,
+                                   classes=[f"relsim-style-{role}"])  # fmt: skip
 
 
 @solara.component
 def PartnerControls(controls: solara.Reactive[dict], role: str):
     """Style preset plus anxiety and avoidance sliders for one partner."""
-    # solara.HTML, not solara.Markdown: Solara's Markdown fetches KaTeX and Mermaid scripts
-    # from its CDN path on mount, which this offline page does not serve.
-    solara.HTML(tag="div", unsafe_innerHTML=f"<b>Partner {role.upper()}</b>",
-                classes=["relsim-partner-title"])  # fmt: skip
+    solara.HTML(tag="h3", unsafe_innerHTML=f"Partner {role.upper()}", classes=["relsim-h3"])
     StylePicker(controls, role)
-    ControlSlider(controls, f"anxiety_{role}", "anxiety")
-    ControlSlider(controls, f"avoidance_{role}", "avoidance")
+    ControlSlider(controls, f"anxiety_{role}")
+    ControlSlider(controls, f"avoidance_{role}")
 
 
 @solara.component
@@ -157,40 +287,30 @@ def InterventionControls(controls: solara.Reactive[dict]):
     days = int(controls.value["days"])
     for kind in KINDS:
         on = bool(controls.value[f"{kind}_on"])
-        solara.Checkbox(
-            label=_KIND_WORDS[kind],
-            value=on,
-            on_value=lambda value, kind=kind: _update(controls, **{f"{kind}_on": bool(value)}),
-        )
+        solara.Checkbox(label=_KIND_WORDS[kind], value=on,
+                        on_value=lambda value, kind=kind: _update(controls,
+                                                                  **{f"{kind}_on": bool(value)}))
         if on:
-            solara.SliderInt(
-                "from day",
-                value=min(int(controls.value[f"{kind}_day"]), days - 1),
-                min=0,
-                max=max(days - 1, 1),
-                on_value=lambda value, kind=kind: _update(controls, **{f"{kind}_day": value}),
-                thumb_label=True,
-            )
+            day = int(controls.value[f"{kind}_day"])
+            LabelledSlider(f"{_KIND_WORDS[kind]}: from day", day, f"{kind}-day", 0,
+                           max(days - 1, 1), 1,
+                           lambda value, kind=kind: _update(controls, **{f"{kind}_day": value}),
+                           integer=True)  # fmt: skip
+            if day >= days:
+                solara.HTML(tag="div", classes=["relsim-warning"], unsafe_innerHTML=(
+                    f"Day {day} is after the run's last day ({days}): this strategy would never "
+                    "start. Move the slider or make the run longer."))  # fmt: skip
 
 
 @solara.component
-def IntSlider(value: int, label: str, css_key: str, low: int, high: int, step: int, on_value):
-    """An integer slider with its label and current value written above it, like ControlSlider."""
-    solara.HTML(tag="div", classes=["relsim-slider-label"],
-                unsafe_innerHTML=f"{label}: <b>{value}</b>")  # fmt: skip
-    with solara.Div(classes=[f"relsim-slider-{css_key}"]):
-        solara.SliderInt("", value=value, min=low, max=high, step=step,
-                         on_value=lambda new: on_value(int(new)))  # fmt: skip
-
-
-@solara.component
-def RunControls(controls: solara.Reactive[dict], seed_error: str):
+def RunSettings(controls: solara.Reactive[dict], seed_error: str):
     """Days, number of couples (with one-click choices) and the seed (checked before use)."""
-    IntSlider(int(controls.value["days"]), "Days to simulate", "days", 30, 730, 10,
-              lambda value: _update(controls, days=value))  # fmt: skip
+    LabelledSlider("Days to simulate", int(controls.value["days"]), "days", *DAYS_RANGE,
+                   lambda value: _update(controls, days=value), integer=True)  # fmt: skip
     couples = int(controls.value["couples"])
-    IntSlider(couples, f"Couples (1 to {MAX_COUPLES}; couple 1 is followed)", "couples",
-              1, MAX_COUPLES, 1, lambda value: _update(controls, couples=value))  # fmt: skip
+    LabelledSlider(f"Couples (1 to {MAX_COUPLES}; couple 1 is followed)", couples, "couples",
+                   *COUPLES_RANGE, lambda value: _update(controls, couples=value),
+                   integer=True)  # fmt: skip
     with solara.Row(classes=["relsim-couples-choices"]):
         for choice in (1, 100, MAX_COUPLES):
             solara.Button(f"{choice} couple{'s' if choice > 1 else ''}", small=True,
@@ -200,34 +320,113 @@ def RunControls(controls: solara.Reactive[dict], seed_error: str):
                      on_value=lambda text: _update(controls, seed_text=text),
                      continuous_update=True, classes=["relsim-seed"])  # fmt: skip
     if seed_error:
-        solara.HTML(tag="div", unsafe_innerHTML=seed_error, classes=["relsim-error"])
+        # Whatever was typed is escaped: the message shows it as text, never as markup.
+        solara.HTML(tag="div", unsafe_innerHTML=escape(seed_error, quote=False),
+                    classes=["relsim-error"],
+                    attributes={"role": "alert"})  # fmt: skip
 
 
 @solara.component
-def Sidebar(controls, model, model_params, seed_error, play_interval):
-    """Run buttons (Mesa's controller) and every setting; Reset applies the settings."""
-    with solara.Card("Run", margin=0):
-        ModelController(model, model_parameters=model_params, play_interval=play_interval,
-                        render_interval=solara.use_reactive(1),
-                        use_threads=solara.use_reactive(False))  # fmt: skip
-        solara.SliderInt("Pause between days when playing (ms)", value=play_interval,
-                         min=0, max=500, step=20)  # fmt: skip
-        solara.HTML(tag="div", classes=["relsim-help"], unsafe_innerHTML=(
-            "<b>Reset</b> applies the settings below. <b>Step</b> adds one day; "
-            "<b>▶</b> plays, <b>❚❚</b> pauses."))  # fmt: skip
-    with solara.Card("The two partners", margin=0):
+def Settings(controls: solara.Reactive[dict], seed_error: str):
+    """Every setting; Reset applies them."""
+    solara.HTML(tag="h2", unsafe_innerHTML="Settings", classes=["relsim-h2"])
+    solara.HTML(tag="p", classes=["relsim-help"], unsafe_innerHTML=(
+        "Change anything here, then press <b>Reset</b> to start a run with it."))
+    with solara.Card(margin=0, classes=["relsim-card"]):
+        solara.HTML(tag="h2", unsafe_innerHTML="The two partners", classes=["relsim-h2"])
         PartnerControls(controls, "a")
         PartnerControls(controls, "b")
-    with solara.Card("The three levers", margin=0):
-        for name in ("reassurance_frequency", "relief_decay", "exhaustion_rate"):
+    with solara.Card(margin=0, classes=["relsim-card"]):
+        solara.HTML(tag="h2", unsafe_innerHTML="The levers", classes=["relsim-h2"])
+        for name in lever_names():
             ControlSlider(controls, name)
-    with solara.Card("Communication and stress", margin=0):
-        ControlSlider(controls, "communication")
-        ControlSlider(controls, "stress_rate")
-    with solara.Card("Help from outside", margin=0):
+    with solara.Card(margin=0, classes=["relsim-card"]):
+        solara.HTML(tag="h2", unsafe_innerHTML="Help from outside", classes=["relsim-h2"])
         InterventionControls(controls)
-    with solara.Card("Run length, couples, seed", margin=0):
-        RunControls(controls, seed_error)
+    with solara.Card(margin=0, classes=["relsim-card"]):
+        solara.HTML(tag="h2", unsafe_innerHTML="Run length, couples, seed",
+                    classes=["relsim-h2"])  # fmt: skip
+        RunSettings(controls, seed_error)
+    with solara.Card(margin=0, classes=["relsim-card"]):
+        solara.HTML(tag="h2", unsafe_innerHTML="Every other parameter", classes=["relsim-h2"])
+        MoreParameters(controls)
+
+
+@solara.component
+def MoreParameters(controls: solara.Reactive[dict]):
+    """The rest of the parameter table, behind a button (drawn only when opened)."""
+    shown, set_shown = solara.use_state(False)
+    solara.Button("Hide them" if shown else f"Show {len(other_dynamics())} more",
+                  on_click=lambda: set_shown(not shown), small=True, outlined=True,
+                  classes=["relsim-more"])  # fmt: skip
+    if shown:
+        for name in other_dynamics():
+            ControlSlider(controls, name)
+
+
+# -- the run bar -------------------------------------------------------------------------------
+
+
+@solara.component
+def RunBar(session: Session, version: solara.Reactive[int], pending: dict,
+           playing: solara.Reactive[bool], to_end: solara.Reactive[bool],
+           per_frame: solara.Reactive[int], pause_ms: solara.Reactive[int],
+           engine_ready: bool, on_reset, on_step):  # fmt: skip
+    """Reset, Step, Play/Pause, Run to end, speed and the day: always in view (sticky)."""
+    version.value  # noqa: B018 (redraw on every new frame)
+    frame: Frame = session.frame
+    stale = pending != dict(frame.applied)
+    busy = not engine_ready
+    with solara.Div(classes=["relsim-runbar"]):
+        with solara.Div(classes=["relsim-runrow"]):
+            solara.Button("Reset", on_click=on_reset, color="primary", disabled=busy,
+                          classes=["relsim-reset"])  # fmt: skip
+            solara.Button("Step", on_click=on_step, outlined=True,
+                          disabled=busy or frame.finished)  # fmt: skip
+            if playing.value:
+                solara.Button("❚❚ Pause", on_click=lambda: (playing.set(False), to_end.set(False)),
+                              outlined=True, classes=["relsim-pause"])  # fmt: skip
+            else:
+                solara.Button("▶ Play", on_click=lambda: playing.set(True), outlined=True,
+                              disabled=busy or frame.finished,
+                              classes=["relsim-play"])  # fmt: skip
+            solara.Button("Run to end", outlined=True, disabled=busy or frame.finished,
+                          on_click=lambda: (to_end.set(True), playing.set(True)))  # fmt: skip
+            solara.HTML(tag="span", classes=["relsim-day"], unsafe_innerHTML=(
+                f"{'Finished: d' if frame.finished else 'D'}ay <b>{frame.day}</b> of "
+                f"{frame.days}"))  # fmt: skip
+            with solara.Div(classes=["relsim-speed"]):
+                solara.HTML(tag="span", unsafe_innerHTML="Days per frame:",
+                            classes=["relsim-speed-label"])  # fmt: skip
+                solara.ToggleButtonsSingle(value=per_frame.value, values=list(_SPEEDS),
+                                           on_value=lambda value: per_frame.set(int(value or 1)),
+                                           dense=True, classes=["relsim-days-per-frame"])
+        with solara.Div(classes=["relsim-runrow"]):
+            with solara.Div(classes=["relsim-pause-box"]):
+                solara.HTML(tag="span", classes=["relsim-slider-label"], unsafe_innerHTML=(
+                    f"Pause between frames: <b>{pause_ms.value} ms</b>"))  # fmt: skip
+                with solara.Div(classes=["relsim-slider", "relsim-slider-pause"]):
+                    solara.v.Slider(v_model=pause_ms.value, min=0, max=500, step=20,
+                                    label="Pause between frames (ms)", hide_details=True,
+                                    dense=True, on_v_model=lambda new: pause_ms.set(int(new)))
+            status = []
+            if busy:
+                status.append('<span class="relsim-preparing">Preparing the engine… (the '
+                              "first start on a computer compiles it, about 40 s; later "
+                              "starts take a second)</span>")  # fmt: skip
+            if stale:
+                status.append('<span class="relsim-stale">Settings changed: the charts still '
+                              "show the old run. Press <b>Reset</b> to apply them.</span>")
+            if frame.finished:
+                status.append(f'<span class="relsim-finished">Run finished on day {frame.days}. '
+                              "Reset to run again.</span>")  # fmt: skip
+            solara.HTML(tag="div", classes=["relsim-status"], unsafe_innerHTML=" ".join(status),
+                        attributes={"role": "status", "aria-live": "polite"})  # fmt: skip
+        if busy:
+            solara.ProgressLinear(True)
+
+
+# -- the views ---------------------------------------------------------------------------------
 
 
 def _svg(svg: str, name: str):
@@ -235,17 +434,13 @@ def _svg(svg: str, name: str):
 
 
 @solara.component
-def CoupleView(model, episodes):
+def CoupleView(frame: Frame):
     """Both partners over days, requests and answers, relief per episode, badge and table."""
-    update_counter.get()
-    charts = couple_charts(model, episodes)
-    solara.HTML(tag="div", unsafe_innerHTML=badge_html(model), classes=["relsim-badge-box"])
-    for left, right in (("security", "relief"), ("exhaustion", "trust"),
-                        ("requests", "episodes")):  # fmt: skip
-        with solara.Columns([1, 1]):
-            _svg(charts[left], left)
-            _svg(charts[right], right)
-    solara.HTML(tag="div", unsafe_innerHTML=aspects_html(model), classes=["relsim-aspects-box"])
+    solara.HTML(tag="div", unsafe_innerHTML=frame.badge, classes=["relsim-badge-box"])
+    with solara.Div(classes=["relsim-charts"]):
+        for name in ("security", "relief", "exhaustion", "trust", "requests", "episodes"):
+            _svg(frame.couple[name], name)
+    solara.HTML(tag="div", unsafe_innerHTML=frame.aspects, classes=["relsim-aspects-box"])
 
 
 @solara.component
@@ -256,13 +451,13 @@ def WhereView(applied: dict):
                                  dependencies=[str(applied)], prefer_threaded=True)  # fmt: skip
     levers = solara.lab.use_task(lambda: phase_grid(applied, which),
                                  dependencies=[str(applied), which], prefer_threaded=True)
-    solara.HTML(tag="div", classes=["relsim-help"], unsafe_innerHTML=(
+    solara.HTML(tag="p", classes=["relsim-help"], unsafe_innerHTML=(
         "Each square ran 3 couples for the whole run with your settings, changing only the two "
         "values on the axes. The colour is the share of couples spiraling or dissolved (a "
         "couple that spirals long enough dissolves): <b>dark blue</b> none, <b>yellow</b> all. "
-        "The black dot is your couple. A narrow band where dark turns yellow is a "
-        "<b>tipping point</b>."))  # fmt: skip
-    with solara.Columns([1, 1]):
+        "The black dot is your couple (as last Reset). A narrow band where dark turns yellow "
+        "is a <b>tipping point</b>."))  # fmt: skip
+    with solara.Div(classes=["relsim-charts"]):
         with solara.Column():
             if traits.finished and traits.value is not None:
                 _svg(phase_chart(traits.value), "phase-traits")
@@ -270,8 +465,11 @@ def WhereView(applied: dict):
                 solara.Text("Computing the anxiety × avoidance map…")
                 solara.ProgressLinear(True)
         with solara.Column():
-            solara.Select("Levers on the axes", value=which, values=list(LEVER_PAIRS),
-                          on_value=set_which)  # fmt: skip
+            solara.HTML(tag="div", unsafe_innerHTML="Levers on the axes:",
+                        classes=["relsim-help"])  # fmt: skip
+            solara.ToggleButtonsSingle(value=which, values=list(LEVER_PAIRS),
+                                       on_value=lambda value: set_which(value or which),
+                                       dense=True, classes=["relsim-lever-pairs"])  # fmt: skip
             if levers.finished and levers.value is not None:
                 _svg(phase_chart(levers.value), "phase-levers")
             else:
@@ -280,20 +478,18 @@ def WhereView(applied: dict):
 
 
 @solara.component
-def PopulationView(model, applied: dict):
+def PopulationView(frame: Frame):
     """Outcome shares and request rates of the run; outcomes by pairing in a mixed class."""
-    update_counter.get()
-    charts = population_charts(model)
+    applied = dict(frame.applied)
     mixed = solara.lab.use_task(lambda: mixed_population(applied), dependencies=[str(applied)],
                                 prefer_threaded=True)  # fmt: skip
-    with solara.Columns([1, 1]):
-        with solara.Column():
-            _svg(charts["outcomes"], "population-outcomes")
-            _svg(charts["requests"], "population-requests")
+    with solara.Div(classes=["relsim-charts"]):
+        _svg(frame.population["outcomes"], "population-outcomes")
+        _svg(frame.population["requests"], "population-requests")
         with solara.Column():
             if mixed.finished and mixed.value is not None:
                 _svg(mixed_population_chart(mixed.value), "population-pairings")
-                solara.HTML(tag="div", classes=["relsim-help"], unsafe_innerHTML=(
+                solara.HTML(tag="p", classes=["relsim-help"], unsafe_innerHTML=(
                     f"{MAX_COUPLES} couples drawn from a typical adult population (56% secure, "
                     "25% avoidant, 19% anxious) and paired at random, with your levers, "
                     "communication, stress and help."))  # fmt: skip
@@ -305,20 +501,19 @@ def PopulationView(model, applied: dict):
 @solara.component
 def ExplainView(controls: solara.Reactive[dict]):
     """Each mechanism in plain words, next to the control that drives it (the same control)."""
-    solara.HTML(tag="div", classes=["relsim-help"], unsafe_innerHTML=(
-        "Move a control here or in the side panel (they are the same), then press "
-        "<b>Reset</b> and <b>▶</b> to see what it does."))  # fmt: skip
+    solara.HTML(tag="p", classes=["relsim-help"], unsafe_innerHTML=(
+        "Move a control here or in the settings column (they are the same), then press "
+        "<b>Reset</b> and <b>▶ Play</b> to see what it does."))  # fmt: skip
     for title, driver, text in EXPLAIN:
         with solara.Columns([3, 2], classes=["relsim-explain-row"]):
             with solara.Column():
-                solara.HTML(tag="div", unsafe_innerHTML=(
-                    f"<div style='font-size:19px;font-weight:700'>{title}</div>"
-                    f"<div style='font-size:17px;line-height:1.5'>{text}</div>"))  # fmt: skip
+                solara.HTML(tag="h3", unsafe_innerHTML=escape(title), classes=["relsim-h3"])
+                solara.HTML(tag="p", unsafe_innerHTML=text, classes=["relsim-explain-text"])
             with solara.Column():
                 if driver == "style":
                     PartnerControls(controls, "a")
                 elif driver == "avoidance":
-                    ControlSlider(controls, "avoidance_b", "avoidance")
+                    ControlSlider(controls, "avoidance_b")
                 elif driver in DYNAMICS:
                     ControlSlider(controls, driver)
                 elif driver == "interventions":
@@ -327,45 +522,166 @@ def ExplainView(controls: solara.Reactive[dict]):
                     solara.Text("Watch: the Trust chart in the Couple view.")
                 else:
                     solara.Text("Watch: the coloured badge in the Couple view.")
-    solara.HTML(tag="div", classes=["relsim-help"], unsafe_innerHTML="<br>".join(
-        f"<b>{_KIND_WORDS[kind]}</b>: {INTERVENTIONS[kind]}" for kind in KINDS))
+    solara.HTML(tag="p", classes=["relsim-help"], unsafe_innerHTML="<br>".join(
+        f"<b>{_KIND_WORDS[kind]}</b>: {escape(INTERVENTIONS[kind])}" for kind in KINDS))
+
+
+@solara.component
+def Views(session: Session, version: solara.Reactive[int], controls: solara.Reactive[dict]):
+    """The tabs, drawn from the session's latest frame."""
+    version.value  # noqa: B018 (redraw on every new frame)
+    frame: Frame = session.frame
+    with solara.lab.Tabs(lazy=True):
+        with solara.lab.Tab("Couple"):
+            CoupleView(frame)
+        with solara.lab.Tab("Where you are"):
+            WhereView(dict(frame.applied))
+        with solara.lab.Tab("Population"):
+            PopulationView(frame)
+        with solara.lab.Tab("Explain"):
+            ExplainView(controls)
+
+
+_CSS = """
+.v-application { font-size: 16px; }
+.v-application .relsim-h1 { font-size: 24px; font-weight: 700; margin: 0; line-height: 1.2; }
+.v-application .relsim-h2 { font-size: 18px; font-weight: 700; margin: 4px 0; }
+.v-application .relsim-h3 { font-size: 17px; font-weight: 700; margin: 6px 0 2px; }
+.relsim-header { padding: 6px 16px; background: #1f3a5f; color: white; display: flex;
+  align-items: baseline; gap: 16px; flex-wrap: wrap; }
+.relsim-header .relsim-sub { font-size: 16px; margin: 0; }
+.relsim-layout { display: grid; grid-template-columns: 320px minmax(0, 1fr); }
+.relsim-settings { position: sticky; top: 0; align-self: start; max-height: 100vh;
+  overflow-y: auto; padding: 8px 10px; border-right: 1px solid #ccc; background: #fafafa; }
+.relsim-card { padding: 6px 10px !important; margin-bottom: 8px !important; }
+.relsim-main { padding: 0 12px 24px; min-width: 0; }
+.relsim-runbar { position: sticky; top: 0; z-index: 6; background: white;
+  border-bottom: 2px solid #1f3a5f; padding: 6px 0; }
+.relsim-runrow { display: flex; flex-wrap: wrap; align-items: center; gap: 6px 10px; }
+.relsim-speed { display: flex; align-items: center; gap: 6px; }
+.relsim-pause-box { display: flex; align-items: center; gap: 6px; width: 420px; }
+.relsim-pause-box .relsim-slider-label { margin: 0; white-space: nowrap; }
+.relsim-pause-box .relsim-slider { flex: 1; min-width: 90px; }
+.relsim-day { font-size: 18px; margin: 0 6px; white-space: nowrap; }
+.relsim-style-group .v-btn { min-width: 0 !important; padding: 0 9px !important;
+  letter-spacing: 0 !important; text-transform: none; font-size: 15px; }
+.relsim-days-per-frame .v-btn { min-width: 36px !important; padding: 0 8px !important; }
+.relsim-status { font-size: 16px; min-height: 0; }
+.relsim-stale { background: #FFF4CC; color: #4A3800; padding: 2px 8px; border-radius: 4px;
+  display: inline-block; }
+.relsim-finished { background: #E3F1EA; color: #0B3D2A; padding: 2px 8px; border-radius: 4px;
+  display: inline-block; font-weight: 600; }
+.relsim-preparing { font-weight: 600; color: #1f3a5f; }
+.relsim-help { color: #333; font-size: 16px; line-height: 1.45; margin: 4px 0; }
+.relsim-error, .relsim-warning { color: #A0001C; font-weight: 600; font-size: 16px; }
+.relsim-slider-label { font-size: 16px; margin-top: 6px; }
+.relsim-slider .v-label { position: absolute !important; width: 1px; height: 1px;
+  overflow: hidden; clip: rect(0 0 0 0); }
+.relsim-charts { display: grid; grid-template-columns: repeat(auto-fill, minmax(440px, 1fr));
+  gap: 6px 14px; align-items: start; }
+.relsim-chart svg { display: block; }
+.relsim-explain-row { border-bottom: 1px solid #ddd; padding: 8px 0; }
+.relsim-explain-text { font-size: 17px; line-height: 1.5; margin: 0; }
+.v-application *:focus-visible, .v-application .v-btn:focus-visible,
+.v-application .v-slider__thumb-container:focus { outline: 3px solid #0B57D0 !important;
+  outline-offset: 2px; }
+.v-application .v-btn:focus::before { opacity: 0 !important; }
+.v-application .v-btn.v-btn--active { background-color: #1f3a5f !important;
+  color: white !important; }
+.v-application .v-btn.v-btn--active::before { opacity: 0 !important; }
+.v-slider__thumb-label { font-size: 15px !important; }
+.v-input__slot { margin-bottom: 0 !important; }
+@media (max-width: 1000px) { .relsim-layout { grid-template-columns: 280px minmax(0, 1fr); } }
+@media (max-width: 700px) {
+  .relsim-layout { grid-template-columns: minmax(0, 1fr); }
+  .relsim-settings { position: static; max-height: none; order: 2; border-right: 0; }
+  .relsim-charts { grid-template-columns: minmax(0, 1fr); }
+}
+"""
 
 
 @solara.component
 def Dashboard():
-    """Lay out the page: a side panel of settings and the four views as tabs."""
-    controls = solara.use_reactive(initial_controls())
+    """Lay out the page: a header, the settings column, the run bar and the views."""
+    router = solara.use_router()
+    first_controls, _ = solara.use_memo(lambda: controls_from_query(router.search), [])
+    controls = solara.use_reactive(first_controls)
     seed, seed_error = parse_seed(controls.value["seed_text"])
     good_seed = solara.use_reactive(seed if seed is not None else 1)
     if seed is not None and seed != good_seed.value:
         good_seed.set(seed)
-    params = model_kwargs(controls.value, good_seed.value)
-    model_params = solara.use_reactive(params)
-    if model_params.value != params:
-        model_params.set(params)
-    first_model = solara.use_memo(lambda: RelationshipModel(**params), [])
-    model = solara.use_reactive(first_model)
-    play_interval = solara.use_reactive(100)
-    # What the current model was built with (read right after Reset replaced it).
-    applied = solara.use_memo(lambda: dict(model_params.value), [model.value])
-    episodes = solara.use_memo(lambda: ReliefEpisodes(model.value), [model.value])
+    pending = model_kwargs(controls.value, good_seed.value)
+    session = solara.use_memo(lambda: Session(pending), [])
+    version = solara.use_reactive(0)
+    playing = solara.use_reactive(False)
+    to_end = solara.use_reactive(False)
+    per_frame = solara.use_reactive(1)
+    pause_ms = solara.use_reactive(100)
+    engine_ready = solara.use_reactive(ENGINE.ready.is_set())
+
+    def wait_for_engine():
+        ENGINE.ready.wait()
+        engine_ready.set(True)
+
+    solara.use_thread(wait_for_engine, dependencies=[])
+
+    def redraw() -> None:
+        version.set(version.value + 1)
+
+    # Each start of the play task takes a new number; an older loop still sleeping sees that it
+    # is no longer the current one and ends, so a quick Pause then Play never runs two loops.
+    loops = solara.use_memo(lambda: {"current": 0}, [])
+
+    def play() -> None:
+        loops["current"] += 1
+        mine = loops["current"]
+        while playing.value and loops["current"] == mine:
+            started = time.monotonic()
+            days = RUN_TO_END_DAYS if to_end.value else per_frame.value
+            frame = session.advance(days)
+            redraw()
+            if frame.finished:
+                playing.set(False)
+                to_end.set(False)
+                break
+            pause = 0.0 if to_end.value else pause_ms.value / 1000
+            time.sleep(max(pause - (time.monotonic() - started), MIN_FRAME_SECONDS))
+
+    solara.lab.use_task(play, dependencies=[playing.value], prefer_threaded=True)
+
+    def reset() -> None:
+        playing.set(False)
+        to_end.set(False)
+        session.reset(pending)
+        if getattr(router, "set_path", None) is not None:  # served (not in a notebook)
+            query = controls_to_query(controls.value)
+            router.push(f"{router.path}?{query}" if query else router.path)
+        redraw()
+
+    def step() -> None:
+        playing.set(False)
+        session.advance(1)
+        redraw()
 
     solara.Style(_CSS)
-    solara.Title("relsim: reassurance in couples")
-    with solara.AppBar():
-        solara.AppBarTitle("Reassurance in couples: an attachment simulation")
-    with solara.Sidebar():
-        Sidebar(controls, model, model_params, seed_error, play_interval)
-    with solara.lab.Tabs(lazy=True):
-        with solara.lab.Tab("Couple"):
-            CoupleView(model.value, episodes)
-        with solara.lab.Tab("Where you are"):
-            WhereView(applied)
-        with solara.lab.Tab("Population"):
-            PopulationView(model.value, applied)
-        with solara.lab.Tab("Explain"):
-            ExplainView(controls)
+    solara.Title(TITLE)
+    with solara.v.Html(tag="header", class_="relsim-header"):
+        solara.HTML(tag="h1", unsafe_innerHTML="relsim: reassurance in couples",
+                    classes=["relsim-h1"])  # fmt: skip
+        solara.HTML(tag="p", classes=["relsim-sub"], unsafe_innerHTML=(
+            "An attachment simulation: how asking for and giving reassurance shapes a couple."))
+    with solara.Div(classes=["relsim-layout"]):
+        with solara.v.Html(tag="aside", class_="relsim-settings",
+                           attributes={"aria-label": "Settings"}):  # fmt: skip
+            Settings(controls, seed_error)
+        with solara.v.Html(tag="main", class_="relsim-main"):
+            RunBar(session, version, pending, playing, to_end, per_frame, pause_ms,
+                   engine_ready.value, reset, step)  # fmt: skip
+            Views(session, version, controls)
 
+
+#: Solara's name for the page of a module (``solara run sim/app.py``).
+Page = Dashboard
 
 #: Flags for ``solara run`` that keep it offline. Solara checks PyPI for a newer version of
 #: itself when ``solara run`` starts, before this module is imported; the only switch is this
@@ -376,43 +692,113 @@ SOLARA_OFFLINE_FLAGS = ("--no-check-version",)
 #: What ``solara run sim/app.py`` shows.
 page = Dashboard()
 
+# -- serving -----------------------------------------------------------------------------------
+
+#: Exit status for a bad port or a port in use (as for any bad input of ``relsim``).
+EXIT_BAD_INPUT = 2
+
+
+def port_problem(host: str, port: int) -> str:
+    """Return why the dashboard cannot listen on ``host:port`` ("" when it can)."""
+    try:
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    except socket.gaierror as error:
+        return f"cannot listen on host {host!r}: {error.strerror}"
+    family, kind, proto, _, address = infos[0]
+    with socket.socket(family, kind, proto) as probe:
+        # Uvicorn sets SO_REUSEADDR too, so a port left in TIME_WAIT by a stopped server counts
+        # as free; only a program listening on it makes it busy.
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind(address)
+        except OSError as error:
+            if error.errno == errno.EADDRINUSE:
+                return (f"port {port} is already in use (another program, or a dashboard "
+                        f"still running); stop it or pick another port, e.g. "
+                        f"relsim dashboard --port {port + 1 if port < 65535 else 8765}")
+            return f"cannot listen on {host}:{port}: {error.strerror}"
+    return ""
+
+
+def _die_with_parent() -> None:  # pragma: no cover - runs in the child before exec
+    """In the child: ask Linux to send SIGTERM when the parent dies (even by SIGKILL)."""
+    try:
+        import ctypes
+
+        libc = ctypes.CDLL(None, use_errno=True)
+        pr_set_pdeathsig = 1
+        libc.prctl(pr_set_pdeathsig, signal.SIGTERM)
+    except (OSError, AttributeError):
+        pass  # not Linux: the parent's signal handlers still stop the child
+
 
 def serve(port: int = 8765, host: str = "127.0.0.1") -> int:
-    """Serve the dashboard on ``http://host:port`` until interrupted; return an exit status.
+    """Serve the dashboard on ``http://host:port`` until stopped; return an exit status.
 
     Runs ``solara run`` on this file in a child process (production mode: no auto-reload), so
-    the page, its scripts and styles all come from this machine.
+    the page, its scripts and styles all come from this machine. The child stops with the
+    parent: on Ctrl+C, SIGTERM or SIGHUP the parent stops it and waits for it, and on Linux the
+    child also gets SIGTERM if the parent dies without a word (SIGKILL).
 
     Parameters
     ----------
     port : int
         TCP port, 1 to 65535.
     host : str
-        Address to listen on; the default serves this machine only.
+        Address to listen on; the default serves this machine only. Any other address prints
+        a warning: anyone on the network can then open the page.
 
     Returns
     -------
     int
-        0 after a clean stop (including Ctrl+C), 2 for a bad port, else the server's status.
+        0 after a clean stop (Ctrl+C, SIGTERM or SIGHUP included), 2 for a bad or busy port,
+        else the server's status.
 
     """
     if isinstance(port, bool) or not isinstance(port, int) or not 1 <= port <= 65535:
         print(f"relsim dashboard: --port must be a whole number from 1 to 65535, got {port!r}",
               file=sys.stderr)  # fmt: skip
-        return 2
+        return EXIT_BAD_INPUT
+    problem = port_problem(host, port)
+    if problem:
+        print(f"relsim dashboard: {problem}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    warning = exposure_warning(host)
+    if warning:
+        print(warning, file=sys.stderr, flush=True)
     command = [sys.executable, "-m", "solara", "run", str(Path(__file__).resolve()),
                "--port", str(port), "--host", host, "--production",
                *SOLARA_OFFLINE_FLAGS]  # fmt: skip
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join(
+    env = {**os.environ, "RELSIM_DASHBOARD_WARNED": "1", "PYTHONPATH": os.pathsep.join(
         [str(Path(__file__).resolve().parent.parent), os.environ.get("PYTHONPATH", "")])}
-    print(f"relsim dashboard: open http://{host}:{port} in a browser (Ctrl+C stops it)")
-    process = subprocess.Popen(command, env=env)
+    stop_requested = []
+
+    def on_signal(number, _frame) -> None:
+        stop_requested.append(number)
+        raise KeyboardInterrupt
+
+    previous = {number: signal.signal(number, on_signal)
+                for number in (signal.SIGTERM, signal.SIGHUP)}  # fmt: skip
+    process = None
     try:
-        return process.wait()
+        process = subprocess.Popen(command, env=env, preexec_fn=_die_with_parent)
+        print(f"relsim dashboard: open http://{host}:{port} in a browser (Ctrl+C stops it)",
+              flush=True)  # fmt: skip
+        status = process.wait()
+        if status == 3:  # uvicorn could not bind: someone took the port in the meantime
+            print(f"relsim dashboard: {port_problem(host, port) or f'port {port} is busy'}",
+                  file=sys.stderr)  # fmt: skip
+            return EXIT_BAD_INPUT
+        return status
     except KeyboardInterrupt:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
         return 0
+    finally:
+        if process is not None and process.poll() is None:
+            process.terminate()
+            try:
+                process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+        for number, handler in previous.items():
+            signal.signal(number, handler)

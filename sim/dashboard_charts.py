@@ -24,11 +24,13 @@ __all__ = [
     "OUTCOME_COLORS",
     "PARTNER_COLORS",
     "Series",
+    "contrast",
     "heatmap",
     "histogram",
     "line_chart",
     "nice_ticks",
     "stacked_bars",
+    "text_on",
 ]
 
 
@@ -64,6 +66,32 @@ class Series:
     markers: bool = False
 
 
+def _channel(value: float) -> float:
+    value /= 255
+    return value / 12.92 if value <= 0.04045 else ((value + 0.055) / 1.055) ** 2.4
+
+
+def luminance(color: str) -> float:
+    """Relative luminance (WCAG 2) of ``#rrggbb`` or ``rgb(r,g,b)``."""
+    if color.startswith("#"):
+        red, green, blue = (int(color[i:i + 2], 16) for i in (1, 3, 5))
+    else:
+        red, green, blue = (int(part) for part in color[color.index("(") + 1:-1].split(","))
+    return 0.2126 * _channel(red) + 0.7152 * _channel(green) + 0.0722 * _channel(blue)
+
+
+def contrast(first: str, second: str) -> float:
+    """WCAG contrast ratio of two colours (1 to 21; text needs 4.5, large text 3)."""
+    light, dark = sorted((luminance(first), luminance(second)), reverse=True)
+    return (light + 0.05) / (dark + 0.05)
+
+
+def text_on(background: str) -> str:
+    """White or near-black, whichever reads better on ``background``."""
+    white, black = contrast("#FFFFFF", background), contrast("#111111", background)
+    return "#FFFFFF" if white >= black else "#111111"
+
+
 def nice_ticks(low: float, high: float, count: int = 5) -> list[float]:
     """Return about ``count`` round tick values covering ``[low, high]`` (1, 2 or 5 times 10^k)."""
     if not (math.isfinite(low) and math.isfinite(high)) or high <= low:
@@ -91,7 +119,7 @@ def _svg(width: int, height: int, body: list[str], title: str) -> str:
         f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height}" '
         f'width="100%" style="max-width:{width * 1.6:.0f}px;{_FONT}" role="img" '
         f'aria-label="{escape(title)}">'
-        f'<text x="8" y="22" font-size="17" font-weight="600" fill="{_TEXT}">{escape(title)}</text>'
+        f'<text x="8" y="22" font-size="18" font-weight="600" fill="{_TEXT}">{escape(title)}</text>'
         + "".join(body)
         + "</svg>"
     )
@@ -119,13 +147,13 @@ class _Frame:
             y = float(self.py(tick))
             out.append(f'<line x1="{self.x0}" x2="{self.x1}" y1="{y:.1f}" y2="{y:.1f}" '
                        f'stroke="{_GRID}" stroke-width="1"/>')  # fmt: skip
-            out.append(f'<text x="{self.x0 - 6}" y="{y + 5:.1f}" font-size="14" '
+            out.append(f'<text x="{self.x0 - 6}" y="{y + 5:.1f}" font-size="15" '
                        f'text-anchor="end" fill="{_TEXT}">{_fmt(tick)}</text>')  # fmt: skip
         if x_ticks is None:
             x_ticks = nice_ticks(*self.x_range, count=6)
         for tick in x_ticks:
             x = float(self.px(tick))
-            out.append(f'<text x="{x:.1f}" y="{self.y1 + 19}" font-size="14" text-anchor="middle" '
+            out.append(f'<text x="{x:.1f}" y="{self.y1 + 19}" font-size="15" text-anchor="middle" '
                        f'fill="{_TEXT}">{_fmt(tick)}</text>')  # fmt: skip
         out.append(f'<line x1="{self.x0}" x2="{self.x1}" y1="{self.y1}" y2="{self.y1}" '
                    f'stroke="#888" stroke-width="1.5"/>')  # fmt: skip
@@ -137,18 +165,37 @@ class _Frame:
         return out
 
 
-def _legend(items: Sequence[tuple[str, str, bool]], x_right: float, y: float) -> list[str]:
-    """Legend entries ``(label, colour, dashed)`` laid out right to left ending at ``x_right``."""
+def _legend_width(label: str) -> float:
+    """Width of one legend entry: the sample line, a gap, and about 8.6 units per character."""
+    return 8.6 * len(label) + 34
+
+
+def _legend_rows(items: Sequence[tuple[str, str, bool]], room: float) -> int:
+    """How many rows the legend needs in ``room`` units (1 or 2)."""
+    return 1 if sum(_legend_width(label) for label, _, _ in items) <= room else 2
+
+
+def _legend(items: Sequence[tuple[str, str, bool]], x_right: float, y: float,
+            room: float) -> list[str]:  # fmt: skip
+    """Draw legend entries ``(label, colour, dashed)`` right-aligned at ``x_right``.
+
+    One row, or two (split in the middle) when one row would not fit in ``room`` units.
+    """
+    rows = [list(items)]
+    if _legend_rows(items, room) == 2:
+        half = (len(items) + 1) // 2
+        rows = [list(items[:half]), list(items[half:])]
     out = []
-    x = x_right
-    for label, color, dashed in reversed(items):
-        width = 8.2 * len(label) + 34
-        x -= width
-        dash = ' stroke-dasharray="6 4"' if dashed else ""
-        out.append(f'<line x1="{x:.1f}" x2="{x + 24:.1f}" y1="{y - 5:.1f}" y2="{y - 5:.1f}" '
-                   f'stroke="{color}" stroke-width="3.5"{dash}/>')  # fmt: skip
-        out.append(f'<text x="{x + 29:.1f}" y="{y:.1f}" font-size="14" fill="{_TEXT}">'
-                   f"{escape(label)}</text>")
+    for number, row in enumerate(rows):
+        x = x_right
+        baseline = y + 19 * number
+        for label, color, dashed in reversed(row):
+            x -= _legend_width(label)
+            dash = ' stroke-dasharray="6 4"' if dashed else ""
+            out.append(f'<line x1="{x:.1f}" x2="{x + 24:.1f}" y1="{baseline - 5:.1f}" '
+                       f'y2="{baseline - 5:.1f}" stroke="{color}" stroke-width="3.5"{dash}/>')
+            out.append(f'<text x="{x + 29:.1f}" y="{baseline:.1f}" font-size="15" '
+                       f'fill="{_TEXT}">{escape(label)}</text>')  # fmt: skip
     return out
 
 
@@ -174,7 +221,8 @@ def _polyline(frame: _Frame, xs, ys, color: str, dashed: bool) -> list[str]:
 
 def line_chart(series: Sequence[Series], *, title: str, x_label: str, y_label: str,
                x_range: tuple[float, float], y_range: tuple[float, float] | None = None,
-               width: int = 560, height: int = 290, note: str = "") -> str:  # fmt: skip
+               width: int = 460, height: int = 235, note: str = "",
+               events: Sequence[tuple[float, str]] = ()) -> str:  # fmt: skip
     """Draw a line chart with a legend; return the SVG text.
 
     Parameters
@@ -191,6 +239,8 @@ def line_chart(series: Sequence[Series], *, title: str, x_label: str, y_label: s
         Size of the drawing in SVG units (it scales to its container).
     note : str
         A line of text drawn in the middle of an empty chart (e.g. "no episodes yet").
+    events : sequence of (float, str)
+        Vertical markers ``(x, label)``, e.g. the day an intervention starts.
 
     """
     if y_range is None:
@@ -201,8 +251,21 @@ def line_chart(series: Sequence[Series], *, title: str, x_label: str, y_label: s
     x_lo, x_hi = x_range
     if x_hi <= x_lo:
         x_hi = x_lo + 1
-    frame = _Frame(width, height, (x_lo, x_hi), y_range)
+    legend = [(s.label, s.color, s.dashed) for s in series]
+    rows = _legend_rows(legend, width - 20)
+    frame = _Frame(width, height, (x_lo, x_hi), y_range, top=58 + 19 * (rows - 1))
     body = frame.axes(x_label, y_label)
+    for number, (x, label) in enumerate(events):
+        if not x_lo <= x <= x_hi:
+            continue
+        px = float(frame.px(x))
+        body.append(f'<line class="relsim-event" x1="{px:.1f}" x2="{px:.1f}" y1="{frame.y0}" '
+                    f'y2="{frame.y1}" stroke="#444" stroke-width="1.5" stroke-dasharray="2 3">'
+                    f"<title>{escape(label)}</title></line>")  # fmt: skip
+        anchor = "end" if px > (frame.x0 + frame.x1) / 2 else "start"
+        shift = -4 if anchor == "end" else 4
+        body.append(f'<text x="{px + shift:.1f}" y="{frame.y0 + 14 + 15 * number}" '
+                    f'font-size="15" text-anchor="{anchor}" fill="#333">{escape(label)}</text>')
     for s in series:
         if len(s.x):
             body += _polyline(frame, s.x, s.y, s.color, s.dashed)
@@ -214,13 +277,13 @@ def line_chart(series: Sequence[Series], *, title: str, x_label: str, y_label: s
     if note:
         body.append(f'<text x="{(frame.x0 + frame.x1) / 2:.1f}" y="{(frame.y0 + frame.y1) / 2:.1f}"'
                     f' font-size="15" text-anchor="middle" fill="#666">{escape(note)}</text>')
-    body += _legend([(s.label, s.color, s.dashed) for s in series], width - 10, 46)
+    body += _legend(legend, width - 10, 46, width - 20)
     return _svg(width, height, body, title)
 
 
 def stacked_bars(categories: Sequence[str], shares: dict[str, Sequence[float]],
                  colors: dict[str, str], *, title: str, counts: Sequence[int] = (),
-                 width: int = 560, height: int | None = None) -> str:  # fmt: skip
+                 width: int = 460, height: int | None = None) -> str:  # fmt: skip
     """Draw horizontal 100% bars, one per category, split by the keys of ``shares``.
 
     Parameters
@@ -247,7 +310,7 @@ def stacked_bars(categories: Sequence[str], shares: dict[str, Sequence[float]],
     for row, name in enumerate(categories):
         y = 34 + 34 + row * (bar + gap)
         x = float(left)
-        body.append(f'<text x="{left - 8}" y="{y + bar / 2 + 5:.1f}" font-size="14" '
+        body.append(f'<text x="{left - 8}" y="{y + bar / 2 + 5:.1f}" font-size="15" '
                     f'text-anchor="end" fill="{_TEXT}">{escape(name)}</text>')  # fmt: skip
         for part, values in shares.items():
             share = float(values[row])
@@ -257,18 +320,20 @@ def stacked_bars(categories: Sequence[str], shares: dict[str, Sequence[float]],
             body.append(f'<rect x="{x:.1f}" y="{y}" width="{w:.1f}" height="{bar}" '
                         f'fill="{colors[part]}"><title>{escape(part)}: {share:.0%}</title></rect>')
             if w > 38:
-                body.append(f'<text x="{x + w / 2:.1f}" y="{y + bar / 2 + 5:.1f}" font-size="13" '
-                            f'text-anchor="middle" fill="white">{share:.0%}</text>')  # fmt: skip
+                ink = text_on(colors[part])
+                body.append(f'<text x="{x + w / 2:.1f}" y="{y + bar / 2 + 5:.1f}" font-size="15" '
+                            f'text-anchor="middle" fill="{ink}">{share:.0%}</text>')  # fmt: skip
             x += w
         if counts:
-            body.append(f'<text x="{width - right + 6}" y="{y + bar / 2 + 5:.1f}" font-size="13" '
+            body.append(f'<text x="{width - right + 6}" y="{y + bar / 2 + 5:.1f}" font-size="15" '
                         f'fill="#555">n={int(counts[row])}</text>')  # fmt: skip
-    body += _legend([(part, colors[part], False) for part in shares], width - 10, 52)
+    body += _legend([(part, colors[part], False) for part in shares], width - 10, 52,
+                    width - 20)
     return _svg(width, height, body, title)
 
 
 def histogram(values: Sequence[float], *, title: str, x_label: str, bins: Sequence[float],
-              color: str = "#0072B2", width: int = 560, height: int = 270,
+              color: str = "#0072B2", width: int = 460, height: int = 260,
               marker: float | None = None, marker_label: str = "") -> str:  # fmt: skip
     """Draw a histogram of ``values`` (couples per bin); return the SVG text.
 
@@ -296,7 +361,7 @@ def histogram(values: Sequence[float], *, title: str, x_label: str, bins: Sequen
         x = float(frame.px(marker))
         body.append(f'<line x1="{x:.1f}" x2="{x:.1f}" y1="{frame.y0}" y2="{frame.y1}" '
                     f'stroke="#C0392B" stroke-width="2.5" stroke-dasharray="6 4"/>')  # fmt: skip
-        body.append(f'<text x="{x + 6:.1f}" y="{frame.y0 + 16}" font-size="14" fill="#C0392B">'
+        body.append(f'<text x="{x + 6:.1f}" y="{frame.y0 + 16}" font-size="15" fill="#C0392B">'
                     f"{escape(marker_label)}</text>")
     return _svg(width, height, body, title)
 
@@ -323,7 +388,7 @@ def _share_color(share: float) -> str:
 def heatmap(share: np.ndarray, x_values: Sequence[float], y_values: Sequence[float], *,
             title: str, x_label: str, y_label: str, marker: tuple[float, float] | None = None,
             marker_label: str = "you", share_label: str = "share of couples spiraling or dissolved",
-            width: int = 500, height: int = 400) -> str:  # fmt: skip
+            width: int = 460, height: int = 390) -> str:  # fmt: skip
     """Draw a grid of shares in [0, 1] (cividis: dark to yellow) with a colour key; return SVG.
 
     Parameters
@@ -362,7 +427,7 @@ def heatmap(share: np.ndarray, x_values: Sequence[float], y_values: Sequence[flo
                        y_ticks=[])  # fmt: skip
     for tick in nice_ticks(ys[0], ys[-1], 6):
         y = float(frame.py(tick))
-        body.append(f'<text x="{frame.x0 - 6}" y="{y + 5:.1f}" font-size="14" '
+        body.append(f'<text x="{frame.x0 - 6}" y="{y + 5:.1f}" font-size="15" '
                     f'text-anchor="end" fill="{_TEXT}">{_fmt(tick)}</text>')  # fmt: skip
     # Colour key on the right: 0% at the bottom, 100% at the top.
     key_x = frame.x1 + 16
@@ -374,12 +439,12 @@ def heatmap(share: np.ndarray, x_values: Sequence[float], y_values: Sequence[flo
                     f'fill="{_share_color((s + 0.5) / steps)}"/>')  # fmt: skip
     for share_tick in (0.0, 0.5, 1.0):
         y = frame.y1 - share_tick * span
-        body.append(f'<text x="{key_x + 21}" y="{y + 5:.1f}" font-size="13" fill="{_TEXT}">'
+        body.append(f'<text x="{key_x + 21}" y="{y + 5:.1f}" font-size="15" fill="{_TEXT}">'
                     f"{share_tick:.0%}</text>")
     body.append(f'<rect x="{key_x}" y="{frame.y0}" width="16" height="{span}" fill="none" '
                 f'stroke="#888"/>')  # fmt: skip
     label_x, label_y = key_x + 66, (frame.y0 + frame.y1) / 2
-    body.append(f'<text x="{label_x}" y="{label_y:.1f}" font-size="13" text-anchor="middle" '
+    body.append(f'<text x="{label_x}" y="{label_y:.1f}" font-size="15" text-anchor="middle" '
                 f'transform="rotate(-90 {label_x} {label_y:.1f})" fill="{_TEXT}" '
                 f'class="relsim-share-label">{escape(share_label)}</text>')  # fmt: skip
     if marker is not None:

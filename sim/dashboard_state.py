@@ -8,6 +8,8 @@ results out.
 from __future__ import annotations
 
 import functools
+import inspect
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 
@@ -15,7 +17,7 @@ import numpy as np
 
 from . import kernel as k
 from .interventions import KINDS
-from .params import DYNAMICS, RUN
+from .params import DYNAMICS, RUN, Param, dynamics_defaults
 from .simulation import Setup, simulate
 from .styles import LITERATURE_MIX, Style
 from .sweep import sweep_setup
@@ -23,34 +25,98 @@ from .teaching import outcomes_by_pairing
 
 __all__ = [
     "CONTROL_DEFAULTS",
+    "COUPLES_RANGE",
+    "DAYS_RANGE",
     "GRID_POINTS",
     "GRID_REPLICATES",
     "LEVER_PAIRS",
-    "SLIDER_RANGES",
     "PhaseGrid",
     "ReliefEpisodes",
+    "dynamics_of",
     "initial_controls",
+    "lever_names",
     "mixed_population",
     "model_kwargs",
+    "other_dynamics",
+    "param_label",
     "parse_seed",
     "phase_grid",
     "preset_traits",
+    "slider_range",
 ]
-
-#: Slider ranges offered in class: narrower than the model's allowed ranges (``sim.params``),
-#: wide enough to go from calm to spiraling. (low, high, step).
-SLIDER_RANGES: dict[str, tuple[float, float, float]] = {
-    "anxiety": (0.0, 1.0, 0.05),
-    "avoidance": (0.0, 1.0, 0.05),
-    "reassurance_frequency": (0.0, 12.0, 0.5),
-    "relief_decay": (0.1, 5.0, 0.1),
-    "exhaustion_rate": (0.0, 0.3, 0.01),
-    "communication": (0.0, 1.0, 0.05),
-    "stress_rate": (0.0, 3.0, 0.1),
-}
 
 #: Largest population the dashboard offers (the model allows more; the browser stays quick).
 MAX_COUPLES = 500
+
+#: The run's sliders: (low, high, step). Days and couples are narrower than the model allows
+#: (``sim.params.RUN``) so that a run stays quick in a browser.
+DAYS_RANGE = (30, 730, 10)
+COUPLES_RANGE = (1, MAX_COUPLES, 1)
+
+#: Dynamics parameters shown as the main levers when ``Param`` carries no ``lever`` flag.
+_FALLBACK_LEVERS = ("reassurance_frequency", "relief_decay", "exhaustion_rate", "communication",
+                    "stress_rate")  # fmt: skip
+
+
+def _nice_steps(limit: float) -> list[float]:
+    """Round steps (1, 2, 2.5 or 5 times a power of ten) at most ``limit``, largest first."""
+    if limit <= 0 or not math.isfinite(limit):
+        return []
+    power = 10.0 ** math.floor(math.log10(limit))
+    steps = []
+    for _ in range(4):
+        steps += [m * power for m in (5, 2.5, 2, 1) if m * power <= limit * (1 + 1e-9)]
+        power /= 10
+    return steps
+
+
+def _on_grid(value: float, low: float, step: float) -> bool:
+    ratio = (value - low) / step
+    return abs(ratio - round(ratio)) < 1e-6
+
+
+def slider_range(param: Param) -> tuple[float, float, float]:
+    """Return ``(low, high, step)`` of the slider for ``param``, from the parameter table.
+
+    The range is the parameter's allowed range. The step is the parameter's own ``step`` when
+    the table gives one, else the largest round step of at most a twentieth of the range on
+    which the low end, the high end and the default all fall (so the default stays reachable).
+    """
+    low, high = float(param.low), float(param.high)
+    given = getattr(param, "step", None)
+    if given:
+        return low, high, float(given)
+    if param.integer:
+        return low, high, 1.0
+    span = high - low
+    for step in _nice_steps(span / 20):
+        if _on_grid(high, low, step) and _on_grid(float(param.default), low, step):
+            return low, high, step
+    return low, high, (_nice_steps(span / 100) or [span / 100])[0]
+
+
+def param_label(param: Param) -> str:
+    """Return a slider's plain-words label: ``Param.label`` when the table has one."""
+    label = getattr(param, "label", None)
+    if label:
+        return str(label)
+    words = param.name.replace("_", " ")
+    return f"{words[0].upper()}{words[1:]} ({param.unit})"
+
+
+def lever_names() -> tuple[str, ...]:
+    """Dynamics parameters shown as the main controls: those the table flags as levers."""
+    flagged = tuple(name for name, p in DYNAMICS.items() if getattr(p, "lever", False))
+    if flagged:
+        return flagged
+    return tuple(name for name in _FALLBACK_LEVERS if name in DYNAMICS)
+
+
+def other_dynamics() -> tuple[str, ...]:
+    """Every other dynamics parameter (the "More parameters" panel), in the table's order."""
+    levers = set(lever_names())
+    return tuple(name for name in DYNAMICS if name not in levers)
+
 
 #: The controls when the page opens: a secure couple, the model's calibrated defaults.
 CONTROL_DEFAULTS: dict[str, object] = {
@@ -60,15 +126,12 @@ CONTROL_DEFAULTS: dict[str, object] = {
     "avoidance_a": Style.SECURE.avoidance,
     "anxiety_b": Style.SECURE.anxiety,
     "avoidance_b": Style.SECURE.avoidance,
-    **{name: DYNAMICS[name].default for name in
-       ("reassurance_frequency", "relief_decay", "exhaustion_rate", "communication",
-        "stress_rate")},
     **{f"{kind}_on": False for kind in KINDS},
     **{f"{kind}_day": 60 for kind in KINDS},
     "days": 180,
     "couples": 100,
     "seed_text": "1",
-}  # fmt: skip
+}
 
 #: Phase diagrams: points per axis and couples per point. 11 x 11 x 3 = 363 couples, which the
 #: compiled engine runs for 180 days in about half a second in a background thread.
@@ -77,15 +140,16 @@ GRID_REPLICATES = 3
 
 #: The lever pairs a phase diagram can show: key -> (x parameter, y parameter).
 LEVER_PAIRS: dict[str, tuple[str, str]] = {
-    "relief decay × exhaustion rate": ("relief_decay", "exhaustion_rate"),
-    "reassurance frequency × exhaustion rate": ("reassurance_frequency", "exhaustion_rate"),
-    "reassurance frequency × relief decay": ("reassurance_frequency", "relief_decay"),
-}
+    f"{x.replace('_', ' ')} × {y.replace('_', ' ')}": (x, y)
+    for x, y in (("relief_decay", "exhaustion_rate"), ("reassurance_frequency", "exhaustion_rate"),
+                 ("reassurance_frequency", "relief_decay"))
+    if x in DYNAMICS and y in DYNAMICS
+}  # fmt: skip
 
 
 def initial_controls() -> dict[str, object]:
-    """Return a fresh copy of the controls the page opens with."""
-    return dict(CONTROL_DEFAULTS)
+    """Return a fresh copy of the controls the page opens with (every dynamics at its default)."""
+    return {**CONTROL_DEFAULTS, **{name: float(p.default) for name, p in DYNAMICS.items()}}
 
 
 def preset_traits(style: str) -> tuple[float, float]:
@@ -103,7 +167,8 @@ def parse_seed(text: object) -> tuple[int | None, str]:
     try:
         value = int(raw.replace("_", ""))
     except ValueError:
-        return None, (f"The seed must be a whole number such as 7, not {raw!r}. "
+        shown = raw if len(raw) <= 40 else raw[:39] + "…"
+        return None, (f"The seed must be a whole number such as 7, not {shown!r}. "
                       "Reset keeps the last good seed.")  # fmt: skip
     if not 0 <= value <= high:
         return None, f"The seed must be between 0 and {high}, not {value}."
@@ -122,8 +187,21 @@ def _trait_or_none(controls: Mapping[str, object], role: str, trait: str) -> flo
     return None if abs(value - preset[trait]) < 1e-9 else value
 
 
+def _keyword_dynamics() -> frozenset[str]:
+    """Dynamics parameters ``RelationshipModel`` takes as keywords (the rest go in ``dynamics``)."""
+    from .model import RelationshipModel
+
+    keywords = inspect.signature(RelationshipModel.__init__).parameters
+    return frozenset(name for name in DYNAMICS if name in keywords)
+
+
 def model_kwargs(controls: Mapping[str, object], seed: int) -> dict[str, object]:
-    """Turn the dashboard's controls into ``RelationshipModel`` keyword arguments."""
+    """Turn the dashboard's controls into ``RelationshipModel`` keyword arguments.
+
+    Every dynamics parameter of ``sim.params.DYNAMICS`` is passed: by its own keyword when the
+    model has one, else inside ``dynamics`` (only when it differs from the default), so a new
+    parameter in the table reaches the model without a change here.
+    """
     kwargs: dict[str, object] = {
         "style_a": str(controls["style_a"]),
         "style_b": str(controls["style_b"]),
@@ -134,13 +212,33 @@ def model_kwargs(controls: Mapping[str, object], seed: int) -> dict[str, object]
     for role in ("a", "b"):
         for trait in ("anxiety", "avoidance"):
             kwargs[f"{trait}_{role}"] = _trait_or_none(controls, role, trait)
-    for name in ("reassurance_frequency", "relief_decay", "exhaustion_rate", "communication",
-                 "stress_rate"):  # fmt: skip
-        kwargs[name] = float(controls[name])  # type: ignore[arg-type]
+    keywords = _keyword_dynamics()
+    others: dict[str, float] = {}
+    for name, param in DYNAMICS.items():
+        value = float(controls.get(name, param.default))  # type: ignore[arg-type]
+        value = round(value) if param.integer else value
+        if name in keywords:
+            kwargs[name] = value
+        elif value != param.default:
+            others[name] = value
+    if others:
+        kwargs["dynamics"] = others
     for kind in KINDS:
         on = bool(controls[f"{kind}_on"])
         kwargs[f"{kind}_day"] = int(controls[f"{kind}_day"]) if on else None  # type: ignore[call-overload]
     return kwargs
+
+
+def dynamics_of(kwargs: Mapping[str, object]) -> dict[str, float]:
+    """Every dynamics value set in model keyword arguments, by name (defaults left out)."""
+    values = {name: kwargs[name] for name in DYNAMICS if name in kwargs}
+    values.update(dict(kwargs.get("dynamics") or {}))  # type: ignore[call-overload]
+    return values  # type: ignore[return-value]
+
+
+def _interventions_of(kwargs: Mapping[str, object]) -> list[dict[str, object]]:
+    return [{"kind": kind, "day": kwargs[f"{kind}_day"]} for kind in KINDS
+            if kwargs.get(f"{kind}_day") is not None]  # fmt: skip
 
 
 def _setup_from_kwargs(kwargs: Mapping[str, object], couples: int) -> Setup:
@@ -153,13 +251,8 @@ def _setup_from_kwargs(kwargs: Mapping[str, object], couples: int) -> Setup:
             preset = preset_traits(str(kwargs[f"style_{role}"]))[trait == "avoidance"]
             spec[trait] = preset if value is None else value
         partners.append(spec)
-    dynamics = {name: kwargs[name] for name in ("reassurance_frequency", "relief_decay",
-                                                "exhaustion_rate", "communication",
-                                                "stress_rate")}  # fmt: skip
-    interventions = [{"kind": kind, "day": kwargs[f"{kind}_day"]} for kind in KINDS
-                     if kwargs[f"{kind}_day"] is not None]  # fmt: skip
-    return Setup(partner_a=partners[0], partner_b=partners[1], dynamics=dynamics,
-                 interventions=interventions, couples=couples,
+    return Setup(partner_a=partners[0], partner_b=partners[1], dynamics=dynamics_of(kwargs),
+                 interventions=_interventions_of(kwargs), couples=couples,
                  days=int(kwargs["days"]), seed=int(kwargs["rng"]))  # type: ignore[call-overload]
 
 
@@ -189,7 +282,13 @@ class PhaseGrid:
 
 
 def _freeze(kwargs: Mapping[str, object]) -> tuple:
-    return tuple(sorted(kwargs.items()))
+    """Make keyword arguments hashable (for the caches), nested ``dynamics`` included."""
+    return tuple(sorted((key, _freeze(value) if isinstance(value, Mapping) else value)
+                        for key, value in kwargs.items()))  # fmt: skip
+
+
+def _thaw(frozen: tuple) -> dict[str, object]:
+    return {key: dict(value) if key == "dynamics" else value for key, value in frozen}
 
 
 def phase_grid(kwargs: Mapping[str, object], which: str = "traits") -> PhaseGrid:
@@ -213,7 +312,7 @@ def phase_grid(kwargs: Mapping[str, object], which: str = "traits") -> PhaseGrid
 
 @functools.lru_cache(maxsize=24)
 def _phase_grid_cached(frozen: tuple, which: str) -> PhaseGrid:
-    kwargs = dict(frozen)
+    kwargs = _thaw(frozen)
     base = _setup_from_kwargs(kwargs, couples=1)
     if which == "traits":
         x_name, y_name = "anxiety_a", "avoidance_b"
@@ -223,9 +322,10 @@ def _phase_grid_cached(frozen: tuple, which: str) -> PhaseGrid:
     else:
         x_name, y_name = LEVER_PAIRS[which]
         x_param, y_param = f"dynamics.{x_name}", f"dynamics.{y_name}"
-        marker = (float(kwargs[x_name]), float(kwargs[y_name]))  # type: ignore[arg-type]
-        x_values = np.linspace(*SLIDER_RANGES[x_name][:2], GRID_POINTS)
-        y_values = np.linspace(*SLIDER_RANGES[y_name][:2], GRID_POINTS)
+        values = {**dynamics_defaults(), **dynamics_of(kwargs)}
+        marker = (float(values[x_name]), float(values[y_name]))
+        x_values = np.linspace(*slider_range(DYNAMICS[x_name])[:2], GRID_POINTS)
+        y_values = np.linspace(*slider_range(DYNAMICS[y_name])[:2], GRID_POINTS)
     setup, x_axis, y_axis = sweep_setup(base, x_param, x_values, y_param, y_values,
                                         GRID_REPLICATES)  # fmt: skip
     labels = simulate(setup).labels.reshape(GRID_POINTS, GRID_POINTS, GRID_REPLICATES)
@@ -249,14 +349,9 @@ def mixed_population(kwargs: Mapping[str, object], couples: int = MAX_COUPLES) -
 
 @functools.lru_cache(maxsize=8)
 def _mixed_cached(frozen: tuple, couples: int) -> dict:
-    kwargs = dict(frozen)
-    dynamics = {name: kwargs[name] for name in ("reassurance_frequency", "relief_decay",
-                                                "exhaustion_rate", "communication",
-                                                "stress_rate")}  # fmt: skip
-    interventions = [{"kind": kind, "day": kwargs[f"{kind}_day"]} for kind in KINDS
-                     if kwargs[f"{kind}_day"] is not None]  # fmt: skip
-    setup = Setup(dynamics=dynamics, interventions=interventions, days=int(kwargs["days"]),
-                  seed=int(kwargs["rng"]), couples=couples,
+    kwargs = _thaw(frozen)
+    setup = Setup(dynamics=dynamics_of(kwargs), interventions=_interventions_of(kwargs),
+                  days=int(kwargs["days"]), seed=int(kwargs["rng"]), couples=couples,  # type: ignore[call-overload]
                   population={"mix": dict(LITERATURE_MIX), "couples": couples})  # fmt: skip
     return outcomes_by_pairing(simulate(setup))
 

@@ -6,8 +6,12 @@ with every live figure and the tests can check the content without a browser.
 
 from __future__ import annotations
 
+import threading
+from collections.abc import Mapping
+from dataclasses import dataclass
 from html import escape
 
+import mesa
 import numpy as np
 
 from . import kernel as k
@@ -19,22 +23,38 @@ from .dashboard_charts import (
     histogram,
     line_chart,
     stacked_bars,
+    text_on,
 )
 from .dashboard_state import PhaseGrid, ReliefEpisodes
+from .model import RelationshipModel
 from .outcomes import LABELS, SPIRAL_RATE
 
 __all__ = [
+    "KIND_WORDS",
     "OUTCOME_WORDS",
     "VERDICT_DAY",
+    "Frame",
+    "Session",
     "aspects_html",
     "badge_html",
     "couple_charts",
     "days_until_verdict",
     "followed_outcome",
+    "intervention_events",
     "mixed_population_chart",
     "phase_chart",
     "population_charts",
+    "release_model",
 ]
+
+#: The source article's strategies in the dashboard's words.
+KIND_WORDS = {
+    "style_awareness": "Learn each other's styles",
+    "communication": "Communicate openly",
+    "consistent_actions": "Words and consistent actions",
+    "address_fears": "Work on the underlying fear",
+    "therapy": "Therapy",
+}
 
 #: One sentence per outcome for the badge.
 OUTCOME_WORDS = {
@@ -58,8 +78,9 @@ _AXIS_WORDS = {
 #: table shows its values with a grey "too early" verdict.
 VERDICT_DAY = 14
 
-_EARLY_COLOR = "#6B6B6B"
-_VERDICT_COLORS = {"healthy": "#009E73", "in between": "#B07D00", "excessive": "#C0392B"}
+_EARLY_COLOR = "#636363"
+#: Verdict words on white: each at least 4.5:1 (WCAG AA for text).
+_VERDICT_COLORS = {"healthy": "#00704F", "in between": "#805B00", "excessive": "#B0301F"}
 
 
 def followed_outcome(model) -> str:
@@ -83,10 +104,17 @@ def _wait_words(model) -> str:
     return f"verdict in {left} more day{'s' if left != 1 else ''}, on day {model.day + left}"
 
 
+def intervention_events(model) -> list[tuple[float, str]]:
+    """``(day, words)`` of each intervention of the run, for the markers on time charts."""
+    return [(float(iv.day), f"{KIND_WORDS.get(iv.kind, iv.kind)} from day {iv.day}")
+            for iv in sorted(model.setup.interventions, key=lambda iv: iv.day)]  # fmt: skip
+
+
 def couple_charts(model, episodes: ReliefEpisodes) -> dict[str, str]:
     """Return the Couple view's charts for the followed couple, by name, as SVG text."""
     days = np.arange(1, model.day + 1)
     x_range = (0, model.days)
+    events = intervention_events(model)
     charts = {}
     titles = {
         "security": ("Felt security", "how safe each feels (0-1)"),
@@ -99,7 +127,7 @@ def couple_charts(model, episodes: ReliefEpisodes) -> dict[str, str]:
         series = [Series(f"Partner {tag}", days, values[:, p], PARTNER_COLORS[p], dashed=p == 1)
                   for p, tag in enumerate("AB")]  # fmt: skip
         charts[name] = line_chart(series, title=title, x_label="day", y_label=y_label,
-                                  x_range=x_range, y_range=(0.0, 1.0))  # fmt: skip
+                                  x_range=x_range, y_range=(0.0, 1.0), events=events)  # fmt: skip
     requests, answered = _followed(model, "requests"), _followed(model, "answered")
     series = []
     for p, tag in enumerate("AB"):
@@ -107,14 +135,15 @@ def couple_charts(model, episodes: ReliefEpisodes) -> dict[str, str]:
         series.append(Series(f"{tag} is answered", days, answered[:, p], PARTNER_COLORS[p],
                              dashed=True))  # fmt: skip
     charts["requests"] = line_chart(series, title="Requests and answers per day",
-                                    x_label="day", y_label="per day", x_range=x_range)
+                                    x_label="day", y_label="per day", x_range=x_range,
+                                    events=events)  # fmt: skip
     episodes.sync()
     series = [Series(f"Partner {tag}", episodes.days[p], episodes.hours[p], PARTNER_COLORS[p],
                      markers=True) for p, tag in enumerate("AB")]  # fmt: skip
     empty = not (episodes.days[0] or episodes.days[1])
     charts["episodes"] = line_chart(
         series, title="How long relief lasts (each episode)", x_label="day the episode ended",
-        y_label="hours until asking again", x_range=x_range,
+        y_label="hours until asking again", x_range=x_range, events=events,
         note="no answered request yet" if empty else "",
     )  # fmt: skip
     return charts
@@ -124,20 +153,26 @@ def badge_html(model) -> str:
     """Return the followed couple's outcome badge, with the day and the population's counts.
 
     Before ``VERDICT_DAY`` the badge reads "JUST STARTED" and says how many days are left until
-    a verdict, instead of naming an outcome from too little data.
+    a verdict, instead of naming an outcome from too little data. Once the last day is reached
+    it says "Finished" and gives the verdict of the whole run.
     """
     early = days_until_verdict(model) > 0
+    finished = model.day >= model.days
     label = "just started" if early else followed_outcome(model)
     color = _EARLY_COLOR if early else OUTCOME_COLORS[label]
     words = (f"too early to tell ({_wait_words(model)})" if early
              else OUTCOME_WORDS[label])  # fmt: skip
     outcome = "too-early" if early else label
-    text = (f'<div class="relsim-badge" data-outcome="{outcome}" style="display:flex;'
+    when = "at the end" if finished else "so far"
+    status = (f"<b>Finished: day {model.day} of {model.days}</b>" if finished
+              else f"<b>Day {model.day} of {model.days}</b>")  # fmt: skip
+    text = (f'<div class="relsim-badge" data-outcome="{outcome}" '
+            f'data-finished="{str(finished).lower()}" role="status" style="display:flex;'
             f'align-items:center;gap:14px;flex-wrap:wrap;font-size:18px">'
-            f'<span style="background:{color};color:white;font-weight:700;font-size:22px;'
-            f'padding:6px 18px;border-radius:20px;letter-spacing:1px">{label.upper()}</span>'
-            f"<span>Couple 1 so far: {escape(words)}. "
-            f"<b>Day {model.day} of {model.days}</b>.</span>")  # fmt: skip
+            f'<span class="relsim-badge-label" style="background:{color};color:{text_on(color)};'
+            f"font-weight:700;font-size:22px;padding:6px 18px;border-radius:20px;"
+            f'letter-spacing:1px">{label.upper()}</span>'
+            f"<span>Couple 1 {when}: {escape(words)}. {status}.</span>")  # fmt: skip
     if model.setup.couples > 1:
         if early:
             parts = "too early to tell"
@@ -224,3 +259,110 @@ def phase_chart(grid: PhaseGrid) -> str:
     return heatmap(grid.share, grid.x_values, grid.y_values, title=title,
                    x_label=_AXIS_WORDS[grid.x_name], y_label=_AXIS_WORDS[grid.y_name],
                    marker=grid.marker)  # fmt: skip
+
+
+# -- one page's run, drawn from consistent snapshots ------------------------------------------
+
+
+@dataclass(frozen=True)
+class Frame:
+    """Everything the live views show at one moment, computed at once from the model.
+
+    The page draws only from a frame, never from the model, so a day being simulated in the
+    play thread can never meet a chart half-drawn from the day before.
+    """
+
+    generation: int
+    day: int
+    days: int
+    couples: int
+    finished: bool
+    outcome: str
+    badge: str
+    aspects: str
+    couple: Mapping[str, str]
+    population: Mapping[str, str]
+    applied: Mapping[str, object]
+
+
+def release_model(model) -> None:
+    """Let an old model be freed: drop its agents and Mesa's per-model id counter.
+
+    Mesa 3.3 keeps a counter of agent ids per model in ``mesa.Agent._ids`` (a class attribute),
+    which holds every model ever made alive (fixed in later Mesa releases). Without this, each
+    Reset would keep the old model, its agents and its daily records (tens of MiB) for good.
+    """
+    try:
+        model.remove_all_agents()
+    except AttributeError:  # an older Mesa without remove_all_agents
+        pass
+    ids = getattr(mesa.Agent, "_ids", None)
+    if ids is not None and hasattr(ids, "pop"):
+        ids.pop(model, None)
+    model.datacollector = None
+
+
+class Session:
+    """One page's run: the model, its relief episodes, and the frame the page shows.
+
+    Every change of the model (reset, steps) happens under ``lock`` and ends by computing a new
+    :class:`Frame`; ``frame`` is replaced in one assignment, so readers always get a consistent
+    snapshot of one day.
+
+    Parameters
+    ----------
+    kwargs : mapping
+        ``RelationshipModel`` keyword arguments (see ``dashboard_state.model_kwargs``).
+
+    """
+
+    def __init__(self, kwargs: Mapping[str, object]) -> None:
+        self.lock = threading.RLock()
+        self.generation = 0
+        self.model = None
+        self.episodes: ReliefEpisodes | None = None
+        self.applied: dict[str, object] = {}
+        self.frame: Frame
+        self.reset(kwargs)
+
+    def reset(self, kwargs: Mapping[str, object]) -> Frame:
+        """Build a new model from ``kwargs`` (freeing the old one) and return its first frame."""
+        with self.lock:
+            old = self.model
+            self.model = None
+            self.episodes = None
+            if old is not None:
+                release_model(old)
+            del old
+            self.model = RelationshipModel(**kwargs)
+            self.episodes = ReliefEpisodes(self.model)
+            self.applied = dict(kwargs)
+            self.generation += 1
+            return self._draw()
+
+    @property
+    def finished(self) -> bool:
+        """Whether the run has reached its last day."""
+        return self.model.day >= self.model.days
+
+    def advance(self, days: int = 1) -> Frame:
+        """Simulate up to ``days`` more days (not past the end) and return the new frame."""
+        with self.lock:
+            for _ in range(max(int(days), 0)):
+                if self.model.day >= self.model.days:
+                    break
+                self.model.step()
+            return self._draw()
+
+    def _draw(self) -> Frame:
+        model = self.model
+        frame = Frame(
+            generation=self.generation, day=model.day, days=model.days,
+            couples=model.setup.couples, finished=model.day >= model.days,
+            outcome="too-early" if days_until_verdict(model) > 0 else followed_outcome(model),
+            badge=badge_html(model), aspects=aspects_html(model),
+            couple=couple_charts(model, self.episodes), population=population_charts(model),
+            applied=dict(self.applied),
+        )  # fmt: skip
+        self.frame = frame
+        return frame

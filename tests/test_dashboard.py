@@ -6,7 +6,12 @@ the healthy-versus-excessive table are read back from what the page shows.
 
 from __future__ import annotations
 
+import gc
 import re
+import socket
+import threading
+import time
+import weakref
 
 import ipyvuetify as v
 import numpy as np
@@ -14,23 +19,47 @@ import pytest
 import solara
 import solara.widgets
 
-# sim.app ignores the rules-of-hooks warning Mesa's SolaraViz module raises on import.
-from sim.app import Dashboard
-from sim.dashboard_charts import _share_color, histogram
+from sim.app import (
+    ENGINE,
+    Dashboard,
+    controls_from_query,
+    controls_to_query,
+    exposure_warning,
+    is_loopback,
+    port_problem,
+    serve,
+)
+from sim.dashboard_charts import _share_color, contrast, histogram, text_on
 from sim.dashboard_state import (
     ReliefEpisodes,
     initial_controls,
+    lever_names,
     model_kwargs,
+    other_dynamics,
     parse_seed,
     phase_grid,
+    slider_range,
 )
-from sim.dashboard_views import aspects_html, badge_html, followed_outcome, phase_chart
+from sim.dashboard_views import (
+    _VERDICT_COLORS,
+    Session,
+    aspects_html,
+    badge_html,
+    followed_outcome,
+    phase_chart,
+)
 from sim.model import RelationshipModel
+from sim.palette import OUTCOME_COLORS
+from sim.params import DYNAMICS
 
 
 def render():
+    ENGINE.ready.wait()
     _, rc = solara.render(solara.AppLayout(children=[Dashboard()]), handle_error=False)
     return rc
+
+
+
 
 
 def html(rc, css_class: str) -> list[str]:
@@ -48,20 +77,59 @@ def click(rc, label: str) -> None:
     rc.find(v.Btn, children=[label]).widget.click()
 
 
+def button(rc, label: str):
+    return rc.find(v.Btn, children=[label]).widget
+
+
+def day_text(rc) -> str:
+    (text,) = html(rc, "relsim-day")
+    return re.sub("<[^>]+>", "", text)
+
+
+def status(rc) -> str:
+    (text,) = html(rc, "relsim-status")
+    return text
+
+
+def widgets(rc):
+    """Every widget on the page, depth first."""
+    stack, seen = [rc.container], []
+    while stack:
+        widget = stack.pop()
+        seen.append(widget)
+        stack.extend(reversed([c for c in (getattr(widget, "children", None) or [])
+                               if hasattr(c, "keys")]))  # fmt: skip
+    return seen
+
+
 def slider(rc, key: str):
     """The slider inside the block with class ``relsim-slider-<key>``."""
-    return rc.find(v.Html, class_=f"relsim-slider-{key}").find(v.Slider).widget
+    (box,) = [w for w in widgets(rc) if isinstance(w, v.Html)
+              and f"relsim-slider-{key}" in (w.class_ or "").split()]  # fmt: skip
+    (found,) = [w for w in box.children if isinstance(w, v.Slider)]
+    return found
+
+
+def wait_until(condition, seconds: float = 60.0) -> None:
+    deadline = time.monotonic() + seconds
+    while not condition():
+        assert time.monotonic() < deadline, "timed out"
+        time.sleep(0.05)
+
+
+def style_toggle(rc, role: str):
+    (toggle,) = [w for w in rc.find(v.BtnToggle).widgets
+                 if f"relsim-style-{role}" in (w.class_ or "")]  # fmt: skip
+    return toggle
 
 
 def pick_style(rc, role: str, style: str) -> None:
-    (toggle,) = [w for w in rc.find(v.BtnToggle).widgets
-                 if f"relsim-style-{role}" in (w.class_ or "")]  # fmt: skip
-    toggle.v_model = ["secure", "anxious", "avoidant", "fearful"].index(style)
+    style_toggle(rc, role).v_model = ["secure", "anxious", "avoidant", "fearful"].index(style)
 
 
 def test_every_control_is_on_the_page():
     rc = render()
-    for label in ("Reset", "Step", "▶"):
+    for label in ("Reset", "Step", "▶ Play", "Run to end"):
         assert rc.find(v.Btn, children=[label]).widgets, label
     assert len(rc.find(v.BtnToggle).widgets) >= 2  # a style preset per partner
     sidebar_text = " ".join(html(rc, "relsim-slider-label"))
@@ -83,8 +151,8 @@ def test_a_style_preset_moves_its_two_sliders():
     rc = render()
     pick_style(rc, "a", "fearful")
     labels = " ".join(html(rc, "relsim-slider-label"))
-    assert "Anxiety (fear of being left): <b>0.85</b>" in labels
-    assert "Avoidance (unease with closeness): <b>0.85</b>" in labels
+    assert "Anxiety (fear of being left), partner A: <b>0.85</b>" in labels
+    assert "Avoidance (unease with closeness), partner A: <b>0.85</b>" in labels
 
 
 def test_the_one_couple_button_and_the_couples_slider_show_their_value():
@@ -242,3 +310,202 @@ def test_histogram_leaves_headroom_above_the_tallest_bar(tallest):
     bar_tops = [float(y) for y in re.findall(r'<rect x="[\d.]+" y="([\d.]+)"', svg)]
     plot_top = 58  # top of the plot area; the title sits above it at y = 22
     assert min(bar_tops) >= plot_top + 0.1 * (270 - 46 - plot_top) - 1e-6
+
+
+# -- the run bar: stale settings, finished runs, speed, style highlight ------------------------
+
+
+def test_changed_settings_are_flagged_until_reset():
+    rc = render()
+    assert "Settings changed" not in status(rc)
+    slider(rc, "relief_decay").v_model = 2.0
+    assert "Settings changed" in status(rc) and "Reset" in status(rc)
+    click(rc, "Reset")
+    assert "Settings changed" not in status(rc)
+    # A seed being typed is a change too; a bad one keeps the last good seed (not a change).
+    rc.find(v.TextField, label="Seed (whole number)").widget.v_model = "5"
+    assert "Settings changed" in status(rc)
+
+
+def test_a_style_button_is_lit_only_while_its_sliders_sit_on_the_preset():
+    rc = render()
+    pick_style(rc, "a", "anxious")
+    assert style_toggle(rc, "a").v_model == 1
+    slider(rc, "anxiety_a").v_model = 0.5
+    assert style_toggle(rc, "a").v_model is None  # no longer describes the sliders
+    pick_style(rc, "a", "anxious")
+    assert style_toggle(rc, "a").v_model == 1
+
+
+def test_run_to_end_shows_a_finished_run_with_its_verdict():
+    rc = render()
+    slider(rc, "days").v_model = 30
+    click(rc, "Reset")
+    click(rc, "Run to end")
+    wait_until(lambda: "Finished" in day_text(rc))
+    assert day_text(rc) == "Finished: day 30 of 30"
+    text = badge(rc)
+    assert 'data-finished="true"' in text and "Couple 1 at the end" in text
+    assert "so far" not in text and "Finished: day 30 of 30" in text
+    assert "Run finished on day 30" in status(rc)
+    wait_until(lambda: rc.find(v.Btn, children=["▶ Play"]).widgets)  # the play loop has ended
+    for label in ("▶ Play", "Step", "Run to end"):
+        assert button(rc, label).disabled, label
+    click(rc, "Reset")
+    assert day_text(rc) == "Day 0 of 30" and not button(rc, "▶ Play").disabled
+
+
+def test_play_advances_by_the_chosen_days_per_frame():
+    rc = render()
+    (speed,) = [w for w in rc.find(v.BtnToggle).widgets
+                if "relsim-days-per-frame" in (w.class_ or "")]  # fmt: skip
+    speed.v_model = 2  # the third choice: 5 days per frame
+    slider(rc, "pause").v_model = 0
+    click(rc, "▶ Play")
+    wait_until(lambda: int(re.findall(r"\d+", day_text(rc))[0]) >= 20)
+    click(rc, "❚❚ Pause")
+    time.sleep(0.3)
+    day = int(re.findall(r"\d+", day_text(rc))[0])
+    assert day % 5 == 0, day
+    time.sleep(0.5)
+    assert int(re.findall(r"\d+", day_text(rc))[0]) == day, "the run went on after Pause"
+
+
+def test_frames_stay_consistent_while_another_thread_steps():
+    """Whatever the page reads while Play steps in a thread is one day's complete picture."""
+    controls = {**initial_controls(), "couples": 50, "days": 120}
+    session = Session(model_kwargs(controls, seed=2))
+    stop = threading.Event()
+
+    def play():
+        while not stop.is_set() and not session.finished:
+            session.advance(1)
+
+    worker = threading.Thread(target=play)
+    worker.start()
+    seen = set()
+    try:
+        while worker.is_alive():
+            frame = session.frame
+            seen.add(frame.day)
+            assert f"Day {frame.day} of 120" in frame.badge or "Finished" in frame.badge
+            # Each line of the felt-security chart has one point per simulated day.
+            points = re.findall(r'<polyline points="([^"]*)"', frame.couple["security"])
+            assert all(len(p.split()) <= frame.day for p in points)
+            assert sum(len(p.split()) for p in points[:1]) in (0, frame.day) or frame.day == 0
+    finally:
+        stop.set()
+        worker.join()
+    assert session.frame.day == 120 and len(seen) > 3
+
+
+# -- safety: typed text is never markup, old models are freed ---------------------------------
+
+
+def test_a_typed_seed_is_shown_as_text_never_as_markup():
+    rc = render()
+    attack = "<img src=/x onerror=document.title=document.domain>"
+    rc.find(v.TextField, label="Seed (whole number)").widget.v_model = attack
+    (message,) = html(rc, "relsim-error")
+    assert "<img" not in message and "&lt;img src=/x onerror=" in message
+
+
+def test_reset_frees_the_old_model():
+    session = Session(model_kwargs({**initial_controls(), "couples": 20, "days": 30}, seed=1))
+    session.advance(3)
+    old = weakref.ref(session.model)
+    session.reset(model_kwargs({**initial_controls(), "couples": 20, "days": 30}, seed=2))
+    gc.collect()
+    assert old() is None, "the model before Reset is still alive"
+
+
+# -- settings from the parameter table and in the page's address ------------------------------
+
+
+def test_every_dynamics_parameter_has_a_slider_with_the_tables_range():
+    rc = render()
+    click(rc, f"Show {len(other_dynamics())} more")
+    assert set(lever_names()) | set(other_dynamics()) == set(DYNAMICS)
+    for name, param in DYNAMICS.items():
+        widget = slider(rc, name)
+        assert (widget.min, widget.max) == (param.low, param.high), name
+        low, high, step = slider_range(param)
+        assert 0 < step <= (high - low) / 10, name
+        ratio = (param.default - low) / step
+        assert abs(ratio - round(ratio)) < 1e-6, f"{name}: the default is off the slider's grid"
+
+
+def test_a_moved_table_parameter_reaches_the_model():
+    controls = {**initial_controls(), "burnout": 0.25, "relief_decay": 3.0}
+    kwargs = model_kwargs(controls, seed=1)
+    model = RelationshipModel(**kwargs)
+    assert model.setup.dynamics["burnout"] == 0.25
+    assert model.setup.dynamics["relief_decay"] == 3.0
+
+
+def test_settings_travel_in_the_address_and_bad_values_are_ignored():
+    controls = {**initial_controls(), "style_a": "anxious", "anxiety_a": 0.85, "days": 90,
+                "therapy_on": True, "therapy_day": 20, "seed_text": "7"}  # fmt: skip
+    query = controls_to_query(controls)
+    assert "days=90" in query and "therapy_on=1" in query and "couples" not in query
+    back, ignored = controls_from_query(query)
+    assert back == controls and ignored == []
+    back, ignored = controls_from_query("days=99999&style_a=<b>&relief_decay=abc&nope=1&"
+                                        "couples=3&seed_text=x")  # fmt: skip
+    assert back["days"] == initial_controls()["days"] and back["couples"] == 3
+    assert back["seed_text"] == initial_controls()["seed_text"]
+    assert set(ignored) == {"days", "style_a", "relief_decay", "nope"}
+
+
+# -- readable and accessible content ----------------------------------------------------------
+
+
+def test_chart_text_is_at_least_15_units_and_charts_at_most_460_wide():
+    session = Session(model_kwargs({**initial_controls(), "couples": 30, "days": 40}, seed=1))
+    frame = session.advance(20)
+    svgs = [*frame.couple.values(), *frame.population.values()]
+    for svg in svgs:
+        sizes = [int(size) for size in re.findall(r'font-size="(\d+)"', svg)]
+        assert sizes and min(sizes) >= 15
+        assert int(re.search(r'viewBox="0 0 (\d+)', svg).group(1)) <= 460
+
+
+def test_colours_of_text_meet_the_contrast_minimum():
+    for color in _VERDICT_COLORS.values():
+        assert contrast(color, "#FFFFFF") >= 4.5, color
+    for color in OUTCOME_COLORS.values():
+        assert contrast(color, text_on(color)) >= 4.5, color
+
+
+def test_intervention_start_days_are_marked_on_the_time_charts():
+    controls = {**initial_controls(), "therapy_on": True, "therapy_day": 25, "days": 60,
+                "couples": 5}  # fmt: skip
+    frame = Session(model_kwargs(controls, seed=1)).advance(10)
+    for name in ("security", "relief", "exhaustion", "trust", "requests", "episodes"):
+        assert "Therapy from day 25" in frame.couple[name], name
+
+
+# -- serving -----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("host", "loopback"), [
+    ("127.0.0.1", True), ("localhost", True), ("::1", True), ("127.0.0.2", True),
+    ("0.0.0.0", False), ("::", False), ("192.168.1.20", False), ("example.org", False),
+])  # fmt: skip
+def test_any_host_but_loopback_gets_a_warning(host, loopback):
+    assert is_loopback(host) is loopback
+    assert (exposure_warning(host) == "") is loopback
+    if not loopback:
+        assert "WARNING" in exposure_warning(host) and host in exposure_warning(host)
+
+
+def test_a_busy_port_exits_2_naming_the_port(capsys):
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        assert "already in use" in port_problem("127.0.0.1", port)
+        assert serve(port=port) == 2
+    err = capsys.readouterr().err
+    assert f"port {port} is already in use" in err and "--port" in err
+    assert "Traceback" not in err
