@@ -1094,6 +1094,12 @@ def _run_local(plan: _Plan, tasks: Iterator[int], bounds, count: int):
     from multiprocessing.connection import wait as wait_for
 
     context = multiprocessing.get_context("spawn")
+    # Spawning starts multiprocessing's resource tracker first, and starting it unblocks SIGINT
+    # in this process (resource_tracker.ensure_running): start it now, before any worker.
+    with contextlib.suppress(Exception):
+        from multiprocessing import resource_tracker
+
+        resource_tracker.ensure_running()
     workers: list[_Worker] = []
     finished = False
     try:
