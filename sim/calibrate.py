@@ -816,6 +816,15 @@ def main(args: argparse.Namespace, argv: Sequence[str] | None = None) -> int:
     out = args.out
     if out is None:
         out = Path("results") / f"calibrate-{Path(args.targets).stem}"
+        if out.exists() and not args.resume:
+            from . import results
+
+            free = getattr(results, "next_free_sibling", None)
+            if free is not None:
+                print(f"note: {out} already exists; writing to {free(out)} instead (--resume "
+                      f"continues the study in {out}, --out chooses the folder)",
+                      file=sys.stderr)  # fmt: skip
+                out = free(out)
     study_path = out / STUDY_FILE
     if args.resume:
         if not study_path.is_file():

@@ -56,6 +56,7 @@ __all__ = [
     "numeric_person_columns",
     "per_person",
     "rate_ratio",
+    "relapse_share",
     "run_key",
     "share",
     "treatment_d",
@@ -183,6 +184,21 @@ def treatment_d(base: Mapping[str, Any], twin: Mapping[str, Any], column: str,
     return float((t.mean() - b.mean()) / math.sqrt(pooled))
 
 
+def relapse_share(early: Mapping[str, Any], late: Mapping[str, Any],
+                  recovered: Sequence[str]) -> float:  # fmt: skip
+    """Share of the couples recovered in ``early`` that are no longer recovered in ``late``.
+
+    ``early`` and ``late`` are the per-couple tables of one scenario run to two different days
+    (the same couples and draws: a shorter run is the start of the longer one); a couple is
+    recovered when its outcome is one of ``recovered``. ``nan`` if nobody had recovered.
+    """
+    before = np.isin(np.asarray(early["outcome"]).astype(str), list(recovered))
+    after = np.isin(np.asarray(late["outcome"]).astype(str), list(recovered))
+    if not before.any():
+        return math.nan
+    return float((before & ~after).sum() / before.sum())
+
+
 def rate_ratio(people: Mapping[str, Any], numerator: str, denominator: str,
                column: str = "requests") -> float:  # fmt: skip
     """Mean of ``column`` (default: requests made) for one style over that of another style."""
@@ -273,6 +289,15 @@ STATISTICS: dict[str, Statistic] = {
             lambda t, g: treatment_d(_people(t, g.run), _people(t, g.twin_run or ""),
                                      g.args["column"], g.args.get("style")),
             twin=True,
+        ),
+        Statistic(
+            "relapse_share",
+            "share of the couples recovered on day `at_day` (outcome one of `recovered`, "
+            "default stable) that are no longer recovered at the end of the scenario",
+            {"at_day": "day recovery is judged (e.g. when a treatment ends), before the end",
+             "recovered": "outcome label(s) that count as recovered"},
+            {"recovered": ["stable"]},
+            lambda t, g: relapse_share(t[g.twin_run or ""], t[g.run], g.args["recovered"]),
         ),
         Statistic(
             "rate_ratio",
@@ -702,7 +727,27 @@ def load_targets(path: str | Path, *, params: Sequence[str] | None = None) -> Ta
                                   f"fewer than day = {args['day']}", target=label, key="day",
                                   allowed=f'a day up to {scenario.days}, or add set = '
                                   f'["days={args["day"]}"]')  # fmt: skip
+        if kind == "relapse_share":
+            recovered = args["recovered"]
+            recovered = [recovered] if isinstance(recovered, str) else recovered
+            if (not isinstance(recovered, list) or not recovered
+                    or not all(isinstance(o, str) and o in LABELS for o in recovered)):  # fmt: skip
+                raise reader.fail(f"{_show(args['recovered'])} is not an outcome label or a "
+                                  "list of them", target=label, key="recovered",
+                                  allowed=", ".join(LABELS))  # fmt: skip
+            args["recovered"] = recovered
+            args["at_day"] = reader.whole(args["at_day"], target=label, key="at_day", low=1,
+                                          high=int(RUN["days"].high))  # fmt: skip
+            if args["at_day"] >= scenario.days:
+                raise reader.fail(f"scenario {scenario.name!r} runs {scenario.days} days, so "
+                                  f"there is no follow-up after day {args['at_day']}",
+                                  target=label, key="at_day",
+                                  allowed=f"a day before {scenario.days}, or a longer run "
+                                  "with set = [\"days=...\"]")  # fmt: skip
         twin = None
+        if kind == "relapse_share":
+            twin = reader.scenario(scenario_name, [*overrides, f"days={args['at_day']}"],
+                                   target=label, key="at_day")  # fmt: skip
         if stat.twin:
             twin = _twin(reader, scenario, scenario_name, overrides, args, label)
         key = run_key(scenario)

@@ -126,6 +126,9 @@ BAD_FILES = {
     "twin without treatment": (
         _target(_replace("statistic", 'statistic = "treatment_d"')
                 + 'twin = "anxious-avoidant"\n'), ["twin", "no treatment to measure"]),
+    "follow-up day past the run": (
+        _target(_replace("column", "at_day = 200").replace('"mean"', '"relapse_share"')),
+        ["at_day", "runs 180 days", "no follow-up after day 200"]),
     "duplicate names": (_target(GOOD_TARGET) + "\n[[target]]\n" + GOOD_TARGET,
                         ["target 2 ('t')", "name", "used by an earlier target"]),
 }
@@ -247,6 +250,15 @@ def test_mean_share_dissolution_and_rate_ratio_exact():
     assert tg.rate_ratio(people, "anxious", "secure") == 10.0  # 20 / 2
     assert tg.rate_ratio(people, "anxious", "avoidant", column="x") == 2.5 / 3.0
     assert math.isnan(tg.rate_ratio(people, "secure", "fearful"))
+
+
+def test_relapse_share_counts_the_recovered_who_lost_it():
+    early = {"outcome": np.array(["stable", "stable", "stable", "spiraling", "stable"])}
+    late = {"outcome": np.array(["stable", "spiraling", "dissolved", "stable", "stable"])}
+    # Four recovered early; two of them (couples 1 and 2) are not stable later.
+    assert tg.relapse_share(early, late, ["stable"]) == 0.5
+    assert tg.relapse_share(early, late, ["stable", "spiraling"]) == 0.2  # only couple 2
+    assert math.isnan(tg.relapse_share(late, late, ["distant"]))
 
 
 def test_treatment_d_uses_the_pooled_sd():
