@@ -9,7 +9,7 @@ Exit status: 0 success, 2 bad input (a message on stderr, nothing written), 1 fa
 from __future__ import annotations
 
 import argparse
-import shutil
+import re
 import sys
 import time
 from collections.abc import Callable, Sequence
@@ -195,6 +195,7 @@ def _load(name: str, args: argparse.Namespace, *, days: bool = True, couples: bo
     if couples and getattr(args, "couples", None) is not None:
         key = "population.couples" if scenario.population is not None else "couples"
         scenario = load_scenario(name, [*overrides, f"{key}={args.couples}"])
+    _say(getattr(scenario, "notes", ()))
     return scenario
 
 
@@ -211,8 +212,34 @@ def _ignore_further_interrupts() -> None:
         signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
+def _say(lines: Sequence[str]) -> None:
+    for line in lines:
+        print(f"note: {line}", file=sys.stderr)
+
+
 def _out_dir(args: argparse.Namespace, scenario: Any) -> Path:
-    return args.out if args.out is not None else Path("results") / scenario.name
+    """The results folder: ``--out``, else ``results/<name>``, else the next free numbered one.
+
+    Without ``--out`` a run never fails because an earlier run left its folder: when
+    ``results/<name>`` exists (and ``--force`` was not given), the results go to the first free
+    ``results/<name>-2``, ``-3``, ... beside it, and a note says so. An explicit ``--out`` that
+    exists is refused unless ``--force`` (see :func:`sim.results.check_target`). Debris that an
+    interrupted relsim left beside the folder is recovered or removed first, with a note.
+    """
+    from .results import next_free_sibling, tidy_siblings
+
+    if args.out is not None:
+        _say(tidy_siblings(args.out))
+        return args.out
+    default = Path("results") / scenario.name
+    _say(tidy_siblings(default))
+    if getattr(args, "force", False) or not (default.exists() or default.is_symlink()):
+        return default
+    target = next_free_sibling(default)
+    _say(tidy_siblings(target))
+    print(f"note: {default} already exists; writing to {target} instead (--force replaces "
+          f"{default}, --out chooses the folder)", file=sys.stderr)  # fmt: skip
+    return target
 
 
 def simulate_scenario(scenario: Any, *, record_daily: bool = False, progress: bool = False,
@@ -310,9 +337,11 @@ def _who(scenario: Any) -> str:
 
 def _report(scenario: Any, result: Any) -> list[str]:
     """Return the lines ``relsim run`` prints about a finished run."""
+    from .scenario import printable
+
     lines = [f"relsim run: {scenario.name}"]
     if scenario.description:
-        lines.append(f"  {scenario.description}")
+        lines.append(f"  {printable(scenario.description)}")
     lines.append(f"  {scenario.couples} couples ({_who(scenario)}), {scenario.days} days, "
                  f"seed {scenario.seed}")  # fmt: skip
     for item in scenario.interventions:
@@ -406,6 +435,39 @@ def _cmd_run(args: argparse.Namespace, argv: Sequence[str]) -> int:
     return EXIT_OK
 
 
+#: The files a sweep keeps in ``<out>.partial`` (sim/sweep.py's ``_Checkpoints``): finished
+#: chunks and, while one is being written, its temporary file. Nothing else there is deleted.
+_CHECKPOINT_NAMES = re.compile(r"chunk-\d+\.npz|\.chunk-\d+\.npz\.[0-9a-f]+\.tmp")
+
+
+def _checkpoint_files(partial: Path) -> tuple[list[Path], list[str]]:
+    """Split ``partial``'s entries into relsim's checkpoint files and the names of the rest."""
+    ours, foreign = [], []
+    for entry in sorted(partial.iterdir()):
+        if _CHECKPOINT_NAMES.fullmatch(entry.name) and entry.is_file() and not entry.is_symlink():
+            ours.append(entry)
+        else:
+            foreign.append(entry.name)
+    return ours, foreign
+
+
+def _remove_checkpoints(partial: Path, chunks: Sequence[Path]) -> None:
+    """Delete relsim's checkpoint files, then the folder if that left it empty.
+
+    Anything else in the folder (a user's notes, say) is kept, and so is the folder then.
+    """
+    for path in chunks:
+        path.unlink(missing_ok=True)
+    try:
+        partial.rmdir()
+    except FileNotFoundError:
+        pass
+    except OSError:
+        kept = ", ".join(_checkpoint_files(partial)[1][:5])
+        print(f"note: kept {partial}: it holds files relsim did not write ({kept})",
+              file=sys.stderr)  # fmt: skip
+
+
 def _cmd_sweep(args: argparse.Namespace, argv: Sequence[str]) -> int:
     from .results import check_target, write_sweep
 
@@ -428,16 +490,21 @@ def _cmd_sweep(args: argparse.Namespace, argv: Sequence[str]) -> int:
     target = _out_dir(args, scenario)
     check_target(target, force=args.force)
     partial = target.with_name(target.name + ".partial")
-    if partial.exists() and not args.resume:
-        finished = len(list(partial.glob("chunk-*.npz")))
-        if finished and not args.force:
-            raise BadInput(f"{partial} holds {finished} finished chunks of an interrupted sweep; "
-                           "run again with --resume to continue it, or with --force to discard "
-                           "them and start over")  # fmt: skip
-        shutil.rmtree(partial)
-        if finished:
-            print(f"note: removed {finished} finished chunks of an interrupted sweep from "
-                  f"{partial} (--force)", file=sys.stderr)  # fmt: skip
+    if partial.is_symlink() or (partial.exists() and not partial.is_dir()):
+        raise BadInput(f"{partial} (where an interrupted sweep keeps its finished chunks) is not "
+                       "a folder; move it away or choose another --out")  # fmt: skip
+    if partial.exists():
+        chunks, _ = _checkpoint_files(partial)
+        finished = sum(1 for path in chunks if not path.name.startswith("."))
+        if not args.resume:
+            if finished and not args.force:
+                raise BadInput(f"{partial} holds {finished} finished chunks of an interrupted "
+                               "sweep; run again with --resume to continue it, or with --force "
+                               "to discard them and start over")  # fmt: skip
+            _remove_checkpoints(partial, chunks)
+            if finished:
+                print(f"note: removed {finished} finished chunks of an interrupted sweep from "
+                      f"{partial} (--force)", file=sys.stderr)  # fmt: skip
     spec = scenario.sweep
     points = len(spec.x.values) * len(spec.y.values)
     print(f"relsim sweep: {scenario.name}: {len(spec.x.values)} x {len(spec.y.values)} grid, "
@@ -480,7 +547,9 @@ def _cmd_sweep(args: argparse.Namespace, argv: Sequence[str]) -> int:
     extra = {"workers": args.workers, "scheduler": args.scheduler}
     write_sweep(target, table, scenario, argv=list(argv), timings=timings, force=args.force,
                 extra=extra)  # fmt: skip
-    shutil.rmtree(partial, ignore_errors=True)
+    if partial.is_dir():
+        chunks, _ = _checkpoint_files(partial)
+        _remove_checkpoints(partial, chunks)
     rows = table.rows
     if rows:
         share = "share_spiraling_or_dissolved"
@@ -499,14 +568,14 @@ def _cmd_sweep(args: argparse.Namespace, argv: Sequence[str]) -> int:
 
 
 def _cmd_list(args: argparse.Namespace, argv: Sequence[str]) -> int:
-    from .scenario import list_scenarios
+    from .scenario import list_scenarios, printable
 
     scenarios = list_scenarios()
     width = max(len(s.name) for s in scenarios)
     print("Bundled scenarios (relsim run NAME; sweeps: relsim sweep NAME):\n")
     for scenario in scenarios:
         tag = " [sweep]" if scenario.sweep is not None else ""
-        print(f"  {scenario.name:{width}s}  {scenario.description}{tag}")
+        print(f"  {scenario.name:{width}s}  {printable(scenario.description)}{tag}")
     return EXIT_OK
 
 
@@ -649,12 +718,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.print_help(sys.stderr)
         return EXIT_BAD_INPUT
 
-    from .results import OutputExistsError
+    from .results import OutputError
     from .scenario import ScenarioError
 
     try:
         return COMMANDS[args.command](args, argv)
-    except (ScenarioError, BadInput, OutputExistsError) as error:
+    except (ScenarioError, BadInput, OutputError) as error:
         print(f"relsim: error: {error}", file=sys.stderr)
         return EXIT_BAD_INPUT
     except KeyboardInterrupt:

@@ -18,6 +18,7 @@ import json
 import math
 import os
 import platform
+import secrets
 import shutil
 import subprocess
 import tempfile
@@ -29,10 +30,14 @@ from typing import Any
 __all__ = [
     "MANIFEST_SCHEMA_VERSION",
     "PER_COUPLE_TIMESERIES_MAX",
+    "OutputError",
     "OutputExistsError",
     "atomic_folder",
     "check_target",
+    "is_relsim_folder",
     "manifest",
+    "next_free_sibling",
+    "tidy_siblings",
     "write_json",
     "write_run",
     "write_sweep",
@@ -45,54 +50,362 @@ PER_COUPLE_TIMESERIES_MAX = 50
 _LIBRARIES = ("numpy", "numba", "mesa", "matplotlib", "tqdm", "dask", "SALib")
 
 
-class OutputExistsError(FileExistsError):
-    """The output folder exists and replacing it was not asked for."""
+class OutputError(ValueError):
+    """The output location cannot be used; the message names the path and why (exit status 2)."""
+
+
+class OutputExistsError(OutputError, FileExistsError):
+    """The output folder exists and replacing it was not asked for (or is not allowed)."""
+
+
+#: Hidden siblings of a target ``T`` that relsim makes while writing: ``.T.tmp-XXXXXXXX`` (the
+#: new folder being written, or the old one just swapped out) and ``.T.old-XXXXXXXX`` (the old
+#: folder during a replacement on systems without an exchange rename).
+_STAGING, _RETIRED = ".tmp-", ".old-"
+#: Room a target's name leaves for those siblings: "." + name + ".tmp-" + 8 random characters.
+_SIBLING_EXTRA = 14
+
+
+def _shown(target: Path) -> str:
+    text = str(target)
+    return repr(text) if not text or text != text.strip() or not text.isprintable() else text
+
+
+def _umask() -> int:
+    """The process's umask, read without changing it where the system allows."""
+    try:
+        with open("/proc/self/status", encoding="ascii") as status:
+            for line in status:
+                if line.startswith("Umask:"):
+                    return int(line.split()[1], 8)
+    except (OSError, ValueError):
+        pass
+    mask = os.umask(0o022)  # elsewhere: the classic read-and-restore
+    os.umask(mask)
+    return mask
+
+
+def _name_max(folder: Path) -> int:
+    try:
+        return int(os.pathconf(folder, "PC_NAME_MAX"))
+    except (OSError, ValueError, AttributeError):
+        return 255
+
+
+def is_relsim_folder(folder: Path) -> tuple[bool, str]:
+    """Whether ``folder`` is a results folder relsim wrote, holding nothing else.
+
+    A relsim folder has a ``manifest.json`` written by relsim (``"program": "relsim"``) and holds
+    only the files that manifest lists. Returns ``(True, "")`` or ``(False, why not)``.
+    """
+    folder = Path(folder)
+    manifest_path = folder / "manifest.json"
+    if not manifest_path.is_file() or manifest_path.is_symlink():
+        return False, "it has no manifest.json written by relsim"
+    try:
+        info = json.loads(manifest_path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, ValueError):
+        return False, "its manifest.json is not one relsim wrote (unreadable)"
+    if not isinstance(info, dict) or info.get("program") != "relsim":
+        return False, "its manifest.json is not one relsim wrote"
+    listed = {str(name) for name in info.get("files") or ()} | {"manifest.json"}
+    foreign = []
+    with os.scandir(folder) as listing:
+        entries = sorted(listing, key=lambda e: e.name)
+    for entry in entries:
+        if entry.name not in listed or entry.is_symlink() or not entry.is_file():
+            foreign.append(entry.name + ("/" if entry.is_dir(follow_symlinks=False) else ""))
+    if foreign:
+        shown = ", ".join(foreign[:5]) + (", ..." if len(foreign) > 5 else "")
+        return False, f"it holds files relsim did not write ({shown})"
+    return True, ""
+
+
+def _nearest_existing(path: Path) -> Path:
+    probe = path
+    while not (probe.exists() or probe.is_symlink()):
+        if probe.parent == probe:
+            break
+        probe = probe.parent
+    return probe
+
+
+def _check_location(target: Path) -> None:
+    """Raise :class:`OutputError` unless ``target`` could be created (before any work is done)."""
+    shown = _shown(target)
+    text = str(target)
+    absolute = Path(os.path.abspath(target))
+    here = Path.cwd().resolve()
+    if not text.strip() or target.name in ("", ".", "..") or absolute in (here, *here.parents):
+        raise OutputError(f"output folder {shown} is the current folder or one that holds it; "
+                          "name a new folder for the results, e.g. --out results/mine")
+    base = _nearest_existing(absolute.parent)
+    limit = _name_max(base if base.is_dir() else Path("/")) - _SIBLING_EXTRA
+    if len(os.fsencode(target.name)) > limit:
+        raise OutputError(f"output folder {shown}: the name is too long "
+                          f"({len(os.fsencode(target.name))} bytes; at most {limit})")
+    if target.is_symlink():
+        link = os.readlink(target)
+        if not target.exists():
+            raise OutputError(f"output folder {shown} is a symbolic link to {link}, which does "
+                              "not exist; remove the link or choose another --out")
+        raise OutputError(f"output folder {shown} is a symbolic link (to {link}); give the "
+                          "folder itself, or choose another --out")
+    if not target.exists():
+        if not base.is_dir():
+            raise OutputError(f"output folder {shown} cannot be created: {base} is a file, "
+                              "not a folder")
+        try:  # the honest test of "can I create it": create a probe folder there, remove it
+            os.rmdir(tempfile.mkdtemp(prefix=".relsim-probe-", dir=base))
+        except OSError as error:
+            raise OutputError(f"output folder {shown} cannot be created in {base}: "
+                              f"{error.strerror or error}") from None
 
 
 def check_target(target: Path, *, force: bool) -> None:
-    """Refuse a target that exists (unless ``force``) or that is not a folder.
+    """Refuse a target that cannot be written, before anything is simulated.
 
     Raises
     ------
     OutputExistsError
-        If ``target`` exists and ``force`` is false, or exists and is not a folder.
+        If ``target`` exists and ``force`` is false; if it exists and is not a folder; if
+        ``force`` is given but ``target`` is not a relsim results folder (see
+        :func:`is_relsim_folder`): relsim never deletes what it did not write.
+    OutputError
+        If ``target`` is the current folder, a symbolic link, a name that is too long, or a
+        place where no folder can be created (read-only, under a file, ``/proc``, ...).
 
     """
+    target = Path(target)
+    shown = _shown(target)
+    try:
+        _check_location(target)
+    except OutputError:
+        raise
+    except OSError as error:  # e.g. a part of the path longer than the system allows
+        raise OutputError(f"output folder {shown} cannot be used: "
+                          f"{error.strerror or error}") from None
     if target.exists() and not target.is_dir():
-        raise OutputExistsError(f"output {target} exists and is not a folder; choose another --out")
+        raise OutputExistsError(f"output {shown} exists and is not a folder; choose another --out")
     if target.exists() and not force:
         raise OutputExistsError(
-            f"output folder {target} already exists; use --force to replace it or --out to "
+            f"output folder {shown} already exists; use --force to replace it or --out to "
             "choose another folder"
         )
+    if target.exists():
+        ours, why = is_relsim_folder(target)
+        if not ours:
+            raise OutputExistsError(
+                f"output folder {shown} exists and is not a relsim results folder ({why}); "
+                "--force only replaces folders relsim wrote. Move it away or choose another --out"
+            )
+
+
+# ----------------------------------------------------------------------------------------------
+# Locks, debris, the exchange
+
+
+def _lock(folder: Path | str) -> int | None:
+    """Open ``folder`` and take an exclusive lock on it; ``None`` if another process holds it.
+
+    The lock lives as long as the returned descriptor (or the process): a folder whose lock can be
+    taken belongs to no running relsim. Without ``fcntl`` (Windows) every folder counts as locked,
+    so nothing is ever cleaned there.
+    """
+    try:
+        import fcntl
+    except ImportError:  # pragma: no cover - not POSIX
+        return None
+    try:
+        handle = os.open(folder, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0))
+    except OSError:
+        return None
+    try:
+        fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError:
+        os.close(handle)
+        return None
+    return handle
+
+
+def _close(handle: int | None) -> None:
+    if handle is not None:
+        with contextlib.suppress(OSError):
+            os.close(handle)
+
+
+def _only_files(folder: Path) -> bool:
+    try:
+        with os.scandir(folder) as entries:
+            return all(entry.is_file(follow_symlinks=False) for entry in entries)
+    except OSError:
+        return False
+
+
+def tidy_siblings(target: Path) -> list[str]:
+    """Recover or remove the hidden siblings of ``target`` that an interrupted relsim left.
+
+    ``.T.old-*`` (the previous folder, moved aside by a replacement that was cut short) is moved
+    back to ``T`` when ``T`` is missing and removed otherwise; ``.T.tmp-*`` (an unfinished new
+    folder, or an old one swapped out) is removed. A sibling that a running relsim holds (it is
+    locked) is left alone, and so is one holding anything but plain files. Returns one line per
+    action, in words, for the caller to print.
+    """
+    target = Path(target)
+    folder = target.parent
+    said: list[str] = []
+    try:
+        if not target.name or not folder.is_dir():
+            return said
+    except OSError:
+        return said
+    prefix = f".{target.name}"
+    try:
+        with os.scandir(folder) as entries:
+            names = sorted(entry.name for entry in entries if entry.name.startswith(prefix)
+                           and entry.name[len(prefix):len(prefix) + 5] in (_STAGING, _RETIRED)
+                           and entry.is_dir(follow_symlinks=False))  # fmt: skip
+    except OSError:
+        return said
+    for name in sorted(names, key=lambda n: (not n[len(prefix):].startswith(_RETIRED), n)):
+        debris = folder / name
+        handle = _lock(debris)
+        if handle is None:
+            continue  # a running relsim is writing it
+        try:
+            if not _only_files(debris):
+                said.append(f"left {debris} alone: relsim made it, but it now holds more than "
+                            "plain files; remove it yourself if it is not needed")  # fmt: skip
+                continue
+            retired = name[len(prefix):].startswith(_RETIRED)
+            if retired and not (target.exists() or target.is_symlink()):
+                os.rename(debris, target)
+                said.append(f"recovered {target} from {debris}, where an interrupted --force "
+                            "had left it")  # fmt: skip
+                continue
+            finished = retired or (debris / "manifest.json").exists()
+            shutil.rmtree(debris)
+            what = "an old results folder" if finished else "an unfinished results folder"
+            said.append(f"removed {debris}: {what} left by an interrupted relsim")
+        except OSError as error:
+            said.append(f"could not clean {debris}: {error.strerror or error}")
+        finally:
+            _close(handle)
+    return said
+
+
+def _libc_rename(source: Path, destination: Path, flags: int) -> bool:
+    """``renameat2(source, destination, flags)`` through libc; ``False`` if not supported here.
+
+    Raises ``OSError`` for a real failure (e.g. the destination appeared).
+    """
+    import ctypes
+    import errno
+
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        call = libc.renameat2
+    except (OSError, AttributeError):
+        return False
+    at_fdcwd = -100
+    call.argtypes = [ctypes.c_int, ctypes.c_char_p, ctypes.c_int, ctypes.c_char_p, ctypes.c_uint]
+    call.restype = ctypes.c_int
+    if call(at_fdcwd, os.fsencode(source), at_fdcwd, os.fsencode(destination), flags) == 0:
+        return True
+    code = ctypes.get_errno()
+    if code in (errno.ENOSYS, errno.EINVAL, errno.EOPNOTSUPP, errno.ENOTSUP):
+        return False  # an old kernel or a file system without it
+    raise OSError(code, os.strerror(code), str(destination))
+
+
+_RENAME_NOREPLACE, _RENAME_EXCHANGE = 1, 2
+
+
+def _exchange(staging: Path, target: Path) -> bool:
+    """Swap two folders in one atomic step; ``False`` where the system cannot."""
+    return _libc_rename(staging, target, _RENAME_EXCHANGE)
+
+
+def _fsync(path: Path) -> None:
+    handle = os.open(path, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0) if path.is_dir()
+                     else os.O_RDONLY)  # fmt: skip
+    try:
+        os.fsync(handle)
+    except OSError:  # some file systems cannot sync a folder; the data was synced
+        if not path.is_dir():
+            raise
+    finally:
+        os.close(handle)
+
+
+def _seal(staging: Path) -> None:
+    """Give every file and the folder the umask's permissions, and flush them to disk."""
+    mask = _umask()
+    with os.scandir(staging) as listing:
+        entries = list(listing)
+    for entry in entries:
+        if entry.is_file(follow_symlinks=False):
+            os.chmod(entry.path, 0o666 & ~mask)
+            _fsync(Path(entry.path))
+    os.chmod(staging, 0o777 & ~mask)
+    _fsync(staging)
+
+
+def next_free_sibling(target: Path) -> Path:
+    """Return ``target`` with the first suffix ``-2``, ``-3``, ... that names nothing yet."""
+    target = Path(target)
+    number = 2
+    while True:
+        candidate = target.with_name(f"{target.name}-{number}")
+        if not (candidate.exists() or candidate.is_symlink()):
+            return candidate
+        number += 1
 
 
 @contextlib.contextmanager
 def atomic_folder(target: Path, *, force: bool) -> Iterator[Path]:
     """Yield a temporary folder that becomes ``target`` when the block ends without error.
 
-    The temporary folder is created next to ``target`` (same file system, so the final rename is
-    atomic). If the block raises, including ``KeyboardInterrupt``, the temporary folder is
-    removed and ``target`` is left as it was. With ``force``, an existing ``target`` is moved
-    aside, the new folder renamed into place, and the old one deleted.
+    The temporary folder ``.<name>.tmp-XXXXXXXX`` is created next to ``target`` (same file
+    system, so the final rename is atomic) and locked while this process uses it. If the block
+    raises, including ``KeyboardInterrupt``, it is removed and ``target`` is left as it was.
+    Before the rename every file and the folder get the umask's permissions and are flushed to
+    disk, so that a power cut cannot leave a valid name in front of an empty file.
+
+    With ``force``, an existing ``target`` (which must be a relsim results folder) is replaced:
+    with one atomic exchange where the system has one (Linux ``renameat2``), else by moving it
+    aside to ``.<name>.old-XXXXXXXX`` first, which :func:`tidy_siblings` recovers if the process
+    dies in between. Either way the old folder is deleted last.
     """
     target = Path(target)
     check_target(target, force=force)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=f".{target.name}.tmp-", dir=target.parent))
+    target.parent.mkdir(parents=True, exist_ok=True)  # 0777 less the umask, like every folder
+    staging = Path(tempfile.mkdtemp(prefix=f".{target.name}{_STAGING}", dir=target.parent))
+    lock = _lock(staging)
     try:
         yield staging
+        _seal(staging)
         check_target(target, force=force)
         if target.exists():
-            retired = Path(tempfile.mkdtemp(prefix=f".{target.name}.old-", dir=target.parent))
-            os.replace(target, retired / target.name)
-            os.replace(staging, target)
-            shutil.rmtree(retired, ignore_errors=True)
-        else:
-            os.replace(staging, target)
+            old_lock = _lock(target)
+            try:
+                if _exchange(staging, target):
+                    shutil.rmtree(staging, ignore_errors=True)  # now the old folder
+                else:
+                    retired = target.with_name(f".{target.name}{_RETIRED}{secrets.token_hex(4)}")
+                    os.rename(target, retired)
+                    os.rename(staging, target)
+                    shutil.rmtree(retired, ignore_errors=True)
+            finally:
+                _close(old_lock)
+        elif not _libc_rename(staging, target, _RENAME_NOREPLACE):
+            os.rename(staging, target)
+        _fsync(target.parent)
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise
+    finally:
+        _close(lock)
 
 
 # ----------------------------------------------------------------------------------------------
@@ -244,15 +557,23 @@ def summary(result: Any, scenario: Any) -> dict[str, Any]:
 
 
 def _titled(scenario: Any) -> Any:
-    """``scenario`` with its overrides appended to the description, for the figure's title."""
+    """``scenario`` for the figure's title: overrides appended, text drawn as plain text.
+
+    Matplotlib reads ``$...$`` as mathematics (and fails on text like ``odd $^^$``), so every
+    dollar sign is escaped; control characters and line breaks are shown as in the terminal.
+    """
     import dataclasses
 
-    overrides = list(getattr(scenario, "overrides", ()) or ())
-    if not overrides or not dataclasses.is_dataclass(scenario) or isinstance(scenario, type):
+    from .scenario import printable
+
+    if not dataclasses.is_dataclass(scenario) or isinstance(scenario, type):
         return scenario
-    changes = f"(with changes: {', '.join(overrides)})"
-    description = f"{scenario.description} {changes}" if scenario.description else changes
-    return dataclasses.replace(scenario, description=description)
+    overrides = list(getattr(scenario, "overrides", ()) or ())
+    description = printable(scenario.description or "")
+    if overrides:
+        changes = printable(f"(with changes: {', '.join(overrides)})")
+        description = f"{description} {changes}" if description else changes
+    return dataclasses.replace(scenario, description=description.replace("$", r"\$"))
 
 
 def _couple_rows(result: Any) -> Iterator[list[Any]]:

@@ -16,6 +16,7 @@ key, the bad value, what is allowed and, for typos, the closest allowed word.
 from __future__ import annotations
 
 import math
+import numbers
 import re
 import tomllib
 from collections.abc import Iterable, Mapping, Sequence
@@ -35,6 +36,7 @@ __all__ = [
     "list_scenarios",
     "load_scenario",
     "parse_override",
+    "printable",
     "scenario_from_dict",
     "sweepable_params",
 ]
@@ -68,7 +70,17 @@ AXIS_KEYS = ("param", "values", "start", "stop", "num")
 #: Largest number of points on one sweep axis and of replicates per grid point.
 MAX_AXIS_POINTS = 1000
 MAX_REPLICATES = 100_000
-_NAME_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
+_NAME_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")  # always used with fullmatch
+#: The longest scenario name (it names the results folder) and description (one line for
+#: students, drawn in figure titles and printed by ``relsim list``).
+MAX_NAME_CHARS = 100
+MAX_DESCRIPTION_CHARS = 300
+#: How deeply tables and lists may nest in a scenario file; the format needs 4
+#: (``sweep.x.values[i]``), the limit leaves room and stops pathological files early.
+MAX_NESTING = 16
+#: Characters a description may not hold: control characters (escape codes, bells, ...) other
+#: than tab and newline, which are shown as spaces.
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 _BARE_WORD = re.compile(r"^[A-Za-z_][A-Za-z0-9_.-]*$")
 
 
@@ -188,6 +200,9 @@ class Scenario:
         The file it was read from.
     overrides : tuple of str
         The ``--set`` overrides applied, as given.
+    notes : tuple of str
+        Things worth telling the user that are not errors (``relsim run`` prints them), e.g.
+        an intervention that a shortened run never reaches.
 
     """
 
@@ -204,6 +219,7 @@ class Scenario:
     sweep: SweepSpec | None = None
     source: Path | None = None
     overrides: tuple[str, ...] = ()
+    notes: tuple[str, ...] = ()
 
     def setup(self, **changes: Any):
         """Return the :class:`sim.simulation.Setup` of this scenario.
@@ -330,7 +346,49 @@ def load_scenario(name_or_path: str | Path, overrides: Sequence[str] = ()) -> Sc
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as error:
         raise ScenarioError(f"is not valid TOML ({error})", file=path) from None
+    except RecursionError:  # tomllib reads nested inline tables and arrays recursively
+        raise ScenarioError(f"nests tables or lists more than {MAX_NESTING} levels deep",
+                            file=path, allowed="a scenario file as in docs/scenarios.md (at most "
+                            "4 levels)") from None  # fmt: skip
+    _check_nesting(data, path)
     return scenario_from_dict(data, file=path, overrides=overrides)
+
+
+def _nesting(value: object) -> int:
+    """How deeply tables and lists nest in ``value`` (a scalar is 0), without recursion."""
+    deepest = 0
+    stack = [(value, 0)]
+    while stack:
+        item, depth = stack.pop()
+        if isinstance(item, dict):
+            children = list(item.values())
+        elif isinstance(item, list):
+            children = item
+        else:
+            deepest = max(deepest, depth)
+            continue
+        deepest = max(deepest, depth + 1)
+        if depth + 1 > MAX_NESTING:
+            return depth + 1
+        stack.extend((child, depth + 1) for child in children)
+    return deepest
+
+
+def _check_nesting(value: object, file: str | Path | None, key: str | None = None) -> None:
+    if _nesting(value) > MAX_NESTING:
+        raise ScenarioError(f"nests tables or lists more than {MAX_NESTING} levels deep",
+                            file=file, key=key,
+                            allowed="a scenario file as in docs/scenarios.md (at most 4 levels)")
+
+
+def printable(text: str) -> str:
+    """``text`` safe to print on a terminal: control characters (escape codes) shown escaped.
+
+    Tabs and line breaks become spaces, so that a description stays on one line.
+    """
+    text = re.sub(r"[\t\r\n]+", " ", str(text))
+    return "".join(ch if ch.isprintable() else ch.encode("unicode_escape").decode("ascii")
+                   for ch in text)  # fmt: skip
 
 
 # ----------------------------------------------------------------------------------------------
@@ -363,6 +421,9 @@ def parse_override(item: str) -> tuple[str, object]:
         raise ScenarioError("must fit on one line", file="--set", key=key, value=text)
     try:
         value = tomllib.loads(f"value = {text}")["value"]
+    except RecursionError:
+        raise ScenarioError(f"nests lists or tables more than {MAX_NESTING} levels deep",
+                            file="--set", key=key) from None  # fmt: skip
     except tomllib.TOMLDecodeError:
         if not _BARE_WORD.match(text):
             raise ScenarioError(
@@ -370,6 +431,7 @@ def parse_override(item: str) -> tuple[str, object]:
                 allowed="a number (2, 0.5), a word (anxious), true/false, or a TOML list",
             ) from None  # fmt: skip
         value = text
+    _check_nesting(value, "--set", key)
     return key, value
 
 
@@ -454,8 +516,10 @@ class _Checker:
         if spec.integer:
             allowed = (f"a whole number from {_plain(spec.low)} to {_plain(spec.high)} "
                        f"({spec.unit})")  # fmt: skip
-        if isinstance(value, bool) or not isinstance(value, int | float):
+        if isinstance(value, bool) or not isinstance(value, numbers.Real):
             raise self.fail(key, value, "must be a number", allowed)
+        # NumPy's numbers (np.int64, np.float64) are as good as Python's
+        value = int(value) if isinstance(value, numbers.Integral) else float(value)
         if not math.isfinite(value):
             raise self.fail(key, value, "must be a finite number", allowed)
         if spec.integer and isinstance(value, float) and not value.is_integer():
@@ -643,18 +707,28 @@ def scenario_from_dict(
     check = _Checker(file, _dotted_keys(overrides))
     if not isinstance(data, Mapping):
         raise ScenarioError("must be a TOML document (a table of keys)", file=file)
+    _check_nesting(dict(data), file)
     data = _apply_overrides(dict(data), list(overrides))
     check.unknown_keys(data, TOP_LEVEL, "")
 
     default_name = name or (Path(file).stem if file is not None else "scenario")
     scenario_name = data.get("name", default_name)
-    if not isinstance(scenario_name, str) or not _NAME_PATTERN.match(scenario_name):
+    if (not isinstance(scenario_name, str) or len(scenario_name) > MAX_NAME_CHARS
+            or not _NAME_PATTERN.fullmatch(scenario_name)):  # fmt: skip
         raise check.fail("name", scenario_name, "is not a usable name (it names the results "
-                         "folder)", "letters, digits, '.', '_' and '-', starting with a letter "
-                         "or digit")  # fmt: skip
+                         "folder)", f"up to {MAX_NAME_CHARS} letters, digits, '.', '_' and '-', "
+                         "starting with a letter or digit")  # fmt: skip
     description = data.get("description", "")
     if not isinstance(description, str):
         raise check.fail("description", description, "must be text", "one line in quotes")
+    if len(description) > MAX_DESCRIPTION_CHARS:
+        raise check.fail("description", f"{len(description)} characters", "is too long",
+                         f"at most {MAX_DESCRIPTION_CHARS} characters (one line for students)")
+    control = _CONTROL.search(description)
+    if control:
+        raise check.fail("description", printable(description), "holds a control character "
+                         f"({printable(control.group())} at position {control.start()}), "
+                         "e.g. a terminal escape code", "plain text")  # fmt: skip
 
     run = {name: check.number(RUN[name], data.get(name, RUN[name].default), name)
            for name in ("days", "seed", "couples")}  # fmt: skip
@@ -672,6 +746,7 @@ def scenario_from_dict(
         population = check.population(data["population"], couples)
         couples = population["couples"]
     sweep = check.sweep(data["sweep"], has_population) if "sweep" in data else None
+    notes = _late_interventions(check, interventions, int(run["days"]))
     return Scenario(
         name=scenario_name,
         description=description.strip(),
@@ -686,4 +761,30 @@ def scenario_from_dict(
         sweep=sweep,
         source=None if file is None else Path(file),
         overrides=tuple(str(item) for item in overrides),
+        notes=tuple(notes),
     )
+
+
+def _late_interventions(check: _Checker, interventions: Sequence[Mapping[str, Any]],
+                        days: int) -> list[str]:  # fmt: skip
+    """Refuse an intervention that starts after the run's last day, or note it.
+
+    Days are counted from 0, so a run of ``days`` days has days 0 to ``days - 1``. When the file
+    (or ``--set interventions``) schedules a strategy the run never reaches, that is a mistake and
+    is refused. When the run was shortened from the command line (``--days``, ``--set days``), as
+    for a quick look at a long scenario, the strategy is kept, a note says that it has no effect,
+    and the run goes on.
+    """
+    notes = []
+    last = days - 1
+    for index, item in enumerate(interventions):
+        if item["day"] <= last:
+            continue
+        if "days" in check.overridden:
+            notes.append(f"interventions[{index}] ({item['kind']} from day {item['day']}) starts "
+                         f"after the last day of this {days}-day run, so it has no effect")
+            continue
+        raise check.fail(f"interventions[{index}].day", item["day"], "is after the last day of "
+                         f"the run (days = {days}: days 0 to {last})",
+                         f"0 to {last}, or more days")  # fmt: skip
+    return notes

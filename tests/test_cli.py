@@ -142,9 +142,13 @@ def test_existing_folder_is_kept_without_force_and_replaced_with_it(relsim, tmp_
     assert refused.status == 2
     assert "already exists" in refused.err and "--force" in refused.err
     assert (out / "mine.txt").exists()
+    kept = relsim("run", "anxious-secure", *TINY, "--seed", "5", "--out", out, "--force")
+    assert kept.status == 2  # --force never deletes a file relsim did not write
+    assert "files relsim did not write (mine.txt)" in kept.err
+    assert (out / "mine.txt").read_text() == "keep me"
+    (out / "mine.txt").unlink()
     replaced = relsim("run", "anxious-secure", *TINY, "--seed", "5", "--out", out, "--force")
     assert replaced.status == 0, replaced.err
-    assert not (out / "mine.txt").exists()
     assert json.loads((out / "summary.json").read_text())["seed"] == 5
     assert sorted(p.name for p in tmp_path.iterdir()) == ["run"]  # no temporary leftovers
 
