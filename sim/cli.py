@@ -698,6 +698,9 @@ def _cmd_calibrate(args: argparse.Namespace, argv: Sequence[str]) -> int:
         return calibrate_main(args, argv)
     except TargetsError as error:
         raise BadInput(str(error)) from None
+    except KeyboardInterrupt:  # the study keeps its finished trials (said by calibrate_main)
+        _ignore_further_interrupts()
+        return EXIT_INTERRUPTED
 
 
 COMMANDS["calibrate"] = _cmd_calibrate

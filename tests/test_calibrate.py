@@ -396,6 +396,14 @@ def test_dask_scheduler_gives_the_same_study_as_local_workers(tmp_path):
     assert [t["loss"] for t in mine.trials] == [t["loss"] for t in theirs.trials]
 
 
+def test_readme_example_targets_file_is_valid(tmp_path):
+    text = (REPO / "README.md").read_text(encoding="utf-8")
+    start = text.index("# my-targets.toml")
+    example = text[start:text.index("```", start)]
+    found = load_targets(_write(tmp_path, example, "my-targets.toml"))
+    assert [t.statistic for t in found.targets] == ["correlation", "treatment_d"]
+
+
 def test_literature_targets_file_is_valid():
     found = load_targets(REPO / "calibration" / "literature.toml")
     assert len(found.targets) >= 8
