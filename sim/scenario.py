@@ -127,7 +127,7 @@ class ScenarioError(ValueError):
             parts.append(f"; allowed: {self.allowed}")
         if self.suggestion:
             parts.append(f" (did you mean {self.suggestion!r}?)")
-        return "".join(parts)
+        return printable("".join(parts))  # a key or value may hold escape codes
 
 
 def _plain(number: float) -> str:

@@ -95,6 +95,38 @@ CASES = [
      ["relief_decay", "did you mean 'dynamics.relief_decay'?"]),
     ("too many couples, range in plain digits", None,
      ["run", "anxious-avoidant", "--couples", "100000000"], ["10000000"]),
+    # issue 14, items 11-15
+    ("inline tables 5000 deep", "x = " + "{a = " * 5000 + "1" + "}" * 5000 + "\n",
+     ["run", "bad.toml"], ["bad.toml", "more than 16 levels deep"]),
+    ("a header 3000 deep", "[" + ".".join(["a"] * 3000) + "]\n", ["run", "bad.toml"],
+     ["bad.toml", "more than 16 levels deep"]),
+    ("900 levels under dynamics", GOOD + "[dynamics" + ".x" * 900 + "]\n", ["run", "bad.toml"],
+     ["bad.toml", "more than 16 levels deep"]),
+    ("a --set list 5000 deep", None,
+     ["run", "anxious-avoidant", "--set", "days=" + "[" * 5000 + "]" * 5000],
+     ["--set", "days", "more than 16 levels deep"]),
+    ("a --set list 20 deep", None,
+     ["run", "anxious-avoidant", "--set", "days=" + "[" * 20 + "]" * 20],
+     ["--set", "days", "more than 16 levels deep"]),
+    ("a 1 MB description", ('description = "' + "x" * 1_000_000 + '"\n') + GOOD,
+     ["run", "bad.toml"], ["description", "1000000 characters", "is too long", "at most 300"]),
+    ("a name with a trailing newline", 'name = "abc\\n"\n' + GOOD, ["run", "bad.toml"],
+     ["name", "not a usable name"]),
+    ("a name of 101 characters", f'name = "{"n" * 101}"\n' + GOOD, ["run", "bad.toml"],
+     ["name", "up to 100"]),
+    ("an escape code in the description", 'description = "\\u001b[2J\\u001b[31mred"\n' + GOOD,
+     ["run", "bad.toml"], ["description", "control character", "\\x1b", "plain text"]),
+    ("a bell in a --set description", None,
+     ["run", "anxious-avoidant", "--set", 'description="ding\\u0007"'],
+     ["description", "control character", "\\x07"]),
+    ("an intervention after the last day", GOOD.replace("days = 20", "days = 5")
+     + '[[interventions]]\nkind = "communication"\nday = 1000\n', ["run", "bad.toml"],
+     ["interventions[0].day = 1000", "after the last day", "days = 5", "0 to 4"]),
+    ("therapy starting on day `days`", GOOD + '[[interventions]]\nkind = "therapy"\nday = 20\n',
+     ["run", "bad.toml"], ["interventions[0].day = 20", "after the last day", "0 to 19"]),
+    ("an intervention set after the last day", None,
+     ["run", "anxious-avoidant", "--set", 'interventions=[{kind="therapy", day=400}]'],
+     ["--set", "interventions[0].day = 400", "0 to 179"]),
 ]  # fmt: skip
 
 
@@ -137,6 +169,56 @@ def test_output_that_is_a_file_is_refused(relsim, tmp_path):
     assert result.status == 2
     assert "not a folder" in result.err
     assert target.read_text() == "x"
+
+
+def test_error_messages_never_carry_a_raw_escape_code(relsim, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "bad.toml").write_text('description = "\\u001b]0;owned\\u0007 x"\n' + GOOD)
+    result = relsim("run", "bad.toml")
+    assert result.status == 2
+    assert "\x1b" not in result.err and "\x07" not in result.err
+    assert "\\x1b]0;owned\\x07" in result.err
+
+
+def test_a_shortened_run_keeps_a_late_intervention_with_a_note(relsim, tmp_path):
+    out = tmp_path / "run"
+    result = relsim("run", "anxious-avoidant-therapy", "--days", "20", "--couples", "4",
+                    "--out", out)  # fmt: skip
+    assert result.status == 0, result.err
+    assert ("note: interventions[0] (therapy from day 60) starts after the last day of this "
+            "20-day run, so it has no effect") in result.err  # fmt: skip
+
+
+def test_dollars_in_a_description_are_drawn_as_text(relsim, tmp_path, monkeypatch):
+    import sim.results
+
+    titles = []
+    real = sim.results.save_figure
+
+    def spy(figure, path):
+        titles.extend(text.get_text() for text in figure.texts)
+        real(figure, path)
+
+    monkeypatch.setattr(sim.results, "save_figure", spy)
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "odd.toml").write_text('description = "odd $^^$ text"\n' + GOOD)
+    result = relsim("run", "odd.toml", "--days", "5", "--out", "out")
+    assert result.status == 0, result.err
+    assert "  odd $^^$ text" in result.out  # printed as written
+    assert r"odd \$^^\$ text (with changes: days=5)" in titles  # escaped for Matplotlib
+    assert (tmp_path / "out" / "figure.png").stat().st_size > 10_000
+
+
+def test_numpy_numbers_are_accepted_from_python():
+    import numpy as np
+
+    from sim.scenario import scenario_from_dict
+
+    scenario = scenario_from_dict({"days": np.int64(30), "couples": np.int32(4),
+                                   "partner_a": {"anxiety": np.float64(0.7)},
+                                   "interventions": [{"kind": "therapy", "day": np.int64(3)}]})
+    assert (scenario.days, scenario.couples, scenario.interventions[0]["day"]) == (30, 4, 3)
+    assert type(scenario.days) is int and type(scenario.partner_a["anxiety"]) is float
 
 
 def test_at_least_twenty_cases():

@@ -119,3 +119,44 @@ def test_arbitrary_file_contents_never_crash_the_loader(raw):
             load_scenario(path)
         except ScenarioError as error:
             assert "fuzz.toml" in str(error)
+
+
+@FUZZ
+@given(depth=st.integers(min_value=0, max_value=3000), kind=st.sampled_from(["{a = ", "["]),
+       where=st.sampled_from(["x", "dynamics.x", "sweep.x"]))  # fmt: skip
+def test_any_nesting_depth_is_refused_or_read_never_a_recursion_error(depth, kind, where):
+    closing = "}" if kind.startswith("{") else "]"
+    text = f"{where} = " + kind * depth + "1" + closing * depth + "\n"
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "deep.toml"
+        path.write_text(text)
+        try:
+            load_scenario(path)
+        except ScenarioError as error:
+            assert "deep.toml" in str(error)
+            if depth > 16:
+                assert "levels deep" in str(error)
+
+
+@FUZZ
+@given(text=st.text(max_size=400))
+def test_any_description_is_refused_or_prints_harmlessly(text):
+    from sim.scenario import printable
+
+    try:
+        scenario = scenario_from_dict({"description": text}, file="fuzz.toml")
+    except ScenarioError as error:
+        assert "description" in str(error) and str(error).isprintable()
+        return
+    shown = printable(scenario.description)
+    assert shown.isprintable() and "\n" not in shown and "\x1b" not in shown
+    assert len(scenario.description) <= 300
+
+
+@FUZZ
+@given(document=anything.map(lambda d: {**d, "\x1b[2Jkey": "\x1b]0;x\x07"}))
+def test_error_messages_are_always_printable(document):
+    try:
+        scenario_from_dict(document, file="fuzz.toml")
+    except ScenarioError as error:
+        assert str(error).isprintable()
