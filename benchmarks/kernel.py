@@ -32,8 +32,7 @@ def _kernel(n: int, days: int, engine: str) -> k.Kernel:
         seed=1,
     )
     pop = population(setup)
-    return k.Kernel(
-        pop.anxiety, pop.avoidance, pop.expression, pop.params, seed=1, days=days, engine=engine
+    return k.Kernel(pop.people, pop.params, seed=1, days=days, engine=engine
     )
 
 

@@ -1,30 +1,32 @@
-"""Interventions: the source article's strategies, scheduled from a given day on.
+"""Interventions: the source article's strategies as treatments with a dose, a duration and an end.
 
-Each intervention switches on at the start of its day and stays on. Its effects are applied by the
-kernel's tick (``sim.kernel.tick``) through the constants below, so that the whole effect of a
-strategy can be read here in one place:
+Each strategy runs from its start day for ``weeks`` weeks at ``dose`` sessions (or practice
+weeks' worth of sessions) a week. While it runs, the couple's benefit from it (a number from 0 to
+1, ``rules.treatment_gain``) grows toward the couple's engagement, which is drawn per couple
+(attendance and response vary); after it ends the benefit fades, slowly for most couples and fast
+for the share that relapses. Every effect below is scaled by that benefit, and is written as a
+rule in ``sim.rules``; the kernel composes them in ``kernel.day_context``.
 
 ``style_awareness`` (recognise each other's styles)
-    withdrawal after a request is halved (``AWARENESS_WITHDRAWAL``) and responsiveness rises by
-    ``AWARENESS_RESPONSIVENESS``: knowing that a request is an attachment need, not criticism,
-    lets the avoidant partner stay (Mikulincer & Shaver 2003 on deactivation).
+    withdrawal after a request is halved (``strategy_scale`` with ``AWARENESS_WITHDRAWAL``) and
+    avoidance holds answers back half as much (``awareness_barrier``): a request read as an
+    attachment need, not criticism, lets the avoidant partner stay (Mikulincer & Shaver 2003).
 ``communication`` (communicate openly)
-    communication rises to at least ``COMMUNICATION_LEVEL``.
+    communication rises toward 0.8 (``trained_communication``).
 ``consistent_actions`` (reassure through words and consistent actions)
-    answers reach both channels (no word/action mismatch) and unasked affection is multiplied by
-    ``ACTIONS_AFFECTION``: reliable everyday behaviour reassures without being asked.
+    the word/action mismatch disappears and unasked affection doubles (``ACTIONS_MISMATCH``,
+    ``ACTIONS_AFFECTION``).
 ``address_fears`` (address the underlying fear)
-    habituation gain and rebound are halved (``FEARS_HABITUATION``, ``FEARS_REBOUND``) and anxiety
-    eases by about 10% a month (``FEARS_ANXIETY_RATE``), as in exposure-based work on
-    reassurance seeking (Salkovskis & Kobori 2015).
-``therapy`` (professional support)
-    anxiety and avoidance drift down by about 15% a month (``THERAPY_TRAIT_RATE``) and
-    self-soothing gives relief at ``THERAPY_SELF_SOOTHING`` per day without the partner.
+    habituation gain and rebound halve (``FEARS_HABITUATION``, ``FEARS_REBOUND``) and anxiety
+    eases toward the population norm at ``FEARS_TRAIT`` of therapy's strength (exposure-based work
+    on reassurance seeking; Salkovskis & Kobori 2015).
+``therapy`` (professional support, couple therapy)
+    self-soothing gives relief without the partner (``self_soothing``) and anxiety and avoidance
+    ease toward the population norms (``treated_trait``), bounded by ``max_trait_change``.
 """
 
 from __future__ import annotations
 
-import math
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
@@ -32,45 +34,74 @@ from .params import INTERVENTIONS, closest
 
 __all__ = [
     "ACTIONS_AFFECTION",
-    "AWARENESS_RESPONSIVENESS",
+    "ACTIONS_MISMATCH",
     "AWARENESS_WITHDRAWAL",
-    "COMMUNICATION_LEVEL",
-    "FEARS_ANXIETY_RATE",
+    "DEFAULT_DOSE",
+    "DEFAULT_WEEKS",
     "FEARS_HABITUATION",
     "FEARS_REBOUND",
+    "FEARS_TRAIT",
     "KINDS",
     "NEVER",
-    "THERAPY_SELF_SOOTHING",
-    "THERAPY_TRAIT_RATE",
     "Intervention",
-    "start_days",
+    "schedule_rows",
 ]
 
-#: The intervention kinds, in the order of their start-day rows in the kernel's parameter matrix.
+#: The intervention kinds, in the order of their rows in the kernel's parameter matrix.
 KINDS: tuple[str, ...] = tuple(INTERVENTIONS)
 
 #: Start day meaning "never".
 NEVER = 1.0e9
 
-AWARENESS_WITHDRAWAL = 0.5
-AWARENESS_RESPONSIVENESS = 0.2
-COMMUNICATION_LEVEL = 0.8
-ACTIONS_AFFECTION = 2.0
-FEARS_HABITUATION = 0.5
-FEARS_REBOUND = 0.5
-#: Per day: exp(-30 x rate) = 0.9, i.e. anxiety eases about 10% a month.
-FEARS_ANXIETY_RATE = -math.log(0.9) / 30.0
-#: Per day: exp(-30 x rate) = 0.85, i.e. about 15% a month.
-THERAPY_TRAIT_RATE = -math.log(0.85) / 30.0
-THERAPY_SELF_SOOTHING = 0.6
+#: Sessions a week by default: weekly therapy and fear work, twice-weekly communication practice,
+#: weekly psychoeducation about styles, daily practice of consistent actions (7 a week).
+DEFAULT_DOSE: dict[str, float] = {
+    "style_awareness": 1.0,
+    "communication": 2.0,
+    "consistent_actions": 7.0,
+    "address_fears": 1.0,
+    "therapy": 1.0,
+}
+#: Weeks by default: couple therapy about 16 sessions (emotionally focused therapy runs 8 to 20;
+#: Johnson et al. 1999), CBT for reassurance seeking about 12, shorter skills programmes 4 to 8.
+DEFAULT_WEEKS: dict[str, float] = {
+    "style_awareness": 4.0,
+    "communication": 6.0,
+    "consistent_actions": 8.0,
+    "address_fears": 12.0,
+    "therapy": 16.0,
+}
+
+# Effects at full benefit (the rules in sim.rules say what each does).
+AWARENESS_WITHDRAWAL = -0.5
+ACTIONS_MISMATCH = -1.0
+ACTIONS_AFFECTION = 1.0
+FEARS_HABITUATION = -0.5
+FEARS_REBOUND = -0.5
+FEARS_TRAIT = 0.7
 
 
 @dataclass(frozen=True)
 class Intervention:
-    """One scheduled strategy: ``kind`` (see ``KINDS``) switched on from ``day`` (0-based)."""
+    """One scheduled strategy.
+
+    Parameters
+    ----------
+    kind : str
+        One of ``KINDS``.
+    day : int
+        First day (0-based) of the treatment.
+    dose : float, optional
+        Sessions a week (0 to 14); default ``DEFAULT_DOSE[kind]``.
+    weeks : float, optional
+        Duration in weeks (0 to 520); default ``DEFAULT_WEEKS[kind]``.
+
+    """
 
     kind: str
     day: int = 0
+    dose: float | None = None
+    weeks: float | None = None
 
     def __post_init__(self) -> None:
         if self.kind not in INTERVENTIONS:
@@ -80,19 +111,48 @@ class Intervention:
             )
         if isinstance(self.day, bool) or not isinstance(self.day, int) or self.day < 0:
             raise ValueError(f"intervention day must be a whole number >= 0, got {self.day!r}")
+        for name, default, high in (("dose", DEFAULT_DOSE, 14.0), ("weeks", DEFAULT_WEEKS, 520.0)):
+            value = getattr(self, name)
+            if value is None:
+                object.__setattr__(self, name, default[self.kind])
+                continue
+            if isinstance(value, bool) or not isinstance(value, int | float) or not (
+                0.0 <= value <= high
+            ):
+                unit = "sessions a week" if name == "dose" else "weeks"
+                raise ValueError(
+                    f"intervention {name} must be a number from 0 to {high:g} ({unit}), "
+                    f"got {value!r}"
+                )
+            object.__setattr__(self, name, float(value))
+
+    @property
+    def end_day(self) -> float:
+        """The first day after the treatment."""
+        return self.day + 7.0 * float(self.weeks)  # type: ignore[arg-type]
 
     @classmethod
     def from_mapping(cls, data: Mapping[str, object]) -> Intervention:
         """Build from a scenario file's ``[[interventions]]`` table."""
-        return cls(kind=str(data["kind"]), day=data.get("day", 0))  # type: ignore[arg-type]
+        return cls(kind=str(data["kind"]), day=data.get("day", 0),  # type: ignore[arg-type]
+                   dose=data.get("dose"), weeks=data.get("weeks"))  # type: ignore[arg-type]
 
 
-def start_days(interventions: Iterable[Intervention]) -> list[float]:
-    """Return the start day of each kind in ``KINDS`` order (``NEVER`` where not scheduled).
+def schedule_rows(interventions: Iterable[Intervention]) -> list[float]:
+    """Return the kernel's schedule rows: start day, end day and sessions a day of each kind.
 
-    If a kind is scheduled twice, the earlier day counts.
+    In ``KINDS`` order, three numbers per kind (``NEVER`` start and end where not scheduled). If a
+    kind is scheduled twice, the earlier one counts.
     """
-    starts = dict.fromkeys(KINDS, NEVER)
+    chosen: dict[str, Intervention] = {}
     for item in interventions:
-        starts[item.kind] = min(starts[item.kind], float(item.day))
-    return [starts[k] for k in KINDS]
+        if item.kind not in chosen or item.day < chosen[item.kind].day:
+            chosen[item.kind] = item
+    rows: list[float] = []
+    for kind in KINDS:
+        item = chosen.get(kind)
+        if item is None:
+            rows += [NEVER, NEVER, 0.0]
+        else:
+            rows += [float(item.day), item.end_day, float(item.dose) / 7.0]  # type: ignore[arg-type]
+    return rows

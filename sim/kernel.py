@@ -45,36 +45,15 @@ from __future__ import annotations
 
 import hashlib
 import os
+from collections.abc import Mapping
 from pathlib import Path
 
 import numpy as np
 
 from . import interventions as iv
+from . import rules as r
 from .params import DYNAMICS
-from .rules import (
-    affection_probability,
-    answer_probability,
-    answer_quality,
-    approach_share,
-    baseline_security,
-    clip01,
-    commitment_step,
-    decay_factor,
-    exhaustion_after_answering,
-    exhaustion_recovery,
-    felt_security,
-    habituation_after_reassurance,
-    rebound_threat,
-    relief_after_affection,
-    relief_after_answer,
-    relief_fading,
-    satisfaction_step,
-    seek_probability,
-    threat_after_rebuff,
-    threat_after_stressor,
-    trust_update,
-    withdrawal_after_request,
-)
+from .rules import clip01
 
 try:
     from numba.extending import register_jitable as _jitable
@@ -98,6 +77,7 @@ except ImportError:  # pragma: no cover - numba is a dependency
 __all__ = [
     "DAILY_VARS",
     "HOURS_PER_DAY",
+    "P_ROWS",
     "RECORDER_VARS",
     "STATE_VARS",
     "Kernel",
@@ -107,56 +87,116 @@ __all__ = [
 HOURS_PER_DAY = 24
 DT = 1.0 / HOURS_PER_DAY
 
+
+def _index(names: tuple[str, ...]) -> dict[str, int]:
+    return {name: i for i, name in enumerate(names)}
+
+
+#: Each person's state. The traits come first (``anxiety`` and ``avoidance`` are the current
+#: values, ``*_base`` the values before any treatment), then the live states that the daily record
+#: keeps (``security`` to ``commitment``).
 STATE_VARS = (
-    "anxiety", "avoidance", "expression", "security", "relief", "habituation", "threat",
-    "exhaustion", "withdrawal", "trust", "satisfaction", "commitment",
+    "anxiety", "avoidance", "expression", "asking_norm", "anxiety_base", "avoidance_base",
+    "appraisal", "security", "relief", "habituation", "threat", "exhaustion", "withdrawal",
+    "closeness", "trust", "satisfaction", "commitment",
 )  # fmt: skip
-(ANXIETY, AVOIDANCE, EXPRESSION, SECURITY, RELIEF, HABITUATION, THREAT, EXHAUSTION, WITHDRAWAL,
- TRUST, SATISFACTION, COMMITMENT) = range(len(STATE_VARS))  # fmt: skip
+_S = _index(STATE_VARS)
+ANXIETY, AVOIDANCE, EXPRESSION, ASKING_NORM = (_S[n] for n in STATE_VARS[:4])
+ANXIETY_BASE, AVOIDANCE_BASE, APPRAISAL, SECURITY = (_S[n] for n in STATE_VARS[4:8])
+RELIEF, HABITUATION, THREAT, EXHAUSTION = (_S[n] for n in STATE_VARS[8:12])
+WITHDRAWAL, CLOSENESS, TRUST, SATISFACTION, COMMITMENT = (_S[n] for n in STATE_VARS[12:])
 
+#: Per-person recorders. Relief episodes (``episode_*``) run from an answer until relief has
+#: fallen to half its level just after the answer; ``wait_*`` is the older measure, hours from an
+#: answered request to the person's next request.
 RECORDER_VARS = (
-    "requests", "answered", "requests_first", "requests_last", "relief_first_sum",
-    "relief_first_n", "relief_last_sum", "relief_last_n", "pending_tick", "pending_first",
-    "pending_last", "affection_received", "requests_today", "answered_today",
+    "requests", "answered", "requests_first", "requests_last", "affection_received",
+    "warmth_received", "requests_today", "answered_today", "request_day_sum",
+    "relief_first_sum", "relief_first_n", "relief_last_sum", "relief_last_n",
+    "censored_first", "censored_last", "episode_tick", "episode_target", "episode_first",
+    "episode_last", "wait_first_sum", "wait_first_n", "wait_last_sum", "wait_last_n",
+    "pending_tick", "pending_first", "pending_last",
 )  # fmt: skip
-(REQUESTS, ANSWERED, REQUESTS_FIRST, REQUESTS_LAST, RELIEF_FIRST_SUM, RELIEF_FIRST_N,
- RELIEF_LAST_SUM, RELIEF_LAST_N, PENDING_TICK, PENDING_FIRST, PENDING_LAST, AFFECTION_RECEIVED,
- REQUESTS_TODAY, ANSWERED_TODAY) = range(len(RECORDER_VARS))  # fmt: skip
+_R = _index(RECORDER_VARS)
+REQUESTS, ANSWERED, REQUESTS_FIRST, REQUESTS_LAST = (_R[n] for n in RECORDER_VARS[:4])
+AFFECTION_RECEIVED, WARMTH_RECEIVED = _R["affection_received"], _R["warmth_received"]
+REQUESTS_TODAY, ANSWERED_TODAY = _R["requests_today"], _R["answered_today"]
+REQUEST_DAY_SUM = _R["request_day_sum"]
+RELIEF_FIRST_SUM, RELIEF_FIRST_N = _R["relief_first_sum"], _R["relief_first_n"]
+RELIEF_LAST_SUM, RELIEF_LAST_N = _R["relief_last_sum"], _R["relief_last_n"]
+CENSORED_FIRST, CENSORED_LAST = _R["censored_first"], _R["censored_last"]
+EPISODE_TICK, EPISODE_TARGET = _R["episode_tick"], _R["episode_target"]
+EPISODE_FIRST, EPISODE_LAST = _R["episode_first"], _R["episode_last"]
+WAIT_FIRST_SUM, WAIT_FIRST_N = _R["wait_first_sum"], _R["wait_first_n"]
+WAIT_LAST_SUM, WAIT_LAST_N = _R["wait_last_sum"], _R["wait_last_n"]
+PENDING_TICK, PENDING_FIRST, PENDING_LAST = (_R[n] for n in RECORDER_VARS[-3:])
 
-#: What the daily recorder keeps per person: the state, then requests and answers of that day.
+#: What the daily recorder keeps per person: the live state, then requests and answers that day.
 DAILY_VARS = (*STATE_VARS[SECURITY:], "requests", "answered")
 N_DAILY = len(DAILY_VARS)
 
-DISSOLVED_DAY, LOW_STREAK = 0, 1
+#: Couple state: the day it dissolved (-1 while together), the streak of days on which a
+#: partner wanted out, and the couple's current benefit from each strategy (``KINDS`` order).
+COUPLE_VARS = ("dissolved_day", "low_streak", *(f"gain_{kind}" for kind in iv.KINDS))
+N_C = len(COUPLE_VARS)
+DISSOLVED_DAY, LOW_STREAK, GAIN = 0, 1, 2
+GAIN_AWARENESS, GAIN_COMMUNICATION, GAIN_ACTIONS, GAIN_FEARS, GAIN_THERAPY = (
+    GAIN + iv.KINDS.index(kind) for kind in
+    ("style_awareness", "communication", "consistent_actions", "address_fears", "therapy")
+)  # fmt: skip
 
-# Rows of P, in the order of params.DYNAMICS, then one start-day row per intervention kind.
-(REASSURANCE_FREQUENCY, RELIEF_DECAY, EXHAUSTION_RATE, RECOVERY_RATE, BURNOUT, COMMUNICATION,
- STRESS_RATE, STRESS_SIZE, THREAT_DECAY, SEEK_THRESHOLD, RESPONSIVENESS, RELIEF_GAIN,
- HABITUATION_GAIN, HABITUATION_DECAY, HABITUATION_SPEEDUP, REBOUND, REBUFF_HURT,
- TRUST_LEARNING_RATE, TRUST_WEIGHT, WITHDRAWAL_GAIN, WITHDRAWAL_DECAY, WITHDRAWAL_THREAT,
- AFFECTION_RATE, AFFECTION_RELIEF, CHANNEL_MISMATCH, SATISFACTION_RATE, COMMITMENT_RATE,
- DISSOLUTION_SATISFACTION, DISSOLUTION_COMMITMENT, DISSOLUTION_DAYS) = range(30)  # fmt: skip
-START_STYLE_AWARENESS, START_COMMUNICATION, START_CONSISTENT_ACTIONS, START_ADDRESS_FEARS, \
-    START_THERAPY = range(30, 35)  # fmt: skip
-# Entries of a day's context (``day_context``).
-(CTX_ON_FEARS, CTX_ON_THERAPY, CTX_COMMUNICATION, CTX_RESPONSIVENESS, CTX_WITHDRAWAL_GAIN,
- CTX_MISMATCH, CTX_AFFECTION_RATE, CTX_HABITUATION_GAIN, CTX_REBOUND, CTX_IN_FIRST,
- CTX_IN_LAST) = range(11)  # fmt: skip
-P_ROWS = tuple(DYNAMICS) + tuple(f"start_{k}" for k in iv.KINDS)
+#: Rows of the per-couple parameter matrix ``P``: every dynamics parameter (``DYNAMICS`` order),
+#: then each strategy's schedule (start day, end day, sessions a day), then the couple's
+#: engagement in treatment and whether it relapses after one ends (both drawn per couple).
+P_ROWS = (
+    *DYNAMICS,
+    *(f"{what}_{kind}" for kind in iv.KINDS for what in ("start", "end", "sessions")),
+    "engagement", "relapses",
+)  # fmt: skip
 N_P_ROWS = len(P_ROWS)
-assert len(DYNAMICS) == 30 and P_ROWS[DISSOLUTION_DAYS] == "dissolution_days", "P rows drifted"
-assert P_ROWS[START_THERAPY] == "start_therapy", "intervention rows drifted"
+_P = _index(P_ROWS)
+SCHEDULE = _P[f"start_{iv.KINDS[0]}"]  # start, end, sessions of kind i at SCHEDULE + 3 i
+ENGAGEMENT, RELAPSES = _P["engagement"], _P["relapses"]
 
-# Intervention effects, copied to module constants so that Numba compiles them in.
+# The dynamics rows the kernel reads, by name.
+REASSURANCE_FREQUENCY, RELIEF_DECAY, EXHAUSTION_RATE = (
+    _P[n] for n in ("reassurance_frequency", "relief_decay", "exhaustion_rate"))
+STRESS_RATE, STRESS_SIZE, THREAT_DECAY, TRUST_WEIGHT = (
+    _P[n] for n in ("stress_rate", "stress_size", "threat_decay", "trust_weight"))
+SEEK_THRESHOLD, SEEK_SOFTNESS = _P["seek_threshold"], _P["seek_softness"]
+RESPONSIVENESS, COMMUNICATION = _P["responsiveness"], _P["communication"]
+EXHAUSTION_COLDNESS, COLD_ANSWER_HURT = _P["exhaustion_coldness"], _P["cold_answer_hurt"]
+RELIEF_GAIN, HABITUATION_GAIN, HABITUATION_DECAY, HABITUATION_SPEEDUP = (
+    _P[n] for n in ("relief_gain", "habituation_gain", "habituation_decay",
+                    "habituation_speedup"))  # fmt: skip
+REBOUND, REBUFF_HURT, PUSH_PULL = _P["rebound"], _P["rebuff_hurt"], _P["push_pull"]
+RECOVERY_RATE, BURNOUT, EXHAUSTION_WITHDRAWAL = (
+    _P[n] for n in ("recovery_rate", "burnout", "exhaustion_withdrawal"))
+TRUST_LEARNING_RATE = _P["trust_learning_rate"]
+WITHDRAWAL_GAIN, WITHDRAWAL_DECAY, WITHDRAWAL_THREAT = (
+    _P[n] for n in ("withdrawal_gain", "withdrawal_decay", "withdrawal_threat"))
+AFFECTION_RATE, AFFECTION_RELIEF, CHANNEL_MISMATCH = (
+    _P[n] for n in ("affection_rate", "affection_relief", "channel_mismatch"))
+CLOSENESS_GAIN, CLOSENESS_DECAY = _P["closeness_gain"], _P["closeness_decay"]
+SATISFACTION_RATE, CLOSENESS_WEIGHT, BURDEN_WEIGHT, PURSUIT_WEIGHT = (
+    _P[n] for n in ("satisfaction_rate", "closeness_weight", "burden_weight", "pursuit_weight"))
+COMMITMENT_RATE, COMMITMENT_FLOOR = _P["commitment_rate"], _P["commitment_floor"]
+DISSOLUTION_SATISFACTION, DISSOLUTION_COMMITMENT, DISSOLUTION_DAYS = (
+    _P[n] for n in ("dissolution_satisfaction", "dissolution_commitment", "dissolution_days"))
+SESSION_GAIN, GAIN_FADING, RELAPSE_FADING = (
+    _P[n] for n in ("session_gain", "gain_fading", "relapse_fading"))
+ANXIETY_NORM, AVOIDANCE_NORM, MAX_TRAIT_CHANGE, TRAIT_CHANGE, SELF_SOOTHING = (
+    _P[n] for n in ("anxiety_norm", "avoidance_norm", "max_trait_change", "trait_change",
+                    "self_soothing"))  # fmt: skip
+N_KINDS = len(iv.KINDS)
+
+# Strategy effects, copied to module constants so that Numba compiles them in.
 _AWARENESS_WITHDRAWAL = iv.AWARENESS_WITHDRAWAL
-_AWARENESS_RESPONSIVENESS = iv.AWARENESS_RESPONSIVENESS
-_COMMUNICATION_LEVEL = iv.COMMUNICATION_LEVEL
+_ACTIONS_MISMATCH = iv.ACTIONS_MISMATCH
 _ACTIONS_AFFECTION = iv.ACTIONS_AFFECTION
 _FEARS_HABITUATION = iv.FEARS_HABITUATION
 _FEARS_REBOUND = iv.FEARS_REBOUND
-_FEARS_ANXIETY_RATE = iv.FEARS_ANXIETY_RATE
-_THERAPY_TRAIT_RATE = iv.THERAPY_TRAIT_RATE
-_THERAPY_SELF_SOOTHING = iv.THERAPY_SELF_SOOTHING
+_FEARS_TRAIT = iv.FEARS_TRAIT
 
 # SplitMix64 constants (Steele, Lea & Flood 2014): a counter hashed twice gives independent draws.
 _GOLDEN = np.uint64(0x9E3779B97F4A7C15)
@@ -203,79 +243,113 @@ def couple_key(key, couple_id):
 # instruction). The rows:
 W_S = 0  # live state: W_S + 2 * var + person (STATE_VARS)
 W_R = W_S + 2 * len(STATE_VARS)  # recorders: W_R + 2 * var + person (RECORDER_VARS)
-W_C = W_R + 2 * len(RECORDER_VARS)  # couple state: dissolved day, streak of unhappy days
-W_P = W_C + 2  # parameters: W_P + row of P
+W_C = W_R + 2 * len(RECORDER_VARS)  # couple state: W_C + COUPLE_VARS index
+W_P = W_C + N_C  # parameters: W_P + row of P
 W_F = W_P + N_P_ROWS  # per-couple factors, fixed for the run (F_*)
-(F_THREAT, F_HABITUATION, F_WITHDRAWAL, F_SATISFACTION, F_COMMITMENT, F_STRESS) = range(
-    W_F, W_F + 6
-)  # fmt: skip
-W_X = W_F + 6  # the day's context: W_X + CTX_*, then the day's trait fading factors
-X_ANXIETY = W_X + 11
-X_AVOIDANCE = W_X + 12
-W_U = W_X + 13  # the hour's uniform draws: W_U + 2 * purpose + person
-N_W = W_U + 8
-BLOCK = 16  # lanes of the compiled path's table: 16 couples, 15 KiB, two AVX-512 registers
-
+F_VARS = ("threat", "habituation", "withdrawal", "closeness", "satisfaction", "commitment",
+          "stress")  # fmt: skip
+F_THREAT, F_HABITUATION, F_WITHDRAWAL, F_CLOSENESS, F_SATISFACTION, F_COMMITMENT, F_STRESS = (
+    W_F + i for i in range(len(F_VARS)))  # fmt: skip
+W_X = W_F + len(F_VARS)  # the day's context, with strategies applied (X_*)
+X_VARS = ("communication", "withdrawal_gain", "awareness", "mismatch", "affection_rate",
+          "habituation_gain", "rebound", "self_soothing", "in_first", "in_last")  # fmt: skip
+(X_COMMUNICATION, X_WITHDRAWAL_GAIN, X_AWARENESS, X_MISMATCH, X_AFFECTION_RATE,
+ X_HABITUATION_GAIN, X_REBOUND, X_SELF_SOOTHING, X_IN_FIRST, X_IN_LAST) = (
+    W_X + i for i in range(len(X_VARS)))  # fmt: skip
+W_U = W_X + len(X_VARS)  # the hour's uniform draws: W_U + 2 * purpose + person
+U_VARS = ("stress", "ask", "answer", "affection")
+U_STRESS, U_ASK, U_ANSWER, U_AFFECTION = (W_U + 2 * i for i in range(len(U_VARS)))
+N_W = W_U + 2 * len(U_VARS)
+BLOCK = 16  # lanes of the compiled path's table: 16 couples, two AVX-512 registers a row
 
 # Row of person p's state or recorder: S_<VAR> + p, R_<VAR> + p (plain integers, not calls,
 # which keeps Numba's compile time down).
-(S_ANXIETY, S_AVOIDANCE, S_EXPRESSION, S_SECURITY, S_RELIEF, S_HABITUATION, S_THREAT,
- S_EXHAUSTION, S_WITHDRAWAL, S_TRUST, S_SATISFACTION, S_COMMITMENT) = range(
-    W_S, W_S + 2 * len(STATE_VARS), 2)  # fmt: skip
-(R_REQUESTS, R_ANSWERED, R_REQUESTS_FIRST, R_REQUESTS_LAST, R_RELIEF_FIRST_SUM,
- R_RELIEF_FIRST_N, R_RELIEF_LAST_SUM, R_RELIEF_LAST_N, R_PENDING_TICK, R_PENDING_FIRST,
- R_PENDING_LAST, R_AFFECTION_RECEIVED, R_REQUESTS_TODAY, R_ANSWERED_TODAY) = range(
-    W_R, W_R + 2 * len(RECORDER_VARS), 2)  # fmt: skip
-assert S_COMMITMENT == W_S + 2 * COMMITMENT and R_ANSWERED_TODAY == W_R + 2 * ANSWERED_TODAY
+(S_ANXIETY, S_AVOIDANCE, S_EXPRESSION, S_ASKING_NORM, S_ANXIETY_BASE, S_AVOIDANCE_BASE,
+ S_APPRAISAL, S_SECURITY, S_RELIEF, S_HABITUATION, S_THREAT, S_EXHAUSTION, S_WITHDRAWAL,
+ S_CLOSENESS, S_TRUST, S_SATISFACTION, S_COMMITMENT) = (
+    W_S + 2 * _S[n] for n in STATE_VARS)  # fmt: skip
+(R_REQUESTS, R_ANSWERED, R_REQUESTS_FIRST, R_REQUESTS_LAST, R_AFFECTION_RECEIVED,
+ R_WARMTH_RECEIVED, R_REQUESTS_TODAY, R_ANSWERED_TODAY, R_REQUEST_DAY_SUM, R_RELIEF_FIRST_SUM,
+ R_RELIEF_FIRST_N, R_RELIEF_LAST_SUM, R_RELIEF_LAST_N, R_CENSORED_FIRST, R_CENSORED_LAST,
+ R_EPISODE_TICK, R_EPISODE_TARGET, R_EPISODE_FIRST, R_EPISODE_LAST, R_WAIT_FIRST_SUM,
+ R_WAIT_FIRST_N, R_WAIT_LAST_SUM, R_WAIT_LAST_N, R_PENDING_TICK, R_PENDING_FIRST,
+ R_PENDING_LAST) = (W_R + 2 * _R[n] for n in RECORDER_VARS)  # fmt: skip
+C_DISSOLVED_DAY, C_LOW_STREAK = W_C + DISSOLVED_DAY, W_C + LOW_STREAK
+
+C_GAIN_AWARENESS, C_GAIN_COMMUNICATION, C_GAIN_ACTIONS, C_GAIN_FEARS, C_GAIN_THERAPY = (
+    W_C + GAIN_AWARENESS, W_C + GAIN_COMMUNICATION, W_C + GAIN_ACTIONS, W_C + GAIN_FEARS,
+    W_C + GAIN_THERAPY,
+)  # fmt: skip
+
+
+def p_row(name: str) -> int:
+    """Return the row of ``P`` that holds parameter or schedule entry ``name``."""
+    return _P[name]
 
 
 @_inline
 def couple_factors(W, j):
     """Fill the factors that hold for the whole run: constant-rate fades and shares, per lane."""
-    W[F_THREAT, j] = decay_factor(W[W_P + THREAT_DECAY, j], DT)
-    W[F_HABITUATION, j] = decay_factor(W[W_P + HABITUATION_DECAY, j], DT)
-    W[F_WITHDRAWAL, j] = decay_factor(W[W_P + WITHDRAWAL_DECAY, j], DT)
-    W[F_SATISFACTION, j] = approach_share(W[W_P + SATISFACTION_RATE, j], DT)
-    W[F_COMMITMENT, j] = approach_share(W[W_P + COMMITMENT_RATE, j], DT)
+    W[F_THREAT, j] = r.decay_factor(W[W_P + THREAT_DECAY, j], DT)
+    W[F_HABITUATION, j] = r.decay_factor(W[W_P + HABITUATION_DECAY, j], DT)
+    W[F_WITHDRAWAL, j] = r.decay_factor(W[W_P + WITHDRAWAL_DECAY, j], DT)
+    W[F_CLOSENESS, j] = r.decay_factor(W[W_P + CLOSENESS_DECAY, j], DT)
+    W[F_SATISFACTION, j] = r.approach_share(W[W_P + SATISFACTION_RATE, j], DT)
+    W[F_COMMITMENT, j] = r.approach_share(W[W_P + COMMITMENT_RATE, j], DT)
     W[F_STRESS, j] = W[W_P + STRESS_RATE, j] * DT
 
 
 @_inline
 def day_context(W, j, day, first_end, last_start):
-    """Fill what holds for a whole day: interventions on (1.0) or not (0.0), and their effects.
+    """Start ``day``: advance each strategy's benefit, set the traits, fill the day's context.
 
-    Computed once per couple and day, so that the hourly loop does not redo it: the ``CTX_*``
-    rows, and the day's fading factors of the traits (therapy, addressing the fears).
+    Computed once per couple and day, so that the hourly loop does not redo it. Each strategy's
+    benefit follows ``rules.treatment_gain``; the traits follow ``rules.treated_trait``; the
+    context rows (``X_*``) hold the dynamics as the strategies change them.
     """
-    on_awareness = 1.0 * (day >= W[W_P + START_STYLE_AWARENESS, j])
-    on_communication = 1.0 * (day >= W[W_P + START_COMMUNICATION, j])
-    on_actions = 1.0 * (day >= W[W_P + START_CONSISTENT_ACTIONS, j])
-    on_fears = 1.0 * (day >= W[W_P + START_ADDRESS_FEARS, j])
-    on_therapy = 1.0 * (day >= W[W_P + START_THERAPY, j])
-    W[W_X + CTX_ON_FEARS, j] = on_fears
-    W[W_X + CTX_ON_THERAPY, j] = on_therapy
-    W[W_X + CTX_COMMUNICATION, j] = np.maximum(
-        W[W_P + COMMUNICATION, j], _COMMUNICATION_LEVEL * on_communication
+    for kind in range(N_KINDS):
+        start = W[W_P + SCHEDULE + 3 * kind, j]
+        end = W[W_P + SCHEDULE + 3 * kind + 1, j]
+        on = 1.0 * (day >= start) * (day < end)
+        after = 1.0 * (day >= end)
+        W[W_C + GAIN + kind, j] = r.treatment_gain(
+            W[W_C + GAIN + kind, j], on, after, W[W_P + SCHEDULE + 3 * kind + 2, j],
+            W[W_P + ENGAGEMENT, j], W[W_P + RELAPSES, j], W[W_P + SESSION_GAIN, j],
+            W[W_P + GAIN_FADING, j], W[W_P + RELAPSE_FADING, j],
+        )  # fmt: skip
+    therapy = W[C_GAIN_THERAPY, j]
+    fears = W[C_GAIN_FEARS, j]
+    awareness = W[C_GAIN_AWARENESS, j]
+    actions = W[C_GAIN_ACTIONS, j]
+    anxiety_gain = np.maximum(therapy, _FEARS_TRAIT * fears)
+    for p in range(2):
+        W[S_ANXIETY + p, j] = r.treated_trait(
+            W[S_ANXIETY_BASE + p, j], anxiety_gain, W[W_P + ANXIETY_NORM, j],
+            W[W_P + MAX_TRAIT_CHANGE, j], W[W_P + TRAIT_CHANGE, j],
+        )  # fmt: skip
+        W[S_AVOIDANCE + p, j] = r.treated_trait(
+            W[S_AVOIDANCE_BASE + p, j], therapy, W[W_P + AVOIDANCE_NORM, j],
+            W[W_P + MAX_TRAIT_CHANGE, j], W[W_P + TRAIT_CHANGE, j],
+        )  # fmt: skip
+    W[X_COMMUNICATION, j] = r.trained_communication(
+        W[W_P + COMMUNICATION, j], W[C_GAIN_COMMUNICATION, j]
     )
-    W[W_X + CTX_RESPONSIVENESS, j] = clip01(
-        W[W_P + RESPONSIVENESS, j] + _AWARENESS_RESPONSIVENESS * on_awareness
+    W[X_WITHDRAWAL_GAIN, j] = r.strategy_scale(
+        W[W_P + WITHDRAWAL_GAIN, j], awareness, _AWARENESS_WITHDRAWAL
     )
-    W[W_X + CTX_WITHDRAWAL_GAIN, j] = W[W_P + WITHDRAWAL_GAIN, j] * (
-        1.0 - _AWARENESS_WITHDRAWAL * on_awareness
+    W[X_AWARENESS, j] = awareness
+    W[X_MISMATCH, j] = r.strategy_scale(W[W_P + CHANNEL_MISMATCH, j], actions, _ACTIONS_MISMATCH)
+    W[X_AFFECTION_RATE, j] = r.strategy_scale(
+        W[W_P + AFFECTION_RATE, j], actions, _ACTIONS_AFFECTION
     )
-    W[W_X + CTX_MISMATCH, j] = W[W_P + CHANNEL_MISMATCH, j] * (1.0 - on_actions)
-    W[W_X + CTX_AFFECTION_RATE, j] = W[W_P + AFFECTION_RATE, j] * (
-        1.0 + (_ACTIONS_AFFECTION - 1.0) * on_actions
+    W[X_HABITUATION_GAIN, j] = r.strategy_scale(
+        W[W_P + HABITUATION_GAIN, j], fears, _FEARS_HABITUATION
     )
-    W[W_X + CTX_HABITUATION_GAIN, j] = W[W_P + HABITUATION_GAIN, j] * (
-        1.0 - _FEARS_HABITUATION * on_fears
-    )
-    W[W_X + CTX_REBOUND, j] = W[W_P + REBOUND, j] * (1.0 - _FEARS_REBOUND * on_fears)
-    W[W_X + CTX_IN_FIRST, j] = 1.0 * (day < first_end)
-    W[W_X + CTX_IN_LAST, j] = 1.0 * (day >= last_start)
-    trait_rate = _THERAPY_TRAIT_RATE * on_therapy
-    W[X_ANXIETY, j] = decay_factor(trait_rate + _FEARS_ANXIETY_RATE * on_fears, DT)
-    W[X_AVOIDANCE, j] = decay_factor(trait_rate, DT)
+    W[X_REBOUND, j] = r.strategy_scale(W[W_P + REBOUND, j], fears, _FEARS_REBOUND)
+    W[X_SELF_SOOTHING, j] = W[W_P + SELF_SOOTHING, j] * therapy
+    W[X_IN_FIRST, j] = 1.0 * (day < first_end)
+    W[X_IN_LAST, j] = 1.0 * (day >= last_start)
+
 
 
 @_inline
@@ -289,33 +363,29 @@ def draws(W, keys, j, t):
 def _drift(W, j, p):
     """Everything that happens to person ``p`` alone during an hour: fading and stressors."""
     anxiety = W[S_ANXIETY + p, j]
-    W[S_ANXIETY + p, j] = anxiety * W[X_ANXIETY, j]
-    W[S_AVOIDANCE + p, j] = W[S_AVOIDANCE + p, j] * W[X_AVOIDANCE, j]
-
     threat = W[S_THREAT + p, j] * W[F_THREAT, j]
-    hit = 1.0 * (W[W_U + p, j] < W[F_STRESS, j])
-    threat = threat_after_stressor(threat, hit, W[W_P + STRESS_SIZE, j], anxiety)
+    hit = 1.0 * (W[U_STRESS + p, j] < W[F_STRESS, j])
+    threat = r.threat_after_stressor(threat, hit, W[W_P + STRESS_SIZE, j], anxiety)
 
     habituation = W[S_HABITUATION + p, j]
     relief = W[S_RELIEF + p, j]
-    faded = relief_fading(
+    faded = r.relief_fading(
         relief, W[W_P + RELIEF_DECAY, j], habituation, W[W_P + HABITUATION_SPEEDUP, j], DT
     )
-    W[S_THREAT + p, j] = rebound_threat(threat, relief - faded, W[W_X + CTX_REBOUND, j], anxiety)
-    W[S_RELIEF + p, j] = clip01(
-        faded + W[W_X + CTX_ON_THERAPY, j] * _THERAPY_SELF_SOOTHING * DT * (1.0 - faded)
-    )
+    W[S_THREAT + p, j] = r.rebound_threat(threat, relief - faded, W[X_REBOUND, j], anxiety)
+    W[S_RELIEF + p, j] = r.self_soothing(faded, W[X_SELF_SOOTHING, j], DT)
     W[S_HABITUATION + p, j] = habituation * W[F_HABITUATION, j]
     W[S_WITHDRAWAL + p, j] = W[S_WITHDRAWAL + p, j] * W[F_WITHDRAWAL, j]
-    W[S_EXHAUSTION + p, j] = exhaustion_recovery(
+    W[S_CLOSENESS + p, j] = W[S_CLOSENESS + p, j] * W[F_CLOSENESS, j]
+    W[S_EXHAUSTION + p, j] = r.exhaustion_recovery(
         W[S_EXHAUSTION + p, j], W[W_P + RECOVERY_RATE, j], W[W_P + BURNOUT, j], DT
     )
 
 
 @_inline
 def _security(W, j, p, q):
-    base = baseline_security(W[S_ANXIETY + p, j], W[S_TRUST + p, j], W[W_P + TRUST_WEIGHT, j])
-    return felt_security(
+    base = r.baseline_security(W[S_ANXIETY + p, j], W[S_TRUST + p, j], W[W_P + TRUST_WEIGHT, j])
+    return r.felt_security(
         base, W[S_RELIEF + p, j], W[S_THREAT + p, j], W[S_ANXIETY + p, j],
         W[S_WITHDRAWAL + q, j], W[W_P + WITHDRAWAL_THREAT, j],
     )  # fmt: skip
@@ -323,62 +393,87 @@ def _security(W, j, p, q):
 
 @_inline
 def _decide(W, j, p, q):
-    """Person ``p`` may ask; partner ``q`` may answer and may give unasked affection."""
-    communication = W[W_X + CTX_COMMUNICATION, j]
-    p_ask = seek_probability(
+    """Person ``p`` may ask; partner ``q`` may answer (how warmly) and may give affection."""
+    communication = W[X_COMMUNICATION, j]
+    p_ask = r.seek_probability(
         W[S_SECURITY + p, j], W[S_ANXIETY + p, j], W[S_AVOIDANCE + p, j],
-        W[W_P + REASSURANCE_FREQUENCY, j], W[W_P + SEEK_THRESHOLD, j], DT,
+        W[S_WITHDRAWAL + p, j], W[S_ASKING_NORM + p, j], W[W_P + REASSURANCE_FREQUENCY, j],
+        W[W_P + SEEK_THRESHOLD, j], W[W_P + SEEK_SOFTNESS, j], DT,
     )  # fmt: skip
-    ask = 1.0 * (W[W_U + 2 + p, j] < p_ask)
-    p_answer = answer_probability(
-        W[W_X + CTX_RESPONSIVENESS, j], W[S_AVOIDANCE + q, j], W[S_EXHAUSTION + q, j],
-        W[S_WITHDRAWAL + q, j], communication,
+    ask = 1.0 * (W[U_ASK + p, j] < p_ask)
+    barrier = r.awareness_barrier(W[S_AVOIDANCE + q, j], W[X_AWARENESS, j])
+    p_answer = r.answer_probability(
+        W[W_P + RESPONSIVENESS, j], barrier, W[S_ANXIETY + q, j], W[S_EXHAUSTION + q, j],
+        W[S_WITHDRAWAL + q, j], W[S_SECURITY + q, j], communication,
     )  # fmt: skip
-    answered = ask * (W[W_U + 4 + p, j] < p_answer)
-    p_affection = affection_probability(
-        W[W_X + CTX_AFFECTION_RATE, j], W[S_AVOIDANCE + q, j], W[S_EXHAUSTION + q, j],
+    answered = ask * (W[U_ANSWER + p, j] < p_answer)
+    warmth = r.answer_warmth(
+        W[S_EXHAUSTION + q, j], W[S_AVOIDANCE + q, j], W[S_ANXIETY + q, j],
+        W[W_P + EXHAUSTION_COLDNESS, j],
+    )  # fmt: skip
+    p_affection = r.affection_probability(
+        W[X_AFFECTION_RATE, j], W[S_AVOIDANCE + q, j], W[S_EXHAUSTION + q, j],
         W[S_WITHDRAWAL + q, j], DT,
     )  # fmt: skip
-    affection = 1.0 * (W[W_U + 6 + p, j] < p_affection)
-    quality = answer_quality(
-        communication, W[S_EXPRESSION + p, j], W[S_EXPRESSION + q, j], W[W_X + CTX_MISMATCH, j]
+    affection = 1.0 * (W[U_AFFECTION + p, j] < p_affection)
+    quality = r.answer_quality(
+        communication, W[S_EXPRESSION + p, j], W[S_EXPRESSION + q, j], W[X_MISMATCH, j]
     )
-    return ask, answered, affection, quality
+    return ask, answered, affection, quality, warmth
+
 
 
 @_inline
-def _apply(W, j, p, q, t, ask, answered, affection, quality):
+def _apply(W, j, p, q, t, ask, answered, affection, quality, warmth):
     """Consequences of ``p``'s request (answered or not) and of ``q``'s unasked affection."""
-    communication = W[W_X + CTX_COMMUNICATION, j]
-    in_first, in_last = W[W_X + CTX_IN_FIRST, j], W[W_X + CTX_IN_LAST, j]
+    communication = W[X_COMMUNICATION, j]
     rebuffed = ask - answered
     anxiety = W[S_ANXIETY + p, j]
-    relief = relief_after_answer(
-        W[S_RELIEF + p, j], answered, W[W_P + RELIEF_GAIN, j], quality, W[S_HABITUATION + p, j]
+    avoidance = W[S_AVOIDANCE + p, j]
+    landed = quality * warmth * r.answer_discount(anxiety, avoidance, W[W_P + PUSH_PULL, j])
+    relief_before = W[S_RELIEF + p, j]
+    relief = r.relief_after_answer(
+        relief_before, answered, W[W_P + RELIEF_GAIN, j], landed, W[S_HABITUATION + p, j]
     )
-    W[S_RELIEF + p, j] = relief_after_affection(
+    W[S_RELIEF + p, j] = r.relief_after_affection(
         relief, affection, W[W_P + AFFECTION_RELIEF, j], quality
     )
-    W[S_HABITUATION + p, j] = habituation_after_reassurance(
-        W[S_HABITUATION + p, j], answered, W[W_X + CTX_HABITUATION_GAIN, j], anxiety
+    W[S_HABITUATION + p, j] = r.habituation_after_reassurance(
+        W[S_HABITUATION + p, j], answered, W[X_HABITUATION_GAIN, j], anxiety
     )
-    W[S_THREAT + p, j] = threat_after_rebuff(
-        W[S_THREAT + p, j], rebuffed, W[W_P + REBUFF_HURT, j], anxiety
+    threat = r.threat_after_rebuff(W[S_THREAT + p, j], rebuffed, W[W_P + REBUFF_HURT, j], anxiety)
+    W[S_THREAT + p, j] = r.threat_after_cold_answer(
+        threat, answered, warmth, W[W_P + COLD_ANSWER_HURT, j], anxiety
     )
     learning_rate = W[W_P + TRUST_LEARNING_RATE, j]
-    trust = trust_update(W[S_TRUST + p, j], answered, rebuffed, learning_rate)
-    # Unasked affection teaches availability too, at half the rate of an answered request.
-    W[S_TRUST + p, j] = trust_update(trust, affection, 0.0, 0.5 * learning_rate)
-    W[S_EXHAUSTION + q, j] = exhaustion_after_answering(
-        W[S_EXHAUSTION + q, j], answered, W[W_P + EXHAUSTION_RATE, j], W[S_AVOIDANCE + q, j],
-        communication,
+    trust = r.trust_update(W[S_TRUST + p, j], answered, rebuffed, warmth, learning_rate)
+    # Unasked affection teaches availability too, at half the rate of an answered request, as
+    # far as it is read as meant (the channel fit).
+    fit = 1.0 - W[X_MISMATCH, j] * np.abs(W[S_EXPRESSION + p, j] - W[S_EXPRESSION + q, j])
+    W[S_TRUST + p, j] = r.trust_update(trust, affection, 0.0, fit, 0.5 * learning_rate)
+    W[S_CLOSENESS + p, j] = r.closeness_after_exchange(
+        W[S_CLOSENESS + p, j], answered * landed + affection * quality,
+        W[W_P + CLOSENESS_GAIN, j], avoidance,
     )  # fmt: skip
-    W[S_WITHDRAWAL + q, j] = withdrawal_after_request(
-        W[S_WITHDRAWAL + q, j], ask, W[W_X + CTX_WITHDRAWAL_GAIN, j], W[S_AVOIDANCE + q, j],
-        communication,
+    W[S_WITHDRAWAL + p, j] = r.withdrawal_after_answer(
+        W[S_WITHDRAWAL + p, j], answered, W[W_P + PUSH_PULL, j], anxiety, avoidance
+    )
+    exhaustion_q = W[S_EXHAUSTION + q, j]
+    W[S_WITHDRAWAL + q, j] = r.withdrawal_after_request(
+        W[S_WITHDRAWAL + q, j], ask, W[X_WITHDRAWAL_GAIN, j], W[S_AVOIDANCE + q, j],
+        exhaustion_q, W[W_P + EXHAUSTION_WITHDRAWAL, j], communication,
     )  # fmt: skip
+    W[S_EXHAUSTION + q, j] = r.exhaustion_after_answering(
+        exhaustion_q, answered, W[W_P + EXHAUSTION_RATE, j], W[S_AVOIDANCE + q, j],
+        W[S_ANXIETY + q, j], communication, W[S_ASKING_NORM + q, j],
+    )  # fmt: skip
+    _record_hour(W, j, p, t, ask, answered, affection, warmth, relief_before)
 
-    # Recorders: requests by window, and relief episodes (answered request -> next request).
+
+@_inline
+def _record_hour(W, j, p, t, ask, answered, affection, warmth, relief_before):
+    """Recorders: requests by window, warmth received, and the two relief measures."""
+    in_first, in_last = W[X_IN_FIRST, j], W[X_IN_LAST, j]
     W[R_REQUESTS + p, j] = W[R_REQUESTS + p, j] + ask
     W[R_ANSWERED + p, j] = W[R_ANSWERED + p, j] + answered
     W[R_REQUESTS_FIRST + p, j] = W[R_REQUESTS_FIRST + p, j] + ask * in_first
@@ -386,15 +481,42 @@ def _apply(W, j, p, q, t, ask, answered, affection, quality):
     W[R_REQUESTS_TODAY + p, j] = W[R_REQUESTS_TODAY + p, j] + ask
     W[R_ANSWERED_TODAY + p, j] = W[R_ANSWERED_TODAY + p, j] + answered
     W[R_AFFECTION_RECEIVED + p, j] = W[R_AFFECTION_RECEIVED + p, j] + affection
+    W[R_WARMTH_RECEIVED + p, j] = W[R_WARMTH_RECEIVED + p, j] + answered * warmth
+
+    # Relief episodes: from an answer until relief has fallen to half its level just after it.
+    # An episode still open when the next answer comes cannot be told apart from the new
+    # relief: it is counted as censored, in the window where it began.
+    start = W[R_EPISODE_TICK + p, j]
+    first, last = W[R_EPISODE_FIRST + p, j], W[R_EPISODE_LAST + p, j]
+    is_open = 1.0 * (start >= 0.0)
+    done = is_open * (relief_before <= W[R_EPISODE_TARGET + p, j])
+    hours = t - start
+    W[R_RELIEF_FIRST_SUM + p, j] = W[R_RELIEF_FIRST_SUM + p, j] + done * first * hours
+    W[R_RELIEF_FIRST_N + p, j] = W[R_RELIEF_FIRST_N + p, j] + done * first
+    W[R_RELIEF_LAST_SUM + p, j] = W[R_RELIEF_LAST_SUM + p, j] + done * last * hours
+    W[R_RELIEF_LAST_N + p, j] = W[R_RELIEF_LAST_N + p, j] + done * last
+    still_open = is_open - done
+    censored = still_open * answered
+    W[R_CENSORED_FIRST + p, j] = W[R_CENSORED_FIRST + p, j] + censored * first
+    W[R_CENSORED_LAST + p, j] = W[R_CENSORED_LAST + p, j] + censored * last
+    kept = still_open * start - (1.0 - still_open)  # -1 once closed
+    W[R_EPISODE_TICK + p, j] = answered * t + (1.0 - answered) * kept
+    W[R_EPISODE_TARGET + p, j] = (answered * 0.5 * W[S_RELIEF + p, j]
+                                  + (1.0 - answered) * W[R_EPISODE_TARGET + p, j])  # fmt: skip
+    W[R_EPISODE_FIRST + p, j] = answered * in_first + (1.0 - answered) * first
+    W[R_EPISODE_LAST + p, j] = answered * in_last + (1.0 - answered) * last
+
+    # The older measure: hours from an answered request to the person's next request.
     pending = W[R_PENDING_TICK + p, j]
     pending_first = W[R_PENDING_FIRST + p, j]
     pending_last = W[R_PENDING_LAST + p, j]
     closes = ask * (pending >= 0.0)
-    hours = t - pending
-    W[R_RELIEF_FIRST_SUM + p, j] = W[R_RELIEF_FIRST_SUM + p, j] + closes * pending_first * hours
-    W[R_RELIEF_FIRST_N + p, j] = W[R_RELIEF_FIRST_N + p, j] + closes * pending_first
-    W[R_RELIEF_LAST_SUM + p, j] = W[R_RELIEF_LAST_SUM + p, j] + closes * pending_last * hours
-    W[R_RELIEF_LAST_N + p, j] = W[R_RELIEF_LAST_N + p, j] + closes * pending_last
+    wait = t - pending
+    W[R_WAIT_FIRST_SUM + p, j] = W[R_WAIT_FIRST_SUM + p, j] + closes * pending_first * wait
+    W[R_WAIT_FIRST_N + p, j] = W[R_WAIT_FIRST_N + p, j] + closes * pending_first
+    W[R_WAIT_LAST_SUM + p, j] = W[R_WAIT_LAST_SUM + p, j] + closes * pending_last * wait
+    W[R_WAIT_LAST_N + p, j] = W[R_WAIT_LAST_N + p, j] + closes * pending_last
+    rebuffed = ask - answered
     W[R_PENDING_TICK + p, j] = ask * (answered * t - rebuffed) + (1.0 - ask) * pending
     W[R_PENDING_FIRST + p, j] = ask * answered * in_first + (1.0 - ask) * pending_first
     W[R_PENDING_LAST + p, j] = ask * answered * in_last + (1.0 - ask) * pending_last
@@ -405,45 +527,47 @@ def hour(W, j, t):
     """Advance lanes ``j`` of the work table by one hour ``t`` (absolute hour since the start).
 
     ``j`` is one lane (compiled path) or an index array of lanes (NumPy path). The day's context
-    (``day_context``) and the hour's draws (``draws``) must be in place.
+    (``day_context``) and the hour's draws (``draws``) must be in place. The order of events:
+    fading and stressors; felt security; both partners decide on the same state (neither moves
+    first); the consequences; satisfaction and commitment.
     """
     _drift(W, j, 0)
     _drift(W, j, 1)
     W[S_SECURITY + 0, j] = _security(W, j, 0, 1)
     W[S_SECURITY + 1, j] = _security(W, j, 1, 0)
-    # Both decisions are taken on the same state, so neither partner moves first.
-    ask0, ans0, aff0, q0 = _decide(W, j, 0, 1)
-    ask1, ans1, aff1, q1 = _decide(W, j, 1, 0)
-    _apply(W, j, 0, 1, t, ask0, ans0, aff0, q0)
-    _apply(W, j, 1, 0, t, ask1, ans1, aff1, q1)
+    ask0, ans0, aff0, q0, w0 = _decide(W, j, 0, 1)
+    ask1, ans1, aff1, q1, w1 = _decide(W, j, 1, 0)
+    _apply(W, j, 0, 1, t, ask0, ans0, aff0, q0, w0)
+    _apply(W, j, 1, 0, t, ask1, ans1, aff1, q1, w1)
     for p in range(2):
-        W[S_SATISFACTION + p, j] = satisfaction_step(
-            W[S_SATISFACTION + p, j], W[S_SECURITY + p, j], W[S_TRUST + p, j],
-            W[S_EXHAUSTION + p, j], W[F_SATISFACTION, j],
+        W[S_SATISFACTION + p, j] = r.satisfaction_step(
+            W[S_SATISFACTION + p, j], W[S_APPRAISAL + p, j], W[S_SECURITY + p, j],
+            W[S_TRUST + p, j], W[S_CLOSENESS + p, j], W[S_EXHAUSTION + p, j],
+            W[S_WITHDRAWAL + p, j], W[W_P + CLOSENESS_WEIGHT, j], W[W_P + BURDEN_WEIGHT, j],
+            W[W_P + PURSUIT_WEIGHT, j], W[F_SATISFACTION, j],
         )  # fmt: skip
-        W[S_COMMITMENT + p, j] = commitment_step(
-            W[S_COMMITMENT + p, j], W[S_SATISFACTION + p, j], W[F_COMMITMENT, j]
-        )
+        W[S_COMMITMENT + p, j] = r.commitment_step(
+            W[S_COMMITMENT + p, j], W[S_SATISFACTION + p, j], W[W_P + COMMITMENT_FLOOR, j],
+            W[F_COMMITMENT, j],
+        )  # fmt: skip
 
 
 @_inline
 def close_day(W, j, day):
-    """Apply the dissolution rule at the end of ``day``.
-
-    A person wants out on a day when satisfaction is below ``dissolution_satisfaction`` *and*
-    commitment below ``dissolution_commitment``; after ``dissolution_days`` such days in a row
-    (either partner) the couple dissolves (Le et al. 2010).
-    """
-    wants_out = 0.0 * W[W_C + LOW_STREAK, j]
+    """End ``day``: the dissolution rule (``rules.wants_out``, ``unhappy_streak``,
+    ``dissolves``) and the request trend's running sum."""
+    either = np.maximum(
+        r.wants_out(W[S_SATISFACTION, j], W[S_COMMITMENT, j],
+                    W[W_P + DISSOLUTION_SATISFACTION, j], W[W_P + DISSOLUTION_COMMITMENT, j]),
+        r.wants_out(W[S_SATISFACTION + 1, j], W[S_COMMITMENT + 1, j],
+                    W[W_P + DISSOLUTION_SATISFACTION, j], W[W_P + DISSOLUTION_COMMITMENT, j]),
+    )  # fmt: skip
+    streak = r.unhappy_streak(W[C_LOW_STREAK, j], either)
+    W[C_LOW_STREAK, j] = streak
+    ends = r.dissolves(streak, W[W_P + DISSOLUTION_DAYS, j]) * (W[C_DISSOLVED_DAY, j] < 0.0)
+    W[C_DISSOLVED_DAY, j] = ends * day + (1.0 - ends) * W[C_DISSOLVED_DAY, j]
     for p in range(2):
-        unhappy = (W[S_SATISFACTION + p, j] < W[W_P + DISSOLUTION_SATISFACTION, j]) * (
-            W[S_COMMITMENT + p, j] < W[W_P + DISSOLUTION_COMMITMENT, j]
-        )
-        wants_out = np.maximum(wants_out, 1.0 * unhappy)
-    streak = (W[W_C + LOW_STREAK, j] + 1.0) * wants_out
-    W[W_C + LOW_STREAK, j] = streak
-    dissolves = (streak >= W[W_P + DISSOLUTION_DAYS, j]) * (W[W_C + DISSOLVED_DAY, j] < 0.0)
-    W[W_C + DISSOLVED_DAY, j] = dissolves * day + (1.0 - dissolves) * W[W_C + DISSOLVED_DAY, j]
+        W[R_REQUEST_DAY_SUM + p, j] = W[R_REQUEST_DAY_SUM + p, j] + day * W[R_REQUESTS_TODAY + p, j]
 
 
 # The NumPy path: the whole population is one table ---------------------------------------------
@@ -466,16 +590,21 @@ def _untable(W, S, R, C, i):
     C[:, i] = W[W_C:W_P]
 
 
-def tick(S, P, R, keys, i, t, first_end, last_start):
+def tick(S, P, R, C, keys, i, t, first_end, last_start):
     """Advance couples ``i`` (an index array) by one hour ``t``, from Python (NumPy path).
 
     A convenience over :func:`hour` for callers that step hour by hour (the teaching traces):
-    it builds the couples' work table and the day's context itself.
+    it builds the couples' work table and, at the first hour of a day, starts the day.
     """
-    C = np.full((2, S.shape[2]), -1.0)  # the hour does not touch the couple state
     W = _table(S, P, R, C, i)
     lanes = np.arange(len(i))
-    day_context(W, lanes, t // HOURS_PER_DAY, first_end, last_start)
+    day = t // HOURS_PER_DAY
+    if t % HOURS_PER_DAY == 0:
+        day_context(W, lanes, day, first_end, last_start)
+    else:  # the strategies' benefit already moved at the day's first hour: only refill
+        gains = W[W_C + GAIN:W_P].copy()
+        day_context(W, lanes, day, first_end, last_start)
+        W[W_C + GAIN:W_P] = gains
     draws(W, keys[i], lanes, t)
     hour(W, lanes, t)
     _untable(W, S, R, C, i)
@@ -486,17 +615,22 @@ def end_of_day(S, P, R, C, i, day, daily, row, full):
     W = _table(S, P, R, C, i)
     lanes = np.arange(len(i))
     if full:
-        _record_numpy(W, lanes, i, daily, row)
+        _record_day(W, lanes, daily, row, i)
     close_day(W, lanes, day)
-    C[:, i] = W[W_C:W_P]
+    for p in range(2):
+        W[R_REQUESTS_TODAY + p, lanes] = 0.0
+        W[R_ANSWERED_TODAY + p, lanes] = 0.0
+    _untable(W, S, R, C, i)
 
 
-def _record_numpy(W, lanes, i, daily, row):
+@_inline
+def _record_day(W, j, daily, row, c):
+    """Write lanes ``j``'s day into ``daily[row, :, :, c]`` (the per-couple daily record)."""
     for p in range(2):
         for v in range(SECURITY, COMMITMENT + 1):
-            daily[row, v - SECURITY, p, i] = W[W_S + 2 * v + p, lanes]
-        daily[row, N_DAILY - 2, p, i] = W[R_REQUESTS_TODAY + p, lanes]
-        daily[row, N_DAILY - 1, p, i] = W[R_ANSWERED_TODAY + p, lanes]
+            daily[row, v - SECURITY, p, c] = W[W_S + 2 * v + p, j]
+        daily[row, N_DAILY - 2, p, c] = W[R_REQUESTS_TODAY + p, j]
+        daily[row, N_DAILY - 1, p, c] = W[R_ANSWERED_TODAY + p, j]
 
 
 def _advance_numpy(S, P, R, C, keys, day0, n_days, first_end, last_start, daily, agg, full,
@@ -510,14 +644,14 @@ def _advance_numpy(S, P, R, C, keys, day0, n_days, first_end, last_start, daily,
     with np.errstate(over="ignore"):  # the hash relies on wrap-around uint64 arithmetic
         for row in range(n_days):
             day = day0 + row
-            i = np.flatnonzero(W[W_C + DISSOLVED_DAY] < 0.0)
+            i = np.flatnonzero(W[C_DISSOLVED_DAY] < 0.0)
             day_context(W, i, day, first_end, last_start)
             for h in range(HOURS_PER_DAY):
                 t = day * HOURS_PER_DAY + h
                 draws(W, keys, i, t)
                 hour(W, i, t)
             if full:
-                _record_numpy(W, i, i, daily, row)
+                _record_day(W, i, daily, row, i)
             close_day(W, i, day)
             for p in range(2):
                 for v in range(SECURITY, COMMITMENT + 1):
@@ -541,8 +675,8 @@ def _load_lane(W, kb, j, S, P, R, C, keys, c):
     for v in range(len(RECORDER_VARS)):
         for p in range(2):
             W[W_R + 2 * v + p, j] = R[v, p, c]
-    W[W_C + DISSOLVED_DAY, j] = C[DISSOLVED_DAY, c]
-    W[W_C + LOW_STREAK, j] = C[LOW_STREAK, c]
+    for v in range(N_C):
+        W[W_C + v, j] = C[v, c]
     for row in range(N_P_ROWS):
         W[W_P + row, j] = P[row, c]
     kb[j] = keys[c]
@@ -556,8 +690,8 @@ def _store_lane(W, j, S, R, C, c):
     for v in range(len(RECORDER_VARS)):
         for p in range(2):
             R[v, p, c] = W[W_R + 2 * v + p, j]
-    C[DISSOLVED_DAY, c] = W[W_C + DISSOLVED_DAY, j]
-    C[LOW_STREAK, c] = W[W_C + LOW_STREAK, j]
+    for v in range(N_C):
+        C[v, c] = W[W_C + v, j]
 
 
 def _advance_blocks(S, P, R, C, keys, day0, n_days, first_end, last_start, daily, agg, full,
@@ -607,11 +741,7 @@ def _advance_blocks(S, P, R, C, keys, day0, n_days, first_end, last_start, daily
                     continue
                 c = b0 + j
                 if full:
-                    for p in range(2):
-                        for v in range(SECURITY, COMMITMENT + 1):
-                            daily[row, v - SECURITY, p, c] = W[W_S + 2 * v + p, j]
-                        daily[row, N_DAILY - 2, p, c] = W[R_REQUESTS_TODAY + p, j]
-                        daily[row, N_DAILY - 1, p, c] = W[R_ANSWERED_TODAY + p, j]
+                    _record_day(W, j, daily, row, c)
                 close_day(W, j, day)
                 for p in range(2):
                     for v in range(SECURITY, COMMITMENT + 1):
@@ -622,7 +752,7 @@ def _advance_blocks(S, P, R, C, keys, day0, n_days, first_end, last_start, daily
                     W[R_ANSWERED_TODAY + p, j] = 0.0
                 agg[row, N_DAILY, 0] += 1.0
                 agg[row, N_DAILY, 1] += 1.0
-                if W[W_C + DISSOLVED_DAY, j] >= 0.0:
+                if W[C_DISSOLVED_DAY, j] >= 0.0:
                     _store_lane(W, j, S, R, C, c)
                     alive[j] = False
                     together -= 1
@@ -694,9 +824,9 @@ def needs_compiling() -> bool:
 
 def warm_up() -> None:
     """Compile the engine now (or load it from the cache) by advancing one couple one day."""
-    params = np.array([[p.default] for p in DYNAMICS.values()] + [[iv.NEVER]] * len(iv.KINDS))
-    traits = np.full((2, 1), 0.5)
-    Kernel(traits, traits, traits, params, seed=0, days=1).advance(1)
+    params = default_params(1)
+    Kernel({"anxiety": np.full((2, 1), 0.5), "avoidance": np.full((2, 1), 0.5)}, params,
+           seed=0, days=1).advance(1)
 
 
 def _compiled():
@@ -722,15 +852,33 @@ def _padded(leading: tuple[int, ...], n: int) -> np.ndarray:
     return np.zeros((*leading, m))[..., :n]
 
 
+def default_params(n: int) -> np.ndarray:
+    """Return a ``P`` matrix for ``n`` couples at the defaults, with no strategy scheduled."""
+    P = np.empty((N_P_ROWS, n))
+    for name, spec in DYNAMICS.items():
+        P[_P[name]] = spec.default
+    for kind in iv.KINDS:
+        P[_P[f"start_{kind}"]] = iv.NEVER
+        P[_P[f"end_{kind}"]] = iv.NEVER
+        P[_P[f"sessions_{kind}"]] = 0.0
+    P[ENGAGEMENT] = DYNAMICS["treatment_engagement"].default
+    P[RELAPSES] = 0.0
+    return P
+
+
 class Kernel:
     """The state of ``n`` couples and the means to advance them day by day.
 
     Parameters
     ----------
-    anxiety, avoidance, expression : numpy.ndarray, shape (2, n)
-        Each person's traits, in [0, 1] (row 0 partner A, row 1 partner B).
+    people : mapping of str to numpy.ndarray, shape (2, n)
+        Each person's starting state by name (``STATE_VARS``; row 0 partner A, row 1 partner B).
+        ``anxiety`` and ``avoidance`` are required. Missing entries start at: ``expression`` and
+        ``asking_norm`` their ``PERSON`` defaults, ``anxiety_base``/``avoidance_base`` the
+        traits, ``appraisal`` 0, ``trust``, ``satisfaction`` and ``commitment`` the couple's
+        ``start_*`` parameters, everything else 0.
     params : numpy.ndarray, shape (len(P_ROWS), n)
-        Per-couple dynamics parameters and intervention start days (see ``P_ROWS``).
+        Per-couple dynamics parameters, strategy schedules and treatment draws (``P_ROWS``).
     seed : int
         The run's seed; draws are expanded from it with ``numpy.random.SeedSequence``.
     days : int
@@ -748,13 +896,19 @@ class Kernel:
 
     WINDOW_DAYS = 30
 
-    def __init__(self, anxiety, avoidance, expression, params, *, seed, days, couple_ids=None,
+    def __init__(self, people: Mapping[str, np.ndarray], params, *, seed, days, couple_ids=None,
                  record_daily=False, engine="compiled"):  # fmt: skip
+        from .params import PERSON
+
         n = params.shape[1]
-        if params.shape[0] != len(P_ROWS):
-            raise ValueError(f"params must have {len(P_ROWS)} rows, got {params.shape[0]}")
+        if params.shape[0] != N_P_ROWS:
+            raise ValueError(f"params must have {N_P_ROWS} rows, got {params.shape[0]}")
         if engine not in ("compiled", "numpy"):
             raise ValueError(f"engine must be 'compiled' or 'numpy', got {engine!r}")
+        unknown = set(people) - set(STATE_VARS)
+        if unknown:
+            raise ValueError(f"unknown person states {sorted(unknown)}; allowed: "
+                             f"{', '.join(STATE_VARS)}")  # fmt: skip
         self.n = n
         self.days = int(days)
         self.seed = int(seed)
@@ -763,16 +917,24 @@ class Kernel:
         # Read once per couple by the compiled loop, so its layout does not matter: no copy.
         self.P = np.ascontiguousarray(params, dtype=np.float64)
         self.S = _padded((len(STATE_VARS), 2), n)
-        self.S[ANXIETY] = anxiety
-        self.S[AVOIDANCE] = avoidance
-        self.S[EXPRESSION] = expression
-        self.S[TRUST] = 0.5
-        self.S[SATISFACTION] = 0.7
-        self.S[COMMITMENT] = 0.7
-        self.S[SECURITY] = baseline_security(self.S[ANXIETY], self.S[TRUST], self.P[TRUST_WEIGHT])
+        start = {
+            "expression": PERSON["expression"].default,
+            "asking_norm": PERSON["asking_norm"].default,
+            "anxiety_base": people["anxiety"],
+            "avoidance_base": people["avoidance"],
+            "trust": self.P[_P["start_trust"]],
+            "satisfaction": self.P[_P["start_satisfaction"]],
+            "commitment": self.P[_P["start_commitment"]],
+        }
+        for name in STATE_VARS:
+            value = people.get(name, start.get(name, 0.0))
+            self.S[_S[name]] = value
+        self.S[SECURITY] = clip01(r.baseline_security(self.S[ANXIETY], self.S[TRUST],
+                                                      self.P[TRUST_WEIGHT]))
         self.R = _padded((len(RECORDER_VARS), 2), n)
         self.R[PENDING_TICK] = -1.0
-        self.C = _padded((2,), n)
+        self.R[EPISODE_TICK] = -1.0
+        self.C = _padded((N_C,), n)
         self.C[DISSOLVED_DAY] = -1.0
         ids = np.arange(n, dtype=np.uint64) if couple_ids is None else couple_ids
         ids = np.asarray(ids, dtype=np.uint64)

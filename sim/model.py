@@ -289,7 +289,7 @@ therapy_day : int or None
             return self._table
         kern = self._kernel
         pop = self.population
-        cols = couple_columns(kern, pop.styles, pop.anxiety, pop.avoidance)
+        cols = couple_columns(kern, pop)
         span = min(WINDOW_DAYS, kern.day)
         if span > 0:
             requests = kern.daily[:, k.DAILY_VARS.index("requests")]  # (days, 2, n)

@@ -42,6 +42,11 @@ class Param:
         One sentence a student understands.
     integer : bool
         Whether the value must be a whole number.
+    label : str
+        A short name for controls and figure axes (defaults to the name in words).
+    lever : bool
+        Whether this is one of the model's three levers (reassurance frequency, relief decay,
+        exhaustion rate) or a strategy switch that the dashboard puts first.
 
     """
 
@@ -52,6 +57,13 @@ class Param:
     unit: str
     meaning: str
     integer: bool = False
+    label: str = ""
+    lever: bool = False
+
+    @property
+    def title(self) -> str:
+        """The label for controls and axes: ``label`` or the name in words."""
+        return self.label or self.name.replace("_", " ").capitalize()
 
     def check(self, value: object, where: str = "") -> float:
         """Return ``value`` as a number if it is allowed, else raise ``ValueError`` saying why."""
@@ -97,7 +109,7 @@ def _table(*params: Param) -> dict[str, Param]:
     return {p.name: p for p in params}
 
 
-#: Per-person traits (set under ``[partner_a]`` and ``[partner_b]``).
+#: Per-person traits (set under ``[partner_a]`` and ``[partner_b]``, or drawn from a culture).
 PERSON: dict[str, Param] = _table(
     Param("anxiety", 0.15, 0.0, 1.0, "scale 0-1",
           "Fear of abandonment and vigilance for rejection (ECR anxiety)."),
@@ -105,72 +117,142 @@ PERSON: dict[str, Param] = _table(
           "Discomfort with closeness and depending on a partner (ECR avoidance)."),
     Param("expression", 0.5, 0.0, 1.0, "0 = words, 1 = actions",
           "How this person shows and reads reassurance: in words, in actions, or both."),
+    Param("asking_norm", 0.6, 0.0, 1.0, "scale 0-1",
+          "How acceptable explicit asking for reassurance is where this person comes from."),
 )
 
 #: The dynamics shared by both partners of a couple (``[dynamics]`` in a scenario file).
 DYNAMICS: dict[str, Param] = _table(
     # The three levers of the model.
-    Param("reassurance_frequency", 6.0, 0.0, 24.0, "requests per day",
-          "How often an insecure person asks for reassurance at most."),
+    Param("reassurance_frequency", 4.0, 0.0, 24.0, "requests per day",
+          "How often a person asks for reassurance at most, when deeply insecure.",
+          label="Reassurance frequency", lever=True),
     Param("relief_decay", 1.0, 0.05, 10.0, "per day",
-          "How fast the relief from one reassurance fades, before habituation speeds it up."),
+          "How fast the relief from one reassurance fades, before habituation speeds it up.",
+          label="Relief decay", lever=True),
     Param("exhaustion_rate", 0.08, 0.0, 0.5, "exhaustion per answered request",
-          "What answering one request costs the answering partner."),
-    # Everything else.
-    Param("recovery_rate", 0.6, 0.0, 5.0, "per day",
-          "How fast exhaustion recovers when the partner is left in peace."),
-    Param("burnout", 0.8, 0.0, 1.0, "share of recovery lost",
-          "How much recovery slows when exhaustion is total (a source of tipping points)."),
-    Param("communication", 0.2, 0.0, 1.0, "scale 0-1",
-          "How clearly needs are explained: cheaper for the partner, better relief."),
-    Param("stress_rate", 0.3, 0.0, 10.0, "stressors per day",
+          "What answering one request costs the answering partner.",
+          label="Exhaustion rate", lever=True),
+    # Stress and felt security.
+    Param("stress_rate", 0.5, 0.0, 10.0, "stressors per day",
           "How often outside stress or intrusive doubts arrive."),
     Param("stress_size", 0.15, 0.0, 1.0, "threat per stressor",
           "How much one stressor shakes a person (more for anxious people)."),
     Param("threat_decay", 1.0, 0.01, 10.0, "per day",
           "How fast accumulated stress and hurt fade."),
-    Param("seek_threshold", 0.45, 0.0, 1.0, "felt security",
-          "Felt security below which a fully secure person starts to ask (anxiety raises it)."),
-    Param("responsiveness", 0.95, 0.0, 1.0, "probability",
-          "Chance that a rested, close, non-avoidant partner answers a request."),
+    Param("trust_weight", 0.5, 0.0, 1.0, "felt security",
+          "How much trust in the partner lifts or lowers a person's baseline security."),
+    # Seeking.
+    Param("seek_threshold", 0.55, 0.0, 1.0, "felt security",
+          "Felt security at which a fully secure person asks at half the full rate "
+          "(anxiety raises it)."),
+    Param("seek_softness", 0.1, 0.01, 0.5, "felt security",
+          "How gradually asking rises as felt security falls (the width of the step)."),
+    # Answering (caregiving).
+    Param("responsiveness", 0.98, 0.0, 1.0, "probability",
+          "Chance that a rested, close, secure partner answers a request."),
+    Param("communication", 0.2, 0.0, 1.0, "scale 0-1",
+          "How clearly needs are explained: cheaper for the partner, better relief."),
+    Param("exhaustion_coldness", 0.8, 0.0, 1.0, "warmth lost",
+          "How much warmth an answer loses when the answering partner is fully exhausted."),
+    Param("cold_answer_hurt", 0.15, 0.0, 1.0, "threat per cold answer",
+          "How much a fully cold, dismissive answer hurts (more for anxious people)."),
+    # Relief, habituation, rebound, rebuff.
     Param("relief_gain", 0.6, 0.0, 1.0, "relief per answer",
           "Relief from one fully effective answer to a fresh person."),
-    Param("habituation_gain", 0.03, 0.0, 1.0, "per reassurance received",
+    Param("habituation_gain", 0.02, 0.0, 1.0, "per reassurance received",
           "How much each answered request gets a person used to reassurance."),
-    Param("habituation_decay", 0.03, 0.0, 1.0, "per day",
+    Param("habituation_decay", 0.05, 0.0, 1.0, "per day",
           "How fast habituation fades (weeks)."),
-    Param("habituation_speedup", 4.0, 0.0, 20.0, "times faster at full habituation",
+    Param("habituation_speedup", 2.0, 0.0, 20.0, "times faster at full habituation",
           "How much habituation shortens relief: relief decays (1 + this x habituation) faster."),
     Param("rebound", 0.15, 0.0, 2.0, "threat per unit of faded relief",
           "How much fading relief turns into fresh doubt for a fully anxious person."),
     Param("rebuff_hurt", 0.12, 0.0, 1.0, "threat per unanswered request",
           "How much an unanswered request hurts (more for anxious people)."),
-    Param("trust_learning_rate", 0.05, 0.0, 1.0, "per request",
-          "How far trust moves toward 'my partner is there' or 'is not' with each request."),
-    Param("trust_weight", 0.5, 0.0, 1.0, "felt security",
-          "How much trust in the partner lifts or lowers a person's baseline security."),
+    Param("push_pull", 0.5, 0.0, 1.0, "share",
+          "How much a fearful person discounts an answer and pulls back after getting one."),
+    # The answerer's cost.
+    Param("recovery_rate", 0.6, 0.0, 5.0, "per day",
+          "How fast exhaustion recovers when the partner is left in peace."),
+    Param("burnout", 0.8, 0.0, 1.0, "share of recovery lost",
+          "How much recovery slows when exhaustion is total (a source of tipping points)."),
+    Param("exhaustion_withdrawal", 0.4, 0.0, 2.0, "withdrawal per request received",
+          "How much an exhausted partner pulls back when asked again, whatever their style."),
+    # Trust and distance.
+    Param("trust_learning_rate", 0.03, 0.0, 1.0, "per request",
+          "How far trust moves toward what the partner's answer showed with each request."),
     Param("withdrawal_gain", 0.12, 0.0, 1.0, "per request received",
           "How much a fully avoidant partner pulls back when asked for reassurance."),
     Param("withdrawal_decay", 0.5, 0.01, 10.0, "per day",
           "How fast a partner's withdrawal fades."),
     Param("withdrawal_threat", 0.5, 0.0, 1.0, "felt security",
           "How much a partner's withdrawal lowers felt security (weighted by anxiety)."),
+    # Unasked affection, channels, closeness.
     Param("affection_rate", 1.5, 0.0, 24.0, "gestures per day",
           "Unasked affection a close, rested partner gives."),
-    Param("affection_relief", 0.2, 0.0, 1.0, "relief per gesture",
+    Param("affection_relief", 0.3, 0.0, 1.0, "relief per gesture",
           "Relief from one unasked gesture (it does not feed habituation)."),
     Param("channel_mismatch", 0.6, 0.0, 1.0, "quality lost",
           "Quality lost when reassurance is given in words and read in actions, or vice versa."),
+    Param("closeness_gain", 0.3, 0.0, 1.0, "closeness per warm exchange",
+          "How much one warm answer or gesture received adds to felt closeness."),
+    Param("closeness_decay", 0.2, 0.01, 5.0, "per day",
+          "How fast felt closeness fades without warm exchanges."),
+    # Satisfaction, commitment and dissolution.
     Param("satisfaction_rate", 0.08, 0.001, 1.0, "per day",
           "How fast satisfaction follows how the relationship feels."),
-    Param("commitment_rate", 0.03, 0.0, 1.0, "per day",
+    Param("closeness_weight", 0.25, 0.0, 1.0, "satisfaction",
+          "How much felt closeness counts in satisfaction."),
+    Param("burden_weight", 0.35, 0.0, 1.0, "satisfaction",
+          "Satisfaction lost by a fully exhausted person (the cost of answering)."),
+    Param("pursuit_weight", 0.3, 0.0, 1.0, "satisfaction",
+          "Satisfaction lost by a person who has fully pulled back from a pursuing partner."),
+    Param("commitment_rate", 0.02, 0.0, 1.0, "per day",
           "How fast commitment follows satisfaction."),
+    Param("commitment_floor", 0.3, 0.0, 1.0, "commitment",
+          "Commitment kept by investments and barriers even when satisfaction is gone "
+          "(higher for married couples)."),
     Param("dissolution_satisfaction", 0.3, 0.0, 1.0, "satisfaction",
           "Satisfaction below which a person considers leaving."),
     Param("dissolution_commitment", 0.4, 0.0, 1.0, "commitment",
           "Commitment below which a dissatisfied person actually leaves."),
-    Param("dissolution_days", 30, 1, 365, "days", "How long both conditions must hold.",
+    Param("dissolution_days", 60, 1, 365, "days", "How long both conditions must hold.",
           integer=True),
+    # The couple's history before day 1.
+    Param("start_trust", 0.55, 0.0, 1.0, "trust",
+          "Mean trust at the start: what the couple learned before the simulation."),
+    Param("start_satisfaction", 0.7, 0.0, 1.0, "satisfaction",
+          "Mean satisfaction at the start."),
+    Param("start_commitment", 0.7, 0.0, 1.0, "commitment",
+          "Mean commitment at the start."),
+    Param("history_spread", 0.12, 0.0, 0.5, "standard deviation",
+          "How much couples' starting trust, satisfaction and commitment vary."),
+    Param("appraisal_spread", 0.08, 0.0, 0.5, "standard deviation",
+          "Lasting person-to-person differences in how satisfied one is with the same "
+          "relationship (things the model leaves out)."),
+    # Treatments (the five strategies): response, relapse, trait change.
+    Param("treatment_engagement", 0.65, 0.01, 0.99, "share",
+          "Mean share of a strategy's possible benefit a couple takes up (attendance and "
+          "response); it varies between couples."),
+    Param("session_gain", 0.15, 0.0, 1.0, "share per session",
+          "Share of the remaining benefit a couple gains from each session or practice week."),
+    Param("relapse_share", 0.3, 0.0, 1.0, "share of couples",
+          "Share of couples who lose their gains after a strategy ends."),
+    Param("gain_fading", 0.001, 0.0, 1.0, "per day",
+          "How fast gains fade after a strategy ends, for couples who keep them."),
+    Param("relapse_fading", 0.02, 0.0, 1.0, "per day",
+          "How fast gains fade after a strategy ends, for couples who relapse."),
+    Param("anxiety_norm", 0.4, 0.0, 1.0, "scale 0-1",
+          "Population mean anxiety: treatment moves anxiety toward it, never below."),
+    Param("avoidance_norm", 0.35, 0.0, 1.0, "scale 0-1",
+          "Population mean avoidance: treatment moves avoidance toward it, never below."),
+    Param("max_trait_change", 0.25, 0.0, 1.0, "scale 0-1",
+          "The largest change in anxiety or avoidance that full treatment brings."),
+    Param("trait_change", 1.0, 0.0, 1.0, "share",
+          "Whether treatments change traits (1) or act only through their own mechanism (0)."),
+    Param("self_soothing", 0.6, 0.0, 5.0, "relief per day",
+          "Relief a person gives themself per day with therapy's skills at full benefit."),
 )
 
 #: Run-level settings of a scenario file.
@@ -183,16 +265,17 @@ RUN: dict[str, Param] = _table(
 
 #: The source article's strategies, each an intervention that can be scheduled from a day on.
 INTERVENTIONS: dict[str, str] = {
-    "style_awareness": "Recognise each other's attachment styles: the avoidant partner reads "
-    "requests as needs, not pressure (half the withdrawal), and answers more often.",
-    "communication": "Communicate openly: needs are explained, so answering costs less and "
-    "relief is better (communication rises to at least 0.8).",
+    "style_awareness": "Recognise each other's attachment styles: a request reads as a need, "
+    "not pressure, so the partner pulls back half as much and avoidance holds back answers "
+    "half as much.",
+    "communication": "Communicate openly: needs are explained, so answering costs less, crowds "
+    "the partner less and relief is better (communication rises toward 0.8).",
     "consistent_actions": "Reassure through words and consistent actions: answers reach both "
     "channels (no mismatch) and unasked affection doubles.",
     "address_fears": "Address the underlying fear: habituation builds half as fast, rebound "
-    "halves, and anxiety eases slowly (about 10% a month).",
-    "therapy": "Professional support: anxiety and avoidance drift down over weeks (about 15% a "
-    "month) and self-soothing gives relief without asking the partner.",
+    "halves, and anxiety eases toward the population norm (bounded).",
+    "therapy": "Professional support (couple therapy): self-soothing gives relief without the "
+    "partner, and anxiety and avoidance ease toward the population norm (bounded).",
 }
 
 

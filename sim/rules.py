@@ -6,7 +6,10 @@ Both paths run these same lines (see ``sim.kernel``). Time is in days; one tick 
 day (one hour). All states are in [0, 1]. Conditions are passed as 0.0/1.0 numbers (``happened``)
 so that the same arithmetic serves arrays and scalars.
 
-Names of persons: *self* is the person the state belongs to, *partner* the other one.
+Names of persons: *self* is the person the state belongs to, *partner* the other one. Units:
+traits, states, probabilities and shares are numbers in [0, 1]; rates are per day; ``dt`` is in
+days. The hourly order of events is ``sim.kernel.hour``; everything that happens to a person is a
+function here.
 """
 
 from __future__ import annotations
@@ -30,13 +33,18 @@ except ImportError:  # pragma: no cover - numba is a dependency; this keeps the 
 
 __all__ = [
     "affection_probability",
+    "answer_discount",
     "answer_probability",
     "answer_quality",
+    "answer_warmth",
     "approach_share",
+    "awareness_barrier",
     "baseline_security",
     "clip01",
+    "closeness_after_exchange",
     "commitment_step",
     "decay_factor",
+    "dissolves",
     "exhaustion_after_answering",
     "exhaustion_recovery",
     "fade",
@@ -48,16 +56,25 @@ __all__ = [
     "relief_fading",
     "satisfaction_step",
     "seek_probability",
+    "self_soothing",
+    "strategy_scale",
+    "threat_after_cold_answer",
     "threat_after_rebuff",
     "threat_after_stressor",
+    "trained_communication",
+    "treated_trait",
+    "treatment_gain",
     "trust_update",
+    "unhappy_streak",
+    "wants_out",
+    "withdrawal_after_answer",
     "withdrawal_after_request",
 ]
 
 
 @_jitable
 def decay_factor(rate, dt):
-    """What is left of a state fading at ``rate`` per day after ``dt`` days: ``exp(-rate dt)``.
+    """What is left of a state fading at ``rate`` (per day) after ``dt`` days: ``exp(-rate dt)``.
 
     The kernel computes this once per couple (or per day) for every fade whose rate does not
     change from hour to hour, and multiplies.
@@ -87,9 +104,10 @@ def approach_share(rate, dt):
 def threat_after_stressor(threat, happened, stress_size, anxiety):
     """A stressor (outside stress, an intrusive doubt) raises threat.
 
-    Anxious people are shaken more: the hit is ``stress_size * (0.5 + anxiety)``, because
-    hyperactivated vigilance amplifies ambiguous cues (Mikulincer & Shaver 2003). Threat then
-    fades at ``threat_decay`` per day (applied with :func:`fade`).
+    ``threat``, ``anxiety`` in [0, 1]; ``happened`` 1.0 or 0.0; ``stress_size`` threat per
+    stressor. Anxious people are shaken more: the hit is ``stress_size * (0.5 + anxiety)``,
+    because hyperactivated vigilance amplifies ambiguous cues (Mikulincer & Shaver 2003). Threat
+    then fades at ``threat_decay`` per day (applied with :func:`fade`).
     """
     return clip01(threat + happened * stress_size * (0.5 + anxiety))
 
@@ -99,24 +117,22 @@ def threat_after_stressor(threat, happened, stress_size, anxiety):
 
 @_jitable
 def baseline_security(anxiety, trust, trust_weight):
-    """The security a person returns to when nothing happens.
+    """The security a person returns to when nothing happens (0 to 1).
 
     It falls with anxiety (an insecure working model of self) and moves with trust in this
     partner: a responsive partner earns security, an unresponsive one erodes it (earned security;
-    Simpson & Overall 2014). ``0.85 - 0.35 * anxiety + trust_weight * (trust - 0.5)``: with trust
-    at its neutral 0.5 a secure person (anxiety 0.15) sits at 0.80 and an anxious one (0.85) at
-    0.55.
+    Simpson & Overall 2014). ``0.8 - 0.3 anxiety + trust_weight (trust - 0.5)``.
     """
-    return 0.85 - 0.35 * anxiety + trust_weight * (trust - 0.5)
+    return 0.8 - 0.3 * anxiety + trust_weight * (trust - 0.5)
 
 
 @_jitable
 def felt_security(baseline, relief, threat, anxiety, partner_withdrawal, withdrawal_threat):
-    """How safe the person feels right now.
+    """How safe the person feels right now (0 to 1).
 
-    ``baseline + relief - threat - withdrawal_threat * (0.3 + 0.7 * anxiety) * partner_withdrawal``,
-    clipped to [0, 1]: the partner's distance hurts anxious people most (demand-withdraw;
-    Christensen & Heavey 1990).
+    ``baseline + relief - threat - withdrawal_threat * (0.3 + 0.7 anxiety) * partner_withdrawal``,
+    clipped: the partner's distance hurts anxious people most (demand-withdraw; Christensen &
+    Heavey 1990).
     """
     hurt = withdrawal_threat * (0.3 + 0.7 * anxiety) * partner_withdrawal
     return clip01(baseline + relief - threat - hurt)
@@ -126,54 +142,103 @@ def felt_security(baseline, relief, threat, anxiety, partner_withdrawal, withdra
 
 
 @_jitable
-def seek_probability(security, anxiety, avoidance, reassurance_frequency, seek_threshold, dt):
-    """Chance that the person asks for reassurance during this tick.
+def seek_probability(security, anxiety, avoidance, withdrawal, asking_norm,
+                     reassurance_frequency, seek_threshold, seek_softness, dt):  # fmt: skip
+    """Chance that the person asks for reassurance during a tick of ``dt`` days.
 
-    The threshold is ``seek_threshold + 0.2 * anxiety``: anxiety lowers the bar to ask. Below it,
-    the rate grows with the shortfall (full rate at 0.4 below the threshold) up to
-    ``reassurance_frequency * (0.3 + 0.7 * anxiety)`` per day. Avoidance suppresses asking even
-    when insecure (deactivation), by the factor ``(1 - avoidance) ** 2``.
+    The urge to ask rises smoothly as felt security falls, a logistic step centred on
+    ``seek_threshold + 0.1 anxiety`` with width ``seek_softness`` (felt security units): anxiety
+    raises the bar below which one asks. Everyone asks now and then under ordinary stress;
+    anxious people far more often (Shaver, Schachner & Nalbone 2005; Evraire, Dozois & Wilde
+    2022). The full rate, ``reassurance_frequency`` requests a day, is scaled by
+    ``0.5 + 0.5 anxiety``; avoidance suppresses asking even when insecure (deactivation), by
+    ``(1 - avoidance)²``; a person who has pulled back asks less, by ``1 - 0.5 withdrawal``
+    (the fearful push-pull); and where explicit asking is less acceptable people ask less:
+    ``0.4 + asking_norm`` (1 at the default norm 0.6).
     """
-    threshold = seek_threshold + 0.2 * anxiety
-    shortfall = clip01((threshold - security) / 0.4)
+    threshold = seek_threshold + 0.1 * anxiety
+    urge = 1.0 / (1.0 + exp((security - threshold) / seek_softness))
     openness = 1.0 - avoidance  # squared by hand: a power would compile to a loop
-    rate = reassurance_frequency * (0.3 + 0.7 * anxiety) * (openness * openness) * shortfall
+    rate = (reassurance_frequency * (0.5 + 0.5 * anxiety) * (openness * openness) * urge
+            * (1.0 - 0.5 * withdrawal) * (0.4 + asking_norm))  # fmt: skip
     return clip01(rate * dt)
 
 
-# 4. Responding -------------------------------------------------------------------------------
+# 4. Answering: caregiving from the answerer's own attachment -----------------------------------
 
 
 @_jitable
-def answer_probability(
-    responsiveness, partner_avoidance, partner_exhaustion, partner_withdrawal, communication
-):
-    """Chance that the partner answers a request.
+def awareness_barrier(avoidance, awareness):
+    """How much the answerer's avoidance holds back an answer: ``0.9 avoidance² (1 - awareness/2)``.
 
-    It falls with the partner's avoidance, exhaustion and withdrawal; a clearly explained need
-    (communication) is easier to meet. ``responsiveness * (1 - 0.9 avoidance²) * (1 - 0.8
-    exhaustion) * (1 - 0.5 withdrawal) * (0.9 + 0.1 communication)``.
+    ``awareness`` (0 to 1) is the benefit a couple has gained from recognising each other's
+    styles: a request read as an attachment need, not criticism, is easier to meet (Mikulincer &
+    Shaver 2003 on deactivation).
     """
+    return 0.9 * avoidance * avoidance * (1.0 - 0.5 * awareness)
+
+
+@_jitable
+def answer_probability(responsiveness, barrier, partner_anxiety, partner_exhaustion,
+                       partner_withdrawal, partner_security, communication):  # fmt: skip
+    """Chance that the partner answers a request (0 to 1).
+
+    ``responsiveness * (1 - barrier) * (1 - 0.8 exhaustion) * (1 - 0.5 withdrawal) *
+    (0.95 + 0.05 communication) * readiness``, where ``barrier`` is :func:`awareness_barrier` of
+    the partner's avoidance and ``readiness = min(1, 0.75 + 0.25 security + 0.15 anxiety)``: a
+    caregiver who feels insecure has less to give, while anxious caregivers answer readily
+    (compulsive caregiving; Kunce & Shaver 1994; Feeney & Collins 2001).
+    """
+    readiness = clip01(0.75 + 0.25 * partner_security + 0.15 * partner_anxiety)
     p = (
         responsiveness
-        * (1.0 - 0.9 * partner_avoidance * partner_avoidance)
+        * (1.0 - barrier)
         * (1.0 - 0.8 * partner_exhaustion)
         * (1.0 - 0.5 * partner_withdrawal)
-        * (0.9 + 0.1 * communication)
+        * (0.95 + 0.05 * communication)
+        * readiness
     )
     return clip01(p)
 
 
 @_jitable
+def answer_warmth(partner_exhaustion, partner_avoidance, partner_anxiety, exhaustion_coldness):
+    """How warm and sensitive an answer is (0 = cold and dismissive, 1 = fully warm).
+
+    ``(1 - exhaustion_coldness * exhaustion) * (1 - 0.4 avoidance) * (1 - 0.2 anxiety)``: a
+    drained partner answers reluctantly or irritably, the interpersonal cost of repeated
+    reassurance seeking (Coyne 1976; Joiner, Metalsky, Katz & Beach 1999); avoidant caregivers
+    answer more coolly and anxious ones less sensitively (Kunce & Shaver 1994; Collins & Feeney
+    2000).
+    """
+    return clip01(
+        (1.0 - exhaustion_coldness * partner_exhaustion)
+        * (1.0 - 0.4 * partner_avoidance)
+        * (1.0 - 0.2 * partner_anxiety)
+    )
+
+
+@_jitable
 def answer_quality(communication, expression, partner_expression, channel_mismatch):
-    """How well an answer lands: 0 to 1.
+    """How well an answer or gesture lands in the receiver's channel (0 to 1).
 
     Clear communication improves it (``0.6 + 0.4 communication``). Reassurance is given in the
-    partner's own channel (words or actions) and read in the person's own: a mismatch of the two
-    costs up to ``channel_mismatch`` of the quality (the source article's cultural norms).
+    partner's own channel (words or actions, ``expression`` 0 to 1) and read in the person's
+    own: a mismatch of the two costs up to ``channel_mismatch`` of the quality (the source
+    article's cultural norms).
     """
     mismatch = np.abs(expression - partner_expression)
     return (0.6 + 0.4 * communication) * (1.0 - channel_mismatch * mismatch)
+
+
+@_jitable
+def answer_discount(anxiety, avoidance, push_pull):
+    """Share of an answer a person lets in: ``1 - push_pull * anxiety * avoidance``.
+
+    Fearful people (high on both) want the reassurance and distrust it at once, so they discount
+    it (Bartholomew & Horowitz 1991; Mikulincer & Shaver 2003).
+    """
+    return 1.0 - push_pull * anxiety * avoidance
 
 
 # 5. Relief -----------------------------------------------------------------------------------
@@ -183,6 +248,7 @@ def answer_quality(communication, expression, partner_expression, channel_mismat
 def relief_after_answer(relief, happened, relief_gain, quality, habituation):
     """An answer lifts relief by ``relief_gain * quality * (1 - habituation)`` toward 1.
 
+    ``quality`` (0 to 1) is everything about how the answer landed (channel, warmth, discount).
     Habituation blunts each new reassurance (Salkovskis & Kobori 2015).
     """
     return clip01(relief + happened * relief_gain * quality * (1.0 - habituation) * (1.0 - relief))
@@ -202,11 +268,21 @@ def relief_fading(relief, relief_decay, habituation, habituation_speedup, dt):
 def rebound_threat(threat, faded, rebound, anxiety):
     """Fading relief leaves doubt behind in anxious people.
 
-    Threat rises by ``rebound * anxiety² * faded``. Low-anxiety people keep the relief and
-    return to baseline; high-anxiety people rebound below where they started (Lucock et al. 1997;
-    Salkovskis & Kobori 2015).
+    Threat rises by ``rebound * anxiety² * faded`` (``faded`` is the relief lost this tick).
+    Low-anxiety people keep the relief and return to baseline; high-anxiety people rebound below
+    where they started (Lucock et al. 1997; Salkovskis & Kobori 2015).
     """
     return clip01(threat + rebound * anxiety * anxiety * faded)
+
+
+@_jitable
+def self_soothing(relief, rate, dt):
+    """Relief a person gives themself: ``rate * dt * (1 - relief)`` (``rate`` relief per day).
+
+    Therapy teaches regulating one's own distress instead of seeking it from the partner (Johnson
+    et al. 1999 on emotionally focused therapy; Salkovskis & Kobori 2015).
+    """
+    return clip01(relief + rate * dt * (1.0 - relief))
 
 
 # 6. Habituation ------------------------------------------------------------------------------
@@ -223,7 +299,7 @@ def habituation_after_reassurance(habituation, happened, habituation_gain, anxie
     return clip01(habituation + happened * gain * (1.0 - habituation))
 
 
-# 7. Rebuff -----------------------------------------------------------------------------------
+# 7. Rebuffs and cold answers -------------------------------------------------------------------
 
 
 @_jitable
@@ -236,17 +312,32 @@ def threat_after_rebuff(threat, happened, rebuff_hurt, anxiety):
     return clip01(threat + happened * rebuff_hurt * (0.3 + 0.7 * anxiety))
 
 
-# 8. Exhaustion -------------------------------------------------------------------------------
+@_jitable
+def threat_after_cold_answer(threat, happened, warmth, cold_answer_hurt, anxiety):
+    """A reluctant or irritated answer hurts: ``cold_answer_hurt * (1 - warmth) * (0.3 + 0.7 anx)``.
+
+    With ``cold_answer_hurt`` above ``rebuff_hurt`` a fully cold answer hurts more than silence:
+    it is read as rejection that confirms the doubt (Joiner et al. 1999; Starr & Davila 2008).
+    """
+    return clip01(threat + happened * cold_answer_hurt * (1.0 - warmth) * (0.3 + 0.7 * anxiety))
+
+
+# 8. Exhaustion: the answerer's cost ----------------------------------------------------------
 
 
 @_jitable
-def exhaustion_after_answering(exhaustion, happened, exhaustion_rate, avoidance, communication):
-    """Answering costs ``exhaustion_rate * (0.5 + avoidance) * (1 - 0.5 communication)``.
+def exhaustion_after_answering(exhaustion, happened, exhaustion_rate, avoidance, anxiety,
+                               communication, asking_norm):  # fmt: skip
+    """Answering costs ``exhaustion_rate * (0.5 + avoidance + 0.5 anxiety) * (1 - 0.5 comm)
+    * (1.6 - asking_norm)``, toward 1.
 
-    Requests feel intrusive to avoidant partners, so they cost them more; an explained request
-    costs less (the source article's "communicate openly").
+    Requests feel intrusive to avoidant partners, and anxious caregivers give with their own
+    distress (compulsive caregiving), so both pay more (Kunce & Shaver 1994); an explained request
+    costs less (the source article's "communicate openly"); explicit asking weighs more on a
+    person from a norm where asking is less acceptable (1 at the default norm 0.6).
     """
-    cost = exhaustion_rate * (0.5 + avoidance) * (1.0 - 0.5 * communication)
+    cost = (exhaustion_rate * (0.5 + avoidance + 0.5 * anxiety) * (1.0 - 0.5 * communication)
+            * (1.6 - asking_norm))  # fmt: skip
     return clip01(exhaustion + happened * cost * (1.0 - exhaustion))
 
 
@@ -264,14 +355,29 @@ def exhaustion_recovery(exhaustion, recovery_rate, burnout, dt):
 
 
 @_jitable
-def withdrawal_after_request(withdrawal, happened, withdrawal_gain, avoidance, communication):
-    """A request received makes an avoidant person take distance.
+def withdrawal_after_request(withdrawal, happened, withdrawal_gain, avoidance, exhaustion,
+                             exhaustion_withdrawal, communication):  # fmt: skip
+    """A request received makes the partner take distance.
 
-    Withdrawal rises by ``withdrawal_gain * avoidance * (1 - 0.5 communication)`` toward 1
-    (pursue-withdraw; Christensen & Heavey 1990). An explained need reads as collaboration rather
-    than demand, so it crowds the partner less. Withdrawal fades at ``withdrawal_decay`` per day.
+    Withdrawal rises by ``withdrawal_gain * (avoidance + exhaustion_withdrawal * exhaustion) *
+    (1 - 0.5 communication)`` toward 1: avoidant partners pull back when pursued (Christensen &
+    Heavey 1990), and so does anyone worn out by answering (Coyne 1976). An explained need reads
+    as collaboration rather than demand, so it crowds the partner less. Withdrawal fades at
+    ``withdrawal_decay`` per day.
     """
-    gain = withdrawal_gain * avoidance * (1.0 - 0.5 * communication)
+    drive = avoidance + exhaustion_withdrawal * exhaustion
+    gain = withdrawal_gain * drive * (1.0 - 0.5 * communication)
+    return clip01(withdrawal + happened * gain * (1.0 - withdrawal))
+
+
+@_jitable
+def withdrawal_after_answer(withdrawal, happened, push_pull, anxiety, avoidance):
+    """Fearful push-pull: after getting the reassurance they asked for, fearful people pull back.
+
+    Withdrawal rises by ``0.25 * push_pull * anxiety * avoidance`` toward 1 on each answer
+    received: closeness sought is then felt as a risk (Bartholomew & Horowitz 1991).
+    """
+    gain = 0.25 * push_pull * anxiety * avoidance
     return clip01(withdrawal + happened * gain * (1.0 - withdrawal))
 
 
@@ -279,16 +385,18 @@ def withdrawal_after_request(withdrawal, happened, withdrawal_gain, avoidance, c
 
 
 @_jitable
-def trust_update(trust, answered, rebuffed, trust_learning_rate):
-    """Trust learns the partner's availability: toward 1 on an answer, toward 0 on a rebuff.
+def trust_update(trust, answered, rebuffed, shown, trust_learning_rate):
+    """Trust learns the partner's availability from each request.
 
-    A working model updated by experience (a learning rate, as in Rescorla-Wagner learning).
+    An answer moves trust toward what it showed (``shown``, 0 to 1: how warm and well-landed it
+    was), a rebuff toward 0, each by ``trust_learning_rate`` of the gap: a working model updated
+    by experience, as in Rescorla-Wagner learning. A reluctant answer teaches little trust.
     """
-    trust = trust + answered * trust_learning_rate * (1.0 - trust)
+    trust = trust + answered * trust_learning_rate * (shown - trust)
     return clip01(trust - rebuffed * trust_learning_rate * trust)
 
 
-# 11. Unasked affection -----------------------------------------------------------------------
+# 11. Unasked affection and closeness ----------------------------------------------------------
 
 
 @_jitable
@@ -312,28 +420,122 @@ def relief_after_affection(relief, happened, affection_relief, quality):
     return clip01(relief + happened * affection_relief * quality * (1.0 - relief))
 
 
+@_jitable
+def closeness_after_exchange(closeness, warmth_received, closeness_gain, avoidance):
+    """Warm exchanges build felt closeness: ``+ closeness_gain * warmth * (1 - avoidance)``.
+
+    ``warmth_received`` (0 to 2 in one tick) sums the warm answers and gestures received, each
+    weighted by how well it landed. Avoidant people damp the experience of closeness
+    (deactivation; Mikulincer & Shaver 2003), which is one reason avoidance goes with lower
+    satisfaction (Li & Chan 2012). Closeness fades at ``closeness_decay`` per day.
+    """
+    gain = closeness_gain * warmth_received * (1.0 - avoidance)
+    return clip01(closeness + gain * (1.0 - closeness))
+
+
 # 12. Satisfaction, commitment and dissolution ------------------------------------------------
 
 
 @_jitable
-def satisfaction_step(satisfaction, security, trust, exhaustion, share):
-    """Satisfaction follows how the relationship feels.
+def satisfaction_step(satisfaction, appraisal, security, trust, closeness, exhaustion,
+                      withdrawal, closeness_weight, burden_weight, pursuit_weight,
+                      share):  # fmt: skip
+    """Satisfaction follows how the relationship feels, for both partners.
 
-    It moves toward ``0.4 security + 0.4 trust + 0.2 (1 - exhaustion)`` at ``satisfaction_rate``
-    per day: how safe one feels, whether the partner is there, and the burden one carries.
-    ``share`` is ``approach_share(satisfaction_rate, dt)``, the part of the gap closed in a tick.
+    It moves toward ``appraisal + 0.45 security + 0.3 trust + closeness_weight closeness
+    - burden_weight exhaustion - pursuit_weight withdrawal`` (clipped) by ``share`` of the gap
+    per tick (``approach_share(satisfaction_rate, dt)``). Security, trust and closeness are
+    what a relationship gives; the burden of answering costs the answerer (Coyne 1976) and having
+    to pull back from a pursuing partner costs the withdrawer, so demand-withdraw leaves both
+    partners less satisfied (Schrodt, Witt & Shimkowski 2014). ``appraisal`` is a person's
+    lasting offset (enduring vulnerabilities and everything else the model leaves out; Karney &
+    Bradbury 1995), drawn once.
     """
-    target = 0.4 * security + 0.4 * trust + 0.2 * (1.0 - exhaustion)
+    target = clip01(appraisal + 0.45 * security + 0.3 * trust + closeness_weight * closeness
+                    - burden_weight * exhaustion - pursuit_weight * withdrawal)  # fmt: skip
     return clip01(satisfaction + (target - satisfaction) * share)
 
 
 @_jitable
-def commitment_step(commitment, satisfaction, share):
-    """Commitment drifts toward ``0.2 + 0.8 satisfaction`` at ``commitment_rate`` per day.
+def commitment_step(commitment, satisfaction, commitment_floor, share):
+    """Commitment drifts toward ``floor + (1 - floor) satisfaction`` by ``share`` per tick.
 
-    Satisfaction is the strongest predictor of commitment and of staying (Le et al. 2010);
-    the 0.2 floor stands for investments and barriers that keep some unhappy couples together.
-    ``share`` is ``approach_share(commitment_rate, dt)``.
+    Satisfaction is the strongest predictor of commitment and of staying (Le et al. 2010); the
+    floor stands for investments and barriers that keep some unhappy couples together, higher
+    in marriage (Rusbult 1983; Rosenfeld 2014). ``share`` is
+    ``approach_share(commitment_rate, dt)``.
     """
-    target = 0.2 + 0.8 * satisfaction
+    target = commitment_floor + (1.0 - commitment_floor) * satisfaction
     return clip01(commitment + (target - commitment) * share)
+
+
+@_jitable
+def wants_out(satisfaction, commitment, dissolution_satisfaction, dissolution_commitment):
+    """1.0 if the person is both dissatisfied and uncommitted enough to leave today, else 0.0.
+
+    Attachment acts on staying only through satisfaction and commitment (Le et al. 2010), so
+    some unhappy but committed couples persist (Kirkpatrick & Davis 1994).
+    """
+    return 1.0 * (satisfaction < dissolution_satisfaction) * (commitment < dissolution_commitment)
+
+
+@_jitable
+def unhappy_streak(streak, either_wants_out):
+    """Days in a row on which a partner wanted out: one more, or back to 0."""
+    return (streak + 1.0) * either_wants_out
+
+
+@_jitable
+def dissolves(streak, dissolution_days):
+    """1.0 once a partner has wanted out for ``dissolution_days`` days in a row, else 0.0."""
+    return 1.0 * (streak >= dissolution_days)
+
+
+# 13. Strategies as treatments ----------------------------------------------------------------
+
+
+@_jitable
+def treatment_gain(gain, on, after, sessions_per_day, engagement, relapses, session_gain,
+                   gain_fading, relapse_fading):  # fmt: skip
+    """A couple's benefit from one strategy (0 to 1), advanced by one day.
+
+    While the strategy runs (``on``), each session closes ``session_gain`` of the gap to the
+    couple's ``engagement`` (attendance and response, drawn per couple, so no strategy helps
+    every couple); ``sessions_per_day`` is the dose. After it ends (``after``) the gain fades:
+    slowly (``gain_fading`` per day) for most couples, fast (``relapse_fading``) for the couples
+    who relapse (``relapses`` 1.0). Couple therapy helps about half to two thirds of distressed
+    couples, and a minority relapse within two years (Shadish & Baldwin 2003; Jacobson,
+    Schmaling & Holtzworth-Munroe 1987).
+    """
+    share = 1.0 - exp(sessions_per_day * np.log1p(-np.minimum(session_gain, 0.999999)))
+    during = gain + (engagement - gain) * share
+    later = gain * exp(-(gain_fading + relapses * relapse_fading))
+    return on * during + after * later + (1.0 - on - after) * gain
+
+
+@_jitable
+def treated_trait(base, gain, norm, max_change, trait_change):
+    """A trait after treatment: ``base - trait_change * gain * min(max_change, base - norm)``.
+
+    Treatment moves a trait toward the population norm, never past it, by at most
+    ``max_change``; a person already at or below the norm (a secure partner) is left alone.
+    """
+    room = np.minimum(np.maximum(base - norm, 0.0), max_change)
+    return base - trait_change * gain * room
+
+
+@_jitable
+def trained_communication(communication, gain):
+    """Communication after practising open communication: ``+ gain * max(0, 0.8 - comm)``."""
+    return communication + gain * np.maximum(0.8 - communication, 0.0)
+
+
+@_jitable
+def strategy_scale(value, gain, effect):
+    """A quantity scaled by a strategy's benefit: ``value * (1 + effect * gain)``.
+
+    The strategies' multiplicative effects: ``effect`` -0.5 halves the quantity at full benefit
+    (withdrawal with style awareness; habituation and rebound with addressing the fears), -1
+    removes it (channel mismatch with consistent actions), +1 doubles it (unasked affection).
+    """
+    return value * (1.0 + effect * gain)

@@ -34,6 +34,7 @@ import io
 import sys
 import time
 from collections.abc import Sequence
+from dataclasses import replace
 from concurrent.futures import ProcessPoolExecutor
 from multiprocessing import get_context
 from pathlib import Path
@@ -42,7 +43,7 @@ import numpy as np
 
 from . import kernel as k
 from .params import DYNAMICS
-from .simulation import Setup, couple_columns, population
+from .simulation import Population, Setup, couple_columns, population
 
 __all__ = [
     "CONTROL",
@@ -129,35 +130,23 @@ class SensitivityResult:
 
 def _evaluate_block(setup: Setup, names: list[str], X: np.ndarray, couples: int) -> np.ndarray:
     """Run one block of parameter samples; return the outputs, shape ``(len(X), len(OUTPUTS))``."""
-    base = population(Setup(**{**_setup_kwargs(setup), "couples": couples}))
+    base = population(replace(setup, couples=couples))
     groups = X.shape[0]
     params = np.tile(base.params, (1, groups))
     for column, name in enumerate(names):
         if name != CONTROL:
-            params[list(DYNAMICS).index(name)] = np.repeat(X[:, column], couples)
-    anxiety, avoidance = np.tile(base.anxiety, (1, groups)), np.tile(base.avoidance, (1, groups))
-    kern = k.Kernel(anxiety, avoidance, np.tile(base.expression, (1, groups)), params,
-                    seed=setup.seed, days=setup.days,
+            params[k.p_row(name)] = np.repeat(X[:, column], couples)
+    tiled = Population(np.tile(base.styles, (1, groups)),
+                       {name: np.tile(v, (1, groups)) for name, v in base.people.items()},
+                       params, np.tile(base.cultures, (1, groups)))  # fmt: skip
+    kern = k.Kernel(tiled.people, params, seed=setup.seed, days=setup.days,
                     couple_ids=np.tile(np.arange(couples, dtype=np.uint64), groups))  # fmt: skip
     kern.advance(setup.days)
-    cols = couple_columns(kern, np.tile(base.styles, (1, groups)), anxiety, avoidance)
+    cols = couple_columns(kern, tiled)
     broken = np.isin(cols["outcome"], ("spiraling", "dissolved"))
     spiraling = broken.reshape(groups, couples).mean(axis=1)
     satisfaction = ((cols["satisfaction_a"] + cols["satisfaction_b"]) / 2).reshape(groups, couples)
     return np.column_stack([spiraling, satisfaction.mean(axis=1)])
-
-
-def _setup_kwargs(setup: Setup) -> dict:
-    return {
-        "partner_a": dict(setup.partner_a) | {"style": setup.partner_a["style"].label},
-        "partner_b": dict(setup.partner_b) | {"style": setup.partner_b["style"].label},
-        "dynamics": dict(setup.dynamics),
-        "interventions": setup.interventions,
-        "couples": setup.couples,
-        "days": setup.days,
-        "seed": setup.seed,
-        "population": setup.population,
-    }
 
 
 def _evaluate(setup: Setup, names: list[str], X: np.ndarray, couples: int, workers: int):

@@ -18,10 +18,11 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from . import kernel as k
-from .interventions import Intervention, start_days
+from .culture import culture_from
+from .interventions import Intervention, schedule_rows
 from .outcomes import aspects_table, classify_couples, count_outcomes
 from .params import DYNAMICS, PERSON, RUN, closest, validate_value
-from .styles import Style, classify, draw_population, draw_traits
+from .styles import Style, draw_population, draw_traits
 
 __all__ = [
     "COUPLE_COLUMNS",
@@ -42,22 +43,45 @@ COUPLE_COLUMNS = (
     "satisfaction_a", "satisfaction_b", "trust_a", "trust_b", "exhaustion_a", "exhaustion_b",
     "request_rate_first_30d_a", "request_rate_last_30d_a", "request_rate_first_30d_b",
     "request_rate_last_30d_b", "relief_hours_first_30d_a", "relief_hours_last_30d_a",
-    "relief_hours_first_30d_b", "relief_hours_last_30d_b", "affection_received_a",
-    "affection_received_b", "security_a", "security_b", "withdrawal_a", "withdrawal_b",
-    "habituation_a", "habituation_b", "commitment_a", "commitment_b",
+    "relief_hours_first_30d_b", "relief_hours_last_30d_b", "relief_censored_first_30d_a",
+    "relief_censored_last_30d_a", "relief_censored_first_30d_b", "relief_censored_last_30d_b",
+    "hours_to_next_request_first_30d_a", "hours_to_next_request_last_30d_a",
+    "hours_to_next_request_first_30d_b", "hours_to_next_request_last_30d_b",
+    "request_rate_slope_a", "request_rate_slope_b", "answer_warmth_a", "answer_warmth_b",
+    "affection_received_a", "affection_received_b", "security_a", "security_b",
+    "withdrawal_a", "withdrawal_b", "habituation_a", "habituation_b", "commitment_a",
+    "commitment_b", "closeness_a", "closeness_b", "start_satisfaction_a", "start_satisfaction_b",
+    "start_trust_a", "start_trust_b", "final_anxiety_a", "final_anxiety_b",
+    "final_avoidance_a", "final_avoidance_b", "expression_a", "expression_b", "culture_a",
+    "culture_b", "engagement",
 )  # fmt: skip
+
+#: What a scenario's ``relationship`` stands for: the barriers that hold commitment up. Married
+#: couples face more barriers (shared home, finances, children, law) than dating ones, so their
+#: commitment floor is higher and they start more committed (Rusbult 1983; Rosenfeld 2014
+#: reports yearly break-up rates of about 1-3% for married and far higher for unmarried couples).
+RELATIONSHIPS: dict[str, dict[str, float]] = {
+    "dating": {"commitment_floor": 0.1, "start_commitment": 0.6},
+    "married": {"commitment_floor": 0.45, "start_commitment": 0.8},
+}
+
+_PERSON_KEYS = ("style", "culture", *PERSON)
 
 
 def _person(spec: Mapping[str, object], where: str) -> dict[str, object]:
-    allowed = ("style", *PERSON)
+    if not isinstance(spec, Mapping):
+        raise TypeError(f"{where} must be a mapping such as {{'style': 'anxious'}}, "
+                        f"got {spec!r}")  # fmt: skip
     for key in spec:
-        if key not in allowed:
-            raise ValueError(f"unknown key {where}.{key}{closest(key, allowed)}; allowed: "
-                             f"{', '.join(allowed)}")
+        if key not in _PERSON_KEYS:
+            raise ValueError(f"unknown key {where}.{key}{closest(str(key), _PERSON_KEYS)}; "
+                             f"allowed: {', '.join(_PERSON_KEYS)}")  # fmt: skip
     style = spec.get("style", "secure")
     out: dict[str, object] = {
         "style": style if isinstance(style, Style) else Style.from_label(str(style))
     }
+    if spec.get("culture") is not None:
+        out["culture"] = culture_from(spec["culture"], f"{where}.culture")
     for name in PERSON:
         value = spec.get(name)
         if value is None:
@@ -76,17 +100,24 @@ class Setup:
     Parameters
     ----------
     partner_a, partner_b : mapping
-        ``style`` (secure, anxious, avoidant, fearful) and optional ``anxiety``, ``avoidance``,
-        ``expression`` overrides in [0, 1]. An override fixes that trait for every couple;
-        otherwise it is jittered around the style's preset.
+        ``style`` (secure, anxious, avoidant, fearful), an optional ``culture`` and optional
+        ``anxiety``, ``avoidance``, ``expression``, ``asking_norm`` overrides in [0, 1]. An
+        override fixes that trait for every couple; otherwise traits are jittered around the
+        style's preset and expression is drawn from the person's culture.
     dynamics : mapping
         Overrides of ``params.DYNAMICS``; each value may be a number or a per-couple array.
-    interventions : sequence of Intervention or mappings with ``kind`` and ``day``
+    interventions : sequence of Intervention or mappings with ``kind``, ``day`` and optional
+        ``dose`` (sessions a week) and ``weeks``
     couples, days, seed : int
         Replicate couples, simulated days, the run's seed.
     population : mapping, optional
         ``{"mix": {style: weight}, "couples": n}``: people drawn from a style mix and paired at
-        random; replaces ``partner_a`` and ``partner_b``.
+        random; replaces the partners' styles (their cultures still apply).
+    culture : str or mapping, optional
+        The norm both partners come from unless a partner names their own (``sim.culture``).
+    relationship : {"dating", "married"}, optional
+        What the couples stand for; sets the barriers to leaving (``RELATIONSHIPS``) under any
+        explicit ``dynamics``.
 
     """
 
@@ -98,19 +129,36 @@ class Setup:
     days: int = 180
     seed: int = 0
     population: Mapping[str, object] | None = None
+    culture: object = "neutral"
+    relationship: str | None = None
 
     def __post_init__(self) -> None:
         self.partner_a = _person(self.partner_a, "partner_a")
         self.partner_b = _person(self.partner_b, "partner_b")
         for name in ("couples", "days", "seed"):
-            setattr(self, name, RUN[name].check(getattr(self, name), name))
+            value = getattr(self, name)
+            if isinstance(value, np.integer):
+                value = int(value)
+            setattr(self, name, RUN[name].check(value, name))
+        if not isinstance(self.dynamics, Mapping):
+            raise TypeError(f"dynamics must be a mapping of parameter names to values, "
+                            f"got {type(self.dynamics).__name__}")  # fmt: skip
+        if self.relationship is not None and self.relationship not in RELATIONSHIPS:
+            raise ValueError(f"relationship must be one of {', '.join(RELATIONSHIPS)}, "
+                             f"got {self.relationship!r}")  # fmt: skip
+        self.culture = culture_from(self.culture)
         clean: dict[str, object] = {}
         for name, value in self.dynamics.items():
             if isinstance(value, np.ndarray):  # one value per couple (sweeps)
                 if name not in DYNAMICS:
                     validate_value(DYNAMICS, name, 0.0)  # raises: unknown, with a close match
+                if value.shape != (self.couples,):
+                    raise ValueError(f"dynamics.{name} has {value.size} values; it needs one "
+                                     f"per couple ({self.couples})")  # fmt: skip
                 clean[name] = DYNAMICS[name].check_array(value, f"dynamics.{name}")
             else:
+                if isinstance(value, np.generic):
+                    value = value.item()
                 clean[name] = validate_value(DYNAMICS, name, value, f"dynamics.{name}")
         self.dynamics = clean
         self.interventions = tuple(
@@ -124,15 +172,39 @@ class Setup:
             self.couples = RUN["couples"].check(self.population.get("couples", self.couples),
                                                 "population.couples")  # fmt: skip
 
+    def dynamics_value(self, name: str):
+        """The value of dynamics parameter ``name`` in this run: explicit, by relationship, or
+        the default."""
+        if name in self.dynamics:
+            return self.dynamics[name]
+        if self.relationship is not None and name in RELATIONSHIPS[self.relationship]:
+            return RELATIONSHIPS[self.relationship][name]
+        return DYNAMICS[name].default
+
+
+#: Streams spawned from a run's seed, one per purpose, so that changing one kind of draw (say,
+#: a culture) leaves the others as they were (common random numbers between scenarios).
+_STREAMS = ("traits", "culture", "history", "treatment")
+
+
+def _streams(seed: int) -> dict[str, np.random.Generator]:
+    children = np.random.SeedSequence(seed).spawn(len(_STREAMS))
+    return {name: np.random.default_rng(child) for name, child in zip(_STREAMS, children,
+                                                                        strict=True)}  # fmt: skip
+
 
 def _traits(setup: Setup, rng: np.random.Generator):
     n = setup.couples
     if setup.population is not None:
         styles, anxiety, avoidance = draw_population(setup.population["mix"], n, rng)
-        expression = np.full((2, n), PERSON["expression"].default)
-        return styles, anxiety, avoidance, expression
+        for row, spec in enumerate((setup.partner_a, setup.partner_b)):
+            if "anxiety" in spec:
+                anxiety[row] = spec["anxiety"]
+            if "avoidance" in spec:
+                avoidance[row] = spec["avoidance"]
+        return styles, anxiety, avoidance
     styles = np.empty((2, n), dtype=object)
-    anxiety, avoidance, expression = (np.empty((2, n)) for _ in range(3))
+    anxiety, avoidance = np.empty((2, n)), np.empty((2, n))
     for row, spec in enumerate((setup.partner_a, setup.partner_b)):
         style: Style = spec["style"]  # type: ignore[assignment]
         anxiety[row], avoidance[row] = draw_traits(style, n, rng)
@@ -140,52 +212,112 @@ def _traits(setup: Setup, rng: np.random.Generator):
             anxiety[row] = spec["anxiety"]
         if "avoidance" in spec:
             avoidance[row] = spec["avoidance"]
-        expression[row] = spec.get("expression", PERSON["expression"].default)
         styles[row] = style.label
-    return styles.astype(str), anxiety, avoidance, expression
+    return styles.astype(str), anxiety, avoidance
+
+
+def _cultures(setup: Setup, rng: np.random.Generator):
+    """Each person's culture name, expression and asking norm, shape ``(2, n)`` each."""
+    n = setup.couples
+    names = np.empty((2, n), dtype=object)
+    expression, asking = np.empty((2, n)), np.empty((2, n))
+    for row, spec in enumerate((setup.partner_a, setup.partner_b)):
+        culture = spec.get("culture", setup.culture)
+        names[row] = culture.name  # type: ignore[union-attr]
+        expression[row] = culture.draw_expression(n, rng)  # type: ignore[union-attr]
+        asking[row] = culture.asking_norm  # type: ignore[union-attr]
+        if "expression" in spec:
+            expression[row] = spec["expression"]
+        if "asking_norm" in spec:
+            asking[row] = spec["asking_norm"]
+    return names.astype(str), expression, asking
+
+
+def _history(P: np.ndarray, n: int, rng: np.random.Generator) -> dict[str, np.ndarray]:
+    """Each couple's starting trust, satisfaction and commitment, and each person's appraisal.
+
+    A couple shares part of its history (one normal draw per couple for all three), and each
+    partner adds their own (one per person and measure), in equal parts; the spread is
+    ``history_spread``. Appraisal is a lasting per-person offset with sd ``appraisal_spread``.
+    """
+    spread = P[k.p_row("history_spread")]
+    shared = rng.standard_normal((3, 1, n))
+    own = rng.standard_normal((3, 2, n))
+    noise = np.sqrt(0.5) * (shared + own) * spread
+    out = {}
+    for i, name in enumerate(("trust", "satisfaction", "commitment")):
+        out[name] = np.clip(P[k.p_row(f"start_{name}")] + noise[i], 0.0, 1.0)
+    out["appraisal"] = np.clip(P[k.p_row("appraisal_spread")] * rng.standard_normal((2, n)), -0.5, 0.5)
+    return out
 
 
 @dataclass
 class Population:
     """The people of a run and their per-couple parameters, before any hour is simulated.
 
-    ``styles``, ``anxiety``, ``avoidance`` and ``expression`` have shape ``(2, n)``; ``params``
-    has shape ``(len(kernel.P_ROWS), n)``. Slicing the last axis gives a chunk of couples.
+    ``styles`` and ``cultures`` have shape ``(2, n)``; ``people`` maps person states
+    (``kernel.STATE_VARS``) to their starting values, shape ``(2, n)``; ``params`` has shape
+    ``(len(kernel.P_ROWS), n)``. Slicing the last axis gives a chunk of couples.
     """
 
     styles: np.ndarray
-    anxiety: np.ndarray
-    avoidance: np.ndarray
-    expression: np.ndarray
+    people: dict[str, np.ndarray]
     params: np.ndarray
+    cultures: np.ndarray
 
     @property
     def n(self) -> int:
         """Number of couples."""
         return self.params.shape[1]
 
+    @property
+    def anxiety(self) -> np.ndarray:
+        """Starting anxiety, shape ``(2, n)``."""
+        return self.people["anxiety"]
+
+    @property
+    def avoidance(self) -> np.ndarray:
+        """Starting avoidance, shape ``(2, n)``."""
+        return self.people["avoidance"]
+
+    @property
+    def expression(self) -> np.ndarray:
+        """Expression (0 = words, 1 = actions), shape ``(2, n)``."""
+        return self.people["expression"]
+
     def chunk(self, start: int, stop: int) -> Population:
         """Couples ``start`` to ``stop - 1`` (views, not copies)."""
         part = slice(start, stop)
-        return Population(self.styles[:, part], self.anxiety[:, part], self.avoidance[:, part],
-                          self.expression[:, part], self.params[:, part])  # fmt: skip
+        return Population(self.styles[:, part],
+                          {name: v[:, part] for name, v in self.people.items()},
+                          self.params[:, part], self.cultures[:, part])  # fmt: skip
 
 
 def population(setup: Setup) -> Population:
     """Draw the people of ``setup`` and lay out their parameters.
 
-    Traits come from a generator spawned from the seed's ``SeedSequence``; the kernel's hourly
-    draws come from a second, independent stream of the same seed (``kernel.run_key``).
+    Traits, cultures, histories and treatment responses come from four generators spawned from
+    the seed's ``SeedSequence`` (``_STREAMS``); the kernel's hourly draws come from a further,
+    independent stream of the same seed (``kernel.run_key``).
     """
-    traits_seq = np.random.SeedSequence(setup.seed).spawn(1)[0]
-    rng = np.random.default_rng(traits_seq)
-    styles, anxiety, avoidance, expression = _traits(setup, rng)
+    rng = _streams(setup.seed)
+    styles, anxiety, avoidance = _traits(setup, rng["traits"])
+    cultures, expression, asking = _cultures(setup, rng["culture"])
     n = setup.couples
-    P = np.empty((len(k.P_ROWS), n))
-    for row, (name, spec) in enumerate(DYNAMICS.items()):
-        P[row] = setup.dynamics.get(name, spec.default)
-    P[len(DYNAMICS):] = np.asarray(start_days(setup.interventions))[:, None]
-    return Population(styles, anxiety, avoidance, expression, P)
+    P = k.default_params(n)
+    for name in DYNAMICS:
+        P[k.p_row(name)] = setup.dynamics_value(name)
+    P[k.SCHEDULE:k.ENGAGEMENT] = np.asarray(schedule_rows(setup.interventions))[:, None]
+    # Engagement in treatment ~ Beta with the given mean and a spread that lets some couples
+    # take up almost nothing and others almost all; relapse is a coin with the given share.
+    mean = P[k.p_row("treatment_engagement")]
+    concentration = 4.0
+    treat = rng["treatment"]
+    P[k.ENGAGEMENT] = treat.beta(concentration * mean, concentration * (1.0 - mean))
+    P[k.RELAPSES] = 1.0 * (treat.random(n) < P[k.p_row("relapse_share")])
+    people = {"anxiety": anxiety, "avoidance": avoidance, "expression": expression,
+              "asking_norm": asking, **_history(P, n, rng["history"])}  # fmt: skip
+    return Population(styles, people, P, cultures)
 
 
 def run_population(pop: Population, *, seed: int, days: int, first_couple: int = 0,
@@ -197,10 +329,10 @@ def run_population(pop: Population, *, seed: int, days: int, first_couple: int =
     Column ``couple`` holds the global index.
     """
     ids = np.arange(first_couple, first_couple + pop.n, dtype=np.uint64)
-    kern = k.Kernel(pop.anxiety, pop.avoidance, pop.expression, pop.params, seed=seed, days=days,
-                    couple_ids=ids, record_daily=record_daily, engine=engine)  # fmt: skip
+    kern = k.Kernel(pop.people, pop.params, seed=seed, days=days, couple_ids=ids,
+                    record_daily=record_daily, engine=engine)  # fmt: skip
     kern.advance(days)
-    cols = couple_columns(kern, pop.styles, pop.anxiety, pop.avoidance)
+    cols = couple_columns(kern, pop)
     cols["couple"] = ids.astype(np.int64)
     return kern, cols
 
@@ -208,41 +340,79 @@ def run_population(pop: Population, *, seed: int, days: int, first_couple: int =
 def build_kernel(setup: Setup, *, record_daily: bool = False, engine: str = "compiled"):
     """Return ``(kernel, population)`` for ``setup``, ready to advance day by day."""
     pop = population(setup)
-    kern = k.Kernel(pop.anxiety, pop.avoidance, pop.expression, pop.params, seed=setup.seed,
-                    days=setup.days, record_daily=record_daily, engine=engine)  # fmt: skip
+    kern = k.Kernel(pop.people, pop.params, seed=setup.seed, days=setup.days,
+                    record_daily=record_daily, engine=engine)  # fmt: skip
     return kern, pop
 
 
-def couple_columns(kern: k.Kernel, styles: np.ndarray, anxiety0: np.ndarray,
-                   avoidance0: np.ndarray) -> dict[str, np.ndarray]:  # fmt: skip
-    """The per-couple table (``COUPLE_COLUMNS``) of a kernel's current state, as arrays."""
+def _ratio(total: np.ndarray, count: np.ndarray) -> np.ndarray:
+    with np.errstate(invalid="ignore", divide="ignore"):  # no episode: NaN (empty in CSV)
+        return total / count
+
+
+def couple_columns(kern: k.Kernel, pop: Population) -> dict[str, np.ndarray]:
+    """The per-couple table (``COUPLE_COLUMNS``) of a kernel's current state, as arrays.
+
+    Relief hours are the mean over completed episodes that began in the window; episodes cut
+    short by the next answer, or still open at the end, are counted in ``relief_censored_*``.
+    The request-rate slope is the least-squares trend of requests per day over the days the
+    couple was together, in requests a day per 30 days.
+    """
     R, S = kern.R, kern.S
     first_days = max(min(kern.first_end, kern.day), 1)
     last_days = max(min(kern.day - kern.last_start, kern.days - kern.last_start), 1)
+    together = np.where(kern.dissolved_day >= 0, kern.dissolved_day + 1, kern.day).astype(float)
     cols: dict[str, np.ndarray] = {
         "couple": np.arange(kern.n),
-        "style_a": styles[0],
-        "style_b": styles[1],
-        "anxiety_a": anxiety0[0],
-        "avoidance_a": avoidance0[0],
-        "anxiety_b": anxiety0[1],
-        "avoidance_b": avoidance0[1],
+        "style_a": pop.styles[0],
+        "style_b": pop.styles[1],
+        "anxiety_a": pop.anxiety[0],
+        "avoidance_a": pop.avoidance[0],
+        "anxiety_b": pop.anxiety[1],
+        "avoidance_b": pop.avoidance[1],
         "dissolved_day": kern.dissolved_day.astype(int),
+        "engagement": kern.P[k.ENGAGEMENT].copy(),
     }
+    open_episode = R[k.EPISODE_TICK] >= 0
+    # Least squares of requests on day over days 0..m-1: slope = (m Sxy - Sx Sy) / (m Sxx - Sx²).
+    m = together
+    sx = m * (m - 1) / 2
+    sxx = (m - 1) * m * (2 * m - 1) / 6
+    denominator = m * sxx - sx * sx
     for p, tag in enumerate("ab"):
         cols[f"requests_{tag}"] = R[k.REQUESTS, p].astype(int)
         cols[f"answered_{tag}"] = R[k.ANSWERED, p].astype(int)
         cols[f"affection_received_{tag}"] = R[k.AFFECTION_RECEIVED, p].astype(int)
+        cols[f"answer_warmth_{tag}"] = _ratio(R[k.WARMTH_RECEIVED, p], R[k.ANSWERED, p])
         cols[f"request_rate_first_30d_{tag}"] = R[k.REQUESTS_FIRST, p] / first_days
         cols[f"request_rate_last_30d_{tag}"] = R[k.REQUESTS_LAST, p] / last_days
-        with np.errstate(invalid="ignore", divide="ignore"):  # no episode: NaN (empty in CSV)
-            first = R[k.RELIEF_FIRST_SUM, p] / R[k.RELIEF_FIRST_N, p]
-            last = R[k.RELIEF_LAST_SUM, p] / R[k.RELIEF_LAST_N, p]
-        cols[f"relief_hours_first_30d_{tag}"] = first
-        cols[f"relief_hours_last_30d_{tag}"] = last
+        cols[f"relief_hours_first_30d_{tag}"] = _ratio(R[k.RELIEF_FIRST_SUM, p],
+                                                       R[k.RELIEF_FIRST_N, p])  # fmt: skip
+        cols[f"relief_hours_last_30d_{tag}"] = _ratio(R[k.RELIEF_LAST_SUM, p],
+                                                      R[k.RELIEF_LAST_N, p])  # fmt: skip
+        cols[f"relief_censored_first_30d_{tag}"] = (
+            R[k.CENSORED_FIRST, p] + open_episode[p] * R[k.EPISODE_FIRST, p]).astype(int)
+        cols[f"relief_censored_last_30d_{tag}"] = (
+            R[k.CENSORED_LAST, p] + open_episode[p] * R[k.EPISODE_LAST, p]).astype(int)
+        cols[f"hours_to_next_request_first_30d_{tag}"] = _ratio(R[k.WAIT_FIRST_SUM, p],
+                                                                R[k.WAIT_FIRST_N, p])  # fmt: skip
+        cols[f"hours_to_next_request_last_30d_{tag}"] = _ratio(R[k.WAIT_LAST_SUM, p],
+                                                               R[k.WAIT_LAST_N, p])  # fmt: skip
+        sy = R[k.REQUESTS, p]
+        sxy = R[k.REQUEST_DAY_SUM, p]
+        with np.errstate(invalid="ignore", divide="ignore"):
+            slope = np.where(m >= 2, (m * sxy - sx * sy) / np.where(m >= 2, denominator, 1.0),
+                             np.nan)  # fmt: skip
+        cols[f"request_rate_slope_{tag}"] = 30.0 * slope
         for name in ("satisfaction", "trust", "exhaustion", "security", "withdrawal",
-                     "habituation", "commitment"):  # fmt: skip
+                     "habituation", "commitment", "closeness"):  # fmt: skip
             cols[f"{name}_{tag}"] = S[k.STATE_VARS.index(name), p].copy()
+        cols[f"start_satisfaction_{tag}"] = pop.people["satisfaction"][p]
+        cols[f"start_trust_{tag}"] = pop.people["trust"][p]
+        cols[f"final_anxiety_{tag}"] = S[k.ANXIETY, p].copy()
+        cols[f"final_avoidance_{tag}"] = S[k.AVOIDANCE, p].copy()
+        cols[f"expression_{tag}"] = pop.expression[p]
+        cols[f"culture_{tag}"] = pop.cultures[p]
     cols["outcome"] = classify_couples(cols, kern.day)
     return {name: cols[name] for name in COUPLE_COLUMNS}
 
@@ -330,6 +500,3 @@ def simulate(setup: Setup, *, record_daily: bool = False, engine: str = "compile
     return Result(setup, cols, kern.daily_mean, kern.daily if record_daily else None, kern)
 
 
-def quadrant_styles(anxiety: np.ndarray, avoidance: np.ndarray) -> np.ndarray:
-    """Style label of each point (for people given by traits rather than by a preset)."""
-    return classify(anxiety, avoidance)

@@ -133,12 +133,10 @@ def hourly_trace(
             for hour in range(k.HOURS_PER_DAY):
                 t = day * k.HOURS_PER_DAY + hour
                 before = R[list(counted)].copy()
-                k.tick(S, P, R, kern.keys, together, t, kern.first_end, kern.last_start)
+                k.tick(S, P, R, C, kern.keys, together, t, kern.first_end, kern.last_start)
                 events[t] = R[list(counted)] > before
                 states[t] = S
             k.end_of_day(S, P, R, C, together, day, no_daily, 0, False)
-            R[k.REQUESTS_TODAY] = 0.0
-            R[k.ANSWERED_TODAY] = 0.0
     return HourlyTrace(states, events[:, 0], events[:, 1], events[:, 2], C[k.DISSOLVED_DAY].copy())
 
 

@@ -39,7 +39,7 @@ def random_kernel(n: int, days: int, seed: int) -> k.Kernel:
         name: _uniform_with_edges(rng, spec.low, spec.high, n, spec.integer)
         for name, spec in DYNAMICS.items()
     }
-    traits = ("anxiety", "avoidance", "expression")
+    traits = ("anxiety", "avoidance", "expression", "asking_norm")
     partners = [
         {"style": "secure", **{name: _uniform_with_edges(rng, 0.0, 1.0, n) for name in traits}}
         for _ in range(2)
@@ -50,8 +50,10 @@ def random_kernel(n: int, days: int, seed: int) -> k.Kernel:
     for kind in KINDS:
         start = rng.integers(0, days, size=n).astype(float)
         start[rng.random(n) < 0.5] = NEVER
-        pop.params[k.P_ROWS.index(f"start_{kind}")] = start
-    return k.Kernel(pop.anxiety, pop.avoidance, pop.expression, pop.params, seed=seed, days=days,
+        pop.params[k.p_row(f"start_{kind}")] = start
+        pop.params[k.p_row(f"end_{kind}")] = start + rng.integers(0, days + 1, size=n)
+        pop.params[k.p_row(f"sessions_{kind}")] = rng.uniform(0.0, 2.0, size=n)
+    return k.Kernel(pop.people, pop.params, seed=seed, days=days,
                     record_daily=True)  # fmt: skip
 
 
@@ -59,7 +61,9 @@ def check_state(kern: k.Kernel) -> None:
     assert np.all(np.isfinite(kern.S)), "a state became NaN or infinite"
     low, high = kern.S.min(axis=(1, 2)), kern.S.max(axis=(1, 2))
     for v, name in enumerate(k.STATE_VARS):
-        assert 0.0 <= low[v] and high[v] <= 1.0, f"{name} left [0, 1]: {low[v]}..{high[v]}"
+        # appraisal is a lasting offset of satisfaction, drawn and clipped to [-0.5, 0.5]
+        bottom, top = (-0.5, 0.5) if name == "appraisal" else (0.0, 1.0)
+        assert bottom <= low[v] and high[v] <= top, f"{name} left its range: {low[v]}..{high[v]}"
 
 
 def check_counts(kern: k.Kernel) -> None:

@@ -111,15 +111,15 @@ def test_tick_steps_like_the_day_loop():
     # The hour-by-hour helper (used by teaching traces) gives what advance() gives.
     setup = _setup(couples=20, days=3)
     pop = population(setup)
-    ref = k.Kernel(pop.anxiety, pop.avoidance, pop.expression, pop.params, seed=setup.seed,
+    ref = k.Kernel(pop.people, pop.params, seed=setup.seed,
                    days=setup.days, engine="numpy")  # fmt: skip
     ref.advance(1)
-    kern = k.Kernel(pop.anxiety, pop.avoidance, pop.expression, pop.params, seed=setup.seed,
+    kern = k.Kernel(pop.people, pop.params, seed=setup.seed,
                     days=setup.days, engine="numpy")  # fmt: skip
     together = np.arange(kern.n)
     with np.errstate(over="ignore"):
         for t in range(k.HOURS_PER_DAY):
-            k.tick(kern.S, kern.P, kern.R, kern.keys, together, t, kern.first_end,
+            k.tick(kern.S, kern.P, kern.R, kern.C, kern.keys, together, t, kern.first_end,
                    kern.last_start)  # fmt: skip
     np.testing.assert_array_equal(kern.S, ref.S)
 
@@ -129,7 +129,7 @@ def test_state_rows_never_sit_a_multiple_of_4_kib_apart(n):
     # Rows a multiple of 4 KiB apart share cache sets and made 1024-couple chunks 6x slower.
     setup = Setup(couples=n, days=1, seed=0)
     pop = population(setup)
-    kern = k.Kernel(pop.anxiety, pop.avoidance, pop.expression, pop.params, seed=0, days=1)
+    kern = k.Kernel(pop.people, pop.params, seed=0, days=1)
     for array in (kern.S, kern.R):
         row_bytes = array.strides[-2]
         assert row_bytes % 4096 != 0
@@ -147,7 +147,7 @@ def test_the_hourly_loop_is_vectorised():
     advance = numba.njit(**k.JIT_OPTIONS)(k._advance_blocks)  # not cached: the IR can be read
     setup = _setup(couples=40, days=2)
     pop = population(setup)
-    kern = k.Kernel(pop.anxiety, pop.avoidance, pop.expression, pop.params, seed=1, days=2)
+    kern = k.Kernel(pop.people, pop.params, seed=1, days=2)
     daily = np.zeros((0, k.N_DAILY, 2, kern.n))
     agg = np.zeros((2, k.N_DAILY + 1, 2))
     advance(kern.S, kern.P, kern.R, kern.C, kern.keys, 0, 2, kern.first_end, kern.last_start,
