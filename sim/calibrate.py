@@ -41,7 +41,8 @@ The procedure, in order:
    intervals sharpen as the budget grows.
 5. **Check.** The best parameters are run again with ``replicates`` fresh seeds; each target's
    simulated value is the mean over those runs and its Monte-Carlo error the standard error of
-   that mean, so the reported fit is not the search seed's luck. The defaults are evaluated too.
+   that mean, so the reported fit is not the search seed's luck. The defaults are run on the
+   same seeds, for comparison; they are also the search's first trial.
 
 The report (``report/`` inside the output folder, written atomically and replaced on each
 finish): ``fitted.json``, ``targets.csv``, ``trials.csv``, ``fit.png``, ``marginals.png``,
@@ -284,6 +285,8 @@ def open_study(folder: Path, targets_file: TargetsFile, seed: int, *, resume: bo
     """
     import optuna
 
+    from .params import DYNAMICS
+
     optuna.logging.set_verbosity(optuna.logging.WARNING)
     path = folder / STUDY_FILE
     storage = optuna.storages.RDBStorage(f"sqlite:///{path}",
@@ -295,6 +298,12 @@ def open_study(folder: Path, targets_file: TargetsFile, seed: int, *, resume: bo
     stored = study.user_attrs.get("fingerprint")
     if stored is None:
         study.set_user_attr("fingerprint", wanted)
+        # The first trial is the current defaults (those inside the search ranges), so the
+        # search starts from them and its best is never worse than they are on the search seeds.
+        start = {name: DYNAMICS[name].default for name, (low, high) in targets_file.ranges.items()
+                 if low <= DYNAMICS[name].default <= high}  # fmt: skip
+        if start:
+            study.enqueue_trial(start)
     elif stored != wanted:
         differs = sorted(k for k in wanted if stored.get(k) != wanted.get(k))
         raise TargetsError(f"the study there was made for a different calibration (other "
@@ -417,7 +426,7 @@ class Calibration:
     trials: list[dict[str, Any]]  # number, params, loss, simulated
     posterior: dict[str, Any]
     check: list[dict[str, float]]  # one evaluation per replicate seed, at ``best``
-    at_defaults: dict[str, float]
+    at_defaults: dict[str, float]  # each target's mean over the check seeds, at the defaults
     seed: int
     timings: dict[str, float]
 
@@ -486,6 +495,15 @@ class Calibration:
         }  # fmt: skip
 
 
+def _means(targets: Sequence[Target], runs: Sequence[Mapping[str, float]]) -> dict[str, float]:
+    out = {}
+    for target in targets:
+        values = np.array([run[target.name] for run in runs], dtype=float)
+        values = values[np.isfinite(values)]
+        out[target.name] = float(values.mean()) if values.size else math.nan
+    return out
+
+
 def calibrate(targets_file: TargetsFile, folder: Path, *, budget: int, seed: int,
               workers: int = 1, scheduler: str | None = None, resume: bool = False,
               progress: Callable[[int, int], None] | None = None,
@@ -521,12 +539,14 @@ def calibrate(targets_file: TargetsFile, folder: Path, *, budget: int, seed: int
                                           targets=weighted)  # fmt: skip
         offsets = list(range(1, targets_file.replicates + 1))
         defaults = {n: DYNAMICS[n].default for n in names}
-        evaluations = runner.map([best] * len(offsets) + [defaults], [*offsets, 0])
+        evaluations = runner.map([best] * len(offsets) + [defaults] * len(offsets),
+                                 [*offsets, *offsets])  # fmt: skip
     finally:
         runner.close()
     done = time.perf_counter()
     return Calibration(targets_file, list(names), best, best_row["loss"], table, posterior,
-                       evaluations[:-1], evaluations[-1], seed,
+                       evaluations[: len(offsets)],
+                       _means(targets_file.targets, evaluations[len(offsets):]), seed,
                        {"search_seconds": searched - started, "check_seconds": done - searched})
 
 
@@ -769,21 +789,37 @@ def summary_lines(calibration: Calibration, out: Path) -> list[str]:
     if ess < 10:
         lines.append(f"  note: the intervals rest on an effective sample of {ess:.1f} trials; "
                      "raise --budget (and --resume) for firmer ones")  # fmt: skip
-    lines += ["", f"Files in {out}/",
-              f"  {STUDY_FILE}                 the Optuna study (--resume continues it)",
-              f"  {REPORT_DIR}/fit.png              fit per target: open this first",
-              f"  {REPORT_DIR}/fitted.json          fitted values with 95% intervals",
-              f"  {REPORT_DIR}/targets.csv          published, simulated, MC error, within or not",
-              f"  {REPORT_DIR}/trials.csv           every trial: values, loss, statistics, weight",
-              f"  {REPORT_DIR}/marginals.png        approximate posterior of each parameter",
-              f"  {REPORT_DIR}/convergence.png      loss per trial and best so far",
-              f"  {REPORT_DIR}/fitted-scenario.toml a scenario with the fitted values",
-              f"  {REPORT_DIR}/manifest.json        how this was made"]  # fmt: skip
+    files = [(STUDY_FILE, "the Optuna study (--resume continues it)"),
+             ("fit.png", "fit per target: open this first"),
+             ("fitted.json", "fitted values with 95% intervals"),
+             ("targets.csv", "published, simulated, MC error, within or not"),
+             ("trials.csv", "every trial: values, loss, statistics, posterior weight"),
+             ("marginals.png", "approximate posterior of each parameter"),
+             ("convergence.png", "loss per trial and best so far"),
+             ("fitted-scenario.toml", "a scenario with the fitted values (relsim run)"),
+             ("manifest.json", "how this was made")]  # fmt: skip
+    names = [name if name == STUDY_FILE else f"{REPORT_DIR}/{name}" for name, _ in files]
+    width = max(len(name) for name in names)
+    lines += ["", f"Files in {out}/"]
+    lines += [f"  {name:{width}s}  {what}" for name, (_, what) in zip(names, files, strict=True)]
     return lines
 
 
 # ----------------------------------------------------------------------------------------------
 # The command
+
+
+def _finished_trials(path: Path) -> int:
+    """Finished trials in the study at ``path`` (0 if there is none or it cannot be read)."""
+    if not path.is_file():
+        return 0
+    try:
+        import optuna
+
+        study = optuna.load_study(study_name=STUDY_NAME, storage=f"sqlite:///{path}")
+        return len(_complete(study))
+    except Exception:
+        return 0
 
 
 def _interactive() -> bool:
@@ -845,7 +881,11 @@ def main(args: argparse.Namespace, argv: Sequence[str] | None = None) -> int:
 
     from .cli import _prepare_engine
 
-    _prepare_engine()
+    try:
+        _prepare_engine()
+    except KeyboardInterrupt:
+        print("\nrelsim: interrupted; nothing was written", file=sys.stderr)
+        raise
     created = not out.exists()
     out.mkdir(parents=True, exist_ok=True)
     bar = None
@@ -862,28 +902,33 @@ def main(args: argparse.Namespace, argv: Sequence[str] | None = None) -> int:
 
     print(f"relsim calibrate: {len(targets_file.targets)} targets on {len(targets_file.runs)} "
           f"runs, fitting {', '.join(targets_file.params)}; study in {study_path}", flush=True)
-    try:
-        calibration = calibrate(targets_file, out, budget=args.budget, seed=seed,
-                                workers=args.workers, scheduler=args.scheduler,
-                                resume=args.resume, progress=progress)  # fmt: skip
-    except KeyboardInterrupt:
-        print(f"\ninterrupted: finished trials are kept in {study_path}; run again with "
-              "--resume to continue", file=sys.stderr)  # fmt: skip
-        raise
-    except TargetsError:
-        if created:
-            import shutil
-
-            shutil.rmtree(out, ignore_errors=True)
-        raise
-    finally:
-        if bar is not None:
-            bar.close()
     extra = {"targets_file": str(targets_file.path), "params": targets_file.params,
              "ranges": {k: list(v) for k, v in targets_file.ranges.items()},
              "budget": args.budget, "workers": args.workers, "scheduler": args.scheduler,
              "study": str(study_path)}  # fmt: skip
-    write_report(out / REPORT_DIR, calibration, argv=list(argv) if argv is not None else None,
-                 extra=extra)  # fmt: skip
+    try:
+        calibration = calibrate(targets_file, out, budget=args.budget, seed=seed,
+                                workers=args.workers, scheduler=args.scheduler,
+                                resume=args.resume, progress=progress)  # fmt: skip
+        if bar is not None:
+            bar.close()
+        write_report(out / REPORT_DIR, calibration, argv=list(argv) if argv is not None else None,
+                     extra=extra)  # fmt: skip
+    except BaseException as error:
+        if bar is not None:
+            bar.close()
+        kept = _finished_trials(study_path)
+        if created and not kept:
+            import shutil
+
+            shutil.rmtree(out, ignore_errors=True)
+        if isinstance(error, KeyboardInterrupt):
+            if kept:
+                print(f"\nrelsim: interrupted: {kept} finished trial{'s' * (kept != 1)} kept in "
+                      f"{study_path}; "
+                      "run again with --resume to continue", file=sys.stderr)  # fmt: skip
+            else:
+                print("\nrelsim: interrupted; nothing was written", file=sys.stderr)
+        raise
     print("\n".join(summary_lines(calibration, out)))
     return 0
