@@ -28,9 +28,11 @@ import warnings
 from html import escape
 from pathlib import Path
 
+import ipyvuetify
 import solara
 import solara.lab
 import solara.server.settings as _solara_settings
+import traitlets
 
 from sim import kernel as _kernel
 from sim.dashboard_state import (
@@ -123,8 +125,17 @@ class _Engine:
     def __init__(self) -> None:
         self.ready = threading.Event()
         self.error = ""
-        self.compiling = _kernel.needs_compiling()
-        threading.Thread(target=self._load, name="relsim-engine", daemon=True).start()
+        self._started = threading.Lock()
+        self._thread: threading.Thread | None = None
+
+    def start(self) -> _Engine:
+        """Start loading the engine in the background (once); return self."""
+        with self._started:
+            if self._thread is None:
+                self._thread = threading.Thread(target=self._load, name="relsim-engine",
+                                                daemon=True)  # fmt: skip
+                self._thread.start()
+        return self
 
     def _load(self) -> None:
         try:
@@ -136,6 +147,11 @@ class _Engine:
 
 
 ENGINE = _Engine()
+# Under `solara run` (which sets SOLARA_APP before importing this module) start at once, so the
+# engine is ready before the first visitor; elsewhere (tests, `serve` in the parent process,
+# notebooks) the first page shown starts it.
+if os.environ.get("SOLARA_APP"):
+    ENGINE.start()
 
 # -- settings, and how they travel in the page's address ---------------------------------------
 
@@ -311,7 +327,7 @@ def RunSettings(controls: solara.Reactive[dict], seed_error: str):
     LabelledSlider(f"Couples (1 to {MAX_COUPLES}; couple 1 is followed)", couples, "couples",
                    *COUPLES_RANGE, lambda value: _update(controls, couples=value),
                    integer=True)  # fmt: skip
-    with solara.Row(classes=["relsim-couples-choices"]):
+    with solara.Div(classes=["relsim-couples-choices"]):
         for choice in (1, 100, MAX_COUPLES):
             solara.Button(f"{choice} couple{'s' if choice > 1 else ''}", small=True,
                           outlined=choice != couples, color="primary",
@@ -424,6 +440,33 @@ def RunBar(session: Session, version: solara.Reactive[int], pending: dict,
                         attributes={"role": "status", "aria-live": "polite"})  # fmt: skip
         if busy:
             solara.ProgressLinear(True)
+
+
+# -- the page as a whole -----------------------------------------------------------------------
+
+
+class PageFixes(ipyvuetify.VuetifyTemplate):
+    """Set what Solara's page template gets wrong for this page, once the page is shown.
+
+    Solara's template has no ``lang`` on ``<html>`` (screen readers then guess the language)
+    and a viewport that forbids zooming (``user-scalable=no``, ``maximum-scale=1``), which
+    people with low vision need on tablets and phones. Both are set here, in the browser.
+    """
+
+    template = traitlets.Unicode("""
+<template><span class="relsim-page-fixes" style="display:none"></span></template>
+<script>
+module.exports = {
+  mounted() {
+    document.documentElement.setAttribute("lang", "en");
+    const viewport = document.querySelector('meta[name="viewport"]');
+    if (viewport) {
+      viewport.setAttribute("content", "width=device-width, initial-scale=1");
+    }
+  },
+};
+</script>
+""").tag(sync=True)
 
 
 # -- the views ---------------------------------------------------------------------------------
@@ -565,6 +608,12 @@ _CSS = """
 .relsim-day { font-size: 18px; margin: 0 6px; white-space: nowrap; }
 .relsim-style-group .v-btn { min-width: 0 !important; padding: 0 9px !important;
   letter-spacing: 0 !important; text-transform: none; font-size: 15px; }
+.relsim-couples-choices { display: flex; flex-wrap: wrap; gap: 6px; margin: 4px 0; }
+.relsim-couples-choices .v-btn { font-size: 15px !important; text-transform: none;
+  letter-spacing: 0 !important; }
+.v-application .v-btn--outlined { color: #1f3a5f !important; }
+.relsim-couples-choices .v-btn:not(.v-btn--outlined) { background-color: #1f3a5f !important;
+  color: white !important; }
 .relsim-days-per-frame .v-btn { min-width: 36px !important; padding: 0 8px !important; }
 .relsim-status { font-size: 16px; min-height: 0; }
 .relsim-stale { background: #FFF4CC; color: #4A3800; padding: 2px 8px; border-radius: 4px;
@@ -617,7 +666,7 @@ def Dashboard():
     to_end = solara.use_reactive(False)
     per_frame = solara.use_reactive(1)
     pause_ms = solara.use_reactive(100)
-    engine_ready = solara.use_reactive(ENGINE.ready.is_set())
+    engine_ready = solara.use_reactive(ENGINE.start().ready.is_set())
 
     def wait_for_engine():
         ENGINE.ready.wait()
@@ -665,16 +714,19 @@ def Dashboard():
 
     solara.Style(_CSS)
     solara.Title(TITLE)
-    with solara.v.Html(tag="header", class_="relsim-header"):
+    PageFixes.element()
+    # Solara puts the page inside its own <main>: the parts here are named regions inside it.
+    with solara.v.Html(tag="div", class_="relsim-header"):
         solara.HTML(tag="h1", unsafe_innerHTML="relsim: reassurance in couples",
                     classes=["relsim-h1"])  # fmt: skip
         solara.HTML(tag="p", classes=["relsim-sub"], unsafe_innerHTML=(
             "An attachment simulation: how asking for and giving reassurance shapes a couple."))
     with solara.Div(classes=["relsim-layout"]):
-        with solara.v.Html(tag="aside", class_="relsim-settings",
+        with solara.v.Html(tag="section", class_="relsim-settings",
                            attributes={"aria-label": "Settings"}):  # fmt: skip
             Settings(controls, seed_error)
-        with solara.v.Html(tag="main", class_="relsim-main"):
+        with solara.v.Html(tag="section", class_="relsim-main",
+                           attributes={"aria-label": "Run and views"}):  # fmt: skip
             RunBar(session, version, pending, playing, to_end, per_frame, pause_ms,
                    engine_ready.value, reset, step)  # fmt: skip
             Views(session, version, controls)
@@ -720,16 +772,27 @@ def port_problem(host: str, port: int) -> str:
     return ""
 
 
-def _die_with_parent() -> None:  # pragma: no cover - runs in the child before exec
-    """In the child: ask Linux to send SIGTERM when the parent dies (even by SIGKILL)."""
-    try:
-        import ctypes
+def _die_with_parent(parent: int):
+    """Return a function for the child that asks Linux for SIGTERM when ``parent`` dies.
 
-        libc = ctypes.CDLL(None, use_errno=True)
-        pr_set_pdeathsig = 1
-        libc.prctl(pr_set_pdeathsig, signal.SIGTERM)
-    except (OSError, AttributeError):
-        pass  # not Linux: the parent's signal handlers still stop the child
+    It runs in the child between fork and exec, so the server stops even when the parent is
+    killed without a chance to clean up (SIGKILL). If the parent died before the request took
+    effect, the child leaves at once.
+    """
+
+    def arrange() -> None:  # pragma: no cover - runs in the child before exec
+        try:
+            import ctypes
+
+            libc = ctypes.CDLL(None, use_errno=True)
+            pr_set_pdeathsig = 1
+            libc.prctl(pr_set_pdeathsig, signal.SIGTERM)
+        except (OSError, AttributeError):
+            return  # not Linux: the parent's signal handlers still stop the child
+        if os.getppid() != parent:
+            os._exit(0)
+
+    return arrange
 
 
 def serve(port: int = 8765, host: str = "127.0.0.1") -> int:
@@ -766,22 +829,19 @@ def serve(port: int = 8765, host: str = "127.0.0.1") -> int:
     warning = exposure_warning(host)
     if warning:
         print(warning, file=sys.stderr, flush=True)
-    command = [sys.executable, "-m", "solara", "run", str(Path(__file__).resolve()),
+    command = [sys.executable, "-m", "solara", "run", str(Path(__file__).absolute()),
                "--port", str(port), "--host", host, "--production",
                *SOLARA_OFFLINE_FLAGS]  # fmt: skip
     env = {**os.environ, "RELSIM_DASHBOARD_WARNED": "1", "PYTHONPATH": os.pathsep.join(
-        [str(Path(__file__).resolve().parent.parent), os.environ.get("PYTHONPATH", "")])}
-    stop_requested = []
-
+        [str(Path(__file__).absolute().parent.parent), os.environ.get("PYTHONPATH", "")])}
     def on_signal(number, _frame) -> None:
-        stop_requested.append(number)
         raise KeyboardInterrupt
 
     previous = {number: signal.signal(number, on_signal)
                 for number in (signal.SIGTERM, signal.SIGHUP)}  # fmt: skip
     process = None
     try:
-        process = subprocess.Popen(command, env=env, preexec_fn=_die_with_parent)
+        process = subprocess.Popen(command, env=env, preexec_fn=_die_with_parent(os.getpid()))
         print(f"relsim dashboard: open http://{host}:{port} in a browser (Ctrl+C stops it)",
               flush=True)  # fmt: skip
         status = process.wait()
@@ -793,6 +853,10 @@ def serve(port: int = 8765, host: str = "127.0.0.1") -> int:
     except KeyboardInterrupt:
         return 0
     finally:
+        # A second signal while the server shuts down must not cut the clean-up short.
+        for number in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
+            previous.setdefault(number, signal.getsignal(number))
+            signal.signal(number, signal.SIG_IGN)
         if process is not None and process.poll() is None:
             process.terminate()
             try:

@@ -54,7 +54,7 @@ from sim.params import DYNAMICS
 
 
 def render():
-    ENGINE.ready.wait()
+    ENGINE.start().ready.wait()
     _, rc = solara.render(solara.AppLayout(children=[Dashboard()]), handle_error=False)
     return rc
 
@@ -509,3 +509,26 @@ def test_a_busy_port_exits_2_naming_the_port(capsys):
     err = capsys.readouterr().err
     assert f"port {port} is already in use" in err and "--port" in err
     assert "Traceback" not in err
+
+
+def test_the_page_says_it_prepares_the_engine_and_waits_for_it(monkeypatch):
+    import sim.app
+
+    class Loading:
+        ready = threading.Event()
+
+        def start(self):
+            return self
+
+    loading = Loading()
+    monkeypatch.setattr(sim.app, "ENGINE", loading)
+    _, rc = solara.render(solara.AppLayout(children=[Dashboard()]), handle_error=False)
+    assert "Preparing the engine" in status(rc)
+    for label in ("Reset", "Step", "▶ Play", "Run to end"):
+        assert button(rc, label).disabled, label
+    loading.ready.set()
+    wait_until(lambda: not button(rc, "Reset").disabled)
+    time.sleep(0.5)  # let the watcher thread's render finish before clicking from this one
+    assert "Preparing the engine" not in status(rc)
+    click(rc, "Step")
+    assert day_text(rc) == "Day 1 of 180", day_text(rc)
