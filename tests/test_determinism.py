@@ -57,7 +57,9 @@ def test_compiled_and_numpy_engines_agree():
     numpy = simulate(setup, record_daily=True, engine="numpy")
     np.testing.assert_allclose(compiled.kernel.S, numpy.kernel.S, rtol=0, atol=1e-9)
     np.testing.assert_array_equal(compiled.kernel.R[:2], numpy.kernel.R[:2])
-    np.testing.assert_array_equal(compiled.kernel.C, numpy.kernel.C)
+    # dissolution day and streak exactly; the strategies' benefit (a float) to rounding
+    np.testing.assert_array_equal(compiled.kernel.C[:2], numpy.kernel.C[:2])
+    np.testing.assert_allclose(compiled.kernel.C[2:], numpy.kernel.C[2:], rtol=0, atol=1e-12)
     np.testing.assert_allclose(compiled.kernel.daily, numpy.kernel.daily, rtol=0, atol=1e-9)
     assert list(compiled.labels) == list(numpy.labels)
 
