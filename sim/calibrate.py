@@ -669,9 +669,9 @@ def _figures(calibration: Calibration, folder: Path) -> None:
     height = 0.9 * n + 1.0
     top = 1.0 - 0.6 / height
     fig.legend(handles, labels, fontsize=7, ncols=4, loc="upper center", frameon=False,
-               bbox_to_anchor=(0.5, 1.0 - 0.28 / height))  # fmt: skip
+               bbox_to_anchor=(0.5, 1.0 - 0.3 / height))  # fmt: skip
     fig.suptitle("Fit per target (fitted: green inside the published interval, red outside)",
-                 fontsize=9)  # fmt: skip
+                 fontsize=9, y=1.0 - 0.06 / height)  # fmt: skip
     fig.tight_layout(rect=(0, 0, 1, top))
     save_figure(fig, folder / "fit.png")
     plt.close(fig)
@@ -696,6 +696,8 @@ def _figures(calibration: Calibration, folder: Path) -> None:
         ax.set_xlim(low, high)
         ax.set_xlabel(f"{name} ({DYNAMICS[name].unit})", fontsize=8)
         ax.tick_params(labelsize=7)
+    for row in axes:
+        row[0].set_ylabel("share of weight", fontsize=8)
     for j in range(len(names), nrows * cols):
         axes[j // cols, j % cols].axis("off")
     axes[0, 0].legend(fontsize=6, frameon=False)
