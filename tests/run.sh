@@ -1,7 +1,12 @@
 #!/usr/bin/env bash
-# Install relsim with its test extra into .venv and run the whole test suite.
+# Install relsim with its test extra into .venv and run the whole test suite on every supported
+# Python: nox (noxfile.py) runs it on 3.11 (Mesa 3.3) and on 3.12 (Mesa 3.5), each in its own
+# virtual environment under .nox/. Arguments go to pytest, on both Pythons:
+#   bash tests/run.sh tests/test_cli.py -x
+# One Python only: .venv/bin/nox -s tests-3.12 -- tests/test_cli.py
 # On a machine without Chromium it installs Debian's package when it can (root), because the
-# dashboard's browser tests drive a real Chromium. In CI (CI=true) nothing may be skipped.
+# dashboard's browser tests drive a real Chromium. In CI (CI=true) nothing may be skipped, and a
+# missing Python fails the run.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -22,4 +27,4 @@ if ! command -v chromium >/dev/null 2>&1; then
 fi
 
 export MPLBACKEND=Agg
-exec .venv/bin/python -m pytest "$@"
+exec .venv/bin/nox --sessions tests -- "$@"
