@@ -33,12 +33,15 @@ The procedure, in order:
    ABC population Monte Carlo (Beaumont, Cornuet, Marin & Robert 2009). ``tau`` widens the
    kernel when the best fit is worse than chance allows (``tau = max(1, loss_min / dof)``,
    ``dof = max(1, targets - params)``; the Birge-ratio scale of the Particle Data Group), so a
-   model that cannot reach its targets does not get falsely narrow intervals. The intervals are
-   weighted 2.5% and 97.5% quantiles; the effective sample size is reported with them. This was
-   chosen over pyabc's ABC-SMC, which would need thousands of further simulations and a
-   server-style database, and over MCMC (emcee), which needs a smooth likelihood the stochastic
-   simulator does not give: the search's own evaluations are reused at no extra cost, and the
-   intervals sharpen as the budget grows.
+   model that cannot reach its targets does not get falsely narrow intervals; and it widens
+   further, if needed, until at least 10 trials' worth of weight (or half the trials) carry the
+   posterior, because the search resolves the optimum only to the spacing of its trials (the
+   ABC tolerance set as a quantile of the distances, as in Beaumont, Zhang & Balding 2002).
+   The intervals are weighted 2.5% and 97.5% quantiles; the effective sample size is reported
+   with them. This was chosen over pyabc's ABC-SMC, which would need thousands of further
+   simulations and a server-style database, and over MCMC (emcee), which needs a smooth
+   likelihood the stochastic simulator does not give: the search's own evaluations are reused
+   at no extra cost, and the intervals sharpen as the budget grows.
 5. **Check.** The best parameters are run again with ``replicates`` fresh seeds; each target's
    simulated value is the mean over those runs and its Monte-Carlo error the standard error of
    that mean, so the reported fit is not the search seed's luck. The defaults are run on the
@@ -357,8 +360,9 @@ def _weighted_quantile(values: np.ndarray, weights: np.ndarray, q: float) -> flo
     return float(np.interp(q, cumulative, v))
 
 
-def approximate_posterior(points: np.ndarray, losses: np.ndarray, ranges: Sequence[tuple[float,
-                          float]], *, targets: int) -> dict[str, Any]:  # fmt: skip
+def approximate_posterior(points: np.ndarray, losses: np.ndarray,
+                          ranges: Sequence[tuple[float, float]], *, targets: int,
+                          min_ess: int = 10) -> dict[str, Any]:  # fmt: skip
     """Importance-weighted ABC over the search's trials (see the module docstring, step 4).
 
     Parameters
@@ -371,6 +375,10 @@ def approximate_posterior(points: np.ndarray, losses: np.ndarray, ranges: Sequen
         The range of each parameter (the uniform prior).
     targets : int
         Number of targets with weight above 0 (for the degrees of freedom).
+    min_ess : int
+        The kernel is widened (``tau`` raised) until at least this effective number of trials
+        (or half of them) carries the weight: the search resolves the optimum only to the
+        spacing of its trials, and an interval should not be narrower than that.
 
     Returns
     -------
@@ -386,8 +394,6 @@ def approximate_posterior(points: np.ndarray, losses: np.ndarray, ranges: Sequen
     unit = (points - lows) / np.where(spans > 0, spans, 1.0)
     best = float(np.min(losses))
     dof = max(1, targets - dims)
-    tau = max(1.0, best / dof)
-    kernel = np.exp(-(losses - best) / (2.0 * tau))
     density = np.ones(n)
     if n > dims + 1:
         from scipy.stats import gaussian_kde
@@ -397,9 +403,28 @@ def approximate_posterior(points: np.ndarray, losses: np.ndarray, ranges: Sequen
             density = gaussian_kde(jitter.T)(jitter.T)
         except np.linalg.LinAlgError:  # all trials on a line: no proposal correction
             density = np.ones(n)
-    weights = kernel / np.maximum(density, 1e-12)
-    weights /= weights.sum()
-    ess = float(1.0 / np.sum(weights**2))
+    proposal = 1.0 / np.maximum(density, 1e-12)
+
+    def weigh(tau: float) -> tuple[np.ndarray, float]:
+        w = np.exp(-(losses - best) / (2.0 * tau)) * proposal
+        w = w / w.sum()
+        return w, float(1.0 / np.sum(w**2))
+
+    tau = max(1.0, best / dof)
+    weights, ess = weigh(tau)
+    wanted = min(float(min_ess), n / 2.0)
+    if ess < wanted:  # widen until enough trials carry weight (the ABC tolerance as a quantile)
+        low, high = math.log(tau), math.log(tau) + 1.0
+        while weigh(math.exp(high))[1] < wanted and high < math.log(tau) + 40:
+            high += 1.0
+        for _ in range(40):
+            middle = 0.5 * (low + high)
+            if weigh(math.exp(middle))[1] < wanted:
+                low = middle
+            else:
+                high = middle
+        tau = math.exp(high)
+        weights, ess = weigh(tau)
     out: dict[str, Any] = {"weights": weights, "ess": ess, "tau": tau, "params": []}
     for j in range(dims):
         column = points[:, j]
