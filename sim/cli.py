@@ -282,7 +282,7 @@ def simulate_scenario(scenario: Any, *, record_daily: bool = False, progress: bo
     finally:
         if bar is not None:
             bar.close()
-    columns = couple_columns(kernel, people.styles, people.anxiety, people.avoidance)
+    columns = couple_columns(kernel, people)
     return Result(setup, columns, kernel.daily_mean, kernel.daily if record_daily else None,
                   kernel)  # fmt: skip
 
