@@ -627,3 +627,92 @@ def phase_diagram(
                                frameon=True, fontsize=12, borderaxespad=0)  # fmt: skip
             legend.get_frame().set_facecolor("#BBBBBB")
     return fig
+
+
+def bifurcation_diagram(result) -> Figure:
+    """The bifurcation diagram and the hysteresis experiment of one parameter (two panels).
+
+    ``result`` is a :class:`sim.bifurcation.BifurcationResult`. Top: the mean-field equilibria,
+    the seeker's expected requests a day at each (filled line: stable; dashed line with open
+    circles: unstable), the grey band where two stable equilibria coexist. Bottom: the
+    agent-based share of couples spiraling or dissolved, with the parameter held fixed for a run
+    (black, with its Wilson 95% band), and in one population ramped up (orange) and then back
+    down (blue), with the same bands.
+    """
+    from .outcomes import SPIRAL_RATE
+
+    values = np.asarray(result.values, dtype=float)
+    seeker = result.seeker
+    calm = np.full(values.shape, np.nan)
+    spiral = np.full(values.shape, np.nan)
+    unstable_x, unstable_y = [], []
+    unstable_line = np.full(values.shape, np.nan)
+    for i, found in enumerate(result.equilibria):
+        stable = [e.requests[seeker] for e in found if e.stable]
+        if stable:
+            low, high = min(stable), max(stable)
+            if high >= SPIRAL_RATE or len(stable) > 1:
+                spiral[i] = high
+            if high < SPIRAL_RATE or len(stable) > 1:
+                calm[i] = low
+        for e in found:
+            if not e.stable:
+                unstable_x.append(values[i])
+                unstable_y.append(e.requests[seeker])
+                unstable_line[i] = e.requests[seeker]
+    bistable = result.bistable()
+    fig = new_figure(10.0, 9.0)
+    ramp_up = [row for row in result.hysteresis if row["direction"] == "up"]
+    ramp_down = [row for row in result.hysteresis if row["direction"] == "down"]
+    with matplotlib.rc_context(_STYLE):
+        top, bottom = fig.subplots(2, 1, sharex=True, height_ratios=[1.0, 1.0])
+        for ax in (top, bottom):
+            for i in np.flatnonzero(bistable):
+                step = np.diff(values).min() / 2 if len(values) > 1 else 0.0
+                ax.axvspan(values[i] - step, values[i] + step, color="#DDDDDD", lw=0)
+        top.plot(values, calm, color=OUTCOME_COLORS["stable"], marker="o", ms=5,
+                 label="Stable: calm (few requests)")  # fmt: skip
+        top.plot(values, spiral, color=OUTCOME_COLORS["spiraling"], marker="o", ms=5,
+                 label="Stable: spiral")  # fmt: skip
+        top.plot(values, unstable_line, color="#333333", ls="--", lw=1.6)
+        top.plot(unstable_x, unstable_y, ls="none", marker="o", ms=7, mfc="white",
+                 mec="#333333", label="Unstable: the tipping threshold")  # fmt: skip
+        top.axhline(SPIRAL_RATE, color=_GREY, lw=1.0, ls=":")
+        top.text(values[0], SPIRAL_RATE, f" {SPIRAL_RATE:g} request a day", color=_GREY,
+                 fontsize=11, va="bottom")  # fmt: skip
+        who = "seeker (partner A)" if seeker == 0 else "seeker (partner B)"
+        top.set_ylabel(f"Requests a day of the {who}\nat equilibrium (mean field)")
+        top.set_ylim(bottom=0.0)
+        handles, _ = top.get_legend_handles_labels()
+        if bistable.any():
+            from matplotlib.patches import Patch
+
+            handles.append(Patch(facecolor="#DDDDDD", label="Two stable states: bistable"))
+        top.legend(handles=handles, loc="upper left", fontsize=11)
+        top.set_title(f"Tipping point and hysteresis: {result.label}\n{result.scenario_name}")
+
+        def band(ax, rows_or_x, share, low, high, color, label, marker):
+            ax.fill_between(rows_or_x, low, high, color=color, alpha=0.18, lw=0)
+            ax.plot(rows_or_x, share, color=color, marker=marker, ms=6, label=label)
+
+        abm = result.abm
+        band(bottom, values, abm["share"], abm["low"], abm["high"], "#222222",
+             f"Held fixed for {result.days} days", "s")  # fmt: skip
+        for rows, color, label, marker in (
+            (ramp_up, "#E69F00", "Ramped up, step by step", ">"),
+            (ramp_down, "#0072B2", "Then ramped back down", "<"),
+        ):  # fmt: skip
+            xs = np.array([row["value"] for row in rows])
+            band(bottom, xs, np.array([row["share"] for row in rows]),
+                 np.array([row["low"] for row in rows]), np.array([row["high"] for row in rows]),
+                 color, label, marker)  # fmt: skip
+        bottom.set_ylim(-0.02, 1.02)
+        bottom.yaxis.set_major_formatter(matplotlib.ticker.PercentFormatter(1.0))
+        bottom.set_ylabel("Couples spiraling or dissolved\n(agent-based, 95% band)")
+        bottom.set_xlabel(result.label)
+        bottom.legend(loc="upper left", fontsize=11)
+        note = (f"{result.couples} couples per value; ramp: {result.hold_days} days a step, "
+                f"share from the last 30 days; seed {result.seed}")
+        bottom.text(0.0, -0.2, note, transform=bottom.transAxes, fontsize=11, color=_GREY,
+                    va="top")  # fmt: skip
+    return fig
