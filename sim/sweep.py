@@ -666,7 +666,8 @@ class _Checkpoints:
         if not path.exists():
             return None
         try:
-            with np.load(path, allow_pickle=False) as data:
+            raw = io.BytesIO(path.read_bytes())  # no file left open if it fails to parse
+            with np.load(raw, allow_pickle=False) as data:
                 stored = str(data["fingerprint"])
                 if stored != self.fingerprint:
                     raise CheckpointMismatchError(
@@ -920,6 +921,7 @@ def run_sweep(
     def tasks() -> Iterator[int]:
         """Chunk indices to run, in order; stored chunks are folded in as the order reaches them."""
         for index in range(total):
+            _check_interrupts()
             if index in stored:
                 found = store.load(index, bounds[index][1] - bounds[index][0])
                 if isinstance(found, dict):
@@ -935,7 +937,7 @@ def run_sweep(
         count = min(workers or _usable_cpus(), _usable_cpus(), max(todo, 1))
         if workers is not None and count < workers:
             cpus = _usable_cpus()
-            why = (f"this machine has {cpus} usable CPU cores" if cpus < workers
+            why = (f"this machine has {cpus} usable CPU cores" if count == cpus
                    else f"the sweep has {todo} chunk(s) left to run")  # fmt: skip
             _note(f"using {count} worker process{'es' if count > 1 else ''}, not {workers}: "
                   f"{why}")  # fmt: skip
@@ -943,7 +945,7 @@ def run_sweep(
             runner = ((index, _run_chunk(plan, *bounds[index])) for index in tasks())
         else:
             runner = _run_local(plan, tasks(), bounds, count)
-    with contextlib.closing(runner):
+    with _InterruptWatch() as watch, contextlib.closing(runner):
         for index, columns in runner:
             if store is not None:
                 store.save(index, columns)
@@ -951,7 +953,57 @@ def run_sweep(
             done.add(index)
             if progress is not None:
                 progress(len(done), total)
+            watch.check()
+        watch.check()
     return aggregate.table(plan, total)
+
+
+class _InterruptWatch:
+    """Remember a Ctrl-C during the sweep, even one whose KeyboardInterrupt CPython swallows.
+
+    Python raises KeyboardInterrupt wherever the main thread is when the signal is handled;
+    inside a weakref callback or a finaliser (an import lock's clean-up, a closed pipe's) the
+    exception is printed as "Exception ignored" and dropped, and the sweep would carry on. This
+    handler also sets a flag, which the sweep checks after every chunk and while it waits.
+    """
+
+    current: _InterruptWatch | None = None
+
+    def __enter__(self) -> _InterruptWatch:
+        import signal
+        import threading
+
+        self.caught = False
+        self.previous = None
+        if threading.current_thread() is threading.main_thread():
+            previous = signal.getsignal(signal.SIGINT)
+            if previous is not signal.SIG_IGN and previous is not None:
+                self.previous = previous
+                signal.signal(signal.SIGINT, self._handle)
+        self.outer, _InterruptWatch.current = _InterruptWatch.current, self
+        return self
+
+    def _handle(self, signum, frame) -> None:
+        self.caught = True
+        if callable(self.previous):
+            self.previous(signum, frame)  # Python's default raises KeyboardInterrupt
+        raise KeyboardInterrupt
+
+    def check(self) -> None:
+        if self.caught:
+            raise KeyboardInterrupt
+
+    def __exit__(self, *exc) -> None:
+        import signal
+
+        _InterruptWatch.current = self.outer
+        if self.previous is not None:
+            signal.signal(signal.SIGINT, self.previous)
+
+
+def _check_interrupts() -> None:
+    if _InterruptWatch.current is not None:
+        _InterruptWatch.current.check()
 
 
 def _run_dask(plan: _Plan, tasks: Iterator[int], bounds, scheduler: str):
@@ -1064,11 +1116,21 @@ class _Worker:
         self.assigned: list[int] = []
 
     def start(self, plan: _Plan) -> None:
-        import signal
+        """Start the process with Ctrl-C held back, then send it the plan.
 
-        # Blocked signals survive fork and exec: the new interpreter starts with Ctrl-C held
-        # back, and the worker ignores it before unblocking. A Ctrl-C meanwhile reaches this
-        # process as soon as the mask is restored.
+        Blocked signals survive fork and exec, so the new interpreter starts with SIGINT held
+        back and the worker ignores it before unblocking: no import of the worker can be
+        interrupted. Here, a Ctrl-C that arrives meanwhile (or was caught just before, and
+        not yet acted on) is recorded and raised only once the process has started, so the
+        start itself is never cut in half (which would leave the worker without its start-up
+        data, printing a traceback).
+        """
+        import signal
+        import threading
+
+        caught: list[int] = []
+        swap = threading.current_thread() is threading.main_thread()
+        handler = signal.signal(signal.SIGINT, lambda *_: caught.append(1)) if swap else None
         masked = hasattr(signal, "pthread_sigmask")
         old = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT}) if masked else None
         try:
@@ -1076,7 +1138,11 @@ class _Worker:
         finally:
             if masked:
                 signal.pthread_sigmask(signal.SIG_SETMASK, old)
+            if swap:
+                signal.signal(signal.SIGINT, handler)
             self._child.close()
+        if caught and callable(handler):
+            handler(signal.SIGINT, None)  # Python's default handler raises KeyboardInterrupt
         self.conn.send(plan)
 
     def started(self) -> bool:
@@ -1119,11 +1185,14 @@ def _run_local(plan: _Plan, tasks: Iterator[int], bounds, count: int):
                 worker.assigned.append(index)
                 worker.conn.send((index, *bounds[index]))
 
+        _check_interrupts()
         for worker in workers:
             feed(worker)
         while any(worker.assigned for worker in workers):
             busy = [worker for worker in workers if worker.assigned]
-            ready = set(wait_for([w.conn for w in busy] + [w.process.sentinel for w in busy]))
+            waiting = [w.conn for w in busy] + [w.process.sentinel for w in busy]
+            ready = set(wait_for(waiting, timeout=0.5))
+            _check_interrupts()
             for worker in busy:
                 if worker.conn in ready or worker.conn.poll():
                     try:

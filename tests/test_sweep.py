@@ -133,20 +133,23 @@ def test_share_intervals_cover_the_true_share_at_their_stated_rate(replicates):
 
 
 def test_intervals_cover_the_models_share_in_a_seeded_check():
-    # The truth: one cell's share spiraling or dissolved over 3000 couples. 30 small sweeps of
-    # 40 couples with other seeds' couples (different draw ids): about 95% of their intervals
-    # must hold it; at 95%, 30 intervals miss it 0 to 5 times in all but 1 in 300 cases.
-    cell = {"x": {"param": "partner_a.anxiety", "values": [0.8]},
-            "y": {"param": "partner_b.avoidance", "values": [0.7]}}  # fmt: skip
-    truth = run_sweep(BASE, sweep={**cell, "replicates": 3000}, workers=1).rows[0]
-    share = truth["share_spiraling_or_dissolved"]
+    # The truth: the share spiraling or dissolved of the cell nearest one half on a scan,
+    # measured over 3000 couples. 30 small sweeps of 40 couples with other seeds' couples:
+    # about 95% of their intervals must hold it; at 95%, 30 intervals miss it 0 to 5 times in
+    # all but 1 in 300 cases.
+    name = "share_spiraling_or_dissolved"
+    x = {"param": "partner_a.anxiety", "start": 0.0, "stop": 1.0, "num": 11}
+    y = {"param": "partner_b.avoidance", "values": [0.3, 0.7]}
+    scan = run_sweep(BASE, workers=1, sweep={"x": x, "y": y, "replicates": 100})
+    row = min(scan.rows, key=lambda row: abs(row[name] - 0.5))
+    cell = {"x": {**x, "values": [row[x["param"]]]}, "y": {**y, "values": [row[y["param"]]]}}
+    share = run_sweep(BASE, sweep={**cell, "replicates": 3000}, workers=1).rows[0][name]
     assert 0.1 < share < 0.9  # a share with room to miss on both sides
     misses = 0
     for seed in range(30):
         base = Setup(partner_a={"style": "anxious"}, partner_b={"style": "avoidant"}, days=40,
                      seed=100 + seed)  # fmt: skip
         row = run_sweep(base, sweep={**cell, "replicates": 40}, workers=1).rows[0]
-        name = "share_spiraling_or_dissolved"
         misses += not row[f"{name}_low"] <= share <= row[f"{name}_high"]
     assert misses <= 5
 
@@ -329,3 +332,165 @@ def test_ctrl_c_twice_stops_a_parallel_sweep_promptly(tmp_path):
     assert elapsed < 60
     assert "--resume" in err and "Traceback" not in err
     assert partial.is_dir() and not out.exists()
+
+
+@pytest.mark.parametrize(
+    "damage",
+    [
+        lambda data: b"",  # zero length
+        lambda data: data[: len(data) // 2],  # truncated
+        lambda data: b"not a zip file at all" * 10,  # garbage
+        lambda data: data[:-30] + bytes(30),  # a damaged end (central directory)
+    ],
+)
+def test_unreadable_checkpoints_are_run_again(tmp_path, serial_csv, capsys, damage):
+    folder = tmp_path / "chunks"
+    run_sweep(BASE, sweep=SWEEP, workers=1, chunk_size=CHUNK, checkpoint_dir=folder)
+    bad = folder / "chunk-00003.npz"
+    bad.write_bytes(damage(bad.read_bytes()))
+    capsys.readouterr()
+    calls = []
+    again = run_sweep(BASE, sweep=SWEEP, workers=1, chunk_size=CHUNK, checkpoint_dir=folder,
+                      progress=lambda done, total: calls.append(done))  # fmt: skip
+    assert again.to_csv() == serial_csv
+    assert calls == [4, 5]  # four chunks reused, the bad one run again
+    err = capsys.readouterr().err
+    assert "1 unreadable checkpoint file(s)" in err and "chunk-00003.npz" in err
+    assert "run again" in err
+    with np.load(bad) as data:  # and saved again, whole
+        assert len(data["outcome_code"]) == CHUNK
+
+
+def test_workers_are_capped_at_the_cores_and_the_chunks(monkeypatch, capsys, serial_csv):
+    import sim.sweep
+
+    seen = []
+    real = sim.sweep._run_local
+
+    def counting(plan, tasks, bounds, count):
+        seen.append(count)
+        yield from real(plan, tasks, bounds, count)
+
+    monkeypatch.setattr(sim.sweep, "_run_local", counting)
+    monkeypatch.setattr(sim.sweep, "_usable_cpus", lambda: 2)
+    table = run_sweep(BASE, sweep=SWEEP, workers=1000, chunk_size=CHUNK)
+    assert table.to_csv() == serial_csv
+    assert seen == [2]
+    err = capsys.readouterr().err
+    assert "using 2 worker processes, not 1000: this machine has 2 usable CPU cores" in err
+    monkeypatch.setattr(sim.sweep, "_usable_cpus", lambda: 64)
+    run_sweep(BASE, sweep=SWEEP, workers=1000, chunk_size=CHUNK)
+    assert seen == [2, 5]  # five chunks: five workers at most
+    assert "using 5 worker processes, not 1000: the sweep has 5 chunk(s)" in capsys.readouterr().err
+    run_sweep(BASE, sweep=SWEEP, workers=2, chunk_size=CHUNK)
+    assert capsys.readouterr().err == ""  # nothing capped, nothing said
+
+
+@pytest.mark.parametrize(
+    ("changes", "words"),
+    [
+        (
+            ["sweep.replicates=100000"],
+            ["21 values", "100000", "44100000 couples", "at most 22675"],
+        ),
+        (
+            ["sweep.x.num=1000", "sweep.y.num=1000", "sweep.replicates=100000"],
+            ["1000 values", "100000000000 couples", "at most 10"],
+        ),
+    ],
+)
+def test_a_sweep_over_the_limit_is_refused_before_anything_runs(relsim, tmp_path, changes, words):
+    import time
+
+    out = tmp_path / "sweep"
+    sets = [item for change in changes for item in ("--set", change)]
+    started = time.perf_counter()
+    result = relsim("sweep", "phase-anxiety-avoidance", *sets, "--out", out)
+    assert time.perf_counter() - started < 5
+    assert result.status == 2, result.err
+    assert result.err.startswith("relsim: error: the sweep is too large")
+    for word in ("sweep.x", "sweep.y", "sweep.replicates", "10000000", *words):
+        assert word in result.err, word
+    assert "Traceback" not in result.err and "ValueError" not in result.err
+    assert list(tmp_path.iterdir()) == []  # no results folder, no .partial
+
+
+def test_the_sweep_size_limit_is_the_run_limit():
+    from sim.params import RUN
+    from sim.sweep import MAX_SWEEP_COUPLES, SweepTooLargeError, check_sweep_size
+
+    assert MAX_SWEEP_COUPLES == RUN["couples"].high
+    spec = {**SWEEP, "replicates": MAX_SWEEP_COUPLES // 6}
+    assert check_sweep_size(BASE, spec) == 6 * (MAX_SWEEP_COUPLES // 6)
+    with pytest.raises(SweepTooLargeError, match=r"sweep\.replicates"):
+        run_sweep(BASE, sweep={**SWEEP, "replicates": MAX_SWEEP_COUPLES // 6 + 1}, workers=1)
+
+
+@pytest.mark.slow
+def test_memory_grows_with_the_chunks_in_flight_not_with_the_grid():
+    """A sweep at the size limit (a 1000 x 1000 grid, 10 couples each): 10 million couples.
+
+    The old engine laid out every couple before running anything (4 GB for this grid); now the
+    chunks are built as they run and folded in as they finish, so only the table (one row per
+    grid point) and a chunk or two are ever held.
+    """
+    import tracemalloc
+
+    class Enough(Exception):
+        pass
+
+    def stop(done: int, total: int) -> None:
+        if done >= 3:
+            raise Enough
+
+    spec = {"x": {"param": "partner_a.anxiety", "start": 0.0, "stop": 1.0, "num": 1000},
+            "y": {"param": "dynamics.relief_decay", "start": 0.5, "stop": 2.0, "num": 1000},
+            "replicates": 10}  # fmt: skip
+    small = Setup(partner_a={"style": "anxious"}, partner_b={"style": "avoidant"}, days=2, seed=1)
+    tracemalloc.start()
+    try:
+        with pytest.raises(Enough):
+            run_sweep(small, sweep=spec, workers=1, progress=stop)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    # 15 per-cell statistics x 1,000,000 cells x 8 bytes = 120 MB is the table itself.
+    assert peak < 250 * 2**20, f"{peak / 2**20:.0f} MiB"
+
+
+@pytest.mark.filterwarnings("ignore::pytest.PytestUnraisableExceptionWarning")
+def test_a_ctrl_c_that_python_swallows_still_stops_the_sweep(tmp_path):
+    """A Ctrl-C whose KeyboardInterrupt CPython drops still stops the sweep at the next chunk.
+
+    Raised inside a weakref callback (as in an import lock's clean-up), KeyboardInterrupt is
+    printed as "Exception ignored in ..." and dropped; the sweep remembers the signal anyway.
+    """
+    import os
+    import signal
+    import weakref
+
+    class Thing:
+        pass
+
+    seen = []
+
+    def swallowed(_ref) -> None:  # Ctrl-C handled here is printed and dropped by CPython
+        os.kill(os.getpid(), signal.SIGINT)
+        for _ in range(10_000):  # give the interpreter a chance to run the handler here
+            seen.append(None)
+            seen.pop()
+
+    def progress(done: int, total: int) -> None:
+        seen.append(done)
+        if done == 1:
+            thing = Thing()
+            ref = weakref.ref(thing, swallowed)
+            del thing  # the callback runs now, and KeyboardInterrupt dies with it
+            assert ref() is None
+
+    folder = tmp_path / "chunks"
+    with pytest.raises(KeyboardInterrupt):
+        run_sweep(BASE, sweep=SWEEP, workers=1, chunk_size=CHUNK, checkpoint_dir=folder,
+                  progress=progress)  # fmt: skip
+    assert seen == [0, 1]  # stopped right after the chunk during which Ctrl-C came
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler  # handler restored
