@@ -170,6 +170,7 @@ def _parser() -> argparse.ArgumentParser:
                       help="change one scenario key, e.g. partner_a.anxiety=0.8 (repeatable)")
     sens.add_argument("--force", action="store_true", help="replace an existing results folder")
     _calibrate_parser(commands)
+    _bifurcation_parser(commands)
     return parser
 
 
@@ -704,6 +705,141 @@ def _cmd_calibrate(args: argparse.Namespace, argv: Sequence[str]) -> int:
 
 
 COMMANDS["calibrate"] = _cmd_calibrate
+
+
+# ----------------------------------------------------------------------------------------------
+# relsim bifurcation (the analysis is in sim/bifurcation.py and sim/meanfield.py)
+
+BIFURCATION_EXAMPLE = """\
+examples:
+  relsim bifurcation anxious-secure --param exhaustion_rate
+  relsim bifurcation anxious-secure --param reassurance_frequency --range 0:16 --steps 25
+  relsim bifurcation anxious-avoidant --param partner_a.anxiety --out results/anxiety
+writes <out>/bifurcation.png, bifurcation.csv (each mean-field equilibrium and its stability),
+hysteresis.csv (the ramp up and down: share spiraling or dissolved, 95% interval), manifest.json
+"""
+
+
+def _bifurcation_parser(commands: Any) -> None:
+    sub = commands.add_parser(
+        "bifurcation", help="tipping points of one parameter: equilibria and hysteresis",
+        description="Stable and unstable equilibria of the mean-field model over one parameter, "
+        "the agent-based\nshare spiraling or dissolved at each value, and a hysteresis "
+        "experiment: one population whose\nparameter is ramped up slowly and then back down.",
+        epilog=BIFURCATION_EXAMPLE, formatter_class=argparse.RawDescriptionHelpFormatter)
+    sub.add_argument("scenario", metavar="SCENARIO", help="bundled name or path to a .toml file")
+    sub.add_argument("--param", required=True, metavar="NAME",
+                     help="a dynamics parameter (exhaustion_rate, relief_decay, ...) or "
+                          "partner_a.anxiety, partner_b.avoidance, ...")  # fmt: skip
+    sub.add_argument("--range", dest="value_range", metavar="LOW:HIGH",
+                     help="values to sweep (default: the allowed range, for a dynamics "
+                          "parameter at most six times its default)")  # fmt: skip
+    sub.add_argument("--steps", type=_whole(3), default=21, metavar="N",
+                     help="values between LOW and HIGH, ends included (default 21, at most 201)")
+    sub.add_argument("--couples", type=_whole(1), metavar="N",
+                     help="agent-based couples per value and in the ramp (default: the "
+                          "scenario's)")  # fmt: skip
+    sub.add_argument("--hold-days", type=_whole(1), default=30, metavar="N",
+                     help="days the ramp holds each value (default 30)")
+    sub.add_argument("--seed", type=_whole(0), help="seed of the random numbers")
+    sub.add_argument("--set", dest="overrides", action="append", default=[],
+                     metavar="KEY=VALUE", help="change one scenario key (repeatable)")
+    sub.add_argument("--out", type=Path, metavar="DIR",
+                     help="results folder (default results/<scenario>-bifurcation-<param>)")
+    sub.add_argument("--force", action="store_true", help="replace an existing results folder")
+
+
+def _cmd_bifurcation(args: argparse.Namespace, argv: Sequence[str]) -> int:
+    import numpy as np
+
+    from . import bifurcation as bf
+    from .results import check_target, next_free_sibling, tidy_siblings
+
+    try:
+        key, rule = bf.resolve_param(args.param)
+        if args.value_range is not None:
+            low, high = bf.parse_range(args.value_range, key, rule)
+        elif rule.integer:
+            raise ValueError(f"{key} is a whole number of {rule.unit}; a bifurcation diagram "
+                             "needs a continuous parameter")  # fmt: skip
+        else:
+            low, high = bf.default_range(key, rule)
+    except ValueError as error:
+        raise BadInput(str(error)) from None
+    if args.steps > 201:
+        raise BadInput(f"--steps {args.steps} is too many; allowed: 3 to 201")
+    if args.couples is not None and args.couples * args.steps > 200_000:
+        raise BadInput(f"--couples {args.couples} x --steps {args.steps} is more than 200000 "
+                       "couples; use fewer")  # fmt: skip
+    scenario = _load(args.scenario, args, days=False, couples=False)
+    if scenario.population is not None:
+        raise BadInput(f"{scenario.name} describes a population mix; a bifurcation diagram needs "
+                       "a couple (partner_a and partner_b): try anxious-secure")  # fmt: skip
+    if args.out is not None:
+        _say(tidy_siblings(args.out))
+        target = args.out
+    else:
+        target = Path("results") / f"{scenario.name}-bifurcation-{key}"
+        _say(tidy_siblings(target))
+        if not args.force and (target.exists() or target.is_symlink()):
+            default, target = target, next_free_sibling(target)
+            print(f"note: {default} already exists; writing to {target} instead (--force "
+                  f"replaces {default}, --out chooses the folder)", file=sys.stderr)  # fmt: skip
+    check_target(target, force=args.force)
+    values = np.linspace(low, high, args.steps)
+    couples = args.couples or scenario.couples
+    print(f"relsim bifurcation: {scenario.name}: {key} from {low:g} to {high:g} in "
+          f"{args.steps} steps; {couples} couples per value, ramp {args.hold_days} days a step, "
+          f"seed {scenario.seed}", flush=True)  # fmt: skip
+    _prepare_engine()
+    bar = None
+    progress = None
+    if _interactive():
+        from tqdm import tqdm
+
+        bar = tqdm(desc=scenario.name, total=3 + 2 * args.steps, unit="step", file=sys.stderr,
+                   leave=False, delay=0.5)  # fmt: skip
+
+        def progress(stage: str, done: int, total: int) -> None:
+            bar.set_description(stage)
+            bar.n = (3 + done) if stage == "hysteresis" else done
+            bar.refresh()
+
+    started = time.perf_counter()
+    try:
+        result = bf.bifurcation(scenario, key, values, couples=args.couples,
+                             hold_days=args.hold_days,
+                             **({} if progress is None else {"progress": progress}))  # fmt: skip
+    except ValueError as error:
+        raise BadInput(str(error)) from None
+    finally:
+        if bar is not None:
+            bar.close()
+    _say(result.notes)
+    timings = {"bifurcation_seconds": time.perf_counter() - started}
+    bf.write_bifurcation(target, result, scenario, argv=list(argv), timings=timings,
+                      force=args.force)  # fmt: skip
+    bistable = values[result.bistable()]
+    if bistable.size:
+        print(f"  mean field: two stable states (bistable) for {key} from {bistable.min():g} "
+              f"to {bistable.max():g}")  # fmt: skip
+    else:
+        print(f"  mean field: one stable state at every value of {key} (no bistability)")
+    up = {row["value"]: row["share"] for row in result.hysteresis if row["direction"] == "up"}
+    down = {row["value"]: row["share"] for row in result.hysteresis
+            if row["direction"] == "down"}  # fmt: skip
+    gap = max(values, key=lambda v: down[float(v)] - up[float(v)])
+    print(f"  ramp: largest gap at {key} = {gap:g}: {100 * up[float(gap)]:.0f}% spiraling or "
+          f"dissolved on the way up, {100 * down[float(gap)]:.0f}% on the way down")
+    print(f"\nFiles in {target}/\n"
+          "  bifurcation.png  equilibria and the ramp up and down: open this first\n"
+          "  bifurcation.csv  one row per equilibrium and value: state, stability, shares\n"
+          "  hysteresis.csv   one row per ramp step: value, direction, share and its interval\n"
+          "  manifest.json    how this was made (versions, seed, command line)")
+    return EXIT_OK
+
+
+COMMANDS["bifurcation"] = _cmd_bifurcation
 
 
 def main(argv: Sequence[str] | None = None) -> int:
