@@ -615,6 +615,27 @@ def phase_diagram(
                 collection.set_path_effects(halo)
             handles.append(Line2D([], [], color="white", lw=3.0, path_effects=halo,
                                   label=f"Boundary: half the couples {words}"))  # fmt: skip
+        # The boundary's uncertainty: where the share's 95% interval holds one half, the grid
+        # cannot tell which side a point is on. The band is bounded by the lines where the
+        # interval's low and high ends cross one half.
+        bounds = (f"{column}_low", f"{column}_high")
+        if is_share and len(xs) > 1 and len(ys) > 1 and set(bounds) <= set(table.columns):
+            from matplotlib.patches import Patch
+
+            low, high = table.grid(bounds[0]), table.grid(bounds[1])
+            inside = np.minimum(0.5 - low, high - 0.5)  # > 0 where the interval holds 1/2
+            if inside.max() > 0:
+                ax.contourf(xs, ys, inside, levels=[0.0, max(float(inside.max()), 1e-9)],
+                            colors=["white"], alpha=0.35)  # fmt: skip
+                thin = [patheffects.withStroke(linewidth=3.0, foreground="#000000")]
+                for edge in (low, high):
+                    if edge.min() < 0.5 < edge.max():
+                        lines = ax.contour(xs, ys, edge, levels=[0.5], colors="white",
+                                           linewidths=1.5, linestyles="--")  # fmt: skip
+                        lines.set_path_effects(thin)
+                handles.append(Patch(facecolor=(1, 1, 1, 0.35), edgecolor="white",
+                                     linestyle="--", label="95% interval holds one half: "
+                                     "the boundary lies in this band"))  # fmt: skip
         ax.set_xlabel(table.x.label)
         ax.set_ylabel(table.y.label)
         name = getattr(scenario, "name", None)
