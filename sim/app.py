@@ -353,7 +353,8 @@ def Settings(controls: solara.Reactive[dict], seed_error: str):
         PartnerControls(controls, "a")
         PartnerControls(controls, "b")
     with solara.Card(margin=0, classes=["relsim-card"]):
-        solara.HTML(tag="h2", unsafe_innerHTML="The levers", classes=["relsim-h2"])
+        solara.HTML(tag="h2", unsafe_innerHTML="The levers, communication and stress",
+                    classes=["relsim-h2"])  # fmt: skip
         for name in lever_names():
             ControlSlider(controls, name)
     with solara.Card(margin=0, classes=["relsim-card"]):

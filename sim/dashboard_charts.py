@@ -211,8 +211,10 @@ def _polyline(frame: _Frame, xs, ys, color: str, dashed: bool) -> list[str]:
         if ok and start is None:
             start = index
         elif not ok and start is not None:
-            points = " ".join(f"{a:.1f},{b:.1f}" for a, b in zip(px[start:index], py[start:index],
-                                                                   strict=True))  # fmt: skip
+            # One %-format for the whole run of points: several times faster than one f-string
+            # per point, which matters for a 730-day line redrawn on every frame.
+            pairs = np.column_stack([px[start:index], py[start:index]]).ravel()
+            points = ("%.1f,%.1f " * (index - start) % tuple(pairs.tolist())).rstrip()
             out.append(f'<polyline points="{points}" fill="none" stroke="{color}" '
                        f'stroke-width="3" stroke-linejoin="round"{dash}/>')  # fmt: skip
             start = None

@@ -27,6 +27,7 @@ __all__ = [
     "CONTROL_DEFAULTS",
     "COUPLES_RANGE",
     "DAYS_RANGE",
+    "FEATURED",
     "GRID_POINTS",
     "GRID_REPLICATES",
     "LEVER_PAIRS",
@@ -96,26 +97,31 @@ def slider_range(param: Param) -> tuple[float, float, float]:
 
 
 def param_label(param: Param) -> str:
-    """Return a slider's plain-words label: ``Param.label`` when the table has one."""
+    """Return a slider's plain-words label with its unit (from ``Param.label`` when it has one)."""
     label = getattr(param, "label", None)
-    if label:
-        return str(label)
-    words = param.name.replace("_", " ")
-    return f"{words[0].upper()}{words[1:]} ({param.unit})"
+    if not label:
+        words = param.name.replace("_", " ")
+        label = f"{words[0].upper()}{words[1:]}"
+    return f"{label} ({param.unit})"
+
+
+#: Dynamics parameters the class works with besides the levers (the guide's exercises use them),
+#: shown with the levers when the table has them; every other one is one click away.
+FEATURED = ("communication", "stress_rate")
 
 
 def lever_names() -> tuple[str, ...]:
-    """Dynamics parameters shown as the main controls: those the table flags as levers."""
+    """Dynamics parameters shown as the main controls: the table's levers, then ``FEATURED``."""
     flagged = tuple(name for name, p in DYNAMICS.items() if getattr(p, "lever", False))
-    if flagged:
-        return flagged
-    return tuple(name for name in _FALLBACK_LEVERS if name in DYNAMICS)
+    if not flagged:
+        flagged = tuple(name for name in _FALLBACK_LEVERS if name in DYNAMICS)
+    return flagged + tuple(name for name in FEATURED if name in DYNAMICS and name not in flagged)
 
 
 def other_dynamics() -> tuple[str, ...]:
-    """Every other dynamics parameter (the "More parameters" panel), in the table's order."""
-    levers = set(lever_names())
-    return tuple(name for name in DYNAMICS if name not in levers)
+    """Every other dynamics parameter (the "Every other parameter" panel), in the table's order."""
+    shown = set(lever_names())
+    return tuple(name for name in DYNAMICS if name not in shown)
 
 
 #: The controls when the page opens: a secure couple, the model's calibrated defaults.
@@ -357,13 +363,15 @@ def _mixed_cached(frozen: tuple, couples: int) -> dict:
 
 
 class ReliefEpisodes:
-    """Relief duration per episode for the followed couple (couple 1), day by day.
+    """Relief duration per episode, and the daily record, of the followed couple (couple 1).
 
     A relief episode runs from an answered request to the same person's next request. The
     model's kernel keeps episode lengths only inside its first and last 30-day windows, so this
     class follows couple 1 with its own one-couple kernel: the same people, parameters, seed and
     couple index (hence the same random draws, so the same story), whose "last window" starts
-    on day 0 so that every episode is recorded. It is advanced in step with the model.
+    on day 0 so that every episode is recorded. It is advanced in step with the model, and its
+    daily record (``kernel.daily``) is couple 1's: the charts read it there, which is much
+    cheaper than the whole population's record.
 
     Parameters
     ----------
@@ -375,9 +383,10 @@ class ReliefEpisodes:
     def __init__(self, model) -> None:
         pop = model.population.chunk(0, 1)
         self.model = model
-        self.kernel = k.Kernel(pop.anxiety, pop.avoidance, pop.expression, pop.params,
+        self.kernel = k.Kernel(pop.people, pop.params,
                                seed=model.kernel_seed, days=model.days,
-                               couple_ids=np.zeros(1, dtype=np.uint64))  # fmt: skip
+                               couple_ids=np.zeros(1, dtype=np.uint64),
+                               record_daily=True)  # fmt: skip
         self.kernel.last_start = 0
         #: Per partner: days on which episodes ended and their mean length in hours that day.
         self.days: tuple[list[int], list[int]] = ([], [])

@@ -88,10 +88,9 @@ def followed_outcome(model) -> str:
     return str(model.couples_table()["outcome"].iloc[0])
 
 
-def _followed(model, name: str) -> np.ndarray:
-    """Daily values of ``name`` for couple 1, shape (days, 2)."""
-    daily = model.kernel.daily
-    return daily[:, k.DAILY_VARS.index(name), :, 0]
+def _followed(episodes: ReliefEpisodes, name: str) -> np.ndarray:
+    """Daily values of ``name`` for couple 1, shape (days, 2), from its own one-couple run."""
+    return episodes.kernel.daily[:, k.DAILY_VARS.index(name), :, 0]
 
 
 def days_until_verdict(model) -> int:
@@ -112,6 +111,7 @@ def intervention_events(model) -> list[tuple[float, str]]:
 
 def couple_charts(model, episodes: ReliefEpisodes) -> dict[str, str]:
     """Return the Couple view's charts for the followed couple, by name, as SVG text."""
+    episodes.sync()
     days = np.arange(1, model.day + 1)
     x_range = (0, model.days)
     events = intervention_events(model)
@@ -123,12 +123,12 @@ def couple_charts(model, episodes: ReliefEpisodes) -> dict[str, str]:
         "trust": ("Trust in the partner", "trust (0-1)"),
     }
     for name, (title, y_label) in titles.items():
-        values = _followed(model, name)
+        values = _followed(episodes, name)
         series = [Series(f"Partner {tag}", days, values[:, p], PARTNER_COLORS[p], dashed=p == 1)
                   for p, tag in enumerate("AB")]  # fmt: skip
         charts[name] = line_chart(series, title=title, x_label="day", y_label=y_label,
                                   x_range=x_range, y_range=(0.0, 1.0), events=events)  # fmt: skip
-    requests, answered = _followed(model, "requests"), _followed(model, "answered")
+    requests, answered = _followed(episodes, "requests"), _followed(episodes, "answered")
     series = []
     for p, tag in enumerate("AB"):
         series.append(Series(f"{tag} asks", days, requests[:, p], PARTNER_COLORS[p]))
@@ -137,7 +137,6 @@ def couple_charts(model, episodes: ReliefEpisodes) -> dict[str, str]:
     charts["requests"] = line_chart(series, title="Requests and answers per day",
                                     x_label="day", y_label="per day", x_range=x_range,
                                     events=events)  # fmt: skip
-    episodes.sync()
     series = [Series(f"Partner {tag}", episodes.days[p], episodes.hours[p], PARTNER_COLORS[p],
                      markers=True) for p, tag in enumerate("AB")]  # fmt: skip
     empty = not (episodes.days[0] or episodes.days[1])
@@ -346,12 +345,18 @@ class Session:
         return self.model.day >= self.model.days
 
     def advance(self, days: int = 1) -> Frame:
-        """Simulate up to ``days`` more days (not past the end) and return the new frame."""
+        """Simulate up to ``days`` more days (not past the end) and return the new frame.
+
+        The days go to the model's engine in one call. Mesa's ``DataCollector`` (which
+        ``RelationshipModel.step`` fills with every agent's values each day) is skipped: no
+        view reads it, and for 500 couples it cost four times the simulation itself.
+        """
         with self.lock:
-            for _ in range(max(int(days), 0)):
-                if self.model.day >= self.model.days:
-                    break
-                self.model.step()
+            model = self.model
+            days = min(max(int(days), 0), model.days - model.day)
+            if days > 0:
+                model.kernel.advance(days)
+            model.running = model.day < model.days
             return self._draw()
 
     def _draw(self) -> Frame:

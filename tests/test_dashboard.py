@@ -342,13 +342,15 @@ def test_run_to_end_shows_a_finished_run_with_its_verdict():
     slider(rc, "days").v_model = 30
     click(rc, "Reset")
     click(rc, "Run to end")
-    wait_until(lambda: "Finished" in day_text(rc))
+    # The run bar and the views redraw one after the other in the play thread: wait for both.
+    wait_until(lambda: "Finished" in day_text(rc) and 'data-finished="true"' in badge(rc))
+    wait_until(lambda: rc.find(v.Btn, children=["▶ Play"]).widgets)  # the play loop has ended
+    time.sleep(0.3)
     assert day_text(rc) == "Finished: day 30 of 30"
     text = badge(rc)
     assert 'data-finished="true"' in text and "Couple 1 at the end" in text
     assert "so far" not in text and "Finished: day 30 of 30" in text
     assert "Run finished on day 30" in status(rc)
-    wait_until(lambda: rc.find(v.Btn, children=["▶ Play"]).widgets)  # the play loop has ended
     for label in ("▶ Play", "Step", "Run to end"):
         assert button(rc, label).disabled, label
     click(rc, "Reset")
