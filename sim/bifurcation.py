@@ -39,6 +39,7 @@ __all__ = [
     "BifurcationResult",
     "abm_shares",
     "bifurcation",
+    "grid_agreement",
     "default_range",
     "hysteresis",
     "mean_field_diagram",
@@ -193,6 +194,49 @@ def abm_shares(scenario, key: str, values: Sequence[float], *, couples: int | No
     low, high = wilson(broken, n)
     return {"share": broken / n, "low": low, "high": high, "spiraling": spiraling,
             "dissolved": dissolved}  # fmt: skip
+
+
+def grid_agreement(scenario, x_key: str, x_values: Sequence[float], y_key: str,
+                   y_values: Sequence[float], *, replicates: int = 50,
+                   days: int | None = None) -> dict:  # fmt: skip
+    """Mean-field regime against agent-based shares on a two-parameter grid.
+
+    Every cell ``(x, y)`` is run with ``replicates`` couples for ``days`` (default the
+    scenario's), all cells in one population (per-couple parameters), and the mean couple of the
+    cell is classified by :func:`sim.meanfield.regime`. A cell *agrees* when the mean field
+    predicts spiraling or dissolved exactly where at least half of the agent-based couples end
+    spiraling or dissolved. Returns a dict: ``abm_share`` and ``mean_field`` (bool) grids of
+    shape ``(len(y_values), len(x_values))``, ``agree`` (bool grid) and ``agreement`` (share of
+    cells that agree).
+    """
+    from .simulation import simulate
+
+    x_key, _ = resolve_param(x_key)
+    y_key, _ = resolve_param(y_key)
+    xs, ys = np.asarray(x_values, dtype=float), np.asarray(y_values, dtype=float)
+    X, Y = np.meshgrid(xs, ys)
+    cells = X.size
+    n = int(replicates)
+    kwargs: dict = {"couples": cells * n}
+    if days is not None:
+        kwargs["days"] = int(days)
+    both = {x_key: np.repeat(X.ravel(), n), y_key: np.repeat(Y.ravel(), n)}
+    dynamics = dict(scenario.dynamics)
+    partners = {"partner_a": dict(scenario.partner_a), "partner_b": dict(scenario.partner_b)}
+    for key, per_couple in both.items():
+        if key in DYNAMICS:
+            dynamics[key] = per_couple
+        else:
+            tag, trait = key.split(".", 1)
+            partners[tag][trait] = per_couple
+    setup = scenario.setup(dynamics=dynamics, **partners, **kwargs)
+    labels = simulate(setup).labels.reshape(cells, n)
+    share = np.isin(labels, ("spiraling", "dissolved")).mean(axis=1).reshape(X.shape)
+    model = mf.mean_couple(scenario.setup(), lanes={x_key: X.ravel(), y_key: Y.ravel()})
+    predicted = mf.regime(model)["spiraling_or_dissolved"].reshape(X.shape)
+    agree = (share >= 0.5) == predicted
+    return {"x": xs, "y": ys, "abm_share": share, "mean_field": predicted, "agree": agree,
+            "agreement": float(agree.mean())}  # fmt: skip
 
 
 def _set_value(kern: k.Kernel, key: str, value: float) -> None:

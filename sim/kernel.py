@@ -165,6 +165,7 @@ STRESS_RATE, STRESS_SIZE, THREAT_DECAY, TRUST_WEIGHT = (
     _P[n] for n in ("stress_rate", "stress_size", "threat_decay", "trust_weight"))
 SEEK_THRESHOLD, SEEK_SOFTNESS = _P["seek_threshold"], _P["seek_softness"]
 RESPONSIVENESS, COMMUNICATION = _P["responsiveness"], _P["communication"]
+AVOIDANT_HOLDBACK = _P["avoidant_holdback"]
 EXHAUSTION_COLDNESS, COLD_ANSWER_HURT = _P["exhaustion_coldness"], _P["cold_answer_hurt"]
 RELIEF_GAIN, HABITUATION_GAIN, HABITUATION_DECAY, HABITUATION_SPEEDUP = (
     _P[n] for n in ("relief_gain", "habituation_gain", "habituation_decay",
@@ -172,7 +173,7 @@ RELIEF_GAIN, HABITUATION_GAIN, HABITUATION_DECAY, HABITUATION_SPEEDUP = (
 REBOUND, REBUFF_HURT, PUSH_PULL = _P["rebound"], _P["rebuff_hurt"], _P["push_pull"]
 RECOVERY_RATE, BURNOUT, EXHAUSTION_WITHDRAWAL = (
     _P[n] for n in ("recovery_rate", "burnout", "exhaustion_withdrawal"))
-TRUST_LEARNING_RATE = _P["trust_learning_rate"]
+TRUST_LEARNING_RATE, REBUFF_LEARNING = _P["trust_learning_rate"], _P["rebuff_learning"]
 WITHDRAWAL_GAIN, WITHDRAWAL_DECAY, WITHDRAWAL_THREAT = (
     _P[n] for n in ("withdrawal_gain", "withdrawal_decay", "withdrawal_threat"))
 AFFECTION_RATE, AFFECTION_RELIEF, CHANNEL_MISMATCH = (
@@ -401,7 +402,8 @@ def _decide(W, j, p, q):
         W[W_P + SEEK_THRESHOLD, j], W[W_P + SEEK_SOFTNESS, j], DT,
     )  # fmt: skip
     ask = 1.0 * (W[U_ASK + p, j] < p_ask)
-    barrier = r.awareness_barrier(W[S_AVOIDANCE + q, j], W[X_AWARENESS, j])
+    barrier = r.awareness_barrier(W[S_AVOIDANCE + q, j], W[W_P + AVOIDANT_HOLDBACK, j],
+                                  W[X_AWARENESS, j])
     p_answer = r.answer_probability(
         W[W_P + RESPONSIVENESS, j], barrier, W[S_ANXIETY + q, j], W[S_EXHAUSTION + q, j],
         W[S_WITHDRAWAL + q, j], W[S_SECURITY + q, j], communication,
@@ -446,11 +448,12 @@ def _apply(W, j, p, q, t, ask, answered, affection, quality, warmth):
         threat, answered, warmth, W[W_P + COLD_ANSWER_HURT, j], anxiety
     )
     learning_rate = W[W_P + TRUST_LEARNING_RATE, j]
-    trust = r.trust_update(W[S_TRUST + p, j], answered, rebuffed, warmth, learning_rate)
+    trust = r.trust_update(W[S_TRUST + p, j], answered, rebuffed, warmth, learning_rate,
+                           W[W_P + REBUFF_LEARNING, j])
     # Unasked affection teaches availability too, at half the rate of an answered request, as
     # far as it is read as meant (the channel fit).
     fit = 1.0 - W[X_MISMATCH, j] * np.abs(W[S_EXPRESSION + p, j] - W[S_EXPRESSION + q, j])
-    W[S_TRUST + p, j] = r.trust_update(trust, affection, 0.0, fit, 0.5 * learning_rate)
+    W[S_TRUST + p, j] = r.trust_update(trust, affection, 0.0, fit, 0.5 * learning_rate, 0.0)
     W[S_CLOSENESS + p, j] = r.closeness_after_exchange(
         W[S_CLOSENESS + p, j], answered * landed + affection * quality,
         W[W_P + CLOSENESS_GAIN, j], avoidance,

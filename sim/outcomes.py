@@ -26,6 +26,7 @@ import numpy as np
 
 __all__ = [
     "ASPECTS",
+    "BROKEN",
     "DISTANT_CONTACT",
     "DISTANT_SATISFACTION",
     "EXCESSIVE_RATE",
@@ -35,11 +36,17 @@ __all__ = [
     "SPIRAL_RISE",
     "SPIRAL_TRUST",
     "aspects_table",
+    "broken",
     "classify_couples",
     "count_outcomes",
+    "seeker_is_a",
+    "seeker_partner",
 ]
 
 LABELS = ("stable", "spiraling", "distant", "dissolved")
+#: The labels of a couple whose cycle broke down: a spiral that lasts long enough dissolves, so
+#: "spiraling or dissolved" is the share that the levers and the strategies move.
+BROKEN = ("spiraling", "dissolved")
 
 SPIRAL_RATE = 1.0  # requests per day, last 30 days
 EXCESSIVE_RATE = 2.0  # requests per day, last 30 days
@@ -79,6 +86,23 @@ def classify_couples(columns: Mapping[str, np.ndarray], days: int) -> np.ndarray
     return labels.astype(str)
 
 
+def broken(labels: np.ndarray) -> np.ndarray:
+    """Whether each couple is spiraling or dissolved (``BROKEN``)."""
+    return np.isin(labels, BROKEN)
+
+
+def seeker_is_a(columns: Mapping[str, np.ndarray]) -> np.ndarray:
+    """Whether partner A is each couple's *seeker*: the partner who asked more (A on a tie)."""
+    return np.asarray(columns["requests_a"]) >= np.asarray(columns["requests_b"])
+
+
+def seeker_partner(columns: Mapping[str, np.ndarray], name: str) -> tuple[np.ndarray, np.ndarray]:
+    """Return ``(seeker's, partner's)`` values of the per-person column ``name`` per couple."""
+    a_seeks = seeker_is_a(columns)
+    first, second = np.asarray(columns[f"{name}_a"]), np.asarray(columns[f"{name}_b"])
+    return np.where(a_seeks, first, second), np.where(a_seeks, second, first)
+
+
 def count_outcomes(labels: np.ndarray) -> dict[str, int]:
     """Count each label of ``LABELS`` (zeros included), in that order."""
     return {label: int(np.sum(labels == label)) for label in LABELS}
@@ -109,26 +133,23 @@ def aspects_table(columns: Mapping[str, np.ndarray], labels: np.ndarray) -> list
     was measured, in words), ``value``, ``healthy``, ``excessive`` and ``verdict`` (``healthy``,
     ``in between`` or ``excessive``), with the thresholds in ``rule``.
     """
-    a_seeks = columns["requests_a"] >= columns["requests_b"]
-
     def seeker(name: str, partner: bool = False) -> np.ndarray:
-        first, second = (f"{name}_b", f"{name}_a") if partner else (f"{name}_a", f"{name}_b")
-        return np.where(a_seeks, columns[first], columns[second])
+        return seeker_partner(columns, name)[1 if partner else 0]
 
     rate = float(np.mean(seeker("request_rate_last_30d")))
     trust = float(np.mean(seeker("trust")))
     # An exhausted partner and a partner who pulls away both fail to "encourage intimacy".
     strain = float(np.mean(np.maximum(seeker("exhaustion", partner=True),
                                       seeker("withdrawal", partner=True))))
-    broken = float(np.mean(np.isin(labels, ("spiraling", "dissolved"))))
+    share_broken = float(np.mean(broken(labels)))
     rows = [
         ("frequency", "seeker's requests per day, last 30 days", rate, 1.0, 2.0,
          "healthy at most 1 a day, excessive from 2 a day"),
-        ("emotional impact", "seeker's final trust in the partner (0-1; starts at 0.5)",
+        ("emotional impact", "seeker's final trust in the partner (0-1; starts near 0.55)",
          1.0 - trust, 0.45, 0.6, "healthy if trust ends at 0.55 or more, excessive at 0.4 or less"),
         ("partner response", "partner's final exhaustion or withdrawal, the larger (0-1)",
          strain, 0.2, 0.35, "healthy at most 0.2, excessive from 0.35"),
-        ("long-term outcome", "share of couples spiraling or dissolved", broken, 0.2, 0.5,
+        ("long-term outcome", "share of couples spiraling or dissolved", share_broken, 0.2, 0.5,
          "healthy at most 20%, excessive from 50%"),
     ]  # fmt: skip
     table = []

@@ -151,6 +151,8 @@ DYNAMICS: dict[str, Param] = _table(
     # Answering (caregiving).
     Param("responsiveness", 0.98, 0.0, 1.0, "probability",
           "Chance that a rested, close, secure partner answers a request."),
+    Param("avoidant_holdback", 0.7, 0.0, 1.0, "share of answers",
+          "How many answers a fully avoidant partner holds back (avoidance acts squared)."),
     Param("communication", 0.2, 0.0, 1.0, "scale 0-1",
           "How clearly needs are explained: cheaper for the partner, better relief."),
     Param("exhaustion_coldness", 0.8, 0.0, 1.0, "warmth lost",
@@ -182,6 +184,8 @@ DYNAMICS: dict[str, Param] = _table(
     # Trust and distance.
     Param("trust_learning_rate", 0.03, 0.0, 1.0, "per request",
           "How far trust moves toward what the partner's answer showed with each request."),
+    Param("rebuff_learning", 0.5, 0.0, 2.0, "share of the learning rate",
+          "How much an unanswered request teaches distrust, relative to what an answer teaches."),
     Param("withdrawal_gain", 0.12, 0.0, 1.0, "per request received",
           "How much a fully avoidant partner pulls back when asked for reassurance."),
     Param("withdrawal_decay", 0.5, 0.01, 10.0, "per day",
@@ -228,7 +232,7 @@ DYNAMICS: dict[str, Param] = _table(
           "Mean commitment at the start."),
     Param("history_spread", 0.12, 0.0, 0.5, "standard deviation",
           "How much couples' starting trust, satisfaction and commitment vary."),
-    Param("appraisal_spread", 0.08, 0.0, 0.5, "standard deviation",
+    Param("appraisal_spread", 0.12, 0.0, 0.5, "standard deviation",
           "Lasting person-to-person differences in how satisfied one is with the same "
           "relationship (things the model leaves out)."),
     # Treatments (the five strategies): response, relapse, trait change.
@@ -247,7 +251,7 @@ DYNAMICS: dict[str, Param] = _table(
           "Population mean anxiety: treatment moves anxiety toward it, never below."),
     Param("avoidance_norm", 0.35, 0.0, 1.0, "scale 0-1",
           "Population mean avoidance: treatment moves avoidance toward it, never below."),
-    Param("max_trait_change", 0.25, 0.0, 1.0, "scale 0-1",
+    Param("max_trait_change", 0.2, 0.0, 1.0, "scale 0-1",
           "The largest change in anxiety or avoidance that full treatment brings."),
     Param("trait_change", 1.0, 0.0, 1.0, "share",
           "Whether treatments change traits (1) or act only through their own mechanism (0)."),

@@ -33,7 +33,7 @@ from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 
 from .kernel import DAILY_VARS
-from .outcomes import LABELS
+from .outcomes import LABELS, seeker_is_a
 from .palette import OUTCOME_COLORS, PARTNER_COLORS
 
 __all__ = [
@@ -321,8 +321,7 @@ def request_rate_histogram(
             return a
         if who == "b":
             return b
-        a_seeks = np.asarray(couples["requests_a"]) >= np.asarray(couples["requests_b"])
-        return np.where(a_seeks, a, b)
+        return np.where(seeker_is_a(couples), a, b)
 
     first, last = rate("first"), rate("last")
     top = max(float(np.nanmax(np.concatenate([first, last]))) if first.size else 0.0, 3.0)

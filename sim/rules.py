@@ -156,7 +156,7 @@ def seek_probability(security, anxiety, avoidance, withdrawal, asking_norm,
     (the fearful push-pull); and where explicit asking is less acceptable people ask less:
     ``0.4 + asking_norm`` (1 at the default norm 0.6).
     """
-    threshold = seek_threshold + 0.1 * anxiety
+    threshold = seek_threshold + 0.0 * anxiety
     urge = 1.0 / (1.0 + exp((security - threshold) / seek_softness))
     openness = 1.0 - avoidance  # squared by hand: a power would compile to a loop
     rate = (reassurance_frequency * (0.5 + 0.5 * anxiety) * (openness * openness) * urge
@@ -168,14 +168,17 @@ def seek_probability(security, anxiety, avoidance, withdrawal, asking_norm,
 
 
 @_jitable
-def awareness_barrier(avoidance, awareness):
-    """How much the answerer's avoidance holds back an answer: ``0.9 avoidance² (1 - awareness/2)``.
+def awareness_barrier(avoidance, avoidant_holdback, awareness):
+    """How much the answerer's avoidance holds back an answer.
+
+    ``avoidant_holdback * avoidance² * (1 - awareness / 2)``: avoidant caregivers answer less
+    (Feeney & Collins 2001).
 
     ``awareness`` (0 to 1) is the benefit a couple has gained from recognising each other's
     styles: a request read as an attachment need, not criticism, is easier to meet (Mikulincer &
     Shaver 2003 on deactivation).
     """
-    return 0.9 * avoidance * avoidance * (1.0 - 0.5 * awareness)
+    return avoidant_holdback * avoidance * avoidance * (1.0 - 0.5 * awareness)
 
 
 @_jitable
@@ -385,15 +388,18 @@ def withdrawal_after_answer(withdrawal, happened, push_pull, anxiety, avoidance)
 
 
 @_jitable
-def trust_update(trust, answered, rebuffed, shown, trust_learning_rate):
+def trust_update(trust, answered, rebuffed, shown, trust_learning_rate, rebuff_learning):
     """Trust learns the partner's availability from each request.
 
-    An answer moves trust toward what it showed (``shown``, 0 to 1: how warm and well-landed it
-    was), a rebuff toward 0, each by ``trust_learning_rate`` of the gap: a working model updated
-    by experience, as in Rescorla-Wagner learning. A reluctant answer teaches little trust.
+    An answer moves trust toward what it showed (``shown``, 0 to 1: how warm it was) by
+    ``trust_learning_rate`` of the gap, a rebuff toward 0 by ``rebuff_learning`` times that: a
+    working model updated by experience, as in Rescorla-Wagner learning. A reluctant answer
+    teaches little trust; an unanswered request is ambiguous (the partner may not have noticed),
+    and people tend to read a partner charitably (Murray, Holmes & Griffin 1996), so a rebuff
+    teaches less than an answer.
     """
     trust = trust + answered * trust_learning_rate * (shown - trust)
-    return clip01(trust - rebuffed * trust_learning_rate * trust)
+    return clip01(trust - rebuffed * rebuff_learning * trust_learning_rate * trust)
 
 
 # 11. Unasked affection and closeness ----------------------------------------------------------

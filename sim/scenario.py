@@ -59,10 +59,12 @@ def _bundled_dir() -> Path:
 SCENARIO_DIR = _bundled_dir()
 
 STYLES = ("secure", "anxious", "avoidant", "fearful")
-TOP_LEVEL = ("name", "description", "days", "seed", "couples", "partner_a", "partner_b",
-             "dynamics", "interventions", "population", "sweep")  # fmt: skip
-PARTNER_KEYS = ("style", *PERSON)
-INTERVENTION_KEYS = ("kind", "day")
+TOP_LEVEL = ("name", "description", "days", "seed", "couples", "relationship", "culture",
+             "partner_a", "partner_b", "dynamics", "interventions", "population",
+             "sweep")  # fmt: skip
+PARTNER_KEYS = ("style", "culture", *PERSON)
+INTERVENTION_KEYS = ("kind", "day", "dose", "weeks")
+RELATIONSHIPS = ("dating", "married")
 POPULATION_KEYS = ("couples", "mix", "pairing")
 PAIRINGS = ("random",)
 SWEEP_KEYS = ("x", "y", "replicates")
@@ -217,6 +219,8 @@ class Scenario:
     interventions: list[dict[str, Any]] = field(default_factory=list)
     population: dict[str, Any] | None = None
     sweep: SweepSpec | None = None
+    culture: Any = "neutral"
+    relationship: str | None = None
     source: Path | None = None
     overrides: tuple[str, ...] = ()
     notes: tuple[str, ...] = ()
@@ -237,6 +241,8 @@ class Scenario:
             "days": self.days,
             "seed": self.seed,
             "population": None if self.population is None else dict(self.population),
+            "culture": self.culture,
+            "relationship": self.relationship,
         }
         kwargs.update(changes)
         try:
@@ -255,6 +261,8 @@ class Scenario:
             "days": self.days,
             "seed": self.seed,
             "couples": self.couples,
+            "relationship": self.relationship,
+            "culture": _culture_data(self.culture),
         }
         if self.population is None:
             for tag in ("partner_a", "partner_b"):
@@ -266,6 +274,14 @@ class Scenario:
         if self.sweep is not None:
             out["sweep"] = self.sweep.to_dict()
         return out
+
+
+def _culture_data(culture: Any) -> Any:
+    """A culture as plain data for manifests: its name and the numbers it sets."""
+    if isinstance(culture, str):
+        return culture
+    return {"name": culture.name, "asking_norm": culture.asking_norm,
+            "expression": {"mean": culture.expression_mean, "sd": culture.expression_sd}}
 
 
 # ----------------------------------------------------------------------------------------------
@@ -543,10 +559,22 @@ class _Checker:
             "style": self.word(spec.get("style", "secure"), f"{key}.style", STYLES,
                                "an attachment style"),
         }  # fmt: skip
+        if "culture" in spec:
+            out["culture"] = self.culture(spec["culture"], f"{key}.culture")
         for name, param in PERSON.items():
             if name in spec:
                 out[name] = self.number(param, spec[name], f"{key}.{name}")
         return out
+
+    def culture(self, value: object, key: str):
+        from .culture import CULTURES, culture_from
+
+        try:
+            return culture_from(value, key)
+        except ValueError as error:
+            raise self.fail(key, value, str(error).split(";")[0],
+                            f"{', '.join(CULTURES)}, or a table with name, "
+                            "expression = { mean, sd } and asking_norm") from None
 
     def dynamics(self, value: object) -> dict[str, float]:
         spec = self.table(value, "dynamics")
@@ -572,7 +600,12 @@ class _Checker:
             day_rule = Param("day", 0, 0, RUN["days"].high, "day the strategy starts, 0-based",
                              "", integer=True)  # fmt: skip
             day = self.number(day_rule, item.get("day", 0), f"{key}.day")
-            out.append({"kind": kind, "day": int(day)})
+            entry: dict[str, Any] = {"kind": kind, "day": int(day)}
+            for name, high, unit in (("dose", 14, "sessions a week"), ("weeks", 520, "weeks")):
+                if name in item:
+                    rule = Param(name, 0, 0, high, unit, "")
+                    entry[name] = float(self.number(rule, item[name], f"{key}.{name}"))
+            out.append(entry)
         return out
 
     def population(self, value: object, couples: int) -> dict[str, Any]:
@@ -740,6 +773,11 @@ def scenario_from_dict(
     partner_b = check.partner(data.get("partner_b", {}), "partner_b")
     dynamics = check.dynamics(data.get("dynamics", {}))
     interventions = check.interventions(data.get("interventions", []))
+    culture = check.culture(data.get("culture", "neutral"), "culture")
+    relationship = data.get("relationship")
+    if relationship is not None:
+        relationship = check.word(relationship, "relationship", RELATIONSHIPS,
+                                  "a kind of relationship")  # fmt: skip
     population = None
     couples = int(run["couples"])
     if has_population:
@@ -759,6 +797,8 @@ def scenario_from_dict(
         interventions=interventions,
         population=population,
         sweep=sweep,
+        culture=culture,
+        relationship=relationship,
         source=None if file is None else Path(file),
         overrides=tuple(str(item) for item in overrides),
         notes=tuple(notes),

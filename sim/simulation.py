@@ -13,14 +13,14 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 
 from . import kernel as k
 from .culture import culture_from
 from .interventions import Intervention, schedule_rows
-from .outcomes import aspects_table, classify_couples, count_outcomes
+from .outcomes import aspects_table, broken, classify_couples, count_outcomes, seeker_partner
 from .params import DYNAMICS, PERSON, RUN, closest, validate_value
 from .styles import Style, draw_population, draw_traits
 
@@ -34,6 +34,7 @@ __all__ = [
     "population",
     "run_population",
     "simulate",
+    "strategy_effects",
 ]
 
 #: The per-couple table's columns, in order (results/README.md's couples.csv columns first).
@@ -441,8 +442,12 @@ class Result:
         """The healthy-versus-excessive table with measured values."""
         return aspects_table(self.couples, self.labels)
 
-    def headline(self) -> dict[str, float]:
-        """Headline metrics: mean request rates, relief hours, answered share, final states."""
+    def headline(self) -> dict[str, float | None]:
+        """Headline metrics, the seeker's and the partner's apart.
+
+        The *seeker* of a couple is the partner who asked more (``outcomes.seeker_is_a``); their
+        *partner* is the one asked. Means are over couples; ``None`` where nothing was measured.
+        """
         c = self.couples
         requests = c["requests_a"] + c["requests_b"]
         answered = c["answered_a"] + c["answered_b"]
@@ -451,23 +456,22 @@ class Result:
             x = np.asarray(x, dtype=float)
             return float(np.nanmean(x)) if np.any(np.isfinite(x)) else None
 
-        seeker_a = c["requests_a"] >= c["requests_b"]
-
-        def seeker(name):
-            return np.where(seeker_a, c[f"{name}_a"], c[f"{name}_b"])
-
-        return {
+        out: dict[str, float | None] = {
             "share_spiraling": float(np.mean(self.labels == "spiraling")),
             "share_dissolved": float(np.mean(self.labels == "dissolved")),
-            "seeker_request_rate_first_30d": nanmean(seeker("request_rate_first_30d")),
-            "seeker_request_rate_last_30d": nanmean(seeker("request_rate_last_30d")),
-            "seeker_relief_hours_first_30d": nanmean(seeker("relief_hours_first_30d")),
-            "seeker_relief_hours_last_30d": nanmean(seeker("relief_hours_last_30d")),
             "answered_share": float(answered.sum() / requests.sum()) if requests.sum() else None,
-            "mean_satisfaction": nanmean((c["satisfaction_a"] + c["satisfaction_b"]) / 2),
-            "mean_trust": nanmean((c["trust_a"] + c["trust_b"]) / 2),
-            "mean_exhaustion": nanmean((c["exhaustion_a"] + c["exhaustion_b"]) / 2),
         }
+        for name in ("request_rate_first_30d", "request_rate_last_30d", "request_rate_slope",
+                     "relief_hours_first_30d", "relief_hours_last_30d",
+                     "hours_to_next_request_first_30d", "hours_to_next_request_last_30d",
+                     "start_satisfaction", "satisfaction", "trust", "exhaustion", "withdrawal",
+                     "answer_warmth"):  # fmt: skip
+            seeker, partner = seeker_partner(c, name)
+            out[f"seeker_{name}"] = nanmean(seeker)
+            out[f"partner_{name}"] = nanmean(partner)
+        for name in ("satisfaction", "trust", "exhaustion"):
+            out[f"mean_{name}"] = nanmean((c[f"{name}_a"] + c[f"{name}_b"]) / 2)
+        return out
 
     def summary(self) -> dict:
         """The run's summary (the body of ``summary.json`` without the scenario's name)."""
@@ -491,6 +495,55 @@ class Result:
                 row["couples_together"] = int(self.daily_mean[day, len(names), p])
                 rows.append(row)
         return rows
+
+
+def _cohen_d(treated: np.ndarray, control: np.ndarray) -> float | None:
+    """Cohen's d of ``treated`` against ``control`` with the pooled standard deviation."""
+    treated, control = np.asarray(treated, float), np.asarray(control, float)
+    pooled = np.sqrt((treated.var(ddof=1) + control.var(ddof=1)) / 2.0)
+    return float((treated.mean() - control.mean()) / pooled) if pooled > 0 else None
+
+
+def strategy_effects(setup: Setup, *, engine: str = "compiled") -> dict[str, object]:
+    """The effect of ``setup``'s interventions, split into their own mechanism and trait change.
+
+    Three runs with common random numbers (same seed, same couples, same draws): without any
+    intervention, with the interventions but ``trait_change = 0`` (each strategy acts only
+    through its own mechanism), and as given. Reported for the share spiraling or dissolved
+    (percentage points) and for the seeker's final satisfaction (Cohen's d against no help):
+    ``total``, ``own_mechanism`` (second run minus first) and ``trait_change`` (third minus
+    second). Also the share of couples that were spiraling or dissolved without help and are
+    stable or distant with it (``recovered_share``).
+    """
+    if not setup.interventions:
+        raise ValueError("strategy_effects needs a setup with at least one intervention")
+    control = simulate(replace(setup, interventions=()), engine=engine)
+    own = simulate(replace(setup, dynamics={**setup.dynamics, "trait_change": 0.0}),
+                   engine=engine)  # fmt: skip
+    full = simulate(setup, engine=engine)
+    share = {name: float(np.mean(broken(r.labels))) for name, r in
+             (("control", control), ("own", own), ("full", full))}  # fmt: skip
+    seeker = {name: seeker_partner(r.couples, "satisfaction")[0] for name, r in
+              (("control", control), ("own", own), ("full", full))}  # fmt: skip
+    d_total = _cohen_d(seeker["full"], seeker["control"])
+    d_own = _cohen_d(seeker["own"], seeker["control"])
+    was_broken = broken(control.labels)
+    recovered = was_broken & ~broken(full.labels)
+    return {
+        "broken_share_without": share["control"],
+        "broken_share_with": share["full"],
+        "broken_points": {
+            "total": 100 * (share["full"] - share["control"]),
+            "own_mechanism": 100 * (share["own"] - share["control"]),
+            "trait_change": 100 * (share["full"] - share["own"]),
+        },
+        "seeker_satisfaction_d": {
+            "total": d_total,
+            "own_mechanism": d_own,
+            "trait_change": None if d_total is None or d_own is None else d_total - d_own,
+        },
+        "recovered_share": float(recovered.sum() / was_broken.sum()) if was_broken.any() else None,
+    }
 
 
 def simulate(setup: Setup, *, record_daily: bool = False, engine: str = "compiled") -> Result:
