@@ -487,6 +487,7 @@ class Calibration:
                 "mc_error": error, "z": t.z(value), "within": t.within(value),
                 "simulated_search": best_trial["simulated"].get(t.name),
                 "simulated_defaults": self.at_defaults.get(t.name), "source": t.source,
+                "known_miss": t.known_miss,
             })  # fmt: skip
         return rows
 
@@ -600,7 +601,7 @@ def _csv(rows: Sequence[Mapping[str, Any]], header: Sequence[str]) -> str:
 
 TARGET_COLUMNS = ("target", "statistic", "published", "se", "low", "high", "weight", "simulated",
                   "mc_error", "z", "within", "simulated_search", "simulated_defaults",
-                  "source")  # fmt: skip
+                  "known_miss", "source")  # fmt: skip
 
 
 def _toml_value(value: Any) -> str:
@@ -805,10 +806,12 @@ def summary_lines(calibration: Calibration, out: Path) -> list[str]:
     lines += ["", "Targets (published [interval] -> simulated ± MC error)"]
     width = max(len(r["target"]) for r in rows)
     for r in rows:
-        mark = "ok  " if r["within"] else "MISS"
+        mark = "ok  " if r["within"] else ("miss" if r["known_miss"] else "MISS")
         lines.append(f"  {mark} {r['target']:{width}s}  {r['published']:.3g} "
                      f"[{r['low']:.3g}, {r['high']:.3g}] -> {_fmt(r['simulated'], 3) or 'n/a'}"
                      f" ± {_fmt(r['mc_error'], 2) or 'n/a'}  (z {r['z']:+.1f})")  # fmt: skip
+    if any(r["known_miss"] and not r["within"] for r in rows):
+        lines.append("  (miss: a known miss, with its reason in targets.csv)")
     lines.append(f"\n  {fitted['targets_within']} of {fitted['targets']} targets within their "
                  f"published interval; loss {fitted['loss']['check']:.3g} at the fit, "
                  f"{fitted['loss']['defaults']:.3g} at the defaults")  # fmt: skip

@@ -18,6 +18,8 @@ A targets file lists them::
     interval = [-0.35, -0.15]         # or se = 0.05 (or both)
     weight = 1.0                      # optional, default 1
     source = "Li & Chan (2012), meta-analysis of 118 samples"
+    note = "..."                      # optional: how the value was read from the source
+    known_miss = "..."                # optional: why the model is known to miss it (reported)
 
 The statistics (:data:`STATISTICS`) work on a run's per-couple table (``couples.csv``, the
 columns of :data:`sim.simulation.COUPLE_COLUMNS`) or on its *per-person table*: the ``_a`` and
@@ -312,7 +314,7 @@ STATISTICS: dict[str, Statistic] = {
 }  # fmt: skip
 
 COMMON_KEYS = ("name", "statistic", "scenario", "set", "value", "se", "interval", "weight",
-               "source", "note")  # fmt: skip
+               "source", "note", "known_miss")  # fmt: skip
 COLUMN_KEYS = ("x", "y", "column")
 STYLE_KEYS = ("style", "numerator", "denominator")
 CALIBRATE_KEYS = ("params", "ranges", "seed", "startup_trials", "replicates", "scenario")
@@ -355,6 +357,7 @@ class Target:
     run: str = ""
     twin_run: str | None = None
     note: str = ""
+    known_miss: str = ""  # why the model is known to miss this target ("" if it should not)
 
     def compute(self, tables: Mapping[str, Mapping[str, Any]]) -> float:
         """Compute the statistic on the runs' per-couple tables (keyed by run key)."""
@@ -686,6 +689,10 @@ def load_targets(path: str | Path, *, params: Sequence[str] | None = None) -> Ta
         note = raw.get("note", "")
         if not isinstance(note, str):
             raise reader.fail("must be text", target=label, key="note")
+        known_miss = raw.get("known_miss", "")
+        if not isinstance(known_miss, str) or ("known_miss" in raw and not known_miss.strip()):
+            raise reader.fail("must be text saying why the model misses this target",
+                              target=label, key="known_miss")  # fmt: skip
 
         args: dict[str, Any] = {}
         for key in stat.keys:
@@ -758,7 +765,7 @@ def load_targets(path: str | Path, *, params: Sequence[str] | None = None) -> Ta
             runs.setdefault(twin_key, twin)
         targets.append(Target(name, kind, scenario.name, tuple(overrides), value, float(se),
                               float(low), float(high), weight, source, args, key, twin_key,
-                              note))  # fmt: skip
+                              note, known_miss.strip()))  # fmt: skip
     if not any(t.weight > 0 for t in targets):
         raise reader.fail("every target has weight 0: nothing to fit", key="target")
 

@@ -129,6 +129,8 @@ BAD_FILES = {
     "follow-up day past the run": (
         _target(_replace("column", "at_day = 200").replace('"mean"', '"relapse_share"')),
         ["at_day", "runs 180 days", "no follow-up after day 200"]),
+    "empty known miss": (_target(GOOD_TARGET + 'known_miss = " "\n'),
+                         ["known_miss", "must be text saying why"]),
     "duplicate names": (_target(GOOD_TARGET) + "\n[[target]]\n" + GOOD_TARGET,
                         ["target 2 ('t')", "name", "used by an earlier target"]),
 }
@@ -180,6 +182,10 @@ def test_valid_file_reads_with_defaults(tmp_path):
     assert target.weight == 1.0
     assert target.low == pytest.approx(150.0 - tg.Z95 * 10.0)
     assert target.high == pytest.approx(150.0 + tg.Z95 * 10.0)
+    assert target.known_miss == ""
+    (target,) = load_targets(_write(tmp_path, VALID + 'known_miss = "no stress in the model"\n')
+                             ).targets
+    assert target.known_miss == "no stress in the model"
     # An interval alone gives se = width / (2 * 1.96).
     text = VALID.replace("se = 10.0", "interval = [100.0, 200.0]")
     (target,) = load_targets(_write(tmp_path, text)).targets
