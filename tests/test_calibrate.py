@@ -12,7 +12,14 @@ import numpy as np
 import pytest
 
 from sim import targets as tg
-from sim.calibrate import approximate_posterior, calibrate, evaluate, loss, open_study
+from sim.calibrate import (
+    approximate_posterior,
+    calibrate,
+    check_values,
+    evaluate,
+    loss,
+    open_study,
+)
 from sim.scenario import load_scenario
 from sim.targets import load_targets
 
@@ -330,6 +337,16 @@ def test_parameter_recovery(tmp_path):
     assert abs(fitted - 8.0) <= 1.0, fitted
     low, high = result.fitted()["params"]["reassurance_frequency"]["interval_95"]
     assert low <= 8.0 <= high
+
+
+def test_check_values_reports_each_target_on_fresh_seeds(tmp_path):
+    found = load_targets(_write(tmp_path, VALID))
+    (row,) = check_values(found, {"reassurance_frequency": 2.0})
+    runs = [evaluate(found, {"reassurance_frequency": 2.0}, seed_offset=k)["anxious-requests"]
+            for k in (1, 2)]  # fmt: skip
+    assert row["simulated"] == pytest.approx(np.mean(runs), rel=1e-12)
+    assert row["mc_error"] == pytest.approx(np.std(runs, ddof=1) / math.sqrt(2), rel=1e-12)
+    assert row["within"] == (row["low"] <= row["simulated"] <= row["high"])
 
 
 def _trials(folder: Path) -> list[dict]:
