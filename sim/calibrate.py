@@ -646,31 +646,57 @@ def _toml_value(value: Any) -> str:
 
 
 def fitted_scenario_toml(calibration: Calibration, argv: Sequence[str] | None = None) -> str:
-    """A scenario file: the base scenario of the targets file with the fitted values."""
+    """A scenario file: the base scenario of the targets file with the fitted values.
+
+    Built from the base scenario's own file (and its ``--set`` changes), so every key it has is
+    kept as written; its ``[dynamics]`` gains the fitted values (a value the scenario sets itself
+    stays). A ``[sweep]`` is dropped: the file describes one run.
+    """
+    import tomllib
+
     from .params import DYNAMICS
+    from .scenario import parse_override
 
     base = calibration.targets_file.base_scenario
+    data: dict[str, Any] = {}
+    if base.source is not None:
+        data = tomllib.loads(Path(base.source).read_text(encoding="utf-8"))
+    for item in base.overrides:
+        key, value = parse_override(item)
+        *tables, last = key.split(".")
+        target = data
+        for part in tables:
+            target = target.setdefault(part, {})
+        target[last] = value
+    for key in ("name", "sweep"):
+        data.pop(key, None)
+    dynamics = dict(data.get("dynamics", {}))
+    for name in calibration.params:
+        if name not in dynamics:
+            value = calibration.best[name]
+            dynamics[name] = round(value) if DYNAMICS[name].integer else float(value)
+    data["dynamics"] = dynamics
+    description = f"{base.description} (dynamics fitted to {calibration.targets_file.path.name})"
+    data = {"description": description.strip(), **{k: v for k, v in data.items()
+                                                   if k != "description"}}  # fmt: skip
     command = "relsim " + " ".join(argv) if argv else "relsim calibrate"
     lines = [f"# Written by `{command}`: {base.name} with the fitted values of "
              f"{', '.join(calibration.params)}.", ""]  # fmt: skip
-    description = f"{base.description} (dynamics fitted to {calibration.targets_file.path.name})"
-    lines.append(f"description = {_toml_value(description.strip())}")
-    lines += [f"days = {base.days}", f"seed = {base.seed}"]
-    if base.population is None:
-        lines.append(f"couples = {base.couples}")
-        for tag, spec in (("partner_a", base.partner_a), ("partner_b", base.partner_b)):
-            lines += ["", f"[{tag}]"] + [f"{k} = {_toml_value(v)}" for k, v in spec.items()]
-    else:
-        lines += ["", "[population]"] + [f"{k} = {_toml_value(v)}"
-                                         for k, v in base.population.items()]
-    dynamics = {**{n: calibration.best[n] for n in calibration.params}, **base.dynamics}
-    lines += ["", "[dynamics]"]
-    for name, value in dynamics.items():
-        value = round(value) if DYNAMICS[name].integer else float(value)
-        lines.append(f"{name} = {_toml_value(value)}")
-    for item in base.interventions:
-        lines += ["", "[[interventions]]", f"kind = {_toml_value(item['kind'])}",
-                  f"day = {int(item['day'])}"]
+
+    def is_array_of_tables(value: Any) -> bool:
+        return isinstance(value, list) and bool(value) and all(isinstance(v, Mapping)
+                                                               for v in value)
+
+    for key, value in data.items():  # plain keys first, then tables, then arrays of tables
+        if not isinstance(value, Mapping) and not is_array_of_tables(value):
+            lines.append(f"{key} = {_toml_value(value)}")
+    for key, value in data.items():
+        if isinstance(value, Mapping):
+            lines += ["", f"[{key}]"] + [f"{k} = {_toml_value(v)}" for k, v in value.items()]
+    for key, value in data.items():
+        if is_array_of_tables(value):
+            for item in value:
+                lines += ["", f"[[{key}]]"] + [f"{k} = {_toml_value(v)}" for k, v in item.items()]
     return "\n".join(lines) + "\n"
 
 
