@@ -143,7 +143,7 @@ DYNAMICS: dict[str, Param] = _table(
     Param("trust_weight", 0.5, 0.0, 1.0, "felt security",
           "How much trust in the partner lifts or lowers a person's baseline security."),
     # Seeking.
-    Param("seek_threshold", 0.55, 0.0, 1.0, "felt security",
+    Param("seek_threshold", 0.6, 0.0, 1.0, "felt security",
           "Felt security at which a fully secure person asks at half the full rate "
           "(anxiety raises it)."),
     Param("seek_softness", 0.1, 0.01, 0.5, "felt security",
@@ -182,7 +182,7 @@ DYNAMICS: dict[str, Param] = _table(
     Param("exhaustion_withdrawal", 0.4, 0.0, 2.0, "withdrawal per request received",
           "How much an exhausted partner pulls back when asked again, whatever their style."),
     # Trust and distance.
-    Param("trust_learning_rate", 0.03, 0.0, 1.0, "per request",
+    Param("trust_learning_rate", 0.015, 0.0, 1.0, "per request",
           "How far trust moves toward what the partner's answer showed with each request."),
     Param("rebuff_learning", 0.5, 0.0, 2.0, "share of the learning rate",
           "How much an unanswered request teaches distrust, relative to what an answer teaches."),
