@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
+import dataclasses
 import sys
-from types import SimpleNamespace
 
 import numpy as np
 import pytest
 
 from sim.outcomes import LABELS
 from sim.scenario import Scenario, SweepAxis, SweepSpec
-from sim.simulation import Setup, simulate
+from sim.simulation import Population, Setup, population, simulate
 from sim.sweep import (
     METRIC_COLUMNS,
     SHARE_COLUMNS,
@@ -82,17 +82,16 @@ def test_the_same_replicate_draws_the_same_numbers_in_every_cell():
         assert row == first
     # The plan: replicate r of every cell has draw id r and the same unswept traits.
     plan = _Plan(BASE, *_axes(BASE, SWEEP["x"], SWEEP["y"]), 6)
-    segments = plan.segments(0, plan.couples)
-    assert [(low, high) for low, high, _ in segments] == [(0, 6)] * 6
-    assert [(low, high) for low, high, _ in plan.segments(4, 15)] == [(4, 6), (0, 6), (0, 3)]
-    pop = SimpleNamespace(
-        anxiety=np.concatenate([p.anxiety for _, _, p in segments], axis=1),
-        avoidance=np.concatenate([p.avoidance for _, _, p in segments], axis=1),
-    )
-    cells = pop.anxiety[1].reshape(6, 6)  # partner B's anxiety: not swept, jittered
-    assert np.ptp(cells, axis=0).max() == 0.0 and np.ptp(cells[0]) > 0
-    assert pop.anxiety[0].reshape(6, 6)[:, 0].tolist() == [0.2, 0.2, 0.6, 0.6, 0.95, 0.95]
-    assert pop.avoidance[1].reshape(6, 6)[:, 0].tolist() == [0.1, 0.9] * 3
+    for fast in (False, True):
+        plan = dataclasses.replace(plan, fast=fast)
+        pop, reps = plan.chunk(0, plan.couples)
+        assert reps.tolist() == list(range(6)) * 6
+        assert plan.chunk(4, 15)[1].tolist() == [4, 5, 0, 1, 2, 3, 4, 5, 0, 1, 2]
+        cells = pop.anxiety[1].reshape(6, 6)  # partner B's anxiety: not swept, jittered
+        assert np.ptp(cells, axis=0).max() == 0.0 and np.ptp(cells[0]) > 0
+        assert pop.anxiety[0].reshape(6, 6)[:, 0].tolist() == [0.2, 0.2, 0.6, 0.6, 0.95, 0.95]
+        assert pop.avoidance[1].reshape(6, 6)[:, 0].tolist() == [0.1, 0.9] * 3
+    assert plan.with_fast_path().fast  # traits are written in exactly
 
 
 def test_sweep_setup_lays_out_the_grid_as_one_population():
@@ -494,3 +493,27 @@ def test_a_ctrl_c_that_python_swallows_still_stops_the_sweep(tmp_path):
                   progress=progress)  # fmt: skip
     assert seen == [0, 1]  # stopped right after the chunk during which Ctrl-C came
     assert signal.getsignal(signal.SIGINT) is signal.default_int_handler  # handler restored
+
+
+def test_the_written_in_shortcut_is_taken_only_where_it_is_exact():
+    # For every dynamics parameter: on a 3 x 3 grid the shortcut is checked on the corners and
+    # the middle; the other four cells must then equal their own plain draw either way.
+    from sim.params import DYNAMICS
+
+    fields = [f.name for f in dataclasses.fields(Population)]
+    for name, spec in DYNAMICS.items():
+        values = np.linspace(spec.low, spec.high, 3)
+        if getattr(spec, "integer", False):
+            values = np.round(values)
+        x = {"param": f"dynamics.{name}", "values": values.tolist()}
+        y = {"param": "partner_a.anxiety", "values": [0.1, 0.5, 0.9]}
+        plan = _Plan(BASE, *_axes(BASE, x, y), 4).with_fast_path()
+        for cell in (1, 3, 5, 7):
+            pop, _ = plan.chunk(cell * 4, cell * 4 + 4)
+            drawn = population(plan.cell_setup(cell))
+            for field in fields:
+                mine, theirs = getattr(pop, field), getattr(drawn, field)
+                pairs = ([(mine[k], theirs[k]) for k in theirs] if isinstance(theirs, dict)
+                         else [(mine, theirs)])  # fmt: skip
+                for a, b in pairs:
+                    assert np.array_equal(a, b), (name, plan.fast, cell, field)
