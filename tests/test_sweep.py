@@ -517,3 +517,27 @@ def test_the_written_in_shortcut_is_taken_only_where_it_is_exact():
                          else [(mine, theirs)])  # fmt: skip
                 for a, b in pairs:
                     assert np.array_equal(a, b), (name, plan.fast, cell, field)
+
+
+def test_phase_diagram_draws_the_boundary_with_its_uncertainty_band():
+    from sim.plots import phase_diagram
+    from sim.sweep import SweepAxis, SweepTable
+
+    x = SweepAxis("partner_a.anxiety", (0.0, 0.25, 0.5, 0.75, 1.0))
+    y = SweepAxis("partner_b.avoidance", (0.0, 0.5, 1.0))
+    rows = []
+    for a in x.values:
+        for b in y.values:
+            row = {x.param: a, y.param: b, **dict.fromkeys(METRIC_COLUMNS, 0.0)}
+            share = 0.9 * a + 0.05
+            low, high = wilson_interval(round(share * 20), 20)
+            name = "share_spiraling_or_dissolved"
+            row.update({name: share, f"{name}_low": float(low), f"{name}_high": float(high)})
+            rows.append(row)
+    fig = phase_diagram(SweepTable(x, y, rows, replicates=20, days=90, seed=1))
+    main = fig.axes[0]
+    # The grid, the boundary, the band and the two dashed ends of the interval.
+    assert len(main.collections) == 5
+    texts = [t.get_text() for t in main.get_legend().get_texts()]
+    assert texts == ["Boundary: half the couples spiraling or dissolved",
+                     "95% interval holds one half: the boundary lies in this band"]  # fmt: skip
