@@ -105,6 +105,18 @@ def _relief_fading():
     return plot_relief_fading(trace, anxiety, habituation)
 
 
+def _tipping_hysteresis():
+    import numpy as np
+
+    from .bifurcation import bifurcation
+    from .plots import bifurcation_diagram
+    from .scenario import load_scenario
+
+    scenario = load_scenario("anxious-secure")
+    return bifurcation_diagram(bifurcation(scenario, "exhaustion_rate", np.linspace(0.0, 0.48, 13),
+                                           couples=100, hold_days=30))  # fmt: skip
+
+
 FIGURES: tuple[Figure, ...] = (
     Figure("overview-anxious-avoidant", "relsim run anxious-avoidant (scenario seed 3)",
            lambda: _overview("anxious-avoidant")),
@@ -119,6 +131,9 @@ FIGURES: tuple[Figure, ...] = (
     Figure("relief-fading", "one answer's relief fading for anxiety 0.1/0.5/0.9 and "
            "habituation 0/0.6, nothing else happening (sim.teaching.relief_experiment)",
            _relief_fading),
+    Figure("tipping-hysteresis", "relsim bifurcation anxious-secure --param exhaustion_rate: "
+           "13 values from 0 to 0.48, 100 couples each, ramp 30 days a step (scenario seed 2)",
+           _tipping_hysteresis),
 )  # fmt: skip
 
 
