@@ -381,11 +381,57 @@ def MoreParameters(controls: solara.Reactive[dict]):
             ControlSlider(controls, name)
 
 
+# -- live blocks: redrawn by the play loop without a render of the page ----------------------
+
+
+def day_html(frame: Frame) -> str:
+    """The run bar's day counter."""
+    return f"{'Finished: d' if frame.finished else 'D'}ay <b>{frame.day}</b> of {frame.days}"
+
+
+def live_content(frame: Frame, key: str) -> str:
+    """What the live block ``key`` shows in ``frame``."""
+    if key == "day":
+        return day_html(frame)
+    if key in ("badge", "aspects"):
+        return getattr(frame, key)
+    view, name = key.split(":", 1)
+    return getattr(frame, view)[name]
+
+
+@solara.component
+def LiveHTML(live: dict, key: str, content: str, classes: list[str], tag: str = "div"):
+    """A block of HTML the play loop updates in place (see ``push_frame``).
+
+    Rendering the page walks every one of its few hundred components, about a tenth of a
+    second or more per frame; writing the new text straight into these few widgets costs
+    nothing, so Play runs as fast as the model and the charts are computed. The page itself
+    is rendered again when playing stops, so everything ends consistent.
+    """
+    element = solara.HTML(tag=tag, unsafe_innerHTML=content, classes=classes)
+
+    def register():
+        live[key] = solara.get_widget(element)
+        return lambda: live.pop(key, None)
+
+    solara.use_effect(register, [])
+    return element
+
+
+def push_frame(live: dict, frame: Frame) -> None:
+    """Write ``frame`` into every live block on the page."""
+    for key, widget in list(live.items()):
+        try:
+            widget.unsafe_innerHTML = live_content(frame, key)
+        except (KeyError, AttributeError):  # a block of a view being closed
+            continue
+
+
 # -- the run bar -------------------------------------------------------------------------------
 
 
 @solara.component
-def RunBar(session: Session, version: solara.Reactive[int], pending: dict,
+def RunBar(session: Session, version: solara.Reactive[int], live: dict, pending: dict,
            playing: solara.Reactive[bool], to_end: solara.Reactive[bool],
            per_frame: solara.Reactive[int], pause_ms: solara.Reactive[int],
            engine_ready: bool, on_reset, on_step):  # fmt: skip
@@ -409,9 +455,7 @@ def RunBar(session: Session, version: solara.Reactive[int], pending: dict,
                               classes=["relsim-play"])  # fmt: skip
             solara.Button("Run to end", outlined=True, disabled=busy or frame.finished,
                           on_click=lambda: (to_end.set(True), playing.set(True)))  # fmt: skip
-            solara.HTML(tag="span", classes=["relsim-day"], unsafe_innerHTML=(
-                f"{'Finished: d' if frame.finished else 'D'}ay <b>{frame.day}</b> of "
-                f"{frame.days}"))  # fmt: skip
+            LiveHTML(live, "day", day_html(frame), ["relsim-day"], tag="span")
             with solara.Div(classes=["relsim-speed"]):
                 solara.HTML(tag="span", unsafe_innerHTML="Days per frame:",
                             classes=["relsim-speed-label"])  # fmt: skip
@@ -478,13 +522,13 @@ def _svg(svg: str, name: str):
 
 
 @solara.component
-def CoupleView(frame: Frame):
+def CoupleView(frame: Frame, live: dict):
     """Both partners over days, requests and answers, relief per episode, badge and table."""
-    solara.HTML(tag="div", unsafe_innerHTML=frame.badge, classes=["relsim-badge-box"])
+    LiveHTML(live, "badge", frame.badge, ["relsim-badge-box"])
     with solara.Div(classes=["relsim-charts"]):
         for name in ("security", "relief", "exhaustion", "trust", "requests", "episodes"):
-            _svg(frame.couple[name], name)
-    solara.HTML(tag="div", unsafe_innerHTML=frame.aspects, classes=["relsim-aspects-box"])
+            LiveHTML(live, f"couple:{name}", frame.couple[name], ["relsim-chart", f"relsim-{name}"])
+    LiveHTML(live, "aspects", frame.aspects, ["relsim-aspects-box"])
 
 
 @solara.component
@@ -522,14 +566,15 @@ def WhereView(applied: dict):
 
 
 @solara.component
-def PopulationView(frame: Frame):
+def PopulationView(frame: Frame, live: dict):
     """Outcome shares and request rates of the run; outcomes by pairing in a mixed class."""
     applied = dict(frame.applied)
     mixed = solara.lab.use_task(lambda: mixed_population(applied), dependencies=[str(applied)],
                                 prefer_threaded=True)  # fmt: skip
     with solara.Div(classes=["relsim-charts"]):
-        _svg(frame.population["outcomes"], "population-outcomes")
-        _svg(frame.population["requests"], "population-requests")
+        for name in ("outcomes", "requests"):
+            LiveHTML(live, f"population:{name}", frame.population[name],
+                     ["relsim-chart", f"relsim-population-{name}"])  # fmt: skip
         with solara.Column():
             if mixed.finished and mixed.value is not None:
                 _svg(mixed_population_chart(mixed.value), "population-pairings")
@@ -571,17 +616,18 @@ def ExplainView(controls: solara.Reactive[dict]):
 
 
 @solara.component
-def Views(session: Session, version: solara.Reactive[int], controls: solara.Reactive[dict]):
+def Views(session: Session, version: solara.Reactive[int], live: dict,
+          controls: solara.Reactive[dict]):  # fmt: skip
     """The tabs, drawn from the session's latest frame."""
     version.value  # noqa: B018 (redraw on every new frame)
     frame: Frame = session.frame
     with solara.lab.Tabs(lazy=True):
         with solara.lab.Tab("Couple"):
-            CoupleView(frame)
+            CoupleView(frame, live)
         with solara.lab.Tab("Where you are"):
             WhereView(dict(frame.applied))
         with solara.lab.Tab("Population"):
-            PopulationView(frame)
+            PopulationView(frame, live)
         with solara.lab.Tab("Explain"):
             ExplainView(controls)
 
@@ -663,6 +709,7 @@ def Dashboard():
     pending = model_kwargs(controls.value, good_seed.value)
     session = solara.use_memo(lambda: Session(pending), [])
     version = solara.use_reactive(0)
+    live = solara.use_memo(dict, [])
     playing = solara.use_reactive(False)
     to_end = solara.use_reactive(False)
     per_frame = solara.use_reactive(1)
@@ -689,13 +736,15 @@ def Dashboard():
             started = time.monotonic()
             days = RUN_TO_END_DAYS if to_end.value else per_frame.value
             frame = session.advance(days)
-            redraw()
+            push_frame(live, frame)
             if frame.finished:
                 playing.set(False)
                 to_end.set(False)
                 break
             pause = 0.0 if to_end.value else pause_ms.value / 1000
             time.sleep(max(pause - (time.monotonic() - started), MIN_FRAME_SECONDS))
+        if loops["current"] == mine:
+            redraw()  # playing stopped: render the whole page once from the latest frame
 
     solara.lab.use_task(play, dependencies=[playing.value], prefer_threaded=True)
 
@@ -709,9 +758,12 @@ def Dashboard():
         redraw()
 
     def step() -> None:
-        playing.set(False)
-        session.advance(1)
-        redraw()
+        if playing.value:
+            playing.set(False)
+        frame = session.advance(1)
+        push_frame(live, frame)
+        if frame.finished:
+            redraw()
 
     solara.Style(_CSS)
     solara.Title(TITLE)
@@ -728,9 +780,9 @@ def Dashboard():
             Settings(controls, seed_error)
         with solara.v.Html(tag="section", class_="relsim-main",
                            attributes={"aria-label": "Run and views"}):  # fmt: skip
-            RunBar(session, version, pending, playing, to_end, per_frame, pause_ms,
+            RunBar(session, version, live, pending, playing, to_end, per_frame, pause_ms,
                    engine_ready.value, reset, step)  # fmt: skip
-            Views(session, version, controls)
+            Views(session, version, live, controls)
 
 
 #: Solara's name for the page of a module (``solara run sim/app.py``).

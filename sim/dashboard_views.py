@@ -6,6 +6,7 @@ with every live figure and the tests can check the content without a browser.
 
 from __future__ import annotations
 
+import gc
 import threading
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -333,6 +334,9 @@ class Session:
             if old is not None:
                 release_model(old)
             del old
+            # The model and its agents point at each other, so only the cycle collector frees
+            # them; Python runs it rarely, and meanwhile each Reset would keep tens of MiB.
+            gc.collect()
             self.model = RelationshipModel(**kwargs)
             self.episodes = ReliefEpisodes(self.model)
             self.applied = dict(kwargs)
