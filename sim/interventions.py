@@ -10,7 +10,9 @@ rule in ``sim.rules``; the kernel composes them in ``kernel.day_context``.
 ``style_awareness`` (recognise each other's styles)
     withdrawal after a request is halved (``strategy_scale`` with ``AWARENESS_WITHDRAWAL``) and
     avoidance holds answers back half as much (``awareness_barrier``): a request read as an
-    attachment need, not criticism, lets the avoidant partner stay (Mikulincer & Shaver 2003).
+    attachment need, not criticism, lets the avoidant partner stay (Mikulincer & Shaver 2003);
+    and the partner's distance hurts half as much (``withdrawal_threat`` scaled the same way): it
+    is read as a style, not as rejection.
 ``communication`` (communicate openly)
     communication rises toward 0.8 (``trained_communication``).
 ``consistent_actions`` (reassure through words and consistent actions)
@@ -53,19 +55,19 @@ KINDS: tuple[str, ...] = tuple(INTERVENTIONS)
 #: Start day meaning "never".
 NEVER = 1.0e9
 
-#: Sessions a week by default: weekly therapy and fear work, twice-weekly communication practice,
-#: weekly psychoeducation about styles, daily practice of consistent actions (7 a week).
+#: Sessions a week by default: weekly therapy and fear work, twice-weekly practice of
+#: communication and of reading each other's styles, daily practice of consistent actions.
 DEFAULT_DOSE: dict[str, float] = {
-    "style_awareness": 1.0,
+    "style_awareness": 2.0,
     "communication": 2.0,
     "consistent_actions": 7.0,
     "address_fears": 1.0,
     "therapy": 1.0,
 }
 #: Weeks by default: couple therapy about 16 sessions (emotionally focused therapy runs 8 to 20;
-#: Johnson et al. 1999), CBT for reassurance seeking about 12, shorter skills programmes 4 to 8.
+#: Johnson et al. 1999), CBT for reassurance seeking about 12, shorter skills programmes 6 to 8.
 DEFAULT_WEEKS: dict[str, float] = {
-    "style_awareness": 4.0,
+    "style_awareness": 6.0,
     "communication": 6.0,
     "consistent_actions": 8.0,
     "address_fears": 12.0,

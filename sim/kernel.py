@@ -252,10 +252,11 @@ F_VARS = ("threat", "habituation", "withdrawal", "closeness", "satisfaction", "c
 F_THREAT, F_HABITUATION, F_WITHDRAWAL, F_CLOSENESS, F_SATISFACTION, F_COMMITMENT, F_STRESS = (
     W_F + i for i in range(len(F_VARS)))  # fmt: skip
 W_X = W_F + len(F_VARS)  # the day's context, with strategies applied (X_*)
-X_VARS = ("communication", "withdrawal_gain", "awareness", "mismatch", "affection_rate",
-          "habituation_gain", "rebound", "self_soothing", "in_first", "in_last")  # fmt: skip
-(X_COMMUNICATION, X_WITHDRAWAL_GAIN, X_AWARENESS, X_MISMATCH, X_AFFECTION_RATE,
- X_HABITUATION_GAIN, X_REBOUND, X_SELF_SOOTHING, X_IN_FIRST, X_IN_LAST) = (
+X_VARS = ("communication", "withdrawal_gain", "withdrawal_threat", "awareness", "mismatch",
+          "affection_rate", "habituation_gain", "rebound", "self_soothing", "in_first",
+          "in_last")  # fmt: skip
+(X_COMMUNICATION, X_WITHDRAWAL_GAIN, X_WITHDRAWAL_THREAT, X_AWARENESS, X_MISMATCH,
+ X_AFFECTION_RATE, X_HABITUATION_GAIN, X_REBOUND, X_SELF_SOOTHING, X_IN_FIRST, X_IN_LAST) = (
     W_X + i for i in range(len(X_VARS)))  # fmt: skip
 W_U = W_X + len(X_VARS)  # the hour's uniform draws: W_U + 2 * purpose + person
 U_VARS = ("stress", "ask", "answer", "affection")
@@ -338,6 +339,9 @@ def day_context(W, j, day, first_end, last_start):
     W[X_WITHDRAWAL_GAIN, j] = r.strategy_scale(
         W[W_P + WITHDRAWAL_GAIN, j], awareness, _AWARENESS_WITHDRAWAL
     )
+    W[X_WITHDRAWAL_THREAT, j] = r.strategy_scale(
+        W[W_P + WITHDRAWAL_THREAT, j], awareness, _AWARENESS_WITHDRAWAL
+    )
     W[X_AWARENESS, j] = awareness
     W[X_MISMATCH, j] = r.strategy_scale(W[W_P + CHANNEL_MISMATCH, j], actions, _ACTIONS_MISMATCH)
     W[X_AFFECTION_RATE, j] = r.strategy_scale(
@@ -388,7 +392,7 @@ def _security(W, j, p, q):
     base = r.baseline_security(W[S_ANXIETY + p, j], W[S_TRUST + p, j], W[W_P + TRUST_WEIGHT, j])
     return r.felt_security(
         base, W[S_RELIEF + p, j], W[S_THREAT + p, j], W[S_ANXIETY + p, j],
-        W[S_WITHDRAWAL + q, j], W[W_P + WITHDRAWAL_THREAT, j],
+        W[S_WITHDRAWAL + q, j], W[X_WITHDRAWAL_THREAT, j],
     )  # fmt: skip
 
 

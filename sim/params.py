@@ -271,7 +271,7 @@ RUN: dict[str, Param] = _table(
 INTERVENTIONS: dict[str, str] = {
     "style_awareness": "Recognise each other's attachment styles: a request reads as a need, "
     "not pressure, so the partner pulls back half as much and avoidance holds back answers "
-    "half as much.",
+    "half as much; distance reads as a style, not rejection, so it hurts half as much.",
     "communication": "Communicate openly: needs are explained, so answering costs less, crowds "
     "the partner less and relief is better (communication rises toward 0.8).",
     "consistent_actions": "Reassure through words and consistent actions: answers reach both "
