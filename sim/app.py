@@ -708,6 +708,7 @@ def Dashboard():
         good_seed.set(seed)
     pending = model_kwargs(controls.value, good_seed.value)
     session = solara.use_memo(lambda: Session(pending), [])
+    solara.use_effect(lambda: session.close, [])  # the page closed: free its model at once
     version = solara.use_reactive(0)
     live = solara.use_memo(dict, [])
     playing = solara.use_reactive(False)

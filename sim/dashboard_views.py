@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import gc
 import threading
+import weakref
 from collections.abc import Mapping
 from dataclasses import dataclass
 from html import escape
@@ -302,6 +303,12 @@ def release_model(model) -> None:
     model.datacollector = None
 
 
+def _release_all(models: list) -> None:
+    for model in models:
+        release_model(model)
+    models.clear()
+
+
 class Session:
     """One page's run: the model, its relief episodes, and the frame the page shows.
 
@@ -320,6 +327,11 @@ class Session:
         self.lock = threading.RLock()
         self.generation = 0
         self.model = None
+        # Mesa keeps every model alive until it is released (see release_model): release the
+        # current one when the session goes (a closed tab's session culled by Solara), or on
+        # close(); the list always holds the current model.
+        self._current: list = []
+        self._finalizer = weakref.finalize(self, _release_all, self._current)
         self.episodes: ReliefEpisodes | None = None
         self.applied: dict[str, object] = {}
         self.frame: Frame
@@ -337,11 +349,19 @@ class Session:
             # The model and its agents point at each other, so only the cycle collector frees
             # them; Python runs it rarely, and meanwhile each Reset would keep tens of MiB.
             gc.collect()
+            self._current.clear()
             self.model = RelationshipModel(**kwargs)
+            self._current.append(self.model)
             self.episodes = ReliefEpisodes(self.model)
             self.applied = dict(kwargs)
             self.generation += 1
             return self._draw()
+
+    def close(self) -> None:
+        """Release the model now (the page is gone); the session is not used afterwards."""
+        with self.lock:
+            self._finalizer()
+            self.episodes = None
 
     @property
     def finished(self) -> bool:

@@ -421,6 +421,22 @@ def test_reset_frees_the_old_model():
     assert old() is None, "the model before Reset is still alive"
 
 
+def test_a_session_that_goes_frees_its_model():
+    """A closed tab's session, culled by Solara, must not leave its model behind (Mesa 3.3)."""
+    session = Session(model_kwargs({**initial_controls(), "couples": 20, "days": 30}, seed=1))
+    session.advance(5)
+    model = weakref.ref(session.model)
+    del session
+    gc.collect()
+    assert model() is None
+    closed = Session(model_kwargs({**initial_controls(), "couples": 20, "days": 30}, seed=1))
+    model = weakref.ref(closed.model)
+    closed.close()  # the page's clean-up when Solara closes it
+    closed.model = None
+    gc.collect()
+    assert model() is None
+
+
 # -- settings from the parameter table and in the page's address ------------------------------
 
 
