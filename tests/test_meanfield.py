@@ -96,6 +96,7 @@ def test_stability_matches_direct_iteration(bistable):
     # returns toward a stable one and leaves an unstable one.
     model, equilibria = bistable
     offset = 2e-3
+    starts = []
     for e in equilibria:
         values, vectors = np.linalg.eig(model.jacobian(e.state))
         v = np.real(vectors[:, np.argmax(np.abs(values))])
@@ -103,8 +104,10 @@ def test_stability_matches_direct_iteration(bistable):
         start = e.state + offset * v
         if start.min() < 0.0 or start.max() > 1.0:
             start = e.state - offset * v
-        end, _ = model.day(start[None, :], days=120)
-        distance = np.max(np.abs(end[0] - e.state))
+        starts.append(start)
+    ends, _ = model.tiled(len(starts)).day(np.array(starts), days=120)
+    for e, end in zip(equilibria, ends, strict=True):
+        distance = np.max(np.abs(end - e.state))
         if e.stable:
             assert distance < offset / 2, (e.radius, distance)
         else:
@@ -116,12 +119,16 @@ def test_where_a_couple_starts_decides_where_it_ends(bistable):
     # distressed one.
     model, equilibria = bistable
     stable = [e for e in equilibria if e.stable]
-    calm, _ = mf.settle(model, mf.calm_state(), days=300)
-    spiral, _ = mf.settle(model, mf.distressed_state(), days=300)
-    # (slow modes such as commitment take years to settle fully: compare with the other state)
-    for end, near, far in ((calm[0], stable[0], stable[-1]), (spiral[0], stable[-1], stable[0])):
-        assert np.max(np.abs(end - near.state)) < 0.02
-        assert np.max(np.abs(end - near.state)) < 0.2 * np.max(np.abs(end - far.state))
+    starts = np.concatenate([mf.calm_state(), mf.distressed_state()])
+    ends, _ = mf.settle(model.tiled(2), starts, days=200)
+    # The fast states of the cycle. Satisfaction and commitment follow slowly (and feed nothing
+    # back), and so does the secure partner's trust, learned from their own rare requests.
+    core = [mf.state_index(name, p) for name in ("relief", "habituation", "threat", "exhaustion",
+                                                 "withdrawal") for p in (0, 1)]
+    core.append(mf.state_index("trust", 0))
+    for end, near, far in ((ends[0], stable[0], stable[-1]), (ends[1], stable[-1], stable[0])):
+        assert np.max(np.abs(end[core] - near.state[core])) < 0.01
+        assert np.max(np.abs(end[core] - far.state[core])) > 0.05
     assert stable[-1].requests[0] > 2 * stable[0].requests[0]
 
 
