@@ -310,6 +310,8 @@ def test_ctrl_c_twice_stops_a_parallel_sweep_promptly(tmp_path):
          "--days", "1500", "--out", str(out)],
         cwd=root, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
         start_new_session=True,  # its own process group, like a terminal's foreground job
+        # and Ctrl-C taken as a terminal does, even if this test runs in a background job
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
     )  # fmt: skip
     try:
         deadline = time.monotonic() + 60

@@ -21,10 +21,19 @@ pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux"),
                                 reason="reads the process table from /proc (Linux)")  # fmt: skip
 
 ROOT = Path(__file__).resolve().parent.parent
-# 100 grid points x 100 couples x 300 days, 10 chunks: a few seconds of work for two workers.
+# 100 grid points x 100 couples x 2000 days, 10 chunks: far more than the 2 s the test waits.
 SWEEP = [sys.executable, "-m", "sim", "sweep", "phase-anxiety-avoidance", "--workers", "2",
-         "--days", "300", "--set", "sweep.x.num=10", "--set", "sweep.y.num=10",
+         "--days", "2000", "--set", "sweep.x.num=10", "--set", "sweep.y.num=10",
          "--set", "sweep.replicates=100"]  # fmt: skip
+
+
+def _default_sigint() -> None:
+    """In the child before exec: take Ctrl-C as a terminal does.
+
+    A job started in the background by a non-interactive shell ignores SIGINT, and exec keeps
+    it ignored, so a test run that way would otherwise send Ctrl-C to a deaf sweep.
+    """
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
 
 
 def _session(sid: int) -> dict[int, str]:
@@ -103,7 +112,7 @@ def test_ctrl_c_at_any_moment_ends_the_sweep_cleanly(tmp_path, warm_engine):
         delay = rng.uniform(0.0, 2.0)
         process = subprocess.Popen([*SWEEP, "--out", str(out)], cwd=ROOT, text=True,
                                    stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                                   start_new_session=True)  # fmt: skip
+                                   start_new_session=True, preexec_fn=_default_sigint)  # fmt: skip
         try:
             deadline = time.monotonic() + 60
             while not partial.exists() and process.poll() is None:
