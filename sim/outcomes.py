@@ -8,8 +8,10 @@ A couple ends in one of four labels, decided in this order (the first that appli
     someone asks constantly at the end (at least ``EXCESSIVE_RATE`` requests a day over the last
     30 days: "constant, repetitive" in the source article's table), or still asks often (at least
     ``SPIRAL_RATE`` a day) *and* the cycle is not working: their trust is below
-    ``SPIRAL_TRUST``, or the partner's exhaustion is at least ``SPIRAL_EXHAUSTION``, or the
-    request rate rose from the first month to the last by at least ``SPIRAL_RISE``.
+    ``SPIRAL_TRUST``, or the partner's exhaustion is at least ``SPIRAL_EXHAUSTION``. Every
+    criterion reads where the couple ended (its attractor), none compares the last month with
+    the first: with drawn histories a couple that started unusually well would otherwise count
+    as escalating while it settles where it would have anyway.
 ``distant``
     no spiral, but the couple is disconnected: the lower satisfaction is below
     ``DISTANT_SATISFACTION``, or the partners exchange fewer than ``DISTANT_CONTACT`` answers and
@@ -33,7 +35,6 @@ __all__ = [
     "LABELS",
     "SPIRAL_EXHAUSTION",
     "SPIRAL_RATE",
-    "SPIRAL_RISE",
     "SPIRAL_TRUST",
     "aspects_table",
     "broken",
@@ -52,7 +53,6 @@ SPIRAL_RATE = 1.0  # requests per day, last 30 days
 EXCESSIVE_RATE = 2.0  # requests per day, last 30 days
 SPIRAL_TRUST = 0.45
 SPIRAL_EXHAUSTION = 0.5
-SPIRAL_RISE = 1.25  # last-month rate at least 25% above the first month's
 DISTANT_SATISFACTION = 0.45
 DISTANT_CONTACT = 1.0  # answers + unasked gestures per day, both partners together
 
@@ -66,13 +66,9 @@ def classify_couples(columns: Mapping[str, np.ndarray], days: int) -> np.ndarray
     spiral = np.zeros(dissolved.shape, dtype=bool)
     for me, partner in (("a", "b"), ("b", "a")):
         rate_last = columns[f"request_rate_last_30d_{me}"]
-        rate_first = columns[f"request_rate_first_30d_{me}"]
-        broken = (
-            (columns[f"trust_{me}"] < SPIRAL_TRUST)
-            | (columns[f"exhaustion_{partner}"] >= SPIRAL_EXHAUSTION)
-            | (rate_last >= SPIRAL_RISE * rate_first)
-        )
-        spiral |= (rate_last >= EXCESSIVE_RATE) | ((rate_last >= SPIRAL_RATE) & broken)
+        not_working = ((columns[f"trust_{me}"] < SPIRAL_TRUST)
+                       | (columns[f"exhaustion_{partner}"] >= SPIRAL_EXHAUSTION))  # fmt: skip
+        spiral |= (rate_last >= EXCESSIVE_RATE) | ((rate_last >= SPIRAL_RATE) & not_working)
     low_satisfaction = np.minimum(columns["satisfaction_a"], columns["satisfaction_b"])
     contact = (
         columns["answered_a"] + columns["answered_b"]

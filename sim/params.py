@@ -206,7 +206,7 @@ DYNAMICS: dict[str, Param] = _table(
     # Satisfaction, commitment and dissolution.
     Param("satisfaction_rate", 0.08, 0.001, 1.0, "per day",
           "How fast satisfaction follows how the relationship feels."),
-    Param("closeness_weight", 0.25, 0.0, 1.0, "satisfaction",
+    Param("closeness_weight", 0.35, 0.0, 1.0, "satisfaction",
           "How much felt closeness counts in satisfaction."),
     Param("burden_weight", 0.35, 0.0, 1.0, "satisfaction",
           "Satisfaction lost by a fully exhausted person (the cost of answering)."),

@@ -448,7 +448,7 @@ def satisfaction_step(satisfaction, appraisal, security, trust, closeness, exhau
                       share):  # fmt: skip
     """Satisfaction follows how the relationship feels, for both partners.
 
-    It moves toward ``appraisal + 0.45 security + 0.3 trust + closeness_weight closeness
+    It moves toward ``appraisal + 0.4 security + 0.3 trust + closeness_weight closeness
     - burden_weight exhaustion - pursuit_weight withdrawal`` (clipped) by ``share`` of the gap
     per tick (``approach_share(satisfaction_rate, dt)``). Security, trust and closeness are
     what a relationship gives; the burden of answering costs the answerer (Coyne 1976) and having
@@ -457,7 +457,7 @@ def satisfaction_step(satisfaction, appraisal, security, trust, closeness, exhau
     lasting offset (enduring vulnerabilities and everything else the model leaves out; Karney &
     Bradbury 1995), drawn once.
     """
-    target = clip01(appraisal + 0.45 * security + 0.3 * trust + closeness_weight * closeness
+    target = clip01(appraisal + 0.4 * security + 0.3 * trust + closeness_weight * closeness
                     - burden_weight * exhaustion - pursuit_weight * withdrawal)  # fmt: skip
     return clip01(satisfaction + (target - satisfaction) * share)
 
