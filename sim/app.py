@@ -42,6 +42,7 @@ from sim.dashboard_state import (
     LEVER_PAIRS,
     MAX_COUPLES,
     initial_controls,
+    intervention_day,
     lever_names,
     mixed_population,
     model_kwargs,
@@ -307,15 +308,14 @@ def InterventionControls(controls: solara.Reactive[dict]):
                         on_value=lambda value, kind=kind: _update(controls,
                                                                   **{f"{kind}_on": bool(value)}))
         if on:
-            day = int(controls.value[f"{kind}_day"])
+            day = intervention_day(controls.value, kind)
             LabelledSlider(f"{_KIND_WORDS[kind]}: from day", day, f"{kind}-day", 0,
                            max(days - 1, 1), 1,
                            lambda value, kind=kind: _update(controls, **{f"{kind}_day": value}),
                            integer=True)  # fmt: skip
-            if day >= days:
-                solara.HTML(tag="div", classes=["relsim-warning"], unsafe_innerHTML=(
-                    f"Day {day} is after the run's last day ({days}): this strategy would never "
-                    "start. Move the slider or make the run longer."))  # fmt: skip
+            if day < int(controls.value[f"{kind}_day"]):
+                solara.HTML(tag="div", classes=["relsim-help"], unsafe_innerHTML=(
+                    f"(The run has only {days} days, so it starts on day {day}, the last.)"))
 
 
 @solara.component

@@ -35,6 +35,7 @@ __all__ = [
     "ReliefEpisodes",
     "dynamics_of",
     "initial_controls",
+    "intervention_day",
     "lever_names",
     "mixed_population",
     "model_kwargs",
@@ -193,6 +194,16 @@ def _trait_or_none(controls: Mapping[str, object], role: str, trait: str) -> flo
     return None if abs(value - preset[trait]) < 1e-9 else value
 
 
+def intervention_day(controls: Mapping[str, object], kind: str) -> int:
+    """The start day of strategy ``kind``: its slider, moved into the run when the run is shorter.
+
+    The sliders start at day 60; in a 30-day run that day would never come (and the model
+    refuses it), so the strategy starts on the run's last day instead, and the slider shows it.
+    """
+    days = int(controls["days"])  # type: ignore[call-overload]
+    return min(int(controls[f"{kind}_day"]), max(days - 1, 0))  # type: ignore[call-overload]
+
+
 def _keyword_dynamics() -> frozenset[str]:
     """Dynamics parameters ``RelationshipModel`` takes as keywords (the rest go in ``dynamics``)."""
     from .model import RelationshipModel
@@ -231,7 +242,7 @@ def model_kwargs(controls: Mapping[str, object], seed: int) -> dict[str, object]
         kwargs["dynamics"] = others
     for kind in KINDS:
         on = bool(controls[f"{kind}_on"])
-        kwargs[f"{kind}_day"] = int(controls[f"{kind}_day"]) if on else None  # type: ignore[call-overload]
+        kwargs[f"{kind}_day"] = intervention_day(controls, kind) if on else None
     return kwargs
 
 

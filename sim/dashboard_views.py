@@ -10,7 +10,7 @@ import gc
 import threading
 import weakref
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from html import escape
 
 import mesa
@@ -34,6 +34,7 @@ from .outcomes import LABELS, SPIRAL_RATE
 __all__ = [
     "KIND_WORDS",
     "OUTCOME_WORDS",
+    "UNDECIDED_DAYS",
     "VERDICT_DAY",
     "Frame",
     "Session",
@@ -79,6 +80,9 @@ _AXIS_WORDS = {
 #: "spiraling"), so the badge says "just started", the counts "too early to tell", and the
 #: table shows its values with a grey "too early" verdict.
 VERDICT_DAY = 14
+
+#: Days over which couple 1's label must hold before the badge names it (else "UNDECIDED").
+UNDECIDED_DAYS = 7
 
 _EARLY_COLOR = "#636363"
 #: Verdict words on white: each at least 4.5:1 (WCAG AA for text).
@@ -150,20 +154,27 @@ def couple_charts(model, episodes: ReliefEpisodes) -> dict[str, str]:
     return charts
 
 
-def badge_html(model) -> str:
+def badge_html(model, undecided: tuple[str, ...] = ()) -> str:
     """Return the followed couple's outcome badge, with the day and the population's counts.
 
     Before ``VERDICT_DAY`` the badge reads "JUST STARTED" and says how many days are left until
-    a verdict, instead of naming an outcome from too little data. Once the last day is reached
-    it says "Finished" and gives the verdict of the whole run.
+    a verdict, instead of naming an outcome from too little data. ``undecided`` names the
+    labels couple 1 had over the last ``UNDECIDED_DAYS`` days when they differ (see
+    :class:`Session`): the badge then reads "UNDECIDED" rather than flip from day to day. Once
+    the last day is reached it says "Finished" and gives the verdict of the whole run.
     """
     early = days_until_verdict(model) > 0
     finished = model.day >= model.days
-    label = "just started" if early else followed_outcome(model)
-    color = _EARLY_COLOR if early else OUTCOME_COLORS[label]
-    words = (f"too early to tell ({_wait_words(model)})" if early
-             else OUTCOME_WORDS[label])  # fmt: skip
-    outcome = "too-early" if early else label
+    if undecided and not early and not finished:
+        label, color, outcome = "undecided", _EARLY_COLOR, "undecided"
+        words = (f"on the boundary, {' and '.join(undecided)} in turn over the last "
+                 f"{UNDECIDED_DAYS} days")  # fmt: skip
+    else:
+        label = "just started" if early else followed_outcome(model)
+        color = _EARLY_COLOR if early else OUTCOME_COLORS[label]
+        words = (f"too early to tell ({_wait_words(model)})" if early
+                 else OUTCOME_WORDS[label])  # fmt: skip
+        outcome = "too-early" if early else label
     when = "at the end" if finished else "so far"
     status = (f"<b>Finished: day {model.day} of {model.days}</b>" if finished
               else f"<b>Day {model.day} of {model.days}</b>")  # fmt: skip
@@ -184,24 +195,47 @@ def badge_html(model) -> str:
     return text + "</div>"
 
 
+#: The dashboard's row for the outcome the article's four aspects do not cover: couples who no
+#: longer reach for each other (the "distant" label). Same thresholds as the long-term outcome.
+DISTANCE_ROW = {
+    "aspect": "distance",
+    "healthy": "close, in touch",
+    "excessive": "no longer reaching for each other",
+    "measure": "share of couples distant (little contact or low satisfaction)",
+    "rule": "healthy at most 20%, excessive from 50%",
+}
+
+
+def _share_verdict(share: float) -> str:
+    return "healthy" if share <= 0.2 else "excessive" if share >= 0.5 else "in between"
+
+
 def aspects_html(model) -> str:
     """Return the healthy-versus-excessive table with the values measured so far, as HTML.
 
+    Each row shows its thresholds. Besides the source article's four aspects, a "distance" row
+    counts couples labelled distant, so that the table agrees with a DISTANT badge (the four
+    aspects measure reassurance, and a couple that stopped asking looks healthy on all four).
     Before ``VERDICT_DAY`` the values are shown but every verdict reads "too early".
     """
     rows = model.aspects().to_dict("records")
+    counts = model.outcome_counts()
+    distant = counts.get("distant", 0) / max(sum(counts.values()), 1)
+    rows.append({**DISTANCE_ROW, "value": distant, "verdict": _share_verdict(distant)})
     early = days_until_verdict(model) > 0
     head = ("<tr><th>aspect</th><th>healthy</th><th>excessive</th><th>what we measure</th>"
-            "<th>value now</th><th>verdict</th></tr>")  # fmt: skip
+            "<th>thresholds</th><th>value now</th><th>verdict</th></tr>")  # fmt: skip
     body = []
     for row in rows:
         value = float(row["value"])
-        shown = f"{value:.0%}" if row["aspect"] == "long-term outcome" else f"{value:.2f}"
+        share = row["aspect"] in ("long-term outcome", "distance")
+        shown = f"{value:.0%}" if share else f"{value:.2f}"
         verdict = "too early" if early else str(row["verdict"])
         color = _EARLY_COLOR if early else _VERDICT_COLORS.get(verdict, "#222")
         body.append(
             f"<tr><td><b>{escape(row['aspect'])}</b></td><td>{escape(row['healthy'])}</td>"
             f"<td>{escape(row['excessive'])}</td><td>{escape(row['measure'])}</td>"
+            f"<td>{escape(str(row.get('rule', '')))}</td>"
             f'<td style="text-align:right">{shown}</td>'
             f'<td class="relsim-verdict" style="color:{color};font-weight:700;white-space:nowrap">'
             f"{escape(verdict)}</td></tr>"
@@ -355,13 +389,21 @@ class Session:
             self.episodes = ReliefEpisodes(self.model)
             self.applied = dict(kwargs)
             self.generation += 1
+            self._labels: list[tuple[int, str]] = []
             return self._draw()
 
     def close(self) -> None:
-        """Release the model now (the page is gone); the session is not used afterwards."""
+        """Release the model now (the page is gone); the session is not used afterwards.
+
+        Solara may keep the closed page's objects (this session among them) a while longer;
+        everything large is dropped here so that they cost nothing meanwhile.
+        """
         with self.lock:
             self._finalizer()
+            self.model = None
             self.episodes = None
+            self.frame = replace(self.frame, couple={}, population={}, badge="", aspects="")
+        gc.collect()
 
     @property
     def finished(self) -> bool:
@@ -383,13 +425,34 @@ class Session:
             model.running = model.day < model.days
             return self._draw()
 
+    def _undecided(self) -> tuple[str, ...]:
+        """Couple 1's labels over the last ``UNDECIDED_DAYS`` days, when there were several.
+
+        The label is noted on every frame; near a boundary it can change from one day to the
+        next, and the badge then says "UNDECIDED" instead of flipping. With many days per frame
+        there is one note a frame, so the badge names the current label.
+        """
+        model = self.model
+        if days_until_verdict(model) > 0:
+            return ()
+        self._labels.append((model.day, followed_outcome(model)))
+        self._labels = [(day, label) for day, label in self._labels
+                        if day > model.day - UNDECIDED_DAYS]  # fmt: skip
+        seen = tuple(dict.fromkeys(label for _, label in self._labels))
+        return seen if len(seen) > 1 else ()
+
     def _draw(self) -> Frame:
         model = self.model
+        undecided = self._undecided()
+        finished = model.day >= model.days
+        if days_until_verdict(model) > 0:
+            outcome = "too-early"
+        else:
+            outcome = "undecided" if undecided and not finished else followed_outcome(model)
         frame = Frame(
             generation=self.generation, day=model.day, days=model.days,
-            couples=model.setup.couples, finished=model.day >= model.days,
-            outcome="too-early" if days_until_verdict(model) > 0 else followed_outcome(model),
-            badge=badge_html(model), aspects=aspects_html(model),
+            couples=model.setup.couples, finished=finished, outcome=outcome,
+            badge=badge_html(model, undecided), aspects=aspects_html(model),
             couple=couple_charts(model, self.episodes), population=population_charts(model),
             applied=dict(self.applied),
         )  # fmt: skip

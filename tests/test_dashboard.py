@@ -432,7 +432,6 @@ def test_a_session_that_goes_frees_its_model():
     closed = Session(model_kwargs({**initial_controls(), "couples": 20, "days": 30}, seed=1))
     model = weakref.ref(closed.model)
     closed.close()  # the page's clean-up when Solara closes it
-    closed.model = None
     gc.collect()
     assert model() is None
 
@@ -550,3 +549,55 @@ def test_the_page_says_it_prepares_the_engine_and_waits_for_it(monkeypatch):
     assert "Preparing the engine" not in status(rc)
     click(rc, "Step")
     assert day_text(rc) == "Day 1 of 180", day_text(rc)
+
+
+# -- teaching gaps: thresholds, a badge that does not flip, start days in short runs ----------
+
+
+def test_a_strategy_ticked_in_a_short_run_starts_inside_it():
+    rc = render()
+    slider(rc, "days").v_model = 30
+    (box,) = [w for w in rc.find(v.Checkbox).widgets if w.label == "Therapy"]
+    box.v_model = True
+    labels = " ".join(html(rc, "relsim-slider-label"))
+    assert "Therapy: from day: <b>29</b>" in labels  # the default 60 is past the run
+    assert any("starts on day 29" in text for text in html(rc, "relsim-help"))
+    kwargs = model_kwargs({**initial_controls(), "days": 30, "therapy_on": True}, seed=1)
+    assert kwargs["therapy_day"] == 29
+    click(rc, "Reset")  # the model accepts it (a day past the run would be refused)
+    assert "Therapy from day 29" in html(rc, "relsim-security")[0]
+
+
+def test_the_table_shows_its_thresholds_and_agrees_with_a_distant_badge():
+    controls = {**initial_controls(), "couples": 1, "days": 120,
+                "stress_rate": DYNAMICS["stress_rate"].high}  # fmt: skip
+    for role in "ab":
+        controls.update({f"style_{role}": "fearful", f"anxiety_{role}": 1.0,
+                         f"avoidance_{role}": 1.0})  # fmt: skip
+    frame = Session(model_kwargs(controls, seed=3)).advance(120)
+    assert "healthy at most 1 a day, excessive from 2 a day" in frame.aspects
+    rows = dict(re.findall(r"<tr><td><b>([a-z -]+)</b>.*?relsim-verdict[^>]*>([a-z ]+)<",
+                           frame.aspects))  # fmt: skip
+    assert "distance" in rows and len(rows) == 5
+    if frame.outcome == "distant":  # the issue's case: every reassurance row can read healthy
+        assert rows["distance"] == "excessive"
+    else:
+        assert rows["distance"] == "healthy"
+
+
+def test_the_badge_says_undecided_instead_of_flipping(monkeypatch):
+    import sim.dashboard_views as views
+
+    # Couple 1's label flips every day until day 21, then holds.
+    monkeypatch.setattr(views, "followed_outcome", lambda model: (
+        "stable" if model.day % 2 == 0 and model.day < 22 else "distant"))
+    session = Session(model_kwargs({**initial_controls(), "couples": 3, "days": 60}, seed=1))
+    session.advance(13)  # no verdict before day 14
+    outcomes = {}
+    for _ in range(15):
+        frame = session.advance(1)
+        outcomes[frame.day] = frame.outcome
+    assert outcomes[14] == "stable"  # one day seen: nothing to weigh yet
+    assert {outcomes[day] for day in range(15, 27)} == {"undecided"}
+    assert outcomes[27] == outcomes[28] == "distant"  # held for 7 days: named again
+    assert "UNDECIDED" not in session.frame.badge
