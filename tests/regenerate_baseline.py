@@ -51,6 +51,15 @@ CASES: dict[str, dict] = {
     "literature mix": {"kind": "api", "setup": {
         "population": {"mix": {"secure": 0.56, "avoidant": 0.25, "anxious": 0.19}},
         "couples": 80, "days": 90, "seed": 106}},
+    "expressive and reserved partners, married": {"kind": "api", "setup": {
+        "partner_a": {"style": "anxious", "culture": "expressive"},
+        "partner_b": {"style": "secure", "culture": "reserved"}, "relationship": "married",
+        "couples": 60, "days": 90, "seed": 108}},
+    "therapy with a dose, dating population": {"kind": "api", "setup": {
+        "population": {"mix": {"secure": 0.56, "avoidant": 0.25, "anxious": 0.19}},
+        "relationship": "dating",
+        "interventions": [{"kind": "therapy", "day": 10, "dose": 2.0, "weeks": 6}],
+        "couples": 80, "days": 90, "seed": 109}},
     "Mesa model, therapy from day 20": {"kind": "model", "setup": {
         "style_a": "anxious", "style_b": "avoidant", "couples": 30, "days": 60,
         "therapy_day": 20, "rng": 107}},
