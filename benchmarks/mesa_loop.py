@@ -10,9 +10,11 @@ themselves, re-bound to ``math`` (``exp``, ``log1p``) and the builtins ``abs``, 
 (:func:`plain_rules`): a Mesa user who copied rules.py into a model would write exactly this. The
 composition follows ``sim.kernel``, step for step, listed in :data:`MECHANISMS`; when the lead
 changes the hourly order in ``sim/kernel.py`` (``hour``, ``_drift``, ``_security``, ``_decide``,
-``_apply``, ``close_day``, ``day_context``), change the method named there. Mirrors the model of
-commit 8d47196's working tree (rules.py with closeness, warmth, push-pull, treatment gains; the
-run here schedules no strategy, so the strategies' gains stay 0).
+``_apply``, ``close_day``, ``day_context``), change the method named there. Mirrors model
+revision 2 as committed in 95bf599 (sim/rules.py blob d8652ed, sim/kernel.py blob 8bba889:
+closeness, warmth, push-pull, avoidant holdback, rebuff learning, treatment gains; the run here
+schedules no strategy, so the strategies' gains stay 0). A rule whose signature changes shows up
+at once as a TypeError; ``--check`` catches a changed composition.
 
 The couples are the kernel's own (traits, appraisal, culture-drawn expression and asking norm,
 parameters), read from ``sim.simulation.build_kernel``; the random numbers differ (``random`` here,
