@@ -13,8 +13,7 @@ partner's trait such as ``partner_a.anxiety``):
   share of couples spiraling or dissolved is recorded, with its Wilson 95% interval.
 
 "Spiraling" at a step mirrors ``sim.outcomes.classify_couples`` on a rolling window: a person's
-request rate is the mean over the last 30 days (``WINDOW_DAYS``), "rose" compares it with the
-first 30 days of the experiment (the burn-in at the lowest value), and trust and the partner's
+request rate is the mean over the last 30 days (``WINDOW_DAYS``), and trust and the partner's
 exhaustion are the current states; ``dissolved`` is the dissolution rule, which is absorbing
 (a couple that split up stays split up, which is hysteresis of its own; ``hysteresis.csv`` gives
 the spiraling and dissolved shares separately too).
@@ -141,11 +140,7 @@ def mean_field_diagram(scenario, key: str, values: Sequence[float]):
 
 
 def spiral_at_equilibrium(e: mf.Equilibrium) -> bool:
-    """Whether an equilibrium is a spiral by ``sim.outcomes``' thresholds.
-
-    Rate, trust and the partner's exhaustion; the rise from the first month needs a trajectory
-    and is left out here.
-    """
+    """Whether an equilibrium is a spiral by ``sim.outcomes``' rule (rate, trust, exhaustion)."""
     for me, partner in ((0, 1), (1, 0)):
         rate = e.requests[me]
         broken = (e.value("trust", me) < oc.SPIRAL_TRUST
@@ -251,16 +246,15 @@ def _set_value(kern: k.Kernel, key: str, value: float) -> None:
         kern.state(f"{trait}_base")[person] = value
 
 
-def _spiraling_now(kern: k.Kernel, rate_last: np.ndarray, rate_first: np.ndarray) -> np.ndarray:
+def _spiraling_now(kern: k.Kernel, rate_last: np.ndarray) -> np.ndarray:
     """``sim.outcomes``' spiral rule on the current state and rolling request rates ``(2, n)``."""
     trust = kern.state("trust")
     exhaustion = kern.state("exhaustion")
     spiral = np.zeros(kern.n, dtype=bool)
     for me, partner in ((0, 1), (1, 0)):
-        broken = ((trust[me] < oc.SPIRAL_TRUST) | (exhaustion[partner] >= oc.SPIRAL_EXHAUSTION)
-                  | (rate_last[me] >= oc.SPIRAL_RISE * rate_first[me]))  # fmt: skip
+        not_working = (trust[me] < oc.SPIRAL_TRUST) | (exhaustion[partner] >= oc.SPIRAL_EXHAUSTION)
         spiral |= (rate_last[me] >= oc.EXCESSIVE_RATE) | ((rate_last[me] >= oc.SPIRAL_RATE)
-                                                          & broken)  # fmt: skip
+                                                          & not_working)  # fmt: skip
     return spiral
 
 
@@ -270,7 +264,7 @@ def hysteresis(scenario, key: str, values: Sequence[float], *, couples: int | No
     """Ramp the parameter up through ``values`` and back down, in one agent-based population.
 
     The population (the scenario's couples, or ``couples``) starts at ``values[0]`` and runs
-    ``burn_in_days`` (at least 30: the first month the "rose" rule compares with); then, for
+    ``burn_in_days`` (at least 30, so that the first window is full); then, for
     each value in order and then in reverse order, the value is set for every couple, the
     population runs ``hold_days`` days, and the step's share spiraling or dissolved is recorded
     (see the module's description). Returns one dict per step with ``HYSTERESIS_COLUMNS``.
@@ -303,8 +297,6 @@ def hysteresis(scenario, key: str, values: Sequence[float], *, couples: int | No
                 history.pop(0)
 
     run(burn_in_days)
-    first = kern.recorder("requests").copy()  # the first month: the burn-in's last 30 days
-    rate_first = (first - history[0]) / WINDOW_DAYS
     rows = []
     steps = [("up", v) for v in values] + [("down", v) for v in reversed(values)]
     for done, (direction, value) in enumerate(steps):
@@ -313,7 +305,7 @@ def hysteresis(scenario, key: str, values: Sequence[float], *, couples: int | No
         window = min(WINDOW_DAYS, len(history) - 1)
         rate_last = (history[-1] - history[-1 - window]) / window
         dissolved = kern.dissolved_day >= 0
-        spiral = _spiraling_now(kern, rate_last, rate_first) & ~dissolved
+        spiral = _spiraling_now(kern, rate_last) & ~dissolved
         broken = int(np.sum(spiral | dissolved))
         low, high = wilson(broken, n)
         rows.append({"value": value, "direction": direction, "day": kern.day,

@@ -578,29 +578,25 @@ def equilibria(model: MeanField, starts: Sequence[np.ndarray] = (), **options) -
 # The predicted regime
 
 
-def regime(model: MeanField, *, settle_days: int = 200, first_days: int = 30) -> dict:
+def regime(model: MeanField, *, settle_days: int = 200) -> dict:
     """The regime each lane's couple ends in, by the rule of ``sim.outcomes``, at the mean field.
 
     Each lane is iterated from its start for ``settle_days`` days (``settle``) and then polished
     to the equilibrium it is heading for (:func:`newton`, kept only if it is within 0.05 of
-    where the trajectory got): that equilibrium stands for the last 30 days of a run.
-    Mirroring ``outcomes.classify_couples``:
+    where the trajectory got): that equilibrium stands for the last 30 days of a run, where
+    ``outcomes.classify_couples`` reads a couple's end state. Mirroring it:
 
     * ``dissolved`` if at that equilibrium a partner wants out (``rules.wants_out``): the
       condition would then hold every day and the dissolution rule would fire;
     * ``spiraling`` if a person's expected requests a day at the equilibrium are at least
       ``EXCESSIVE_RATE``, or at least ``SPIRAL_RATE`` while their trust is below
-      ``SPIRAL_TRUST``, or the partner's exhaustion is at least ``SPIRAL_EXHAUSTION``, or the
-      rate is at least ``SPIRAL_RISE`` times the mean expected rate of the first ``first_days``
-      days of the trajectory;
+      ``SPIRAL_TRUST`` or the partner's exhaustion is at least ``SPIRAL_EXHAUSTION``;
     * ``other`` otherwise (stable or distant; the mean field does not separate them).
 
     Returns a dict of arrays over lanes: ``label``, ``requests`` ``(m, 2)``, ``state``
     ``(m, N_STATE)``, ``spiraling_or_dissolved`` (bool).
     """
-    states, requests = model.trajectory(days=first_days)
-    rate_first = requests.mean(axis=0)
-    x, _ = settle(model, states[-1], days=settle_days)
+    x, _ = settle(model, model.start, days=settle_days)
     y, ok = newton(model, x)
     near = ok & (np.max(np.abs(y - x), axis=1) < 0.05)
     x = np.where(near[:, None], y, x)
@@ -611,9 +607,9 @@ def regime(model: MeanField, *, settle_days: int = 200, first_days: int = 30) ->
     for me, partner in ((0, 1), (1, 0)):
         trust = x[:, state_index("trust", me)]
         exhaustion = x[:, state_index("exhaustion", partner)]
-        broken = ((trust < oc.SPIRAL_TRUST) | (exhaustion >= oc.SPIRAL_EXHAUSTION)
-                  | (rate[:, me] >= oc.SPIRAL_RISE * rate_first[:, me]))  # fmt: skip
-        spiral |= (rate[:, me] >= oc.EXCESSIVE_RATE) | ((rate[:, me] >= oc.SPIRAL_RATE) & broken)
+        not_working = (trust < oc.SPIRAL_TRUST) | (exhaustion >= oc.SPIRAL_EXHAUSTION)
+        spiral |= (rate[:, me] >= oc.EXCESSIVE_RATE) | ((rate[:, me] >= oc.SPIRAL_RATE)
+                                                        & not_working)  # fmt: skip
         out |= r.wants_out(x[:, state_index("satisfaction", me)],
                            x[:, state_index("commitment", me)],
                            P[k.DISSOLUTION_SATISFACTION], P[k.DISSOLUTION_COMMITMENT]) > 0
