@@ -1015,7 +1015,7 @@ def run_sweep(
         runner = _run_dask(plan, tasks(), bounds, scheduler)
     else:
         count = min(workers or _usable_cpus(), _usable_cpus(), max(todo, 1))
-        if workers is not None and count < workers:
+        if workers is not None and count < workers and todo:
             cpus = _usable_cpus()
             why = (f"this machine has {cpus} usable CPU cores" if count == cpus
                    else f"the sweep has {todo} chunk(s) left to run")  # fmt: skip
