@@ -1,19 +1,32 @@
-"""Print the parameter tables of ``sim.params`` as Markdown, for docs/ODD.md.
+"""Write the parameter tables of the model as Markdown, for section 9 of docs/ODD.md.
 
-Run from the repository root: ``python docs/make_param_table.py`` and paste the output into the
-"Parameters" section of docs/ODD.md whenever ``sim/params.py`` changes.
+Run from the repository root whenever ``sim/params.py`` (or the intervention, culture,
+relationship or label constants) change::
+
+    python docs/make_param_table.py            # print the tables
+    python docs/make_param_table.py --write    # replace them in docs/ODD.md
+
+The tables sit in docs/ODD.md between the lines ``<!-- param-table:start -->`` and
+``<!-- param-table:end -->``; tests/test_odd.py checks that they equal this script's output.
 """
 
 from __future__ import annotations
 
+import argparse
 import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from sim import interventions as iv
+from sim import outcomes
+from sim.culture import CULTURES
 from sim.params import DYNAMICS, INTERVENTIONS, PERSON, RUN, Param
+from sim.simulation import RELATIONSHIPS
 
-LEVERS = ("reassurance_frequency", "relief_decay", "exhaustion_rate")
+ODD = Path(__file__).resolve().parent / "ODD.md"
+START = "<!-- param-table:start -->"
+END = "<!-- param-table:end -->"
 
 
 def _number(value: float, integer: bool) -> str:
@@ -31,7 +44,7 @@ def table(params: dict[str, Param], title: str) -> str:
         "|---|---|---|---|---|",
     ]
     for p in params.values():
-        name = f"**`{p.name}`** (lever)" if p.name in LEVERS else f"`{p.name}`"
+        name = f"**`{p.name}`** (lever)" if p.lever else f"`{p.name}`"
         low, high = _number(p.low, p.integer), _number(p.high, p.integer)
         lines.append(
             f"| {name} | {_number(p.default, p.integer)} | {low} – {high} | {p.unit} "
@@ -40,20 +53,119 @@ def table(params: dict[str, Param], title: str) -> str:
     return "\n".join(lines)
 
 
-def main() -> int:
-    """Print every table of ``sim.params``."""
-    print(table(PERSON, "Per person (`[partner_a]`, `[partner_b]`)"))
-    print()
-    print(table(DYNAMICS, "Dynamics (`[dynamics]`, shared by both partners of a couple)"))
-    print()
-    print(table(RUN, "Run (top level of a scenario file)"))
-    print()
-    print("#### Interventions (`[[interventions]]`, `kind` and `day`)")
-    print()
-    print("| kind | what it does |")
-    print("|---|---|")
+def interventions_table() -> str:
+    """The five strategies with their default dose and duration and what each does."""
+    lines = [
+        "#### Interventions (`[[interventions]]`: `kind`, `day`, optional `dose`, `weeks`)",
+        "",
+        "| kind | default dose (sessions a week) | default weeks | what it does |",
+        "|---|---|---|---|",
+    ]
     for kind, text in INTERVENTIONS.items():
-        print(f"| `{kind}` | {text} |")
+        lines.append(f"| `{kind}` | {iv.DEFAULT_DOSE[kind]:g} | {iv.DEFAULT_WEEKS[kind]:g} "
+                     f"| {text} |")  # fmt: skip
+    lines += [
+        "",
+        "Effects at full benefit (`sim/interventions.py`; each multiplies its quantity by "
+        "`1 + effect · gain`, `rules.strategy_scale`, except `FEARS_TRAIT`, the share of "
+        "therapy's trait change that `address_fears` brings to anxiety):",
+        "",
+        "| constant | value |",
+        "|---|---|",
+    ]
+    for name in ("AWARENESS_WITHDRAWAL", "ACTIONS_MISMATCH", "ACTIONS_AFFECTION",
+                 "FEARS_HABITUATION", "FEARS_REBOUND", "FEARS_TRAIT"):  # fmt: skip
+        lines.append(f"| `{name}` | {getattr(iv, name):g} |")
+    return "\n".join(lines)
+
+
+def cultures_table() -> str:
+    """The bundled cultural norms (``sim.culture.CULTURES``)."""
+    lines = [
+        "#### Cultures (`culture = \"name\"` at the top level or under a partner)",
+        "",
+        "| culture | expression mean | expression sd | asking norm |",
+        "|---|---|---|---|",
+    ]
+    for c in CULTURES.values():
+        lines.append(f"| `{c.name}` | {c.expression_mean:g} | {c.expression_sd:g} "
+                     f"| {c.asking_norm:g} |")  # fmt: skip
+    return "\n".join(lines)
+
+
+def relationships_table() -> str:
+    """What ``relationship = "dating"`` or ``"married"`` sets (``RELATIONSHIPS``)."""
+    names = sorted({name for values in RELATIONSHIPS.values() for name in values})
+    lines = [
+        "#### Relationship types (`relationship = \"...\"`; explicit `[dynamics]` values win)",
+        "",
+        "| relationship | " + " | ".join(f"`{n}`" for n in names) + " |",
+        "|---|" + "---|" * len(names),
+        "| (none) | " + " | ".join(f"{DYNAMICS[n].default:g}" for n in names) + " |",
+    ]
+    for kind, values in RELATIONSHIPS.items():
+        lines.append(f"| `{kind}` | " + " | ".join(f"{values.get(n, DYNAMICS[n].default):g}"
+                                                   for n in names) + " |")  # fmt: skip
+    return "\n".join(lines)
+
+
+def labels_table() -> str:
+    """The outcome label thresholds of ``sim.outcomes``."""
+    rows = (
+        ("SPIRAL_RATE", "requests a day, last 30 days, for a spiral when the cycle is not working"),
+        ("EXCESSIVE_RATE", "requests a day, last 30 days, for a spiral whatever else holds"),
+        ("SPIRAL_TRUST", "the asker's final trust below which the cycle is not working"),
+        ("SPIRAL_EXHAUSTION", "the partner's final exhaustion from which the cycle is not working"),
+        ("DISTANT_SATISFACTION", "the lower final satisfaction below which a couple is distant"),
+        ("DISTANT_CONTACT", "answers plus unasked gestures a day (both partners) below which a "
+                            "couple is distant"),
+    )  # fmt: skip
+    lines = ["#### Outcome label thresholds (`sim/outcomes.py`)", "",
+             "| constant | value | meaning |", "|---|---|---|"]  # fmt: skip
+    for name, meaning in rows:
+        lines.append(f"| `{name}` | {getattr(outcomes, name):g} | {meaning} |")
+    return "\n".join(lines)
+
+
+def markdown() -> str:
+    """Every table, as the text that goes between the markers in docs/ODD.md."""
+    parts = [
+        table(PERSON, "Per person (`[partner_a]`, `[partner_b]`)"),
+        table(DYNAMICS, "Dynamics (`[dynamics]`, shared by both partners of a couple)"),
+        table(RUN, "Run (top level of a scenario file)"),
+        interventions_table(),
+        cultures_table(),
+        relationships_table(),
+        labels_table(),
+    ]
+    return "\n\n".join(parts) + "\n"
+
+
+def region(text: str) -> str:
+    """The text between the markers in ``text`` (docs/ODD.md); ``ValueError`` if none."""
+    if START not in text or END not in text:
+        raise ValueError(f"docs/ODD.md lacks the markers {START} and {END}")
+    return text.split(START, 1)[1].split(END, 1)[0].strip("\n") + "\n"
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Print the tables, or with ``--write`` put them into docs/ODD.md."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--write", action="store_true", help="replace the tables in docs/ODD.md")
+    args = parser.parse_args(argv)
+    text = markdown()
+    if not args.write:
+        print(text, end="")
+        return 0
+    odd = ODD.read_text(encoding="utf-8")
+    try:
+        region(odd)
+    except ValueError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    head, rest = odd.split(START, 1)
+    tail = rest.split(END, 1)[1]
+    ODD.write_text(f"{head}{START}\n{text}{END}{tail}", encoding="utf-8")
     return 0
 
 
