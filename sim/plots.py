@@ -694,9 +694,18 @@ def bifurcation_diagram(result) -> Figure:
                  label="Stable: calm (few requests)")  # fmt: skip
         top.plot(values, spiral, color=OUTCOME_COLORS["spiraling"], marker="o", ms=5,
                  label="Stable: spiral")  # fmt: skip
+        # One stable state on both sides of a change from calm to spiral: the same branch, so
+        # the two points are joined (a thin grey line), not drawn as two branches.
+        for i in range(len(values) - 1):
+            ends = [[e for e in result.equilibria[n] if e.stable] for n in (i, i + 1)]
+            if all(len(end) == 1 for end in ends) and np.isnan(calm[i]) != np.isnan(calm[i + 1]):
+                top.plot(values[i:i + 2], [ends[0][0].requests[seeker],
+                                           ends[1][0].requests[seeker]],
+                         color=_GREY, lw=1.4)  # fmt: skip
         top.plot(values, unstable_line, color="#333333", ls="--", lw=1.6)
         top.plot(unstable_x, unstable_y, ls="none", marker="o", ms=7, mfc="white",
-                 mec="#333333", label="Unstable: the tipping threshold")  # fmt: skip
+                 mec="#333333",
+                 label="Unstable: the tipping threshold" if unstable_x else None)  # fmt: skip
         top.axhline(SPIRAL_RATE, color=_GREY, lw=1.0, ls=":")
         top.text(values[0], SPIRAL_RATE, f" {SPIRAL_RATE:g} request a day", color=_GREY,
                  fontsize=11, va="bottom")  # fmt: skip
