@@ -319,15 +319,6 @@ def _number(value: float | None, fmt: str) -> str:
     return "n/a" if value is None else format(value, fmt)
 
 
-def _mean_of_partners(result: Any, name: str) -> float | None:
-    """Mean over couples of both partners' final ``name`` (from the per-couple table)."""
-    import numpy as np
-
-    values = (np.asarray(result.couples[f"{name}_a"], dtype=float)
-              + np.asarray(result.couples[f"{name}_b"], dtype=float)) / 2  # fmt: skip
-    return float(np.nanmean(values)) if np.any(np.isfinite(values)) else None
-
-
 def _who(scenario: Any) -> str:
     if scenario.population is not None:
         mix = ", ".join(f"{100 * w / sum(scenario.population['mix'].values()):.0f}% {style}"
@@ -369,25 +360,52 @@ def _report(scenario: Any, result: Any) -> list[str]:
             lines.append("  " + "  ".join("-" * w for w in widths))
 
     m = result.headline()
-    lines += ["", "In plain words"]
+    lines += ["", "In plain words (the seeker asked more; the partner is the one asked)"]
     first_rate = _number(m["seeker_request_rate_first_30d"], ".1f")
     last_rate = _number(m["seeker_request_rate_last_30d"], ".1f")
-    lines.append(f"  - The partner who asked more made {first_rate} requests a day in the first "
-                 f"month and {last_rate} in the last.")  # fmt: skip
-    lines.append(f"  - After an answered request, relief lasted "
-                 f"{_number(m['seeker_relief_hours_first_30d'], '.1f')} hours on average at first "
+    slope = _number(m["seeker_request_rate_slope"], "+.2f")
+    lines.append(f"  - The seeker made {first_rate} requests a day in the first month and "
+                 f"{last_rate} in the last (trend {slope} a day per month); the partner "
+                 f"{_number(m['partner_request_rate_last_30d'], '.1f')} in the last.")
+    lines.append(f"  - After an answer, the seeker's relief took "
+                 f"{_number(m['seeker_relief_hours_first_30d'], '.1f')} hours to halve at first "
                  f"and {_number(m['seeker_relief_hours_last_30d'], '.1f')} hours at the end.")
     answered = m["answered_share"]
+    warmth = _number(m["seeker_answer_warmth"], ".2f")
     lines.append("  - No one asked for reassurance." if answered is None else
-                 f"  - {100 * answered:.0f}% of all requests were answered.")  # fmt: skip
-    satisfaction = _number(m["mean_satisfaction"], ".2f")
-    trust = _number(m["mean_trust"], ".2f")
-    exhaustion = _number(m["mean_exhaustion"], ".2f")
-    withdrawal = _number(_mean_of_partners(result, "withdrawal"), ".2f")
-    lines.append(f"  - At the end (both partners, 0 = none, 1 = full): satisfaction "
-                 f"{satisfaction}, trust {trust}, exhaustion {exhaustion}, "
-                 f"withdrawal {withdrawal}.")  # fmt: skip
+                 f"  - {100 * answered:.0f}% of all requests were answered; the seeker's answers "
+                 f"had warmth {warmth} (1 = fully warm).")  # fmt: skip
+    lines.append("  - At the end (0 = none, 1 = full):")
+    for who in ("seeker", "partner"):
+        lines.append(f"      {who:8s} satisfaction {_number(m[f'{who}_start_satisfaction'], '.2f')}"
+                     f" -> {_number(m[f'{who}_satisfaction'], '.2f')}, trust "
+                     f"{_number(m[f'{who}_trust'], '.2f')}, exhaustion "
+                     f"{_number(m[f'{who}_exhaustion'], '.2f')}, withdrawal "
+                     f"{_number(m[f'{who}_withdrawal'], '.2f')}")  # fmt: skip
+    effects = result.strategy_effects()
+    if effects is not None:
+        lines += _treatment_lines(effects)
     return lines
+
+
+def _treatment_lines(effects: dict) -> list[str]:
+    """What a run's strategies did, split into their own mechanism and trait change."""
+    points, d = effects["broken_points"], effects["seeker_satisfaction_d"]
+    recovered = effects["recovered_share"]
+    return [
+        "",
+        "What the strategies did (same couples without help, common random numbers)",
+        f"  - spiraling or dissolved: {100 * effects['broken_share_without']:.0f}% without, "
+        f"{100 * effects['broken_share_with']:.0f}% with ({points['total']:+.0f} points: "
+        f"{points['own_mechanism']:+.0f} from the strategies' own mechanisms, "
+        f"{points['trait_change']:+.0f} from trait change)",
+        f"  - seeker's satisfaction, effect size d: {_number(d['total'], '+.2f')} "
+        f"({_number(d['own_mechanism'], '+.2f')} own mechanisms, "
+        f"{_number(d['trait_change'], '+.2f')} trait change)",
+        "  - of the couples broken without help, "
+        + ("none were" if recovered is None else f"{100 * recovered:.0f}% are")
+        + " stable or distant with it",
+    ]
 
 
 def _files_report(target: Path, per_couple: bool) -> list[str]:
@@ -612,14 +630,17 @@ def _cmd_compare(args: argparse.Namespace, argv: Sequence[str]) -> int:
             f"{r.aspects()[i]['verdict']}")  # fmt: skip
     rows.append(("", "", ""))
     words = {
-        "seeker_request_rate_first_30d": ("requests/day, first month", ".2f"),
-        "seeker_request_rate_last_30d": ("requests/day, last month", ".2f"),
-        "seeker_relief_hours_first_30d": ("relief hours, first month", ".1f"),
-        "seeker_relief_hours_last_30d": ("relief hours, last month", ".1f"),
+        "seeker_request_rate_first_30d": ("seeker: requests/day, first month", ".2f"),
+        "seeker_request_rate_last_30d": ("seeker: requests/day, last month", ".2f"),
+        "seeker_relief_hours_first_30d": ("seeker: hours for relief to halve, first month", ".1f"),
+        "seeker_relief_hours_last_30d": ("seeker: hours for relief to halve, last month", ".1f"),
         "answered_share": ("share of requests answered", ".0%"),
-        "mean_satisfaction": ("satisfaction at the end", ".2f"),
-        "mean_trust": ("trust at the end", ".2f"),
-        "mean_exhaustion": ("exhaustion at the end", ".2f"),
+        "seeker_answer_warmth": ("warmth of the answers the seeker got", ".2f"),
+        "seeker_satisfaction": ("seeker: satisfaction at the end", ".2f"),
+        "partner_satisfaction": ("partner: satisfaction at the end", ".2f"),
+        "seeker_trust": ("seeker: trust at the end", ".2f"),
+        "partner_exhaustion": ("partner: exhaustion at the end", ".2f"),
+        "partner_withdrawal": ("partner: withdrawal at the end", ".2f"),
     }
     for key, (label, fmt) in words.items():
         add(label, lambda s, r, key=key, fmt=fmt: _number(r.headline()[key], fmt))
@@ -628,6 +649,10 @@ def _cmd_compare(args: argparse.Namespace, argv: Sequence[str]) -> int:
     print(f"relsim compare (common seed {first.seed}, {first.days} days)\n")
     for row in (header, *rows):
         print("  " + "  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)).rstrip())
+    for scenario, result in zip((first, second), results, strict=True):
+        effects = result.strategy_effects()
+        if effects is not None:
+            print(f"\n{scenario.name}:\n" + "\n".join(_treatment_lines(effects)[1:]))
     return EXIT_OK
 
 

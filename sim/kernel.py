@@ -561,8 +561,11 @@ def hour(W, j, t):
 
 @_inline
 def close_day(W, j, day):
-    """End ``day``: the dissolution rule (``rules.wants_out``, ``unhappy_streak``,
-    ``dissolves``) and the request trend's running sum."""
+    """End ``day``: the dissolution rule and the request trend's running sum.
+
+    The rule is ``rules.wants_out`` (either partner), ``rules.unhappy_streak`` and
+    ``rules.dissolves``.
+    """
     either = np.maximum(
         r.wants_out(W[S_SATISFACTION, j], W[S_COMMITMENT, j],
                     W[W_P + DISSOLUTION_SATISFACTION, j], W[W_P + DISSOLUTION_COMMITMENT, j]),

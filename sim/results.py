@@ -43,7 +43,7 @@ __all__ = [
     "write_sweep",
 ]
 
-MANIFEST_SCHEMA_VERSION = 1
+MANIFEST_SCHEMA_VERSION = 2  # 2: model revision 2 (new couples.csv columns, relief measure)
 #: Runs with at most this many couples get one timeseries row per day, couple and partner;
 #: larger runs get the population means per day and partner.
 PER_COUPLE_TIMESERIES_MAX = 50

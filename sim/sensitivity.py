@@ -34,8 +34,8 @@ import io
 import sys
 import time
 from collections.abc import Sequence
-from dataclasses import replace
 from concurrent.futures import ProcessPoolExecutor
+from dataclasses import replace
 from multiprocessing import get_context
 from pathlib import Path
 

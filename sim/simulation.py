@@ -174,8 +174,7 @@ class Setup:
                                                 "population.couples")  # fmt: skip
 
     def dynamics_value(self, name: str):
-        """The value of dynamics parameter ``name`` in this run: explicit, by relationship, or
-        the default."""
+        """Return dynamics parameter ``name``'s value: explicit, by relationship, or default."""
         if name in self.dynamics:
             return self.dynamics[name]
         if self.relationship is not None and name in RELATIONSHIPS[self.relationship]:
@@ -248,7 +247,8 @@ def _history(P: np.ndarray, n: int, rng: np.random.Generator) -> dict[str, np.nd
     out = {}
     for i, name in enumerate(("trust", "satisfaction", "commitment")):
         out[name] = np.clip(P[k.p_row(f"start_{name}")] + noise[i], 0.0, 1.0)
-    out["appraisal"] = np.clip(P[k.p_row("appraisal_spread")] * rng.standard_normal((2, n)), -0.5, 0.5)
+    appraisal = P[k.p_row("appraisal_spread")] * rng.standard_normal((2, n))
+    out["appraisal"] = np.clip(appraisal, -0.5, 0.5)
     return out
 
 
@@ -438,6 +438,18 @@ class Result:
         """Count of couples per outcome label."""
         return count_outcomes(self.labels)
 
+    def strategy_effects(self) -> dict[str, object] | None:
+        """The interventions' effects (:func:`strategy_effects`), or ``None`` without any.
+
+        Computed once, on first use: it runs the same couples without help and without trait
+        change (common random numbers).
+        """
+        if not self.setup.interventions:
+            return None
+        if getattr(self, "_effects", None) is None:
+            self._effects = strategy_effects(self.setup, engine=self.kernel.engine)
+        return self._effects
+
     def aspects(self) -> list[dict]:
         """The healthy-versus-excessive table with measured values."""
         return aspects_table(self.couples, self.labels)
@@ -475,7 +487,7 @@ class Result:
 
     def summary(self) -> dict:
         """The run's summary (the body of ``summary.json`` without the scenario's name)."""
-        return {
+        out = {
             "seed": self.setup.seed,
             "days": self.setup.days,
             "couples": self.setup.couples,
@@ -483,6 +495,9 @@ class Result:
             "aspects": self.aspects(),
             "metrics": self.headline(),
         }
+        if self.setup.interventions:
+            out["strategy_effects"] = self.strategy_effects()
+        return out
 
     def daily_rows(self) -> list[dict]:
         """The daily population means, one row per day and partner."""
