@@ -336,8 +336,9 @@ def exhaustion_after_answering(exhaustion, happened, exhaustion_rate, avoidance,
     The cost is ``exhaustion_rate * (0.5 + avoidance + 0.5 anxiety) * (1 - 0.5 communication)
     * (1.6 - asking_norm)``, toward 1. Requests feel intrusive to avoidant partners, and anxious
     caregivers give with their own distress (compulsive caregiving), so both pay more (Kunce &
-    Shaver 1994); an explained request costs less (the source article's "communicate openly"); explicit asking weighs more on a
-    person from a norm where asking is less acceptable (1 at the default norm 0.6).
+    Shaver 1994); an explained request costs less (the source article's "communicate openly");
+    explicit asking weighs more on a person from a norm where asking is less acceptable (1 at the
+    default norm 0.6).
     """
     cost = (exhaustion_rate * (0.5 + avoidance + 0.5 * anxiety) * (1.0 - 0.5 * communication)
             * (1.6 - asking_norm))  # fmt: skip
