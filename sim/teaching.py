@@ -57,6 +57,13 @@ class HourlyTrace:
         whether the person received a gesture of unasked affection.
     dissolved_day : numpy.ndarray, shape (n,)
         Day each couple dissolved, -1 while together.
+    relief_closed : numpy.ndarray, shape (hours, 2, n)
+        Where a relief episode ended in that hour (relief had fallen to half its level just after
+        the answer), how many hours it lasted; NaN elsewhere. Counted by the engine itself, the
+        same rule as ``relief_hours_*`` in a run's ``couples.csv``.
+    relief_censored : numpy.ndarray of bool, shape (hours, 2, n)
+        Where a new answer came in that hour while the last one's relief had not yet halved (that
+        episode's length is unknown: it is *censored*, not counted).
 
     """
 
@@ -65,6 +72,8 @@ class HourlyTrace:
     answered: np.ndarray
     affection: np.ndarray
     dissolved_day: np.ndarray
+    relief_closed: np.ndarray | None = None
+    relief_censored: np.ndarray | None = None
 
     @property
     def hours(self) -> np.ndarray:
@@ -78,11 +87,27 @@ class HourlyTrace:
         return self.states[:, k.STATE_VARS.index(name)]
 
     def relief_episodes(self, person: int = 0, couple: int = 0) -> np.ndarray:
-        """Hours from each answered request to the same person's next request.
+        """How long the relief of each answer lasted: hours until it had fallen to half.
 
-        Returns an array of shape ``(episodes, 2)``: the hour of the answer and how long the
-        relief lasted (the same measure as ``relief_hours_*`` in a run's ``couples.csv``). An
-        answer with no later request is left out.
+        Returns an array of shape ``(episodes, 2)``: the hour of the answer and the hours until
+        the relief it gave had fallen to half its level just after the answer (the measure of
+        ``relief_hours_*`` in a run's ``couples.csv``). Episodes cut short by the next answer
+        (censored) and episodes still open at the end are left out; see :meth:`relief_censored`.
+        """
+        if self.relief_closed is None:
+            raise ValueError("this trace was made without relief episodes (use hourly_trace)")
+        closed = self.relief_closed[:, person, couple]
+        ends = np.flatnonzero(np.isfinite(closed))
+        return np.column_stack([ends - closed[ends], closed[ends]]).astype(float).reshape(-1, 2)
+
+    def hours_to_next_request(self, person: int = 0, couple: int = 0) -> np.ndarray:
+        """Hours from each answered request to the same person's next request (the old measure).
+
+        Returns an array of shape ``(episodes, 2)``: the hour of the answer and the wait (the
+        measure of ``hours_to_next_request_*`` in ``couples.csv``). It mixes relief with
+        everything else that makes a person ask (stress, rebuffs, a partner's distance), so it
+        shortens whenever asking becomes more frequent, even if relief lasts as long as before.
+        An answer with no later request is left out.
         """
         asks = np.flatnonzero(self.asked[:, person, couple])
         rows = []
@@ -125,19 +150,31 @@ def hourly_trace(
     hours = days * k.HOURS_PER_DAY
     states = np.empty((hours, len(k.STATE_VARS), 2, kern.n))
     events = np.zeros((hours, 3, 2, kern.n), dtype=bool)
+    closed = np.full((hours, 2, kern.n), np.nan)
+    censored = np.zeros((hours, 2, kern.n), dtype=bool)
     counted = (k.REQUESTS, k.ANSWERED, k.AFFECTION_RECEIVED)
+    episodes = (k.RELIEF_FIRST_N, k.RELIEF_FIRST_SUM, k.CENSORED_FIRST)
     no_daily = np.empty((0, k.N_DAILY, 2, kern.n))
+    # The engine counts relief episodes only in its first and last 30 days. The window flags feed
+    # nothing but those counters, so the trace treats every day as "first": the engine then
+    # counts every episode of the trace, and each person's states stay exactly as in a run.
+    every_day_first, never_last = days + 1, days + 1
     with np.errstate(over="ignore"):  # the engine's hash relies on wrap-around arithmetic
         for day in range(days):
             together = np.flatnonzero(C[k.DISSOLVED_DAY] < 0.0)
             for hour in range(k.HOURS_PER_DAY):
                 t = day * k.HOURS_PER_DAY + hour
                 before = R[list(counted)].copy()
-                k.tick(S, P, R, C, kern.keys, together, t, kern.first_end, kern.last_start)
+                count_before, sum_before, censored_before = R[list(episodes)].copy()
+                k.tick(S, P, R, C, kern.keys, together, t, every_day_first, never_last)
                 events[t] = R[list(counted)] > before
+                done = R[k.RELIEF_FIRST_N] > count_before
+                closed[t][done] = (R[k.RELIEF_FIRST_SUM] - sum_before)[done]
+                censored[t] = R[k.CENSORED_FIRST] > censored_before
                 states[t] = S
             k.end_of_day(S, P, R, C, together, day, no_daily, 0, False)
-    return HourlyTrace(states, events[:, 0], events[:, 1], events[:, 2], C[k.DISSOLVED_DAY].copy())
+    return HourlyTrace(states, events[:, 0], events[:, 1], events[:, 2], C[k.DISSOLVED_DAY].copy(),
+                       closed, censored)  # fmt: skip
 
 
 def relief_experiment(anxiety: Sequence[float], habituation: Sequence[float], hours: int = 72,
@@ -172,6 +209,8 @@ def relief_experiment(anxiety: Sequence[float], habituation: Sequence[float], ho
     trace.asked = trace.asked[:hours]
     trace.answered = trace.answered[:hours]
     trace.affection = trace.affection[:hours]
+    trace.relief_closed = trace.relief_closed[:hours]
+    trace.relief_censored = trace.relief_censored[:hours]
     return trace, grid_a, grid_h
 
 

@@ -18,7 +18,7 @@ import pytest
 from nbclient import NotebookClient
 
 from sim import Setup, teaching
-from sim.simulation import build_kernel
+from sim.simulation import build_kernel, couple_columns
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.ipynb"))
@@ -46,6 +46,26 @@ def test_hourly_trace_is_the_engine_hour_by_hour():
     np.testing.assert_array_equal(trace.asked.sum(axis=0), kern.recorder("requests"))
     np.testing.assert_array_equal(trace.answered.sum(axis=0), kern.recorder("answered"))
     assert np.all(trace.answered <= trace.asked)
+
+
+def test_traced_relief_episodes_are_the_engines_relief_hours():
+    # relief_episodes reads the engine's own episode counter, so over a run shorter than the
+    # engine's first window its mean is couples.csv's relief_hours_first_30d, couple by couple.
+    setup = Setup(partner_a={"style": "anxious"}, partner_b={"style": "avoidant"}, couples=3,
+                  days=20, seed=3)  # fmt: skip
+    trace = teaching.hourly_trace(setup)
+    kern, pop = build_kernel(setup, engine="numpy")
+    kern.advance(20)
+    expected = couple_columns(kern, pop)["relief_hours_first_30d_a"]
+    for couple in range(3):
+        episodes = trace.relief_episodes(person=0, couple=couple)
+        assert len(episodes) > 0
+        assert episodes[:, 1].mean() == pytest.approx(expected[couple])
+        assert np.all(episodes[:, 1] >= 1)
+        answered_hours = np.flatnonzero(trace.answered[:, 0, couple])
+        assert set(episodes[:, 0].astype(int)) <= set(answered_hours)
+    waits = trace.hours_to_next_request(person=0, couple=0)
+    assert set(waits[:, 0].astype(int)) <= set(np.flatnonzero(trace.answered[:, 0, 0]))
 
 
 def test_relief_fades_faster_with_habituation_and_leaves_doubt_in_anxious_people():
