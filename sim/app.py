@@ -522,13 +522,26 @@ def _svg(svg: str, name: str):
 
 
 @solara.component
-def CoupleView(frame: Frame, live: dict):
+def CoupleView(frame: Frame, live: dict, session: Session):
     """Both partners over days, requests and answers, relief per episode, badge and table."""
     LiveHTML(live, "badge", frame.badge, ["relsim-badge-box"])
     with solara.Div(classes=["relsim-charts"]):
         for name in ("security", "relief", "exhaustion", "trust", "requests", "episodes"):
             LiveHTML(live, f"couple:{name}", frame.couple[name], ["relsim-chart", f"relsim-{name}"])
     LiveHTML(live, "aspects", frame.aspects, ["relsim-aspects-box"])
+    Downloads(session)
+
+
+@solara.component
+def Downloads(session: Session):
+    """The run so far as the two CSV files ``relsim run`` writes (same columns)."""
+    with solara.Div(classes=["relsim-downloads"]):
+        solara.HTML(tag="span", unsafe_innerHTML="Download this run so far:",
+                    classes=["relsim-help"])  # fmt: skip
+        for which in ("couples", "timeseries"):
+            solara.FileDownload(lambda which=which: session.csv(which).encode(),
+                                filename=f"{which}.csv", label=f"{which}.csv",
+                                mime_type="text/csv")  # fmt: skip
 
 
 @solara.component
@@ -623,7 +636,7 @@ def Views(session: Session, version: solara.Reactive[int], live: dict,
     frame: Frame = session.frame
     with solara.lab.Tabs(lazy=True):
         with solara.lab.Tab("Couple"):
-            CoupleView(frame, live)
+            CoupleView(frame, live, session)
         with solara.lab.Tab("Where you are"):
             WhereView(dict(frame.applied))
         with solara.lab.Tab("Population"):
@@ -661,6 +674,11 @@ _CSS = """
 .v-application .v-btn--outlined { color: #1f3a5f !important; }
 .relsim-couples-choices .v-btn:not(.v-btn--outlined) { background-color: #1f3a5f !important;
   color: white !important; }
+.relsim-lever-pairs { flex-wrap: wrap; height: auto !important; }
+.relsim-lever-pairs .v-btn { text-transform: none; letter-spacing: 0 !important;
+  font-size: 15px !important; }
+.relsim-downloads { display: flex; gap: 10px; align-items: center; flex-wrap: wrap;
+  margin: 8px 0; }
 .relsim-days-per-frame .v-btn { min-width: 36px !important; padding: 0 8px !important; }
 .relsim-status { font-size: 16px; min-height: 0; }
 .relsim-stale { background: #FFF4CC; color: #4A3800; padding: 2px 8px; border-radius: 4px;

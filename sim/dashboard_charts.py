@@ -415,7 +415,7 @@ def heatmap(share: np.ndarray, x_values: Sequence[float], y_values: Sequence[flo
     dx = (xs[-1] - xs[0]) / max(len(xs) - 1, 1) or 1.0
     dy = (ys[-1] - ys[0]) / max(len(ys) - 1, 1) or 1.0
     frame = _Frame(width, height, (xs[0] - dx / 2, xs[-1] + dx / 2),
-                   (ys[0] - dy / 2, ys[-1] + dy / 2), right=104)  # fmt: skip
+                   (ys[0] - dy / 2, ys[-1] + dy / 2), right=112)  # fmt: skip
     body = []
     for i, x in enumerate(xs):
         for j, y in enumerate(ys):
@@ -445,7 +445,7 @@ def heatmap(share: np.ndarray, x_values: Sequence[float], y_values: Sequence[flo
                     f"{share_tick:.0%}</text>")
     body.append(f'<rect x="{key_x}" y="{frame.y0}" width="16" height="{span}" fill="none" '
                 f'stroke="#888"/>')  # fmt: skip
-    label_x, label_y = key_x + 66, (frame.y0 + frame.y1) / 2
+    label_x, label_y = key_x + 80, (frame.y0 + frame.y1) / 2
     body.append(f'<text x="{label_x}" y="{label_y:.1f}" font-size="15" text-anchor="middle" '
                 f'transform="rotate(-90 {label_x} {label_y:.1f})" fill="{_TEXT}" '
                 f'class="relsim-share-label">{escape(share_label)}</text>')  # fmt: skip

@@ -36,6 +36,7 @@ __all__ = [
     "dynamics_of",
     "initial_controls",
     "intervention_day",
+    "lever_axis",
     "lever_names",
     "mixed_population",
     "model_kwargs",
@@ -341,14 +342,27 @@ def _phase_grid_cached(frozen: tuple, which: str) -> PhaseGrid:
         x_param, y_param = f"dynamics.{x_name}", f"dynamics.{y_name}"
         values = {**dynamics_defaults(), **dynamics_of(kwargs)}
         marker = (float(values[x_name]), float(values[y_name]))
-        x_values = np.linspace(*slider_range(DYNAMICS[x_name])[:2], GRID_POINTS)
-        y_values = np.linspace(*slider_range(DYNAMICS[y_name])[:2], GRID_POINTS)
+        x_values = np.linspace(*lever_axis(x_name, marker[0]), GRID_POINTS)
+        y_values = np.linspace(*lever_axis(y_name, marker[1]), GRID_POINTS)
     setup, x_axis, y_axis = sweep_setup(base, x_param, x_values, y_param, y_values,
                                         GRID_REPLICATES)  # fmt: skip
     labels = simulate(setup).labels.reshape(GRID_POINTS, GRID_POINTS, GRID_REPLICATES)
     # Spiraling or dissolved: a couple that spirals long enough dissolves (as in sim.plots).
     share = np.mean(np.isin(labels, ("spiraling", "dissolved")), axis=2)
     return PhaseGrid(x_name, y_name, x_axis.values, y_axis.values, share, marker)
+
+
+def lever_axis(name: str, value: float) -> tuple[float, float]:
+    """Return the span of a lever map's axis around the current value.
+
+    From the lowest allowed value to 2.5 times the larger of the current value and the default
+    (at most the highest allowed value). The whole allowed range would put the default couple at
+    the edge of a map that is mostly one colour (relief decay runs to 10 a day); this span keeps
+    the couple and the boundary near it in view.
+    """
+    param = DYNAMICS[name]
+    high = min(float(param.high), 2.5 * max(float(value), float(param.default)))
+    return float(param.low), max(high, float(param.low) + 1e-6)
 
 
 def mixed_population(kwargs: Mapping[str, object], couples: int = MAX_COUPLES) -> dict:

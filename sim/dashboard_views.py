@@ -6,7 +6,9 @@ with every live figure and the tests can check the content without a browser.
 
 from __future__ import annotations
 
+import csv
 import gc
+import io
 import threading
 import weakref
 from collections.abc import Mapping
@@ -41,6 +43,7 @@ __all__ = [
     "aspects_html",
     "badge_html",
     "couple_charts",
+    "couples_csv",
     "days_until_verdict",
     "followed_outcome",
     "intervention_events",
@@ -48,6 +51,7 @@ __all__ = [
     "phase_chart",
     "population_charts",
     "release_model",
+    "timeseries_csv",
 ]
 
 #: The source article's strategies in the dashboard's words.
@@ -284,7 +288,7 @@ def mixed_population_chart(table: dict) -> str:
     pairs = sorted(table, key=lambda pair: -table[pair]["couples"])
     shares = {name: [table[pair][name] for pair in pairs] for name in LABELS}
     return stacked_bars(pairs, shares, OUTCOME_COLORS, counts=[table[p]["couples"] for p in pairs],
-                        title="A mixed class of couples: outcomes by pairing")  # fmt: skip
+                        title="A mixed class: outcomes by pairing")  # fmt: skip
 
 
 def phase_chart(grid: PhaseGrid) -> str:
@@ -294,6 +298,47 @@ def phase_chart(grid: PhaseGrid) -> str:
     return heatmap(grid.share, grid.x_values, grid.y_values, title=title,
                    x_label=_AXIS_WORDS[grid.x_name], y_label=_AXIS_WORDS[grid.y_name],
                    marker=grid.marker)  # fmt: skip
+
+
+# -- the run's data, as relsim run writes it ---------------------------------------------------
+
+
+def _csv(header: list[str], rows) -> str:
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(header)
+    writer.writerows(rows)
+    return out.getvalue()
+
+
+def couples_csv(model) -> str:
+    """The run so far as ``couples.csv``: one row per couple, the same columns as ``relsim run``."""
+    table = model.couples_table()
+    return table.to_csv(index=False, lineterminator="\n")
+
+
+def timeseries_csv(model) -> str:
+    """The run so far as ``timeseries.csv``, in ``relsim run``'s layout.
+
+    Runs of up to ``sim.results.PER_COUPLE_TIMESERIES_MAX`` couples get one row per day, couple
+    and partner; larger runs the population means per day and partner.
+    """
+    from .results import PER_COUPLE_TIMESERIES_MAX
+
+    kernel = model.kernel
+    if model.setup.couples <= PER_COUPLE_TIMESERIES_MAX:
+        daily = kernel.daily
+        styles = model.couples_table()[["style_a", "style_b"]].to_numpy()
+        rows = ([day + 1, couple, tag, styles[couple][person],
+                 *daily[day, :, person, couple].tolist()]
+                for day in range(daily.shape[0]) for couple in range(daily.shape[3])
+                for person, tag in enumerate("ab"))  # fmt: skip
+        return _csv(["day", "couple", "partner", "style", *k.DAILY_VARS], rows)
+    means = kernel.daily_mean
+    rows = ([day + 1, tag, *means[day, : len(k.DAILY_VARS), person].tolist(),
+             int(means[day, len(k.DAILY_VARS), person])]
+            for day in range(means.shape[0]) for person, tag in enumerate("ab"))  # fmt: skip
+    return _csv(["day", "partner", *k.DAILY_VARS, "couples_together"], rows)
 
 
 # -- one page's run, drawn from consistent snapshots ------------------------------------------
@@ -391,6 +436,11 @@ class Session:
             self.generation += 1
             self._labels: list[tuple[int, str]] = []
             return self._draw()
+
+    def csv(self, which: str) -> str:
+        """The run so far as ``couples.csv`` or ``timeseries.csv`` text (``which``)."""
+        with self.lock:
+            return couples_csv(self.model) if which == "couples" else timeseries_csv(self.model)
 
     def close(self) -> None:
         """Release the model now (the page is gone); the session is not used afterwards.

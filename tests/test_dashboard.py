@@ -601,3 +601,29 @@ def test_the_badge_says_undecided_instead_of_flipping(monkeypatch):
     assert {outcomes[day] for day in range(15, 27)} == {"undecided"}
     assert outcomes[27] == outcomes[28] == "distant"  # held for 7 days: named again
     assert "UNDECIDED" not in session.frame.badge
+
+
+def test_the_run_downloads_as_relsim_runs_csv_files():
+    from sim.simulation import COUPLE_COLUMNS
+
+    for couples, header in ((3, "day,couple,partner,style,"), (60, "day,partner,")):
+        session = Session(model_kwargs({**initial_controls(), "couples": couples, "days": 20},
+                                       seed=1))  # fmt: skip
+        session.advance(10)
+        lines = session.csv("couples").splitlines()
+        assert lines[0].split(",") == list(COUPLE_COLUMNS) and len(lines) == couples + 1
+        series = session.csv("timeseries").splitlines()
+        assert series[0].startswith(header)
+        per_day = couples * 2 if couples <= 50 else 2
+        assert len(series) == 1 + 10 * per_day
+
+
+def test_a_lever_map_keeps_the_couple_in_view():
+    from sim.dashboard_state import lever_axis
+
+    for name in ("reassurance_frequency", "relief_decay", "exhaustion_rate"):
+        param = DYNAMICS[name]
+        for value in (param.low, param.default, param.high):
+            low, high = lever_axis(name, value)
+            assert param.low == low < high <= param.high
+            assert low <= value <= high
