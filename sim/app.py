@@ -495,7 +495,8 @@ class PageFixes(ipyvuetify.VuetifyTemplate):
 
     Solara's template has no ``lang`` on ``<html>`` (screen readers then guess the language)
     and a viewport that forbids zooming (``user-scalable=no``, ``maximum-scale=1``), which
-    people with low vision need on tablets and phones. Both are set here, in the browser.
+    people with low vision need on tablets and phones. Both are set here, in the browser, and
+    every progress bar that appears (Solara's busy bar, a map being computed) gets a name.
     """
 
     template = traitlets.Unicode("""
@@ -507,6 +508,20 @@ module.exports = {
     const viewport = document.querySelector('meta[name="viewport"]');
     if (viewport) {
       viewport.setAttribute("content", "width=device-width, initial-scale=1");
+    }
+    // Progress bars (Solara's "busy" bar, the maps being computed) come and go: name each.
+    const name = () => {
+      for (const bar of document.querySelectorAll('[role="progressbar"]:not([aria-label])')) {
+        bar.setAttribute("aria-label", "Working…");
+      }
+    };
+    name();
+    this.observer = new MutationObserver(name);
+    this.observer.observe(document.body, {childList: true, subtree: true});
+  },
+  beforeDestroy() {
+    if (this.observer) {
+      this.observer.disconnect();
     }
   },
 };
