@@ -136,7 +136,7 @@ def mean_field_diagram(scenario, key: str, values: Sequence[float]):
     """
     values = np.asarray(values, dtype=float)
     model = mf.mean_couple(scenario.setup(), lanes={key: values})
-    return mf.equilibria_many(model), mf.regime(model)
+    return mf.equilibria_and_regime(model)
 
 
 def spiral_at_equilibrium(e: mf.Equilibrium) -> bool:

@@ -59,8 +59,11 @@ __all__ = [
     "calm_state",
     "distressed_state",
     "equilibria",
+    "equilibria_and_regime",
+    "equilibria_many",
     "find_fixed_point",
     "mean_couple",
+    "newton",
     "regime",
     "settle",
     "state_index",
@@ -98,6 +101,7 @@ class _Chance:
 
 
 _CHANCE = _Chance()
+_FIRST_DRAW = k.W_U  # the draw rows are the table's last rows: W_U to N_W
 
 
 class _Expected:
@@ -113,9 +117,11 @@ class _Expected:
         self.table = table
 
     def __getitem__(self, key):
-        row = key[0] if isinstance(key, tuple) else key
-        if isinstance(row, int | np.integer) and k.W_U <= row < k.N_W:
-            return _CHANCE
+        try:
+            if key[0] >= _FIRST_DRAW:  # the kernel's hour reads (row, lanes) with a whole row
+                return _CHANCE
+        except TypeError:  # a slice of rows
+            pass
         return self.table[key]
 
     def __setitem__(self, key, value) -> None:
@@ -473,6 +479,11 @@ def equilibria_many(model: MeanField, starts: Sequence[np.ndarray] | None = None
     boundary. Duplicates (closer than 1e-5) are dropped. Each list is sorted by the first
     person's expected requests.
     """
+    return _equilibria(model, starts, settle_days, boundary_search)[0]
+
+
+def _equilibria(model: MeanField, starts, settle_days: int, boundary_search: bool):
+    """:func:`equilibria_many`, and where each lane's own start got after ``settle_days``."""
     m = model.m
     calm, distressed = calm_state(m), distressed_state(m)
     between = [calm + s * (distressed - calm) for s in (0.25, 0.5, 0.75)]
@@ -499,7 +510,8 @@ def equilibria_many(model: MeanField, starts: Sequence[np.ndarray] | None = None
                 more = _solve_distinct(model, owners, np.array([mids[n] for n in keep]))
                 for i in range(m):
                     found[i] = _merge(found[i], more[i])
-    return [sorted(f, key=lambda e: (e.requests[0], e.requests[1])) for f in found]
+    ordered = [sorted(f, key=lambda e: (e.requests[0], e.requests[1])) for f in found]
+    return ordered, settled[:m]
 
 
 def _merge(a: list[Equilibrium], b: list[Equilibrium]) -> list[Equilibrium]:
@@ -566,6 +578,12 @@ def _boundaries(model: MeanField, pairs, days: int, rounds: int = 3, points: int
     return [mids[i] if alive[i] else None for i in range(m)]
 
 
+def equilibria_and_regime(model: MeanField, *, settle_days: int = 150):
+    """:func:`equilibria_many` and :func:`regime` together, sharing the settling from the start."""
+    found, settled = _equilibria(model, None, settle_days, True)
+    return found, _classify(model, settled)
+
+
 def equilibria(model: MeanField, starts: Sequence[np.ndarray] = (), **options) -> list[Equilibrium]:
     """Every equilibrium found for a one-lane ``model`` (see :func:`equilibria_many`)."""
     if model.m != 1:
@@ -597,6 +615,11 @@ def regime(model: MeanField, *, settle_days: int = 200) -> dict:
     ``(m, N_STATE)``, ``spiraling_or_dissolved`` (bool).
     """
     x, _ = settle(model, model.start, days=settle_days)
+    return _classify(model, x)
+
+
+def _classify(model: MeanField, x: np.ndarray) -> dict:
+    """:func:`regime` from states ``x`` that have settled for a while."""
     y, ok = newton(model, x)
     near = ok & (np.max(np.abs(y - x), axis=1) < 0.05)
     x = np.where(near[:, None], y, x)
