@@ -1125,64 +1125,9 @@ def _run_dask(plan: _Plan, tasks: Iterator[int], bounds, scheduler: str):
 # the chunk's columns. There is no task queue and no feeder thread, so nothing can block on a
 # pipe after the workers are gone. Workers never see Ctrl-C (SIGINT is blocked while they start
 # and ignored once they run, before any import of theirs could be interrupted), exit when the
-# parent dies (PR_SET_PDEATHSIG on Linux, and a watchdog thread everywhere), and are terminated
-# by the parent on any error or interrupt.
-
-
-def _worker_main(conn, parent: int) -> None:  # pragma: no cover - runs in the worker process
-    import signal
-
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-    if hasattr(signal, "pthread_sigmask"):
-        signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
-    _die_with_parent(parent)
-    try:
-        plan = conn.recv()
-        while True:
-            task = conn.recv()
-            if task is None:
-                return
-            index, start, stop = task
-            try:
-                message = ("done", index, _run_chunk(plan, start, stop))
-            except Exception as error:  # handed to the parent, which raises it
-                message = ("error", index, _portable(error))
-            conn.send(message)
-    except (EOFError, OSError):  # the parent closed the pipe or is gone: nothing left to do
-        return
-
-
-def _portable(error: Exception) -> Exception:
-    import pickle
-
-    try:
-        pickle.loads(pickle.dumps(error))
-    except Exception:
-        return RuntimeError(f"{type(error).__name__}: {error}")
-    return error
-
-
-def _die_with_parent(parent: int) -> None:  # pragma: no cover - runs in the worker process
-    """End this process as soon as ``parent`` is gone (even after a SIGKILL of the parent)."""
-    import signal
-    import threading
-    import time
-
-    if sys.platform.startswith("linux"):
-        with contextlib.suppress(Exception):
-            import ctypes
-
-            libc = ctypes.CDLL(None, use_errno=True)
-            libc.prctl(1, int(signal.SIGKILL), 0, 0, 0)  # 1 = PR_SET_PDEATHSIG
-    if os.getppid() != parent:  # the parent died before the line above took effect
-        os._exit(1)
-
-    def watch() -> None:
-        while os.getppid() == parent:
-            time.sleep(0.5)
-        os._exit(1)
-
-    threading.Thread(target=watch, name="relsim-parent-watch", daemon=True).start()
+# parent dies (PR_SET_PDEATHSIG on Linux, and a watchdog thread everywhere; both set up by
+# sim.sweep_worker before the heavy imports), and are terminated by the parent on any error or
+# interrupt.
 
 
 class _Worker:
@@ -1190,7 +1135,9 @@ class _Worker:
 
     def __init__(self, context) -> None:
         self.conn, child = context.Pipe()
-        self.process = context.Process(target=_worker_main, args=(child, os.getpid()),
+        from .sweep_worker import main
+
+        self.process = context.Process(target=main, args=(child, os.getpid()),
                                        name="relsim-sweep-worker", daemon=True)  # fmt: skip
         self._child = child
         self.assigned: list[int] = []

@@ -171,3 +171,4 @@ def test_sigkill_of_a_sweep_ends_its_workers_and_a_pipeline(tmp_path, warm_engin
             shell.wait()
     assert not left, left
     assert finished < 10, finished
+    print(f"pipeline finished {finished:.2f} s after SIGKILL of the sweep")
