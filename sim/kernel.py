@@ -45,6 +45,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import threading
 from collections.abc import Mapping
 from pathlib import Path
 
@@ -817,19 +818,22 @@ _ADVANCE_COMPILED = None
 
 
 def needs_compiling() -> bool:
-    """Return whether the next compiled run will compile the engine (nothing in Numba's cache).
+    """Return whether the next compiled run will compile the engine (no valid cached machine code).
 
-    Compiling takes about half a minute on a small machine, once per installed version of the
-    engine; callers use this to tell people why the first run waits.
+    Compiling takes about half a minute on a small machine. Numba keeps one cache index per
+    source path inside the content-keyed folder (``_numba_cache_dir``) and checks the source
+    file's stamp, so the check asks Numba's own index for this very file; if it cannot tell, it
+    says the engine may compile. Callers use this to tell people why the first run waits.
     """
     if _ADVANCE_COMPILED is not None or not HAVE_NUMBA:
         return False
     if os.environ.get("RELSIM_ENGINE") == "numpy":
         return False
-    for _folder, _dirs, files in os.walk(_numba_cache_dir()):
-        if any(f.startswith("kernel._advance_blocks") and f.endswith(".nbi") for f in files):
-            return False
-    return True
+    try:
+        dispatcher = _compile()
+        return not dispatcher._cache._cache_file._load_index()  # {} when missing or stale
+    except Exception:  # a private Numba API: if it moved, assume the worst and say so
+        return True
 
 
 def warm_up() -> None:
@@ -839,10 +843,14 @@ def warm_up() -> None:
            seed=0, days=1).advance(1)
 
 
+_COMPILE_LOCK = threading.Lock()
+
+
 def _compiled():
     global _ADVANCE_COMPILED
-    if _ADVANCE_COMPILED is None:
-        _ADVANCE_COMPILED = _compile() or _advance_numpy
+    with _COMPILE_LOCK:  # the dashboard warms up in a thread while a page may already run
+        if _ADVANCE_COMPILED is None:
+            _ADVANCE_COMPILED = _compile() or _advance_numpy
     return _ADVANCE_COMPILED
 
 

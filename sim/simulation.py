@@ -322,14 +322,21 @@ def population(setup: Setup) -> Population:
 
 
 def run_population(pop: Population, *, seed: int, days: int, first_couple: int = 0,
-                   record_daily: bool = False, engine: str = "compiled"):  # fmt: skip
+                   couple_ids=None, record_daily: bool = False,
+                   engine: str = "compiled"):  # fmt: skip
     """Simulate ``pop`` for ``days`` days; return ``(kernel, per-couple columns)``.
 
     ``first_couple`` is the global index of the chunk's first couple: a couple's random draws
     depend on its global index only, so any chunking of a population gives the same numbers.
-    Column ``couple`` holds the global index.
+    ``couple_ids`` (one per couple) replaces that index where several couples must draw the same
+    numbers (a sweep's replicate ``r`` in every cell). Column ``couple`` holds the index used.
     """
-    ids = np.arange(first_couple, first_couple + pop.n, dtype=np.uint64)
+    if couple_ids is None:
+        ids = np.arange(first_couple, first_couple + pop.n, dtype=np.uint64)
+    else:
+        ids = np.asarray(couple_ids, dtype=np.uint64)
+        if ids.shape != (pop.n,):
+            raise ValueError(f"couple_ids needs one id per couple ({pop.n}), got {ids.shape}")
     kern = k.Kernel(pop.people, pop.params, seed=seed, days=days, couple_ids=ids,
                     record_daily=record_daily, engine=engine)  # fmt: skip
     kern.advance(days)
