@@ -41,6 +41,7 @@ from sim.dashboard_state import (
     EXPLAIN,
     LEVER_PAIRS,
     MAX_COUPLES,
+    day_hours,
     initial_controls,
     intervention_day,
     lever_names,
@@ -57,6 +58,7 @@ from sim.dashboard_views import (
     KIND_WORDS,
     Frame,
     Session,
+    hours_chart,
     mixed_population_chart,
     phase_chart,
 )
@@ -544,7 +546,50 @@ def CoupleView(frame: Frame, live: dict, session: Session):
         for name in ("security", "relief", "exhaustion", "trust", "requests", "episodes"):
             LiveHTML(live, f"couple:{name}", frame.couple[name], ["relsim-chart", f"relsim-{name}"])
     LiveHTML(live, "aspects", frame.aspects, ["relsim-aspects-box"])
+    HourZoom(session, frame.days, frame.generation)
     Downloads(session)
+
+
+@solara.component
+def HourZoom(session: Session, days: int, generation: int):
+    """Zoom into one day of couple 1, hour by hour (the engine's own hourly trace).
+
+    The day slider spans the whole run (the page is not redrawn every simulated day); a day
+    not simulated yet is replaced by the last one simulated when the button is pressed.
+    """
+    chosen, set_chosen = solara.use_state(1)
+    shown, set_shown = solara.use_state(0)
+    note, set_note = solara.use_state("")
+    setup = session.model.setup if session.model is not None else None
+
+    def trace():
+        return day_hours(setup, shown) if shown and setup is not None else None
+
+    result = solara.lab.use_task(trace, dependencies=[shown, generation], prefer_threaded=True)
+    solara.use_effect(lambda: set_shown(0), [generation])  # a new run: nothing zoomed yet
+
+    def show() -> None:
+        simulated = session.frame.day
+        if simulated < 1:
+            set_note("Step or play a few days first.")
+            return
+        set_note("" if chosen <= simulated else
+                 f"Day {chosen} has not been simulated yet: showing day {simulated}.")
+        set_shown(min(chosen, simulated))
+
+    solara.HTML(tag="h2", unsafe_innerHTML="Hour by hour", classes=["relsim-h2"])
+    with solara.Div(classes=["relsim-zoom"]):
+        with solara.Div(style={"min-width": "260px", "flex": "1"}):
+            LabelledSlider("Day to zoom into", min(chosen, days), "zoom-day", 1, max(days, 2), 1,
+                           set_chosen, integer=True)  # fmt: skip
+        solara.Button("Show that day hour by hour", outlined=True, on_click=show)
+    if note:
+        solara.HTML(tag="p", classes=["relsim-help"], unsafe_innerHTML=escape(note))
+    if shown and (result.pending or result.value is None):
+        solara.Text(f"Replaying couple 1 hour by hour up to day {shown}…")
+        solara.ProgressLinear(True)
+    elif shown and result.value is not None:
+        _svg(hours_chart(result.value), "hours")
 
 
 @solara.component
@@ -694,6 +739,7 @@ _CSS = """
   font-size: 15px !important; }
 .relsim-downloads { display: flex; gap: 10px; align-items: center; flex-wrap: wrap;
   margin: 8px 0; }
+.relsim-zoom { display: flex; gap: 12px; align-items: center; flex-wrap: wrap; }
 .relsim-days-per-frame .v-btn { min-width: 36px !important; padding: 0 8px !important; }
 .relsim-status { font-size: 16px; min-height: 0; }
 .relsim-stale { background: #FFF4CC; color: #4A3800; padding: 2px 8px; border-radius: 4px;

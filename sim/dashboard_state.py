@@ -11,7 +11,7 @@ import functools
 import inspect
 import math
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -31,8 +31,10 @@ __all__ = [
     "GRID_POINTS",
     "GRID_REPLICATES",
     "LEVER_PAIRS",
+    "DayHours",
     "PhaseGrid",
     "ReliefEpisodes",
+    "day_hours",
     "dynamics_of",
     "initial_controls",
     "intervention_day",
@@ -385,6 +387,46 @@ def _mixed_cached(frozen: tuple, couples: int) -> dict:
                   days=int(kwargs["days"]), seed=int(kwargs["rng"]), couples=couples,  # type: ignore[call-overload]
                   population={"mix": dict(LITERATURE_MIX), "couples": couples})  # fmt: skip
     return outcomes_by_pairing(simulate(setup))
+
+
+@dataclass(frozen=True)
+class DayHours:
+    """One day of couple 1, hour by hour (from the engine's own hourly trace).
+
+    Attributes
+    ----------
+    day : int
+        The day (1-based, as on the charts).
+    security, relief : numpy.ndarray, shape (24, 2)
+        Each partner's state at the end of every hour of the day.
+    asked, answered : numpy.ndarray of bool, shape (24, 2)
+        Whether the partner asked in that hour, and whether the request was answered.
+
+    """
+
+    day: int
+    security: np.ndarray
+    relief: np.ndarray
+    asked: np.ndarray
+    answered: np.ndarray
+
+
+def day_hours(setup: Setup, day: int) -> DayHours:
+    """Replay couple 1 of ``setup`` hour by hour up to ``day`` and return that day's hours.
+
+    ``sim.teaching.hourly_trace`` runs the same engine one hour at a time; with one couple, the
+    same people, parameters and seed, it tells couple 1's story to the hour.
+    """
+    from .teaching import hourly_trace
+
+    day = int(day)
+    if not 1 <= day <= setup.days:
+        raise ValueError(f"day must be between 1 and {setup.days}, got {day}")
+    trace = hourly_trace(replace(setup, couples=1), days=day)
+    hours = slice((day - 1) * k.HOURS_PER_DAY, day * k.HOURS_PER_DAY)
+    return DayHours(day, trace.state("security")[hours, :, 0].copy(),
+                    trace.state("relief")[hours, :, 0].copy(), trace.asked[hours, :, 0].copy(),
+                    trace.answered[hours, :, 0].copy())  # fmt: skip
 
 
 class ReliefEpisodes:

@@ -46,6 +46,7 @@ __all__ = [
     "couples_csv",
     "days_until_verdict",
     "followed_outcome",
+    "hours_chart",
     "intervention_events",
     "mixed_population_chart",
     "phase_chart",
@@ -298,6 +299,30 @@ def phase_chart(grid: PhaseGrid) -> str:
     return heatmap(grid.share, grid.x_values, grid.y_values, title=title,
                    x_label=_AXIS_WORDS[grid.x_name], y_label=_AXIS_WORDS[grid.y_name],
                    marker=grid.marker)  # fmt: skip
+
+
+def hours_chart(hours) -> str:
+    """One day of couple 1 hour by hour: each partner's relief, with requests and answers.
+
+    ``hours`` is a ``dashboard_state.DayHours``. A coloured dot marks each hour in which a
+    partner asked (on that partner's relief line), a black dot the hours in which a request was
+    answered, so what happens right after an answer (relief jumps, then fades) can be read hour
+    by hour.
+    """
+    x = np.arange(1, 25)
+    series = []
+    answered = np.full(24, np.nan)
+    for p, tag in enumerate("AB"):
+        relief = hours.relief[:, p]
+        series.append(Series(f"{tag}'s relief", x, relief, PARTNER_COLORS[p], dashed=p == 1))
+        asked = np.where(hours.asked[:, p], relief, np.nan)
+        series.append(Series(f"{tag} asks", x, asked, PARTNER_COLORS[p], markers=True))
+        answered = np.where(hours.answered[:, p], relief, answered)
+    series.append(Series("answered", x, answered, "#111111", markers=True))
+    quiet = not hours.asked.any()
+    return line_chart(series, title=f"Day {hours.day} hour by hour", x_label="hour of the day",
+                      y_label="relief left (0-1)", x_range=(0, 24), y_range=(0.0, 1.0),
+                      note="nobody asked this day" if quiet else "")  # fmt: skip
 
 
 # -- the run's data, as relsim run writes it ---------------------------------------------------

@@ -627,3 +627,26 @@ def test_a_lever_map_keeps_the_couple_in_view():
             low, high = lever_axis(name, value)
             assert param.low == low < high <= param.high
             assert low <= value <= high
+
+
+def test_one_day_hour_by_hour_tells_couple_1s_story():
+    from sim import kernel as k
+    from sim.dashboard_state import day_hours
+
+    controls = {**initial_controls(), "style_a": "anxious", "anxiety_a": 0.85,
+                "style_b": "avoidant", "avoidance_b": 0.85, "couples": 20, "days": 60}  # fmt: skip
+    session = Session(model_kwargs(controls, seed=3))
+    session.advance(12)
+    hours = day_hours(session.model.setup, 10)
+    daily = session.episodes.kernel.daily  # couple 1's own daily record
+    # The last hour of day 10 is the day's end state; the day's requests add up.
+    np.testing.assert_allclose(hours.security[-1], daily[9, k.DAILY_VARS.index("security"), :, 0])
+    np.testing.assert_array_equal(hours.asked.sum(axis=0),
+                                  daily[9, k.DAILY_VARS.index("requests"), :, 0])  # fmt: skip
+    rc = render()
+    for _ in range(3):
+        click(rc, "Step")
+    slider(rc, "zoom-day").v_model = 2
+    click(rc, "Show that day hour by hour")
+    wait_until(lambda: html(rc, "relsim-hours"))
+    assert "Day 2 hour by hour" in html(rc, "relsim-hours")[0]
