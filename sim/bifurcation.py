@@ -121,7 +121,9 @@ def wilson(successes, n, z: float = 1.959963984540054):
     share = successes / n
     centre = (share + z * z / (2 * n)) / (1 + z * z / n)
     half = z * np.sqrt(share * (1 - share) / n + z * z / (4 * n * n)) / (1 + z * z / n)
-    return np.clip(centre - half, 0.0, 1.0), np.clip(centre + half, 0.0, 1.0)
+    # (the interval always holds the share itself; rounding could put an end a hair past it)
+    return (np.clip(np.minimum(centre - half, share), 0.0, 1.0),
+            np.clip(np.maximum(centre + half, share), 0.0, 1.0))
 
 
 # ----------------------------------------------------------------------------------------------
