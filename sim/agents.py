@@ -98,7 +98,7 @@ class Person(mesa.Agent):
     anxiety = _state("anxiety", "Fear of abandonment, 0-1 (eases under some interventions).")
     avoidance = _state("avoidance", "Discomfort with closeness, 0-1 (eases under therapy).")
     expression = _state("expression", "How reassurance is shown and read: 0 words, 1 actions.")
-    asking_norm = _state("asking_norm", "How acceptable explicit asking is in this person's culture.")
+    asking_norm = _state("asking_norm", "How acceptable explicit asking is to this person, 0-1.")
     anxiety_base = _state("anxiety_base", "Anxiety before any treatment, 0-1.")
     avoidance_base = _state("avoidance_base", "Avoidance before any treatment, 0-1.")
     appraisal = _state("appraisal", "Lasting offset of satisfaction, -0.5 to 0.5 (drawn once).")
