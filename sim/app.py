@@ -61,6 +61,8 @@ from sim.dashboard_views import (
     hours_chart,
     mixed_population_chart,
     phase_chart,
+    run_summary,
+    runs_html,
 )
 from sim.interventions import KINDS
 from sim.params import DYNAMICS, INTERVENTIONS, PERSON
@@ -605,6 +607,16 @@ def Downloads(session: Session):
 
 
 @solara.component
+def AllCouplesView(frame: Frame, live: dict):
+    """Every couple of the run as a tile coloured by its outcome so far (as Mesa's agent views)."""
+    solara.HTML(tag="p", classes=["relsim-help"], unsafe_innerHTML=(
+        "One square per couple, coloured by its outcome so far; hover over a square for its "
+        "number. Couple 1, the one the Couple view follows, is outlined."))  # fmt: skip
+    LiveHTML(live, "population:tiles", frame.population["tiles"],
+             ["relsim-chart", "relsim-tiles"])  # fmt: skip
+
+
+@solara.component
 def WhereView(applied: dict):
     """Phase diagrams around the current settings, computed in the background on Reset."""
     which, set_which = solara.use_state(next(iter(LEVER_PAIRS)))
@@ -639,7 +651,7 @@ def WhereView(applied: dict):
 
 
 @solara.component
-def PopulationView(frame: Frame, live: dict):
+def PopulationView(frame: Frame, live: dict, session: Session):
     """Outcome shares and request rates of the run; outcomes by pairing in a mixed class."""
     applied = dict(frame.applied)
     mixed = solara.lab.use_task(lambda: mixed_population(applied), dependencies=[str(applied)],
@@ -658,6 +670,11 @@ def PopulationView(frame: Frame, live: dict):
             else:
                 solara.Text("Computing a mixed class of couples…")
                 solara.ProgressLinear(True)
+    if session.runs and session.model is not None:
+        with session.lock:
+            current = run_summary(session.model, session.applied)
+        solara.HTML(tag="div", classes=["relsim-runs-box"],
+                    unsafe_innerHTML=runs_html(session.runs, current))  # fmt: skip
 
 
 @solara.component
@@ -697,10 +714,12 @@ def Views(session: Session, version: solara.Reactive[int], live: dict,
     with solara.lab.Tabs(lazy=True):
         with solara.lab.Tab("Couple"):
             CoupleView(frame, live, session)
+        with solara.lab.Tab("All couples"):
+            AllCouplesView(frame, live)
         with solara.lab.Tab("Where you are"):
             WhereView(dict(frame.applied))
         with solara.lab.Tab("Population"):
-            PopulationView(frame, live)
+            PopulationView(frame, live, session)
         with solara.lab.Tab("Explain"):
             ExplainView(controls)
 

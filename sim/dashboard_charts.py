@@ -31,6 +31,7 @@ __all__ = [
     "nice_ticks",
     "stacked_bars",
     "text_on",
+    "tile_grid",
 ]
 
 
@@ -365,6 +366,44 @@ def histogram(values: Sequence[float], *, title: str, x_label: str, bins: Sequen
                     f'stroke="#C0392B" stroke-width="2.5" stroke-dasharray="6 4"/>')  # fmt: skip
         body.append(f'<text x="{x + 6:.1f}" y="{frame.y0 + 16}" font-size="15" fill="#C0392B">'
                     f"{escape(marker_label)}</text>")
+    return _svg(width, height, body, title)
+
+
+def tile_grid(colors: Sequence[str], tooltips: Sequence[str], *, title: str,
+              legend: dict[str, str], outlined: int | None = None, per_row: int = 25,
+              width: int = 460) -> str:  # fmt: skip
+    """Draw one small square per item, in rows, each in its colour; return the SVG text.
+
+    Parameters
+    ----------
+    colors, tooltips : sequence of str
+        Colour and hover text of each tile, in order (left to right, top to bottom).
+    title : str
+        Chart title.
+    legend : dict of str to str
+        Legend entries: label to colour.
+    outlined : int, optional
+        Index of a tile drawn with a thick black outline (the followed couple).
+    per_row : int
+        Tiles per row.
+    width : int
+        Width of the drawing in SVG units.
+
+    """
+    gap = 3
+    size = min(16.0, (width - 16) / per_row - gap)
+    legend_items = [(label, color, False) for label, color in legend.items()]
+    top = 58 + 19 * (_legend_rows(legend_items, width - 20) - 1) + 8
+    rows = max(-(-len(colors) // per_row), 1)
+    height = int(top + rows * (size + gap) + 10)
+    body = []
+    for index, (color, tip) in enumerate(zip(colors, tooltips, strict=True)):
+        x = 8 + (index % per_row) * (size + gap)
+        y = top + (index // per_row) * (size + gap)
+        ring = ' stroke="#111111" stroke-width="3"' if index == outlined else ""
+        body.append(f'<rect x="{x:.1f}" y="{y:.1f}" width="{size:.1f}" height="{size:.1f}" '
+                    f'fill="{color}"{ring}><title>{escape(tip)}</title></rect>')  # fmt: skip
+    body += _legend(legend_items, width - 10, 46, width - 20)
     return _svg(width, height, body, title)
 
 

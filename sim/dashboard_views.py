@@ -28,6 +28,7 @@ from .dashboard_charts import (
     line_chart,
     stacked_bars,
     text_on,
+    tile_grid,
 )
 from .dashboard_state import PhaseGrid, ReliefEpisodes
 from .model import RelationshipModel
@@ -43,6 +44,7 @@ __all__ = [
     "aspects_html",
     "badge_html",
     "couple_charts",
+    "couple_tiles",
     "couples_csv",
     "days_until_verdict",
     "followed_outcome",
@@ -52,6 +54,9 @@ __all__ = [
     "phase_chart",
     "population_charts",
     "release_model",
+    "run_summary",
+    "runs_html",
+    "settings_words",
     "timeseries_csv",
 ]
 
@@ -281,7 +286,26 @@ def population_charts(model) -> dict[str, str]:
     request_chart = histogram(rates, bins=bins, x_label="requests per day (last 30 days)",
                               title="How often the more-asking partner asks",
                               marker=SPIRAL_RATE, marker_label="spiral line")  # fmt: skip
-    return {"outcomes": outcome, "requests": request_chart}
+    return {"outcomes": outcome, "requests": request_chart, "tiles": couple_tiles(model)}
+
+
+def couple_tiles(model) -> str:
+    """Every couple of the run as a small tile coloured by its outcome so far, as SVG.
+
+    Couple 1 (the one the Couple view follows) is outlined. Before ``VERDICT_DAY`` all tiles
+    are grey. Each tile's tooltip names the couple and its label.
+    """
+    labels = [str(label) for label in model.couples_table()["outcome"]]
+    if days_until_verdict(model) > 0:
+        colors = [_EARLY_COLOR] * len(labels)
+        labels = ["too early to tell"] * len(labels)
+        legend = {"too early to tell": _EARLY_COLOR}
+    else:
+        colors = [OUTCOME_COLORS[label] for label in labels]
+        legend = {name: OUTCOME_COLORS[name] for name in LABELS}
+    return tile_grid(colors, [f"couple {i + 1}: {label}" for i, label in enumerate(labels)],
+                     legend=legend, outlined=0,
+                     title=f"All {len(labels)} couples on day {model.day}, couple 1 outlined")
 
 
 def mixed_population_chart(table: dict) -> str:
@@ -407,6 +431,49 @@ def release_model(model) -> None:
     model.datacollector = None
 
 
+#: Earlier runs of a page kept for comparison.
+KEPT_RUNS = 5
+
+
+def settings_words(applied: Mapping[str, object]) -> str:
+    """What a run's settings changed from the page's defaults, in short words."""
+    from .dashboard_state import initial_controls, model_kwargs
+
+    base = model_kwargs(initial_controls(), seed=1)
+    words = []
+    for key, value in applied.items():
+        if key == "dynamics":
+            words += [f"{name} {number:g}" for name, number in dict(value).items()]
+        elif key == "rng":
+            words += [] if value == 1 else [f"seed {value}"]
+        elif value != base.get(key) and value is not None:
+            words.append(f"{key.replace('_', ' ')} {value:g}" if isinstance(value, float)
+                         else f"{key.replace('_', ' ')} {value}")  # fmt: skip
+    return ", ".join(words) or "the defaults"
+
+
+def run_summary(model, applied: Mapping[str, object]) -> dict:
+    """A line for the comparison of runs: settings, days run, couples and outcome counts."""
+    return {"settings": settings_words(applied), "day": model.day, "days": model.days,
+            "couples": model.setup.couples, "counts": model.outcome_counts()}  # fmt: skip
+
+
+def runs_html(runs: list[dict], current: dict) -> str:
+    """The comparison table of this page's last runs and the current one, as HTML."""
+    head = ("<tr><th>run</th><th>settings (changed from the defaults)</th><th>days</th>"
+            "<th>couples</th>" + "".join(f"<th>{name}</th>" for name in LABELS) + "</tr>")
+    body = []
+    for number, run in enumerate([*runs, current], start=1):
+        name = "now" if run is current else str(number)
+        cells = "".join(f'<td style="text-align:right">{run["counts"][label]}</td>'
+                        for label in LABELS)  # fmt: skip
+        body.append(f"<tr><td>{name}</td><td>{escape(run['settings'])}</td>"
+                    f"<td>{run['day']} of {run['days']}</td><td>{run['couples']}</td>{cells}</tr>")
+    return (f'<table class="relsim-aspects relsim-runs"><caption style="caption-side:top;'
+            f'text-align:left;font-size:17px;font-weight:600">Your last runs on this page'
+            f"</caption>{head}{''.join(body)}</table>")  # fmt: skip
+
+
 def _release_all(models: list) -> None:
     for model in models:
         release_model(model)
@@ -435,6 +502,8 @@ class Session:
         # current one when the session goes (a closed tab's session culled by Solara), or on
         # close(); the list always holds the current model.
         self._current: list = []
+        #: Summaries of this page's earlier runs (see ``run_summary``), oldest first.
+        self.runs: list[dict] = []
         self._finalizer = weakref.finalize(self, _release_all, self._current)
         self.episodes: ReliefEpisodes | None = None
         self.applied: dict[str, object] = {}
@@ -445,6 +514,8 @@ class Session:
         """Build a new model from ``kwargs`` (freeing the old one) and return its first frame."""
         with self.lock:
             old = self.model
+            if old is not None and old.day > 0:
+                self.runs = [*self.runs, run_summary(old, self.applied)][-KEPT_RUNS:]
             self.model = None
             self.episodes = None
             if old is not None:

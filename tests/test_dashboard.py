@@ -144,7 +144,7 @@ def test_every_control_is_on_the_page():
     assert rc.find(v.Btn, children=["1 couple"]).widgets
     assert rc.find(v.TextField, label="Seed (whole number)").widget
     tabs = [w.children[0] for w in rc.find(v.Tab).widgets]
-    assert tabs == ["Couple", "Where you are", "Population", "Explain"]
+    assert tabs == ["Couple", "All couples", "Where you are", "Population", "Explain"]
 
 
 def test_a_style_preset_moves_its_two_sliders():
@@ -650,3 +650,41 @@ def test_one_day_hour_by_hour_tells_couple_1s_story():
     click(rc, "Show that day hour by hour")
     wait_until(lambda: html(rc, "relsim-hours"))
     assert "Day 2 hour by hour" in html(rc, "relsim-hours")[0]
+
+
+def test_every_couple_has_a_tile_coloured_by_its_outcome():
+    controls = {**initial_controls(), "couples": 40, "days": 30}
+    session = Session(model_kwargs(controls, seed=1))
+    early = session.advance(5).population["tiles"]
+    assert early.count("<rect") == 40 and early.count("too early to tell") >= 40
+    frame = session.advance(20)
+    tiles = frame.population["tiles"]
+    labels = re.findall(r"<title>couple (\d+): ([a-z]+)</title>", tiles)
+    assert [int(n) for n, _ in labels] == list(range(1, 41))
+    counts = {name: sum(1 for _, label in labels if label == name) for name in OUTCOME_COLORS}
+    assert counts == session.model.outcome_counts()
+    for _, label in labels:
+        assert OUTCOME_COLORS[label] in tiles
+    assert tiles.count('stroke="#111111" stroke-width="3"') == 1  # couple 1 outlined
+
+
+def test_the_last_runs_of_a_page_are_kept_side_by_side():
+    from sim.dashboard_views import KEPT_RUNS, run_summary, runs_html
+
+    controls = {**initial_controls(), "couples": 10, "days": 30}
+    session = Session(model_kwargs(controls, seed=1))
+    session.advance(30)
+    first = session.model.outcome_counts()
+    session.reset(model_kwargs({**controls, "therapy_on": True, "therapy_day": 5}, seed=1))
+    assert len(session.runs) == 1 and session.runs[0]["counts"] == first
+    assert session.runs[0]["settings"] == "days 30, couples 10"
+    session.advance(10)
+    table = runs_html(session.runs, run_summary(session.model, session.applied))
+    assert "therapy day 5" in table and "<td>now</td>" in table and "10 of 30" in table
+    session.reset(session.applied)  # a run never stepped is not kept
+    session.reset(session.applied)
+    assert len(session.runs) == 2
+    for _ in range(KEPT_RUNS + 2):
+        session.advance(1)
+        session.reset(session.applied)
+    assert len(session.runs) == KEPT_RUNS

@@ -37,7 +37,7 @@ CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic
                   "--disable-component-update", "--disable-sync"]  # fmt: skip
 SERVER_START_SECONDS = 120  # first start compiles the engine with Numba on a slow machine
 UI_SECONDS = 90_000  # ms, for Playwright waits (the first page may wait for the engine)
-TABS = ("Couple", "Where you are", "Population", "Explain")
+TABS = ("Couple", "All couples", "Where you are", "Population", "Explain")
 #: How long the fastest-play test plays (the issue asks for about a minute; 40 s of continuous
 #: play with a Reset every time a run ends covers hundreds of frames).
 PLAY_SECONDS = 40
