@@ -495,7 +495,7 @@ def _relief_panel(ax: Axes, couples: Mapping[str, np.ndarray]) -> None:
             ax.text(bar.get_x() + bar.get_width() / 2, bar.get_height(), text, ha="center",
                     va="bottom", fontsize=11)  # fmt: skip
     ax.set_xticks([0, 1], ["First 30 days", "Last 30 days"])
-    ax.set_ylabel("Hours until asking again")
+    ax.set_ylabel("Hours until relief halves")
     ax.set_title("Relief after an answer")
     ax.margins(y=0.18)
     ax.grid(axis="x", visible=False)

@@ -266,7 +266,10 @@ class Scenario:
         }
         if self.population is None:
             for tag in ("partner_a", "partner_b"):
-                out[tag] = dict(self.partner_a if tag == "partner_a" else self.partner_b)
+                spec = dict(self.partner_a if tag == "partner_a" else self.partner_b)
+                if "culture" in spec:
+                    spec["culture"] = _culture_data(spec["culture"])
+                out[tag] = spec
         else:
             out["population"] = {**self.population, "mix": dict(self.population["mix"])}
         out["dynamics"] = dynamics
