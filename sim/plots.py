@@ -497,9 +497,9 @@ def _relief_panel(ax: Axes, couples: Mapping[str, np.ndarray]) -> None:
     ax.set_xticks([0, 1], ["First 30 days", "Last 30 days"])
     ax.set_ylabel("Hours until relief halves")
     ax.set_title("Relief after an answer")
-    ax.margins(y=0.18)
+    ax.margins(y=0.35)  # room above the tallest bar's label for the legend
     ax.grid(axis="x", visible=False)
-    ax.legend(loc="upper right")
+    ax.legend(loc="upper center", ncols=2)
 
 
 def _requests_panel(ax: Axes, daily_mean: np.ndarray) -> None:
