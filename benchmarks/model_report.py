@@ -53,7 +53,8 @@ def main() -> int:
         anx = np.concatenate([c["anxiety_a"], c["anxiety_b"]])
         avo = np.concatenate([c["avoidance_a"], c["avoidance_b"]])
         dissolved = 100 * np.mean(c["dissolved_day"] >= 0)
-        print(f"  {relationship}: one-year dissolution {dissolved:.1f}%; satisfaction mean {sat.mean():.2f} sd {sat.std():.2f}, above 0.97 "
+        print(f"  {relationship}: one-year dissolution {dissolved:.1f}%; satisfaction mean "
+              f"{sat.mean():.2f} sd {sat.std():.2f}, above 0.97 "
               f"{100 * np.mean(sat > 0.97):.1f}%; r(own anxiety, satisfaction) "
               f"{np.corrcoef(anx, sat)[0, 1]:+.2f}, r(own avoidance, satisfaction) "
               f"{np.corrcoef(avo, sat)[0, 1]:+.2f}; outcomes {res.outcomes}")
