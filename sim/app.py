@@ -758,6 +758,7 @@ _CSS = """
   font-size: 15px !important; }
 .relsim-downloads { display: flex; gap: 10px; align-items: center; flex-wrap: wrap;
   margin: 8px 0; }
+.relsim-tiles { max-width: 640px; }
 .relsim-zoom { display: flex; gap: 12px; align-items: center; flex-wrap: wrap; }
 .relsim-days-per-frame .v-btn { min-width: 36px !important; padding: 0 8px !important; }
 .relsim-status { font-size: 16px; min-height: 0; }

@@ -305,7 +305,7 @@ def couple_tiles(model) -> str:
         legend = {name: OUTCOME_COLORS[name] for name in LABELS}
     return tile_grid(colors, [f"couple {i + 1}: {label}" for i, label in enumerate(labels)],
                      legend=legend, outlined=0,
-                     title=f"All {len(labels)} couples on day {model.day}, couple 1 outlined")
+                     title=f"All {len(labels)} couples on day {model.day}")
 
 
 def mixed_population_chart(table: dict) -> str:

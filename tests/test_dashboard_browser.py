@@ -205,19 +205,19 @@ def test_dashboard_in_a_real_browser(server, browser):
     expect(page.locator(".relsim-slider-label").first).to_contain_text("0.85")
     expect(page.locator(".relsim-stale")).to_have_count(0)
 
-    page.get_by_role("tab", name="Where you are").click()
+    page.get_by_role("tab", name="Where you are", exact=True).click()
     expect(page.locator(".relsim-phase-traits svg")).to_be_visible(timeout=UI_SECONDS)
     expect(page.locator(".relsim-phase-levers svg")).to_be_visible(timeout=UI_SECONDS)
-    page.get_by_role("tab", name="Population").click()
+    page.get_by_role("tab", name="Population", exact=True).click()
     expect(page.locator(".relsim-population-requests svg")).to_be_visible()
     expect(page.locator(".relsim-population-pairings svg")).to_be_visible(timeout=UI_SECONDS)
-    page.get_by_role("tab", name="Explain").click()
+    page.get_by_role("tab", name="Explain", exact=True).click()
     expect(page.get_by_text("Relief, and why it gets shorter")).to_be_visible()
 
     # A seed that is not a number: a message, and the page keeps working.
     page.get_by_label("Seed (whole number)").fill("seven")
     expect(page.locator(".relsim-error")).to_contain_text("whole number")
-    page.get_by_role("tab", name="Couple").click()
+    page.get_by_role("tab", name="Couple", exact=True).click()
     page.get_by_role("button", name="Reset").click()
     expect(badge).to_contain_text("Day 0 of 180")
     page.get_by_role("button", name="Step").click()
@@ -258,8 +258,8 @@ def test_play_at_the_fastest_setting_never_breaks_the_page(server, browser):
         assert day >= last, f"the day went back from {last} to {day}"
         last = day
         if rounds % 5 == 0:  # what students do while it plays: switch views
-            page.get_by_role("tab", name="Population").click()
-            page.get_by_role("tab", name="Couple").click()
+            page.get_by_role("tab", name="Population", exact=True).click()
+            page.get_by_role("tab", name="Couple", exact=True).click()
     days += _day(page)
     page.get_by_role("button", name="❚❚ Pause").click()
     print(f"played {days} days with 500 couples in {PLAY_SECONDS} s at the fastest setting "
@@ -292,7 +292,7 @@ def test_no_serious_accessibility_problem_on_any_tab(server, browser):
     assert page.locator("h1").count() == 1
     found = {}
     for tab in TABS:
-        page.get_by_role("tab", name=tab).click()
+        page.get_by_role("tab", name=tab, exact=True).click()
         page.wait_for_timeout(800)
         if tab == "Where you are":
             expect(page.locator(".relsim-phase-levers svg")).to_be_visible(timeout=UI_SECONDS)
@@ -378,7 +378,7 @@ def test_screenshots_of_every_tab(server, browser, width, height):
     page.get_by_role("button", name="❚❚ Pause").click()
     page.locator("body").click(position={"x": 5, "y": 5})  # no focus ring in the pictures
     for tab in TABS:
-        page.get_by_role("tab", name=tab).click()
+        page.get_by_role("tab", name=tab, exact=True).click()
         if tab == "Where you are":
             expect(page.locator(".relsim-phase-levers svg")).to_be_visible(timeout=UI_SECONDS)
         if tab == "Population":
