@@ -604,6 +604,8 @@ def Downloads(session: Session):
             solara.FileDownload(lambda which=which: session.csv(which).encode(),
                                 filename=f"{which}.csv", label=f"{which}.csv",
                                 mime_type="text/csv")  # fmt: skip
+        solara.FileDownload(session.charts_zip, filename="relsim-charts.zip",
+                            label="every chart (SVG, zip)", mime_type="application/zip")
 
 
 @solara.component

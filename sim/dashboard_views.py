@@ -11,6 +11,7 @@ import gc
 import io
 import threading
 import weakref
+import zipfile
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from html import escape
@@ -537,6 +538,16 @@ class Session:
         """The run so far as ``couples.csv`` or ``timeseries.csv`` text (``which``)."""
         with self.lock:
             return couples_csv(self.model) if which == "couples" else timeseries_csv(self.model)
+
+    def charts_zip(self) -> bytes:
+        """Every live chart of the current frame as an SVG file, in one zip archive."""
+        frame = self.frame
+        out = io.BytesIO()
+        with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as archive:
+            for view in ("couple", "population"):
+                for name, svg in getattr(frame, view).items():
+                    archive.writestr(f"day-{frame.day}-{view}-{name}.svg", svg)
+        return out.getvalue()
 
     def close(self) -> None:
         """Release the model now (the page is gone); the session is not used afterwards.

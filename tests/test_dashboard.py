@@ -688,3 +688,15 @@ def test_the_last_runs_of_a_page_are_kept_side_by_side():
         session.advance(1)
         session.reset(session.applied)
     assert len(session.runs) == KEPT_RUNS
+
+
+def test_every_chart_downloads_as_svg():
+    import io
+    import zipfile
+
+    session = Session(model_kwargs({**initial_controls(), "couples": 5, "days": 20}, seed=1))
+    session.advance(7)
+    with zipfile.ZipFile(io.BytesIO(session.charts_zip())) as archive:
+        names = archive.namelist()
+        assert "day-7-couple-security.svg" in names and "day-7-population-tiles.svg" in names
+        assert all(archive.read(name).startswith(b"<svg") for name in names)
