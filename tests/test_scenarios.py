@@ -228,8 +228,9 @@ def test_avoidant_partners_hardly_ask_and_end_distant(name):
     assert _share(result, "distant") >= 0.8  # "nearly all"
 
 
-def test_fearful_secure_mostly_stable_some_distant():
+def test_fearful_secure_rarely_asks_mostly_stable_some_distant():
     result = _run("fearful-secure")
+    assert _asks_per_day(result, "a") < 0.1  # "rarely": less than once in ten days
     assert _share(result, "stable") >= 0.5
     assert _share(result, "distant") >= 0.1
 
