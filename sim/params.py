@@ -144,8 +144,7 @@ DYNAMICS: dict[str, Param] = _table(
           "How much trust in the partner lifts or lowers a person's baseline security."),
     # Seeking.
     Param("seek_threshold", 0.6, 0.0, 1.0, "felt security",
-          "Felt security at which a fully secure person asks at half the full rate "
-          "(anxiety raises it)."),
+          "Felt security at which a person's urge to ask is half of its most."),
     Param("seek_softness", 0.1, 0.01, 0.5, "felt security",
           "How gradually asking rises as felt security falls (the width of the step)."),
     # Answering (caregiving).
@@ -243,7 +242,7 @@ DYNAMICS: dict[str, Param] = _table(
           "Share of the remaining benefit a couple gains from each session or practice week."),
     Param("relapse_share", 0.3, 0.0, 1.0, "share of couples",
           "Share of couples who lose their gains after a strategy ends."),
-    Param("gain_fading", 0.001, 0.0, 1.0, "per day",
+    Param("gain_fading", 0.0003, 0.0, 1.0, "per day",
           "How fast gains fade after a strategy ends, for couples who keep them."),
     Param("relapse_fading", 0.02, 0.0, 1.0, "per day",
           "How fast gains fade after a strategy ends, for couples who relapse."),

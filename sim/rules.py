@@ -147,17 +147,17 @@ def seek_probability(security, anxiety, avoidance, withdrawal, asking_norm,
     """Chance that the person asks for reassurance during a tick of ``dt`` days.
 
     The urge to ask rises smoothly as felt security falls, a logistic step centred on
-    ``seek_threshold + 0.1 anxiety`` with width ``seek_softness`` (felt security units): anxiety
-    raises the bar below which one asks. Everyone asks now and then under ordinary stress;
-    anxious people far more often (Shaver, Schachner & Nalbone 2005; Evraire, Dozois & Wilde
+    ``seek_threshold`` with width ``seek_softness`` (felt security units). Anxiety acts through
+    a lower felt security (``baseline_security``, bigger stress hits, rebound) and a higher
+    rate, not through the bar itself. Everyone asks now and then under ordinary stress; anxious
+    people far more often (Shaver, Schachner & Nalbone 2005; Evraire, Dozois & Wilde
     2022). The full rate, ``reassurance_frequency`` requests a day, is scaled by
     ``0.5 + 0.5 anxiety``; avoidance suppresses asking even when insecure (deactivation), by
     ``(1 - avoidance)²``; a person who has pulled back asks less, by ``1 - 0.5 withdrawal``
     (the fearful push-pull); and where explicit asking is less acceptable people ask less:
     ``0.4 + asking_norm`` (1 at the default norm 0.6).
     """
-    threshold = seek_threshold + 0.0 * anxiety
-    urge = 1.0 / (1.0 + exp((security - threshold) / seek_softness))
+    urge = 1.0 / (1.0 + exp((security - seek_threshold) / seek_softness))
     openness = 1.0 - avoidance  # squared by hand: a power would compile to a loop
     rate = (reassurance_frequency * (0.5 + 0.5 * anxiety) * (openness * openness) * urge
             * (1.0 - 0.5 * withdrawal) * (0.4 + asking_norm))  # fmt: skip
