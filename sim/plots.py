@@ -41,6 +41,7 @@ __all__ = [
     "OUTCOME_COLORS",
     "PARTNER_COLORS",
     "aspects_table",
+    "bifurcation_diagram",
     "couple_timeseries",
     "intervention_comparison",
     "new_figure",
