@@ -178,7 +178,12 @@ def test_dashboard_in_a_real_browser(server, browser):
     paused_at = _day(page)
     time.sleep(1.0)
     assert _day(page) == paused_at, "the run went on after Pause"
-    expect(badge).to_have_attribute("data-outcome", "spiraling")
+    expect(badge).to_have_attribute(
+        "data-outcome", re.compile(r"^(stable|spiraling|distant|dissolved|undecided)$"))
+    # An anxious and an avoidant partner at the default levers: most couples spiral (MODEL.md
+    # phenomenon 2), so the long-term outcome row reads excessive.
+    spiraling = re.search(r"(\d+) spiraling", badge.inner_text())
+    assert spiraling and int(spiraling.group(1)) > 50, badge.inner_text()
     expect(page.locator(".relsim-aspects")).to_contain_text("excessive")
 
     # Run to end: a finished state with the verdict; Play is off until Reset.
