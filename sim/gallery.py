@@ -57,23 +57,7 @@ def _overview(scenario_name: str):
     from .simulation import simulate
 
     scenario = load_scenario(scenario_name)
-    return _readable_relief_panel(run_overview(simulate(scenario.setup()), scenario))
-
-
-def _readable_relief_panel(fig):
-    """Keep the overview's relief panel legend off its bars' labels.
-
-    With two partners the legend sat on the taller bar's hour label; here it goes in two columns
-    above the bars, with room made for it.
-    """
-    for ax in fig.axes:
-        if ax.get_title() != "Relief after an answer":
-            continue
-        bottom, top = ax.get_ylim()
-        ax.set_ylim(bottom, top * 1.3)
-        if ax.get_legend() is not None:
-            ax.legend(loc="upper center", ncol=2, frameon=False)
-    return fig
+    return run_overview(simulate(scenario.setup()), scenario)
 
 
 def _phase_diagram():
