@@ -32,6 +32,8 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
+import numpy as np
+
 from .params import INTERVENTIONS, closest
 
 __all__ = [
@@ -106,6 +108,8 @@ class Intervention:
     weeks: float | None = None
 
     def __post_init__(self) -> None:
+        if isinstance(self.day, np.integer):  # a day from a NumPy array is a whole number too
+            object.__setattr__(self, "day", int(self.day))
         if self.kind not in INTERVENTIONS:
             raise ValueError(
                 f"unknown intervention kind {self.kind!r}{closest(self.kind, INTERVENTIONS)}; "

@@ -73,7 +73,7 @@ RELATIONSHIPS: dict[str, dict[str, float]] = {
 _PERSON_KEYS = ("style", "culture", *PERSON)
 
 
-def _person(spec: Mapping[str, object], where: str) -> dict[str, object]:
+def _person(spec: Mapping[str, object], where: str, couples: int) -> dict[str, object]:
     if not isinstance(spec, Mapping):
         raise TypeError(f"{where} must be a mapping such as {{'style': 'anxious'}}, "
                         f"got {spec!r}")  # fmt: skip
@@ -92,8 +92,13 @@ def _person(spec: Mapping[str, object], where: str) -> dict[str, object]:
         if value is None:
             continue
         if isinstance(value, np.ndarray):  # one value per couple (sweeps)
+            if value.shape != (couples,):
+                raise ValueError(f"{where}.{name} has {value.size} values; it needs one per "
+                                 f"couple ({couples})")  # fmt: skip
             out[name] = PERSON[name].check_array(value, f"{where}.{name}")
         else:
+            if isinstance(value, np.generic):
+                value = value.item()
             out[name] = validate_value(PERSON, name, value, f"{where}.{name}")
     return out
 
@@ -138,13 +143,19 @@ class Setup:
     relationship: str | None = None
 
     def __post_init__(self) -> None:
-        self.partner_a = _person(self.partner_a, "partner_a")
-        self.partner_b = _person(self.partner_b, "partner_b")
         for name in ("couples", "days", "seed"):
             value = getattr(self, name)
             if isinstance(value, np.integer):
                 value = int(value)
             setattr(self, name, RUN[name].check(value, name))
+        if self.population is not None:
+            mix = dict(self.population.get("mix", {}))  # type: ignore[arg-type]
+            for label in mix:
+                Style.from_label(label)
+            self.couples = RUN["couples"].check(self.population.get("couples", self.couples),
+                                                "population.couples")  # fmt: skip
+        self.partner_a = _person(self.partner_a, "partner_a", self.couples)
+        self.partner_b = _person(self.partner_b, "partner_b", self.couples)
         if not isinstance(self.dynamics, Mapping):
             raise TypeError(f"dynamics must be a mapping of parameter names to values, "
                             f"got {type(self.dynamics).__name__}")  # fmt: skip
@@ -170,12 +181,6 @@ class Setup:
             item if isinstance(item, Intervention) else Intervention.from_mapping(item)
             for item in self.interventions
         )
-        if self.population is not None:
-            mix = dict(self.population.get("mix", {}))  # type: ignore[arg-type]
-            for label in mix:
-                Style.from_label(label)
-            self.couples = RUN["couples"].check(self.population.get("couples", self.couples),
-                                                "population.couples")  # fmt: skip
 
     def dynamics_value(self, name: str):
         """Return dynamics parameter ``name``'s value: explicit, by relationship, or default."""
