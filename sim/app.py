@@ -609,11 +609,19 @@ def Downloads(session: Session):
 
 
 @solara.component
-def AllCouplesView(frame: Frame, live: dict):
-    """Every couple of the run as a tile coloured by its outcome so far (as Mesa's agent views)."""
+def AllCouplesView(frame: Frame, live: dict, session: Session, on_follow):
+    """Every couple as a tile coloured by its outcome so far, and which one the Couple view follows.
+
+    Like Mesa's agent views: the whole population at a glance.
+    """
     solara.HTML(tag="p", classes=["relsim-help"], unsafe_innerHTML=(
         "One square per couple, coloured by its outcome so far; hover over a square for its "
-        "number. Couple 1, the one the Couple view follows, is outlined."))  # fmt: skip
+        "number. The outlined one is the couple the Couple view follows."))  # fmt: skip
+    if frame.couples > 1:
+        with solara.Div(style={"max-width": "520px"}):
+            LabelledSlider("Couple the Couple view follows", session.followed + 1, "follow", 1,
+                           frame.couples, 1, lambda number: on_follow(number - 1),
+                           integer=True)  # fmt: skip
     LiveHTML(live, "population:tiles", frame.population["tiles"],
              ["relsim-chart", "relsim-tiles"])  # fmt: skip
 
@@ -709,7 +717,7 @@ def ExplainView(controls: solara.Reactive[dict]):
 
 @solara.component
 def Views(session: Session, version: solara.Reactive[int], live: dict,
-          controls: solara.Reactive[dict]):  # fmt: skip
+          controls: solara.Reactive[dict], on_follow):  # fmt: skip
     """The tabs, drawn from the session's latest frame."""
     version.value  # noqa: B018 (redraw on every new frame)
     frame: Frame = session.frame
@@ -717,7 +725,7 @@ def Views(session: Session, version: solara.Reactive[int], live: dict,
         with solara.lab.Tab("Couple"):
             CoupleView(frame, live, session)
         with solara.lab.Tab("All couples"):
-            AllCouplesView(frame, live)
+            AllCouplesView(frame, live, session, on_follow)
         with solara.lab.Tab("Where you are"):
             WhereView(dict(frame.applied))
         with solara.lab.Tab("Population"):
@@ -859,6 +867,10 @@ def Dashboard():
             router.push(f"{router.path}?{query}" if query else router.path)
         redraw()
 
+    def follow(couple: int) -> None:
+        session.follow(couple)
+        redraw()
+
     def step() -> None:
         if playing.value:
             playing.set(False)
@@ -884,7 +896,7 @@ def Dashboard():
                            attributes={"aria-label": "Run and views"}):  # fmt: skip
             RunBar(session, version, live, pending, playing, to_end, per_frame, pause_ms,
                    engine_ready.value, reset, step)  # fmt: skip
-            Views(session, version, live, controls)
+            Views(session, version, live, controls, follow)
 
 
 #: Solara's name for the page of a module (``solara run sim/app.py``).

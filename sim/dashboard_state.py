@@ -444,15 +444,18 @@ class ReliefEpisodes:
     ----------
     model : sim.model.RelationshipModel
         The model to follow.
+    couple : int
+        Index of the couple to follow (0 is couple 1).
 
     """
 
-    def __init__(self, model) -> None:
-        pop = model.population.chunk(0, 1)
+    def __init__(self, model, couple: int = 0) -> None:
+        pop = model.population.chunk(couple, couple + 1)
         self.model = model
+        self.couple = couple
         self.kernel = k.Kernel(pop.people, pop.params,
                                seed=model.kernel_seed, days=model.days,
-                               couple_ids=np.zeros(1, dtype=np.uint64),
+                               couple_ids=np.full(1, couple, dtype=np.uint64),
                                record_daily=True)  # fmt: skip
         self.kernel.last_start = 0
         #: Per partner: days on which episodes ended and their mean length in hours that day.

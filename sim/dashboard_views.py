@@ -100,9 +100,9 @@ _EARLY_COLOR = "#636363"
 _VERDICT_COLORS = {"healthy": "#00704F", "in between": "#805B00", "excessive": "#B0301F"}
 
 
-def followed_outcome(model) -> str:
-    """Outcome label so far of the followed couple (couple 1)."""
-    return str(model.couples_table()["outcome"].iloc[0])
+def followed_outcome(model, couple: int = 0) -> str:
+    """Outcome label so far of the followed couple (index ``couple``; couple 1 by default)."""
+    return str(model.couples_table()["outcome"].iloc[couple])
 
 
 def _followed(episodes: ReliefEpisodes, name: str) -> np.ndarray:
@@ -165,7 +165,7 @@ def couple_charts(model, episodes: ReliefEpisodes) -> dict[str, str]:
     return charts
 
 
-def badge_html(model, undecided: tuple[str, ...] = ()) -> str:
+def badge_html(model, undecided: tuple[str, ...] = (), couple: int = 0) -> str:
     """Return the followed couple's outcome badge, with the day and the population's counts.
 
     Before ``VERDICT_DAY`` the badge reads "JUST STARTED" and says how many days are left until
@@ -181,7 +181,7 @@ def badge_html(model, undecided: tuple[str, ...] = ()) -> str:
         words = (f"on the boundary, {' and '.join(undecided)} in turn over the last "
                  f"{UNDECIDED_DAYS} days")  # fmt: skip
     else:
-        label = "just started" if early else followed_outcome(model)
+        label = "just started" if early else followed_outcome(model, couple)
         color = _EARLY_COLOR if early else OUTCOME_COLORS[label]
         words = (f"too early to tell ({_wait_words(model)})" if early
                  else OUTCOME_WORDS[label])  # fmt: skip
@@ -195,7 +195,7 @@ def badge_html(model, undecided: tuple[str, ...] = ()) -> str:
             f'<span class="relsim-badge-label" style="background:{color};color:{text_on(color)};'
             f"font-weight:700;font-size:22px;padding:6px 18px;border-radius:20px;"
             f'letter-spacing:1px">{label.upper()}</span>'
-            f"<span>Couple 1 {when}: {escape(words)}. {status}.</span>")  # fmt: skip
+            f"<span>Couple {couple + 1} {when}: {escape(words)}. {status}.</span>")  # fmt: skip
     if model.setup.couples > 1:
         if early:
             parts = "too early to tell"
@@ -266,7 +266,7 @@ def aspects_html(model) -> str:
             "</table>")  # fmt: skip
 
 
-def population_charts(model) -> dict[str, str]:
+def population_charts(model, couple: int = 0) -> dict[str, str]:
     """Return the Population view's live charts: outcome shares so far, request rates."""
     counts = model.outcome_counts()
     total = max(sum(counts.values()), 1)
@@ -287,14 +287,15 @@ def population_charts(model) -> dict[str, str]:
     request_chart = histogram(rates, bins=bins, x_label="requests per day (last 30 days)",
                               title="How often the more-asking partner asks",
                               marker=SPIRAL_RATE, marker_label="spiral line")  # fmt: skip
-    return {"outcomes": outcome, "requests": request_chart, "tiles": couple_tiles(model)}
+    return {"outcomes": outcome, "requests": request_chart,
+            "tiles": couple_tiles(model, couple)}  # fmt: skip
 
 
-def couple_tiles(model) -> str:
+def couple_tiles(model, couple: int = 0) -> str:
     """Every couple of the run as a small tile coloured by its outcome so far, as SVG.
 
-    Couple 1 (the one the Couple view follows) is outlined. Before ``VERDICT_DAY`` all tiles
-    are grey. Each tile's tooltip names the couple and its label.
+    The couple the Couple view follows (index ``couple``) is outlined. Before ``VERDICT_DAY``
+    all tiles are grey. Each tile's tooltip names the couple and its label.
     """
     labels = [str(label) for label in model.couples_table()["outcome"]]
     if days_until_verdict(model) > 0:
@@ -305,7 +306,7 @@ def couple_tiles(model) -> str:
         colors = [OUTCOME_COLORS[label] for label in labels]
         legend = {name: OUTCOME_COLORS[name] for name in LABELS}
     return tile_grid(colors, [f"couple {i + 1}: {label}" for i, label in enumerate(labels)],
-                     legend=legend, outlined=0,
+                     legend=legend, outlined=couple,
                      title=f"All {len(labels)} couples on day {model.day}")
 
 
@@ -503,6 +504,8 @@ class Session:
         # current one when the session goes (a closed tab's session culled by Solara), or on
         # close(); the list always holds the current model.
         self._current: list = []
+        #: Index of the couple the Couple view follows (0 is couple 1).
+        self.followed = 0
         #: Summaries of this page's earlier runs (see ``run_summary``), oldest first.
         self.runs: list[dict] = []
         self._finalizer = weakref.finalize(self, _release_all, self._current)
@@ -528,7 +531,9 @@ class Session:
             self._current.clear()
             self.model = RelationshipModel(**kwargs)
             self._current.append(self.model)
-            self.episodes = ReliefEpisodes(self.model)
+            if self.followed >= self.model.setup.couples:
+                self.followed = 0
+            self.episodes = ReliefEpisodes(self.model, self.followed)
             self.applied = dict(kwargs)
             self.generation += 1
             self._labels: list[tuple[int, str]] = []
@@ -538,6 +543,15 @@ class Session:
         """The run so far as ``couples.csv`` or ``timeseries.csv`` text (``which``)."""
         with self.lock:
             return couples_csv(self.model) if which == "couples" else timeseries_csv(self.model)
+
+    def follow(self, couple: int) -> Frame:
+        """Let the Couple view follow couple index ``couple`` (0-based) of the current run."""
+        with self.lock:
+            couple = min(max(int(couple), 0), self.model.setup.couples - 1)
+            self.followed = couple
+            self.episodes = ReliefEpisodes(self.model, couple)
+            self._labels = []
+            return self._draw()
 
     def charts_zip(self) -> bytes:
         """Every live chart of the current frame as an SVG file, in one zip archive."""
@@ -592,7 +606,7 @@ class Session:
         model = self.model
         if days_until_verdict(model) > 0:
             return ()
-        self._labels.append((model.day, followed_outcome(model)))
+        self._labels.append((model.day, followed_outcome(model, self.followed)))
         self._labels = [(day, label) for day, label in self._labels
                         if day > model.day - UNDECIDED_DAYS]  # fmt: skip
         seen = tuple(dict.fromkeys(label for _, label in self._labels))
@@ -605,12 +619,14 @@ class Session:
         if days_until_verdict(model) > 0:
             outcome = "too-early"
         else:
-            outcome = "undecided" if undecided and not finished else followed_outcome(model)
+            outcome = ("undecided" if undecided and not finished
+                       else followed_outcome(model, self.followed))  # fmt: skip
         frame = Frame(
             generation=self.generation, day=model.day, days=model.days,
             couples=model.setup.couples, finished=finished, outcome=outcome,
-            badge=badge_html(model, undecided), aspects=aspects_html(model),
-            couple=couple_charts(model, self.episodes), population=population_charts(model),
+            badge=badge_html(model, undecided, self.followed), aspects=aspects_html(model),
+            couple=couple_charts(model, self.episodes),
+            population=population_charts(model, self.followed),
             applied=dict(self.applied),
         )  # fmt: skip
         self.frame = frame

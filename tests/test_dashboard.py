@@ -589,7 +589,7 @@ def test_the_badge_says_undecided_instead_of_flipping(monkeypatch):
     import sim.dashboard_views as views
 
     # Couple 1's label flips every day until day 21, then holds.
-    monkeypatch.setattr(views, "followed_outcome", lambda model: (
+    monkeypatch.setattr(views, "followed_outcome", lambda model, couple=0: (
         "stable" if model.day % 2 == 0 and model.day < 22 else "distant"))
     session = Session(model_kwargs({**initial_controls(), "couples": 3, "days": 60}, seed=1))
     session.advance(13)  # no verdict before day 14
@@ -700,3 +700,22 @@ def test_every_chart_downloads_as_svg():
         names = archive.namelist()
         assert "day-7-couple-security.svg" in names and "day-7-population-tiles.svg" in names
         assert all(archive.read(name).startswith(b"<svg") for name in names)
+
+
+def test_the_couple_view_can_follow_any_couple():
+    controls = {**initial_controls(), "style_a": "anxious", "anxiety_a": 0.85, "couples": 12,
+                "days": 40}  # fmt: skip
+    session = Session(model_kwargs(controls, seed=5))
+    session.advance(20)
+    frame = session.follow(7)
+    # The followed couple's own one-couple run is that couple of the model, to the last bit.
+    np.testing.assert_array_equal(session.episodes.kernel.S[:, :, 0],
+                                  session.model.kernel.S[:, :, 7])  # fmt: skip
+    assert "Couple 8 so far" in frame.badge
+    outlined = r'stroke="#111111" stroke-width="3"><title>couple 8:'
+    assert re.search(outlined, frame.population["tiles"])
+    session.advance(5)
+    np.testing.assert_array_equal(session.episodes.kernel.S[:, :, 0],
+                                  session.model.kernel.S[:, :, 7])  # fmt: skip
+    session.reset(model_kwargs({**controls, "couples": 5}, seed=5))
+    assert session.followed == 0  # couple 8 is not in a run of 5
