@@ -961,7 +961,9 @@ class Kernel:
         self.day = 0
         self.first_end = min(self.WINDOW_DAYS, self.days)
         self.last_start = max(self.days - self.WINDOW_DAYS, 0)
-        self.daily_chunks: list[np.ndarray] = []
+        # Every couple's daily record, kept in one buffer sized for the planned days (grown by
+        # doubling if a caller runs past them), so reading it after each day costs nothing.
+        self._daily = np.full((self.days if self.record_daily else 0, N_DAILY, 2, n), np.nan)
         self.mean_chunks: list[np.ndarray] = []
 
     def advance(self, n_days: int = 1) -> None:
@@ -969,14 +971,17 @@ class Kernel:
         if n_days <= 0:
             return
         full = self.record_daily
-        daily = np.full((n_days if full else 0, N_DAILY, 2, self.n), np.nan)
+        if full and self.day + n_days > self._daily.shape[0]:
+            grown = max(self.day + n_days, 2 * self._daily.shape[0])
+            buffer = np.full((grown, N_DAILY, 2, self.n), np.nan)
+            buffer[: self.day] = self._daily[: self.day]
+            self._daily = buffer
+        daily = self._daily[self.day : self.day + n_days] if full else self._daily[:0]
         agg = np.zeros((n_days, N_DAILY + 1, 2))
         step = _compiled() if self.engine == "compiled" else _advance_numpy
         step(self.S, self.P, self.R, self.C, self.keys, self.day, n_days, self.first_end,
              self.last_start, daily, agg, full, BLOCK)  # fmt: skip
         self.day += n_days
-        if full:
-            self.daily_chunks.append(daily)
         alive = np.maximum(agg[:, N_DAILY], 1.0)
         means = agg[:, :N_DAILY] / alive[:, None, :]
         self.mean_chunks.append(np.concatenate([means, agg[:, N_DAILY:]], axis=1))
@@ -989,11 +994,7 @@ class Kernel:
         """
         if not self.record_daily:
             raise RuntimeError("daily trajectories were not recorded (record_daily=False)")
-        if not self.daily_chunks:
-            return np.empty((0, N_DAILY, 2, self.n))
-        if len(self.daily_chunks) > 1:
-            self.daily_chunks = [np.concatenate(self.daily_chunks)]
-        return self.daily_chunks[0]
+        return self._daily[: self.day]
 
     @property
     def daily_mean(self) -> np.ndarray:
