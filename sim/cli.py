@@ -430,9 +430,7 @@ def _prepare_engine() -> None:
     from . import kernel
 
     if kernel.needs_compiling():
-        print("relsim: compiling the simulation engine for this machine (first run after "
-              "installing or updating; about 30 s, then cached)...", file=sys.stderr, flush=True)
-        kernel.warm_up()
+        kernel.warm_up()  # says "compiling the simulation engine ..." itself
 
 
 def _cmd_run(args: argparse.Namespace, argv: Sequence[str]) -> int:

@@ -45,6 +45,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import sys
 import threading
 from collections.abc import Mapping
 from pathlib import Path
@@ -846,10 +847,18 @@ def warm_up() -> None:
 _COMPILE_LOCK = threading.Lock()
 
 
+COMPILING_MESSAGE = ("relsim: compiling the simulation engine for this machine (first run after "
+                     "installing or updating; about 30-60 s, then cached)...")
+
+
 def _compiled():
     global _ADVANCE_COMPILED
     with _COMPILE_LOCK:  # the dashboard warms up in a thread while a page may already run
         if _ADVANCE_COMPILED is None:
+            # Said wherever it happens (the Python API, a notebook, a sweep worker), because
+            # half a minute of silence looks like a hang.
+            if needs_compiling():
+                print(COMPILING_MESSAGE, file=sys.stderr, flush=True)
             _ADVANCE_COMPILED = _compile() or _advance_numpy
     return _ADVANCE_COMPILED
 
