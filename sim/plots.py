@@ -127,6 +127,10 @@ def save(fig: Figure, path: str | os.PathLike) -> Path:
     try:
         with os.fdopen(handle, "wb") as stream:
             stream.write(buffer.getvalue())
+        # mkstemp makes the file 0600; give it the mode a plain open() would (the umask's)
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(temporary, 0o666 & ~umask)
         os.replace(temporary, path)
     except BaseException:
         Path(temporary).unlink(missing_ok=True)
