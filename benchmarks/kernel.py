@@ -20,7 +20,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from sim import kernel as k
 from sim.simulation import Setup, population
 
-TARGET = 3e7  # couple-ticks per second at 100,000 couples (issue 6)
+TARGET = 5e7  # couple-ticks per second at 100,000 couples (issue 6)
 
 
 def _kernel(n: int, days: int, engine: str) -> k.Kernel:
