@@ -12,7 +12,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 
 import numpy as np
@@ -71,6 +71,8 @@ RELATIONSHIPS: dict[str, dict[str, float]] = {
 }
 
 _PERSON_KEYS = ("style", "culture", *PERSON)
+#: Days between two calls of a progress hook (``simulate(progress=...)``).
+PROGRESS_DAYS = 10
 
 
 def _person(spec: Mapping[str, object], where: str, couples: int) -> dict[str, object]:
@@ -331,14 +333,16 @@ def population(setup: Setup) -> Population:
 
 
 def run_population(pop: Population, *, seed: int, days: int, first_couple: int = 0,
-                   couple_ids=None, record_daily: bool = False,
-                   engine: str = "compiled"):  # fmt: skip
+                   couple_ids=None, record_daily: bool = False, engine: str = "compiled",
+                   progress: Callable[[int], object] | None = None):  # fmt: skip
     """Simulate ``pop`` for ``days`` days; return ``(kernel, per-couple columns)``.
 
     ``first_couple`` is the global index of the chunk's first couple: a couple's random draws
     depend on its global index only, so any chunking of a population gives the same numbers.
     ``couple_ids`` (one per couple) replaces that index where several couples must draw the same
     numbers (a sweep's replicate ``r`` in every cell). Column ``couple`` holds the index used.
+    ``progress``, if given, is called with the days done after every ``PROGRESS_DAYS`` days
+    (the numbers do not depend on it: the engine's state carries over from block to block).
     """
     if couple_ids is None:
         ids = np.arange(first_couple, first_couple + pop.n, dtype=np.uint64)
@@ -348,7 +352,12 @@ def run_population(pop: Population, *, seed: int, days: int, first_couple: int =
             raise ValueError(f"couple_ids needs one id per couple ({pop.n}), got {ids.shape}")
     kern = k.Kernel(pop.people, pop.params, seed=seed, days=days, couple_ids=ids,
                     record_daily=record_daily, engine=engine)  # fmt: skip
-    kern.advance(days)
+    if progress is None:
+        kern.advance(days)
+    else:
+        while kern.day < days:
+            kern.advance(min(PROGRESS_DAYS, days - kern.day))
+            progress(kern.day)
     cols = couple_columns(kern, pop)
     cols["couple"] = ids.astype(np.int64)
     return kern, cols
@@ -577,10 +586,16 @@ def strategy_effects(setup: Setup, *, engine: str = "compiled") -> dict[str, obj
     }
 
 
-def simulate(setup: Setup, *, record_daily: bool = False, engine: str = "compiled") -> Result:
-    """Run ``setup`` for ``setup.days`` days and return its :class:`Result`."""
+def simulate(setup: Setup, *, record_daily: bool = False, engine: str = "compiled",
+             progress: Callable[[int], object] | None = None) -> Result:  # fmt: skip
+    """Run ``setup`` for ``setup.days`` days and return its :class:`Result`.
+
+    ``progress``, if given, is called with the days done after every ``PROGRESS_DAYS`` days (a
+    progress bar's hook; the numbers are the same with or without it).
+    """
     kern, cols = run_population(population(setup), seed=setup.seed, days=setup.days,
-                                record_daily=record_daily, engine=engine)  # fmt: skip
+                                record_daily=record_daily, engine=engine,
+                                progress=progress)  # fmt: skip
     return Result(setup, cols, kern.daily_mean, kern.daily if record_daily else None, kern)
 
 
