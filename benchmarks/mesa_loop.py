@@ -145,8 +145,9 @@ class Person(mesa.Agent):
         p, x, q = self.model.p, self.model.context, self.partner
         rand = self.random.random
         p_ask = R.seek_probability(self.security, self.anxiety, self.avoidance, self.withdrawal,
-                                   self.asking_norm, p["reassurance_frequency"],
-                                   p["seek_threshold"], p["seek_softness"], DT)  # fmt: skip
+                                   self.asking_norm, self.trust, p["reassurance_frequency"],
+                                   p["seek_threshold"], p["seek_softness"],
+                                   p["routine_asking"], p["discouragement"], DT)  # fmt: skip
         self.ask = 1.0 if rand() < p_ask else 0.0
         barrier = R.awareness_barrier(q.avoidance, p["avoidant_holdback"], x["awareness"])
         p_answer = R.answer_probability(p["responsiveness"], barrier, q.anxiety, q.exhaustion,
@@ -203,8 +204,8 @@ class Person(mesa.Agent):
         p, x = self.model.p, self.model.context
         self.satisfaction = R.satisfaction_step(
             self.satisfaction, self.appraisal, self.security, self.trust, self.closeness,
-            self.exhaustion, self.withdrawal, p["closeness_weight"], p["burden_weight"],
-            p["pursuit_weight"], x["f_satisfaction"])  # fmt: skip
+            self.exhaustion, self.withdrawal, p["security_weight"], p["partner_trust_weight"],
+            p["closeness_weight"], p["burden_weight"], p["pursuit_weight"], x["f_satisfaction"])  # fmt: skip
         self.commitment = R.commitment_step(self.commitment, self.satisfaction,
                                             p["commitment_floor"], x["f_commitment"])
 

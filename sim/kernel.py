@@ -166,6 +166,7 @@ REASSURANCE_FREQUENCY, RELIEF_DECAY, EXHAUSTION_RATE = (
 STRESS_RATE, STRESS_SIZE, THREAT_DECAY, TRUST_WEIGHT = (
     _P[n] for n in ("stress_rate", "stress_size", "threat_decay", "trust_weight"))
 SEEK_THRESHOLD, SEEK_SOFTNESS = _P["seek_threshold"], _P["seek_softness"]
+ROUTINE_ASKING, DISCOURAGEMENT = _P["routine_asking"], _P["discouragement"]
 RESPONSIVENESS, COMMUNICATION = _P["responsiveness"], _P["communication"]
 AVOIDANT_HOLDBACK = _P["avoidant_holdback"]
 EXHAUSTION_COLDNESS, COLD_ANSWER_HURT = _P["exhaustion_coldness"], _P["cold_answer_hurt"]
@@ -181,6 +182,7 @@ WITHDRAWAL_GAIN, WITHDRAWAL_DECAY, WITHDRAWAL_THREAT = (
 AFFECTION_RATE, AFFECTION_RELIEF, CHANNEL_MISMATCH = (
     _P[n] for n in ("affection_rate", "affection_relief", "channel_mismatch"))
 CLOSENESS_GAIN, CLOSENESS_DECAY = _P["closeness_gain"], _P["closeness_decay"]
+SECURITY_WEIGHT, PARTNER_TRUST_WEIGHT = _P["security_weight"], _P["partner_trust_weight"]
 SATISFACTION_RATE, CLOSENESS_WEIGHT, BURDEN_WEIGHT, PURSUIT_WEIGHT = (
     _P[n] for n in ("satisfaction_rate", "closeness_weight", "burden_weight", "pursuit_weight"))
 COMMITMENT_RATE, COMMITMENT_FLOOR = _P["commitment_rate"], _P["commitment_floor"]
@@ -404,8 +406,9 @@ def _decide(W, j, p, q):
     communication = W[X_COMMUNICATION, j]
     p_ask = r.seek_probability(
         W[S_SECURITY + p, j], W[S_ANXIETY + p, j], W[S_AVOIDANCE + p, j],
-        W[S_WITHDRAWAL + p, j], W[S_ASKING_NORM + p, j], W[W_P + REASSURANCE_FREQUENCY, j],
-        W[W_P + SEEK_THRESHOLD, j], W[W_P + SEEK_SOFTNESS, j], DT,
+        W[S_WITHDRAWAL + p, j], W[S_ASKING_NORM + p, j], W[S_TRUST + p, j],
+        W[W_P + REASSURANCE_FREQUENCY, j], W[W_P + SEEK_THRESHOLD, j], W[W_P + SEEK_SOFTNESS, j],
+        W[W_P + ROUTINE_ASKING, j], W[W_P + DISCOURAGEMENT, j], DT,
     )  # fmt: skip
     ask = 1.0 * (W[U_ASK + p, j] < p_ask)
     barrier = r.awareness_barrier(W[S_AVOIDANCE + q, j], W[W_P + AVOIDANT_HOLDBACK, j],
@@ -552,8 +555,9 @@ def hour(W, j, t):
         W[S_SATISFACTION + p, j] = r.satisfaction_step(
             W[S_SATISFACTION + p, j], W[S_APPRAISAL + p, j], W[S_SECURITY + p, j],
             W[S_TRUST + p, j], W[S_CLOSENESS + p, j], W[S_EXHAUSTION + p, j],
-            W[S_WITHDRAWAL + p, j], W[W_P + CLOSENESS_WEIGHT, j], W[W_P + BURDEN_WEIGHT, j],
-            W[W_P + PURSUIT_WEIGHT, j], W[F_SATISFACTION, j],
+            W[S_WITHDRAWAL + p, j], W[W_P + SECURITY_WEIGHT, j], W[W_P + PARTNER_TRUST_WEIGHT, j],
+            W[W_P + CLOSENESS_WEIGHT, j], W[W_P + BURDEN_WEIGHT, j], W[W_P + PURSUIT_WEIGHT, j],
+            W[F_SATISFACTION, j],
         )  # fmt: skip
         W[S_COMMITMENT + p, j] = r.commitment_step(
             W[S_COMMITMENT + p, j], W[S_SATISFACTION + p, j], W[W_P + COMMITMENT_FLOOR, j],

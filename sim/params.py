@@ -147,6 +147,10 @@ DYNAMICS: dict[str, Param] = _table(
           "Felt security at which a person's urge to ask is half of its most."),
     Param("seek_softness", 0.1, 0.01, 0.5, "felt security",
           "How gradually asking rises as felt security falls (the width of the step)."),
+    Param("routine_asking", 0.05, 0.0, 0.5, "share of the full urge",
+          "Everyday bids for reassurance that do not depend on feeling insecure."),
+    Param("discouragement", 0.0, 0.0, 1.0, "share of asking",
+          "How much a person who expects no answer (low trust) stops asking."),
     # Answering (caregiving).
     Param("responsiveness", 0.98, 0.0, 1.0, "probability",
           "Chance that a rested, close, secure partner answers a request."),
@@ -205,7 +209,11 @@ DYNAMICS: dict[str, Param] = _table(
     # Satisfaction, commitment and dissolution.
     Param("satisfaction_rate", 0.08, 0.001, 1.0, "per day",
           "How fast satisfaction follows how the relationship feels."),
-    Param("closeness_weight", 0.35, 0.0, 1.0, "satisfaction",
+    Param("security_weight", 0.35, 0.0, 1.0, "satisfaction",
+          "How much felt security counts in satisfaction."),
+    Param("partner_trust_weight", 0.25, 0.0, 1.0, "satisfaction",
+          "How much trust in the partner's availability counts in satisfaction."),
+    Param("closeness_weight", 0.5, 0.0, 1.0, "satisfaction",
           "How much felt closeness counts in satisfaction."),
     Param("burden_weight", 0.35, 0.0, 1.0, "satisfaction",
           "Satisfaction lost by a fully exhausted person (the cost of answering)."),

@@ -142,25 +142,33 @@ def felt_security(baseline, relief, threat, anxiety, partner_withdrawal, withdra
 
 
 @_jitable
-def seek_probability(security, anxiety, avoidance, withdrawal, asking_norm,
-                     reassurance_frequency, seek_threshold, seek_softness, dt):  # fmt: skip
+def seek_probability(security, anxiety, avoidance, withdrawal, asking_norm, trust,
+                     reassurance_frequency, seek_threshold, seek_softness, routine_asking,
+                     discouragement, dt):  # fmt: skip
     """Chance that the person asks for reassurance during a tick of ``dt`` days.
 
-    The urge to ask rises smoothly as felt security falls, a logistic step centred on
-    ``seek_threshold`` with width ``seek_softness`` (felt security units). Anxiety acts through
-    a lower felt security (``baseline_security``, bigger stress hits, rebound) and a higher
-    rate, not through the bar itself. Everyone asks now and then under ordinary stress; anxious
-    people far more often (Shaver, Schachner & Nalbone 2005; Evraire, Dozois & Wilde
-    2022). The full rate, ``reassurance_frequency`` requests a day, is scaled by
-    ``0.5 + 0.5 anxiety``; avoidance suppresses asking even when insecure (deactivation), by
-    ``(1 - avoidance)²``; a person who has pulled back asks less, by ``1 - 0.5 withdrawal``
-    (the fearful push-pull); and where explicit asking is less acceptable people ask less:
-    ``0.4 + asking_norm`` (1 at the default norm 0.6).
+    The urge to ask has two parts. A small routine part, ``routine_asking``, is there whatever
+    the person feels: ordinary bids for connection ("do you still like me in this?") that
+    happy couples make and answer every week (Gottman & Driver 2005). The rest rises smoothly
+    as felt security falls, a logistic step centred on ``seek_threshold`` with width
+    ``seek_softness`` (felt security units). Anxiety acts through a lower felt security
+    (``baseline_security``, bigger stress hits, rebound) and a higher rate, not through the bar
+    itself: everyone asks now and then, anxious people several times as often (Shaver,
+    Schachner & Nalbone 2005; Evraire, Dozois & Wilde 2022). The full rate,
+    ``reassurance_frequency`` requests a day, is scaled by ``0.5 + 0.5 anxiety``; avoidance
+    suppresses asking even when insecure (deactivation), by ``(1 - avoidance)²``; a person who
+    has pulled back asks less, by ``1 - 0.5 withdrawal`` (the fearful push-pull); where explicit
+    asking is less acceptable people ask less, ``0.4 + asking_norm`` (1 at the default norm
+    0.6); and a person who has learned that asking goes unanswered asks less,
+    ``1 - discouragement (1 - trust)``: bids that are turned away are rarely repeated (Gottman &
+    Driver 2005), and protest gives way to despair (Bowlby 1973).
     """
-    urge = 1.0 / (1.0 + exp((security - seek_threshold) / seek_softness))
+    step = 1.0 / (1.0 + exp((security - seek_threshold) / seek_softness))
+    urge = routine_asking + (1.0 - routine_asking) * step
     openness = 1.0 - avoidance  # squared by hand: a power would compile to a loop
     rate = (reassurance_frequency * (0.5 + 0.5 * anxiety) * (openness * openness) * urge
-            * (1.0 - 0.5 * withdrawal) * (0.4 + asking_norm))  # fmt: skip
+            * (1.0 - 0.5 * withdrawal) * (0.4 + asking_norm)
+            * (1.0 - discouragement * (1.0 - trust)))  # fmt: skip
     return clip01(rate * dt)
 
 
@@ -445,12 +453,13 @@ def closeness_after_exchange(closeness, warmth_received, closeness_gain, avoidan
 
 @_jitable
 def satisfaction_step(satisfaction, appraisal, security, trust, closeness, exhaustion,
-                      withdrawal, closeness_weight, burden_weight, pursuit_weight,
-                      share):  # fmt: skip
+                      withdrawal, security_weight, partner_trust_weight, closeness_weight,
+                      burden_weight, pursuit_weight, share):  # fmt: skip
     """Satisfaction follows how the relationship feels, for both partners.
 
-    It moves toward ``appraisal + 0.4 security + 0.3 trust + closeness_weight closeness
-    - burden_weight exhaustion - pursuit_weight withdrawal`` (clipped) by ``share`` of the gap
+    It moves toward ``appraisal + security_weight security + partner_trust_weight trust
+    + closeness_weight closeness - burden_weight exhaustion - pursuit_weight withdrawal``
+    (clipped) by ``share`` of the gap
     per tick (``approach_share(satisfaction_rate, dt)``). Security, trust and closeness are
     what a relationship gives; the burden of answering costs the answerer (Coyne 1976) and having
     to pull back from a pursuing partner costs the withdrawer, so demand-withdraw leaves both
@@ -458,7 +467,8 @@ def satisfaction_step(satisfaction, appraisal, security, trust, closeness, exhau
     lasting offset (enduring vulnerabilities and everything else the model leaves out; Karney &
     Bradbury 1995), drawn once.
     """
-    target = clip01(appraisal + 0.4 * security + 0.3 * trust + closeness_weight * closeness
+    target = clip01(appraisal + security_weight * security + partner_trust_weight * trust
+                    + closeness_weight * closeness
                     - burden_weight * exhaustion - pursuit_weight * withdrawal)  # fmt: skip
     return clip01(satisfaction + (target - satisfaction) * share)
 

@@ -178,7 +178,9 @@ def test_6_low_anxiety_keeps_relief_high_anxiety_rebounds():
     # (defaults: a dip of about 0.003; the bound 0.002 is far above float rounding).
     assert np.all(excess[:, 1].min(axis=0) < -0.002)
     # And the rebound matters: the dip brings the anxious person closer to asking again.
-    args = (0.9, 0.1, 0.0, 0.6, 4.0, 0.6, 0.1, 1 / 24)
+    # (anxiety, avoidance, withdrawal, asking norm, trust, frequency, threshold, softness,
+    # routine asking, discouragement, dt), at the defaults
+    args = (0.9, 0.1, 0.0, 0.6, 0.2, 4.0, 0.6, 0.1, 0.05, 0.0, 1 / 24)
     before = seek_probability(baseline[1], *args)
     dip = seek_probability(baseline[1] + excess[:, 1].min(axis=0), *args)
     assert np.all(dip > before)
