@@ -139,8 +139,8 @@ def aspects_table(columns: Mapping[str, np.ndarray], labels: np.ndarray) -> list
                                       seeker("withdrawal", partner=True))))
     share_broken = float(np.mean(broken(labels)))
     rows = [
-        ("frequency", "seeker's requests per day, last 30 days", rate, 1.0, 2.0,
-         "healthy at most 1 a day, excessive from 2 a day"),
+        ("frequency", "seeker's requests per day, last 30 days", rate, SPIRAL_RATE, EXCESSIVE_RATE,
+         f"healthy at most {SPIRAL_RATE:g} a day, excessive from {EXCESSIVE_RATE:g} a day"),
         ("emotional impact", "seeker's final trust in the partner (0-1; starts near 0.55)",
          1.0 - trust, 0.45, 0.6, "healthy if trust ends at 0.55 or more, excessive at 0.4 or less"),
         ("partner response", "partner's final exhaustion or withdrawal, the larger (0-1)",

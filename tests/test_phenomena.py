@@ -1,4 +1,4 @@
-"""The nine phenomena of MODEL.md, one test each.
+"""The nine phenomena the model must show (docs/ODD.md, section 1), one test each.
 
 Every test runs at least 200 couples with a fixed seed, so it is deterministic: it cannot flake.
 The tolerances say how far the model may drift (after a deliberate recalibration) before the
