@@ -38,7 +38,7 @@ def test_1_secure_couples_are_stable_and_ask_now_and_then():
     c = result.couples
     rate = (c["requests_a"] + c["requests_b"]) / 2 / 180
     # Healthy reassurance exists: a secure person asks more than once a month and less than once
-    # a day on average (the source article's "occasional, natural"; defaults give about 0.06).
+    # a day on average (the source article's "occasional, natural"; defaults give about 0.14).
     assert 1 / 30 < rate.mean() < 1.0, rate.mean()
     # No sustained oscillation: nobody asks even daily in the last month.
     last = np.maximum(c["request_rate_last_30d_a"], c["request_rate_last_30d_b"])
@@ -47,8 +47,8 @@ def test_1_secure_couples_are_stable_and_ask_now_and_then():
     assert result.outcomes["dissolved"] <= 0.01 * len(rate), result.outcomes
     assert result.outcomes["stable"] >= 0.95 * len(rate), result.outcomes
     # Asking helps: answered requests are most of them, and trust ends above where it began.
-    assert c["answered_a"].sum() > 0.8 * c["requests_a"].sum()
-    assert np.median(c["trust_a"]) > np.median(c["start_trust_a"])
+    assert c["answered_a"].sum() > 0.8 * c["requests_a"].sum(), "most requests answered"
+    assert np.median(c["trust_a"]) > np.median(c["start_trust_a"]), "trust grows"
 
 
 def test_2_anxious_with_avoidant_escalates():
@@ -56,21 +56,22 @@ def test_2_anxious_with_avoidant_escalates():
     c = result.couples
     together = c["dissolved_day"] < 0
     first, last = c["request_rate_first_30d_a"], c["request_rate_last_30d_a"]
-    # The anxious partner asks at least as often at the end as at the start (defaults: about
-    # 2.3 a day in both months, close to the most an anxious person asks: the spiral is reached
-    # within weeks), and far above a secure person's rate.
+    # The anxious partner asks at least as often at the end as at the start (defaults: 2.43 a
+    # day in the first month, 2.57 in the last, close to the most an anxious person asks: the
+    # spiral is reached within weeks), and far above a secure person's rate.
     assert last[together].mean() >= 0.95 * first[together].mean(), (first.mean(), last.mean())
-    assert last[together].mean() > 1.0
+    assert last[together].mean() > 1.0, last[together].mean()
     # Relief, read from the relief state, gets shorter: the mean hours until relief has halved
-    # fall by at least 5% from the first month to the last (defaults: about 14%).
+    # fall by at least 5% from the first month to the last (defaults: 14.6 to 12.4 hours, 15%).
     both = np.isfinite(c["relief_hours_first_30d_a"]) & np.isfinite(c["relief_hours_last_30d_a"])
-    assert both.sum() > 200
-    assert (c["relief_hours_last_30d_a"][both].mean()
-            < 0.95 * c["relief_hours_first_30d_a"][both].mean())  # fmt: skip
-    # Trust erodes and satisfaction falls for the seeker.
-    assert c["trust_a"].mean() < c["start_trust_a"].mean() - 0.1
-    # Most such couples spiral or dissolve (defaults: about 95%; the bound leaves room).
-    assert broken_share(result) > 0.6
+    assert both.sum() > 200, f"only {both.sum()} seekers had relief episodes in both months"
+    first_hours = c["relief_hours_first_30d_a"][both].mean()
+    last_hours = c["relief_hours_last_30d_a"][both].mean()
+    assert last_hours < 0.95 * first_hours, (first_hours, last_hours)
+    # Trust erodes for the seeker (defaults: 0.54 to 0.32).
+    assert c["trust_a"].mean() < c["start_trust_a"].mean() - 0.1, c["trust_a"].mean()
+    # Most such couples spiral or dissolve (defaults: about 98%; the bound leaves room).
+    assert broken_share(result) > 0.6, broken_share(result)
 
 
 def test_3_secure_partner_buffers_anxious_one():
@@ -78,14 +79,16 @@ def test_3_secure_partner_buffers_anxious_one():
     c = result.couples
     first, last = c["request_rate_first_30d_a"], c["request_rate_last_30d_a"]
     # The anxious partner's requests fall over the months, by at least 20% on average
-    # (defaults: about 35%), and their trust ends above where it began.
-    assert first.mean() > 0.3
+    # (defaults: 1.08 to 0.84 a day, 22%), and their trust ends above where it began (0.54 to
+    # 0.83).
+    assert first.mean() > 0.3, first.mean()
     assert last.mean() < 0.8 * first.mean(), (first.mean(), last.mean())
-    assert c["trust_a"].mean() > c["start_trust_a"].mean() + 0.1
+    assert c["trust_a"].mean() > c["start_trust_a"].mean() + 0.1, c["trust_a"].mean()
     # Buffered, not cured: the anxious person still asks several times as often as the secure
-    # partner (at least three times; defaults: about ten).
-    assert c["requests_a"].sum() > 3 * c["requests_b"].sum()
-    assert broken_share(result) < 0.2
+    # partner (at least three times; defaults: 6.7), and few couples break (defaults: 4%).
+    ratio = c["requests_a"].sum() / max(c["requests_b"].sum(), 1)
+    assert ratio > 3, ratio
+    assert broken_share(result) < 0.2, broken_share(result)
 
 
 LEVERS = {
@@ -142,7 +145,7 @@ def test_5_plane_has_a_sharp_boundary():
         return int(np.argmax(share[r] >= 0.5)) if np.any(share[r] >= 0.5) else 11
 
     assert tipping(10) <= tipping(8) <= tipping(6), (tipping(10), tipping(8), tipping(6))
-    assert tipping(10) < tipping(6)
+    assert tipping(10) < tipping(6), (tipping(10), tipping(6))
 
 
 def test_6_low_anxiety_keeps_relief_high_anxiety_rebounds():
@@ -172,18 +175,18 @@ def test_6_low_anxiety_keeps_relief_high_anxiety_rebounds():
     excess = np.array(excess)  # (day, partner, couple)
     # Low anxiety keeps the relief: after a day still at least twice the lift of the
     # high-anxiety partner, and never more than a rounding hair below its start.
-    assert excess[:, 0].min() >= -1e-3
-    assert np.all(excess[0, 0] > 2 * np.maximum(excess[0, 1], 1e-6))
+    assert excess[:, 0].min() >= -1e-3, excess[:, 0].min()
+    assert np.all(excess[0, 0] > 2 * np.maximum(excess[0, 1], 1e-6)), "low anxiety keeps relief"
     # High anxiety rebounds: within five days felt security dips below its starting level
     # (defaults: a dip of about 0.003; the bound 0.002 is far above float rounding).
-    assert np.all(excess[:, 1].min(axis=0) < -0.002)
+    assert np.all(excess[:, 1].min(axis=0) < -0.002), excess[:, 1].min(axis=0).max()
     # And the rebound matters: the dip brings the anxious person closer to asking again.
     # (anxiety, avoidance, withdrawal, asking norm, trust, frequency, threshold, softness,
     # routine asking, discouragement, dt), at the defaults
     args = (0.9, 0.1, 0.0, 0.6, 0.2, 4.0, 0.6, 0.1, 0.05, 0.0, 1 / 24)
     before = seek_probability(baseline[1], *args)
     dip = seek_probability(baseline[1] + excess[:, 1].min(axis=0), *args)
-    assert np.all(dip > before)
+    assert np.all(dip > before), "the rebound's dip does not raise asking"
 
 
 @pytest.mark.parametrize("kind", list(INTERVENTIONS))
@@ -222,10 +225,10 @@ def test_9_in_a_spiral_both_partners_end_less_satisfied_than_they_began():
     result = pairing("anxious", "avoidant", seed=9)
     c = result.couples
     spiral = result.labels == "spiraling"
-    assert spiral.sum() > 100
+    assert spiral.sum() > 100, spiral.sum()
     for tag in "ab":
         begin = c[f"start_satisfaction_{tag}"][spiral].mean()
         end = c[f"satisfaction_{tag}"][spiral].mean()
-        # Both the seeker and the withdrawing partner lose at least 0.05 (defaults: about 0.45
-        # for the seeker and 0.12 for the partner).
+        # Both the seeker and the withdrawing partner lose at least 0.05 (defaults: 0.71 to 0.31
+        # for the seeker, 0.71 to 0.46 for the partner).
         assert end < begin - 0.05, (tag, begin, end)
