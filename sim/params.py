@@ -207,7 +207,7 @@ DYNAMICS: dict[str, Param] = _table(
     Param("closeness_decay", 0.2, 0.01, 5.0, "per day",
           "How fast felt closeness fades without warm exchanges."),
     # Satisfaction, commitment and dissolution.
-    Param("satisfaction_rate", 0.08, 0.001, 1.0, "per day",
+    Param("satisfaction_rate", 0.02, 0.001, 1.0, "per day",
           "How fast satisfaction follows how the relationship feels."),
     Param("security_weight", 0.35, 0.0, 1.0, "satisfaction",
           "How much felt security counts in satisfaction."),

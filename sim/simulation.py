@@ -249,17 +249,24 @@ def _history(P: np.ndarray, n: int, rng: np.random.Generator) -> dict[str, np.nd
 
     A couple shares part of its history (one normal draw per couple for all three), and each
     partner adds their own (one per person and measure), in equal parts; the spread is
-    ``history_spread``. Appraisal is a lasting per-person offset with sd ``appraisal_spread``.
+    ``history_spread``. Appraisal is a lasting per-person offset with sd ``appraisal_spread``;
+    it is added to the person's starting satisfaction as well as to where it settles.
     """
     spread = P[k.p_row("history_spread")]
     shared = rng.standard_normal((3, 1, n))
     own = rng.standard_normal((3, 2, n))
     noise = np.sqrt(0.5) * (shared + own) * spread
-    out = {}
+    appraisal = np.clip(P[k.p_row("appraisal_spread")] * rng.standard_normal((2, n)), -0.5, 0.5)
+    out = {"appraisal": appraisal}
     for i, name in enumerate(("trust", "satisfaction", "commitment")):
-        out[name] = np.clip(P[k.p_row(f"start_{name}")] + noise[i], 0.0, 1.0)
-    appraisal = P[k.p_row("appraisal_spread")] * rng.standard_normal((2, n))
-    out["appraisal"] = np.clip(appraisal, -0.5, 0.5)
+        start = P[k.p_row(f"start_{name}")] + noise[i]
+        if name == "satisfaction":
+            # The lasting offset was there before day 1 too: people who see their relationship
+            # kindly began it more satisfied (Karney & Bradbury 1995), so where a person starts
+            # and where they settle are correlated, as one-year test-retest correlations of
+            # satisfaction are (Lavner & Bradbury 2010).
+            start = start + appraisal
+        out[name] = np.clip(start, 0.0, 1.0)
     return out
 
 
