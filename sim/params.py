@@ -154,7 +154,7 @@ DYNAMICS: dict[str, Param] = _table(
     # Answering (caregiving).
     Param("responsiveness", 0.98, 0.0, 1.0, "probability",
           "Chance that a rested, close, secure partner answers a request."),
-    Param("avoidant_holdback", 0.7, 0.0, 1.0, "share of answers",
+    Param("avoidant_holdback", 0.5, 0.0, 1.0, "share of answers",
           "How many answers a fully avoidant partner holds back (avoidance acts squared)."),
     Param("communication", 0.2, 0.0, 1.0, "scale 0-1",
           "How clearly needs are explained: cheaper for the partner, better relief."),

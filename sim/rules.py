@@ -418,10 +418,11 @@ def trust_update(trust, answered, rebuffed, shown, trust_learning_rate, rebuff_l
 def affection_probability(affection_rate, avoidance, exhaustion, withdrawal, dt):
     """Chance that the person shows unasked affection to the partner this tick.
 
-    ``affection_rate * (1 - 0.9 avoidance) * (1 - exhaustion) * (1 - withdrawal)`` per day:
-    close, rested partners reassure without being asked.
+    ``affection_rate * (1 - 0.5 avoidance) * (1 - exhaustion) * (1 - withdrawal)`` per day:
+    close, rested partners reassure without being asked; avoidant people give fewer gestures
+    (Brennan, Wu & Loev 1998).
     """
-    rate = affection_rate * (1.0 - 0.9 * avoidance) * (1.0 - exhaustion) * (1.0 - withdrawal)
+    rate = affection_rate * (1.0 - 0.5 * avoidance) * (1.0 - exhaustion) * (1.0 - withdrawal)
     return clip01(rate * dt)
 
 

@@ -272,7 +272,9 @@ def test_relief_hours_are_read_from_the_relief_state():
     # Without habituation and rebound, relief decays at a fixed rate, so its half-life (hours
     # until relief halves) must not shorten, however often people ask; the old measure (hours to
     # the next request) still follows the request rate.
-    res = run(a="anxious", b="avoidant", dynamics={"habituation_gain": 0.0, "rebound": 0.0})
+    # Unasked affection is off too: a gesture adds relief during an episode and lengthens it.
+    res = run(a="anxious", b="avoidant",
+              dynamics={"habituation_gain": 0.0, "rebound": 0.0, "affection_rate": 0.0})
     c = res.couples
     both = np.isfinite(c["relief_hours_first_30d_a"]) & np.isfinite(c["relief_hours_last_30d_a"])
     first = c["relief_hours_first_30d_a"][both].mean()
