@@ -47,6 +47,9 @@ class Param:
     lever : bool
         Whether this is one of the model's three levers (reassurance frequency, relief decay,
         exhaustion rate) or a strategy switch that the dashboard puts first.
+    step : float
+        Step of a slider over ``low`` to ``high``; 0 (the default) lets the dashboard choose a
+        round step on which both ends and the default fall.
 
     """
 
@@ -59,6 +62,7 @@ class Param:
     integer: bool = False
     label: str = ""
     lever: bool = False
+    step: float = 0.0
 
     @property
     def title(self) -> str:
