@@ -171,6 +171,7 @@ def _parser() -> argparse.ArgumentParser:
     sens.add_argument("--force", action="store_true", help="replace an existing results folder")
     _calibrate_parser(commands)
     _bifurcation_parser(commands)
+    _class_parser(commands)
     return parser
 
 
@@ -863,6 +864,46 @@ def _cmd_bifurcation(args: argparse.Namespace, argv: Sequence[str]) -> int:
 
 
 COMMANDS["bifurcation"] = _cmd_bifurcation
+
+
+# ----------------------------------------------------------------------------------------------
+# relsim class (the session's server, board and pair games are in sim/classmode/)
+
+CLASS_EXAMPLE = """\
+examples:
+  relsim class                                  this machine only (try it out)
+  relsim class --host 0.0.0.0 --out lesson-3    the classroom network; folder lesson-3/
+prints the students' join address with the class code (and as a QR code) and the teacher's
+board link; starting again with the same --out keeps the board (class.sqlite in that folder)
+"""
+
+
+def _class_parser(commands: Any) -> None:
+    sub = commands.add_parser(
+        "class", help="a class session: students send runs to a shared board, pairs play a couple",
+        description="Serve a class session: students join with a class code, send runs to the "
+        "teacher's class board\nand play a couple in pairs. Listens on 127.0.0.1 unless --host "
+        "says otherwise.", epilog=CLASS_EXAMPLE,
+        formatter_class=argparse.RawDescriptionHelpFormatter)  # fmt: skip
+    sub.add_argument("--port", type=_whole(1), default=8766, help="port (default 8766)")
+    sub.add_argument("--host", default="127.0.0.1", metavar="ADDRESS",
+                     help="address to listen on (default 127.0.0.1, this machine only; "
+                          "0.0.0.0: every network of this machine, with a warning)")
+    sub.add_argument("--out", type=Path, default=Path("class-session"), metavar="DIR",
+                     help="session folder (default class-session); an existing session "
+                          "carries on")  # fmt: skip
+
+
+def _cmd_class(args: argparse.Namespace, argv: Sequence[str]) -> int:
+    from .classmode.server import serve as serve_class
+
+    if args.port > 65535:
+        raise BadInput(f"--port {args.port} is too large; allowed: 1 to 65535")
+    _prepare_engine()  # before students arrive, not on the first run
+    return serve_class(port=args.port, host=args.host, out=args.out)
+
+
+COMMANDS["class"] = _cmd_class
 
 
 def main(argv: Sequence[str] | None = None) -> int:
