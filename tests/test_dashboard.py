@@ -19,7 +19,7 @@ import pytest
 import solara
 import solara.widgets
 
-from sim.app import (
+from sim.dashboard.app import (
     ENGINE,
     Dashboard,
     controls_from_query,
@@ -29,18 +29,18 @@ from sim.app import (
     port_problem,
     serve,
 )
-from sim.dashboard_charts import _share_color, contrast, histogram, text_on
-from sim.dashboard_state import (
+from sim.dashboard.background import phase_grid
+from sim.dashboard.charts import _share_color, contrast, histogram, text_on
+from sim.dashboard.state import (
     ReliefEpisodes,
     initial_controls,
     lever_names,
     model_kwargs,
     other_dynamics,
     parse_seed,
-    phase_grid,
     slider_range,
 )
-from sim.dashboard_views import (
+from sim.dashboard.views import (
     _VERDICT_COLORS,
     Session,
     aspects_html,
@@ -242,7 +242,7 @@ def _run(style_a: str, style_b: str, days: int = 90) -> RelationshipModel:
     controls = initial_controls()
     controls.update(style_a=style_a, style_b=style_b, couples=20, days=days)
     for role, style in (("a", style_a), ("b", style_b)):
-        from sim.dashboard_state import preset_traits
+        from sim.dashboard.state import preset_traits
 
         controls[f"anxiety_{role}"], controls[f"avoidance_{role}"] = preset_traits(style)
     model = RelationshipModel(**model_kwargs(controls, seed=3))
@@ -529,7 +529,7 @@ def test_a_busy_port_exits_2_naming_the_port(capsys):
 
 
 def test_the_page_says_it_prepares_the_engine_and_waits_for_it(monkeypatch):
-    import sim.app
+    import sim.dashboard.app
 
     class Loading:
         ready = threading.Event()
@@ -538,7 +538,7 @@ def test_the_page_says_it_prepares_the_engine_and_waits_for_it(monkeypatch):
             return self
 
     loading = Loading()
-    monkeypatch.setattr(sim.app, "ENGINE", loading)
+    monkeypatch.setattr(sim.dashboard.app, "ENGINE", loading)
     _, rc = solara.render(solara.AppLayout(children=[Dashboard()]), handle_error=False)
     assert "Preparing the engine" in status(rc)
     for label in ("Reset", "Step", "▶ Play", "Run to end"):
@@ -586,7 +586,7 @@ def test_the_table_shows_its_thresholds_and_agrees_with_a_distant_badge():
 
 
 def test_the_badge_says_undecided_instead_of_flipping(monkeypatch):
-    import sim.dashboard_views as views
+    import sim.dashboard.views as views
 
     # Couple 1's label flips every day until day 21, then holds.
     monkeypatch.setattr(views, "followed_outcome", lambda model, couple=0: (
@@ -619,7 +619,7 @@ def test_the_run_downloads_as_relsim_runs_csv_files():
 
 
 def test_a_lever_map_keeps_the_couple_in_view():
-    from sim.dashboard_state import lever_axis
+    from sim.dashboard.background import lever_axis
 
     for name in ("reassurance_frequency", "relief_decay", "exhaustion_rate"):
         param = DYNAMICS[name]
@@ -631,7 +631,7 @@ def test_a_lever_map_keeps_the_couple_in_view():
 
 def test_one_day_hour_by_hour_tells_couple_1s_story():
     from sim import kernel as k
-    from sim.dashboard_state import day_hours
+    from sim.dashboard.background import day_hours
 
     controls = {**initial_controls(), "style_a": "anxious", "anxiety_a": 0.85,
                 "style_b": "avoidant", "avoidance_b": 0.85, "couples": 20, "days": 60}  # fmt: skip
@@ -669,7 +669,7 @@ def test_every_couple_has_a_tile_coloured_by_its_outcome():
 
 
 def test_the_last_runs_of_a_page_are_kept_side_by_side():
-    from sim.dashboard_views import KEPT_RUNS, run_summary, runs_html
+    from sim.dashboard.views import KEPT_RUNS, run_summary, runs_html
 
     controls = {**initial_controls(), "couples": 10, "days": 30}
     session = Session(model_kwargs(controls, seed=1))

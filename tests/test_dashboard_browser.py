@@ -26,7 +26,7 @@ import pytest
 from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import expect, sync_playwright
 
-from sim.app import SOLARA_OFFLINE_FLAGS, port_problem
+from sim.dashboard.app import SOLARA_OFFLINE_FLAGS, port_problem
 
 ROOT = Path(__file__).absolute().parent.parent
 ARTIFACTS = ROOT / "test-artifacts"

@@ -1,13 +1,13 @@
 """The Solara dashboard: explore the reassurance dynamics in the browser, and teach them.
 
-Start it with ``relsim dashboard`` or ``solara run sim/app.py``; it serves everything from this
-machine (no network needed). The page has a settings column, a run bar that stays in view
-(Reset, Step, Play/Pause, Run to end, days per frame, the day), and five views: Couple, All
-couples, Where you are, Population and Explain.
+Start it with ``relsim dashboard`` or ``solara run sim/app.py`` (a thin file that shows this
+page); it serves everything from this machine (no network needed). The page has a settings
+column, a run bar that stays in view (Reset, Step, Play/Pause, Run to end, days per frame, the
+day), and five views: Couple, All couples, Where you are, Population and Explain.
 
-One :class:`sim.dashboard_views.Session` per page owns the model. Play runs in a thread that
+One :class:`sim.dashboard.views.Session` per page owns the model. Play runs in a thread that
 simulates a few days under the session's lock and then computes a complete
-:class:`~sim.dashboard_views.Frame` (every chart, the badge and the table, as text); the page
+:class:`~sim.dashboard.views.Frame` (every chart, the badge and the table, as text); the page
 draws only from frames, so it never reads a model that is being stepped. Phase diagrams and the
 mixed population run in background threads on each Reset and are cached by parameters.
 """
@@ -35,26 +35,23 @@ import solara.server.settings as _solara_settings
 import traitlets
 
 from sim import kernel as _kernel
-from sim.dashboard_state import (
+from sim.dashboard.background import LEVER_PAIRS, day_hours, mixed_population, phase_grid
+from sim.dashboard.state import (
     COUPLES_RANGE,
     DAYS_RANGE,
     EXPLAIN,
-    LEVER_PAIRS,
     MAX_COUPLES,
-    day_hours,
     initial_controls,
     intervention_day,
     lever_names,
-    mixed_population,
     model_kwargs,
     other_dynamics,
     param_label,
     parse_seed,
-    phase_grid,
     preset_traits,
     slider_range,
 )
-from sim.dashboard_views import (
+from sim.dashboard.views import (
     KIND_WORDS,
     Frame,
     Session,
@@ -913,6 +910,9 @@ page = Dashboard()
 
 # -- serving -----------------------------------------------------------------------------------
 
+#: The file ``solara run`` serves: ``sim/app.py``, which shows this module's page.
+ENTRY = Path(__file__).absolute().parent.parent / "app.py"
+
 #: Exit status for a bad port or a port in use (as for any bad input of ``relsim``).
 EXIT_BAD_INPUT = 2
 
@@ -996,11 +996,11 @@ def serve(port: int = 8765, host: str = "127.0.0.1") -> int:
     warning = exposure_warning(host)
     if warning:
         print(warning, file=sys.stderr, flush=True)
-    command = [sys.executable, "-m", "solara", "run", str(Path(__file__).absolute()),
+    command = [sys.executable, "-m", "solara", "run", str(ENTRY),
                "--port", str(port), "--host", host, "--production",
                *SOLARA_OFFLINE_FLAGS]  # fmt: skip
     env = {**os.environ, "RELSIM_DASHBOARD_WARNED": "1", "PYTHONPATH": os.pathsep.join(
-        [str(Path(__file__).absolute().parent.parent), os.environ.get("PYTHONPATH", "")])}
+        [str(ENTRY.parent.parent), os.environ.get("PYTHONPATH", "")])}
     def on_signal(number, _frame) -> None:
         raise KeyboardInterrupt
 

@@ -5,7 +5,8 @@ day while Play runs. These charts are plain SVG text built from NumPy arrays in 
 millisecond; the browser draws them, sharp at any projector size, with no script from the network.
 The phase diagrams are SVG heat maps too, in the same cividis colours as ``sim.plots``.
 
-Every function returns an SVG document as a string; ``sim.app`` shows it with ``solara.HTML``.
+Every function returns an SVG document as a string; ``sim.dashboard.app`` shows it with
+``solara.HTML``.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from html import escape
 
 import numpy as np
 
-from .palette import OUTCOME_COLORS, PARTNER_COLORS
+from ..palette import OUTCOME_COLORS, PARTNER_COLORS
 
 __all__ = [
     "CIVIDIS_STOPS",

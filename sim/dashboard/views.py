@@ -19,8 +19,11 @@ from html import escape
 import mesa
 import numpy as np
 
-from . import kernel as k
-from .dashboard_charts import (
+from .. import kernel as k
+from ..model import RelationshipModel
+from ..outcomes import LABELS, SPIRAL_RATE
+from .background import PhaseGrid
+from .charts import (
     OUTCOME_COLORS,
     PARTNER_COLORS,
     Series,
@@ -31,9 +34,7 @@ from .dashboard_charts import (
     text_on,
     tile_grid,
 )
-from .dashboard_state import PhaseGrid, ReliefEpisodes
-from .model import RelationshipModel
-from .outcomes import LABELS, SPIRAL_RATE
+from .state import ReliefEpisodes
 
 __all__ = [
     "KIND_WORDS",
@@ -311,7 +312,7 @@ def couple_tiles(model, couple: int = 0) -> str:
 
 
 def mixed_population_chart(table: dict) -> str:
-    """Stacked bars of outcome shares by pairing, from ``dashboard_state.mixed_population``."""
+    """Stacked bars of outcome shares by pairing (``sim.dashboard.background.mixed_population``)."""
     pairs = sorted(table, key=lambda pair: -table[pair]["couples"])
     shares = {name: [table[pair][name] for pair in pairs] for name in LABELS}
     return stacked_bars(pairs, shares, OUTCOME_COLORS, counts=[table[p]["couples"] for p in pairs],
@@ -330,7 +331,7 @@ def phase_chart(grid: PhaseGrid) -> str:
 def hours_chart(hours) -> str:
     """One day of couple 1 hour by hour: each partner's relief, with requests and answers.
 
-    ``hours`` is a ``dashboard_state.DayHours``. A coloured dot marks each hour in which a
+    ``hours`` is a ``sim.dashboard.background.DayHours``. A coloured dot marks each hour in which a
     partner asked (on that partner's relief line), a black dot the hours in which a request was
     answered, so what happens right after an answer (relief jumps, then fades) can be read hour
     by hour.
@@ -374,7 +375,7 @@ def timeseries_csv(model) -> str:
     Runs of up to ``sim.results.PER_COUPLE_TIMESERIES_MAX`` couples get one row per day, couple
     and partner; larger runs the population means per day and partner.
     """
-    from .results import PER_COUPLE_TIMESERIES_MAX
+    from ..results import PER_COUPLE_TIMESERIES_MAX
 
     kernel = model.kernel
     if model.setup.couples <= PER_COUPLE_TIMESERIES_MAX:
@@ -439,7 +440,7 @@ KEPT_RUNS = 5
 
 def settings_words(applied: Mapping[str, object]) -> str:
     """What a run's settings changed from the page's defaults, in short words."""
-    from .dashboard_state import initial_controls, model_kwargs
+    from .state import initial_controls, model_kwargs
 
     base = model_kwargs(initial_controls(), seed=1)
     words = []
@@ -492,7 +493,7 @@ class Session:
     Parameters
     ----------
     kwargs : mapping
-        ``RelationshipModel`` keyword arguments (see ``dashboard_state.model_kwargs``).
+        ``RelationshipModel`` keyword arguments (see ``sim.dashboard.state.model_kwargs``).
 
     """
 
