@@ -209,31 +209,40 @@ def parse_config(exercise: Exercise, form: Mapping[str, object]) -> dict[str, ob
     """Check a student's form against the exercise; return the full configuration.
 
     Controls students may not change keep the scenario's value; sending one of them with a
-    different value is an error (the page never offers it, so it is worth saying). A trait left at
-    the style's preset follows the style when the style changes.
+    different value is an error (the page never offers it, so it is worth saying). A trait that is
+    not open follows the partner's style: the scenario's value while the style is the scenario's,
+    else the new style's preset (a form may send either).
     """
-    values = start_values(exercise)
-    presets = {name: values[name] for name in values if name.startswith(("anxiety", "avoidance"))}
-    given: dict[str, object] = {}
-    for name, text in form.items():
-        if name not in CONTROLS:
-            continue  # the group name and the page's own fields
-        value = CONTROLS[name].parse(text)
-        if name not in exercise.allowed and value != values[name]:
-            raise ConfigError(f"{CONTROLS[name].label} is fixed in this exercise "
-                              f"(at {_show(values[name])})")  # fmt: skip
-        given[name] = value
-    values.update(given)
+    start = start_values(exercise)
+    given = {name: CONTROLS[name].parse(text) for name, text in form.items() if name in CONTROLS}
+
+    def fixed(name: str) -> ConfigError:
+        return ConfigError(f"{CONTROLS[name].label} is fixed in this exercise "
+                           f"(at {_show(start[name])})")  # fmt: skip
+
+    values = dict(start)
+    for name, value in given.items():
+        if name.startswith(("anxiety_", "avoidance_")):
+            continue
+        if name in exercise.allowed:
+            values[name] = value
+        elif value != start[name]:
+            raise fixed(name)
     for role in ("a", "b"):
         style = Style.from_label(str(values[f"style_{role}"]))
+        same_style = values[f"style_{role}"] == start[f"style_{role}"]
         for trait in ("anxiety", "avoidance"):
             key = f"{trait}_{role}"
-            if key not in given or key not in exercise.allowed:
-                if values[f"style_{role}"] != start_values(exercise)[f"style_{role}"]:
-                    values[key] = getattr(style, trait)
-                else:
-                    values[key] = presets[key]
-    if int(values["couples"]) * int(values["days"]) > MAX_COUPLES * MAX_DAYS:
+            preset = float(getattr(style, trait))
+            follows = float(start[key]) if same_style else preset  # type: ignore[arg-type]
+            if key in given and key in exercise.allowed:
+                values[key] = given[key]
+            elif key in given and min(abs(float(given[key]) - follows),  # type: ignore[arg-type]
+                                      abs(float(given[key]) - preset)) > 1e-9:  # type: ignore[arg-type]
+                raise fixed(key)
+            else:
+                values[key] = follows
+    if int(values["couples"]) * int(values["days"]) > MAX_COUPLES * MAX_DAYS:  # type: ignore[call-overload]
         raise ConfigError(f"a run may hold at most {MAX_COUPLES * MAX_DAYS} couple-days")
     return values
 

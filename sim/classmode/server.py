@@ -63,6 +63,8 @@ PAIR_BURST, PAIR_EVERY = 10, 0.5
 #: Wrong codes, per address: a burst, then one every few seconds (guessing a code is hopeless).
 JOIN_BURST, JOIN_EVERY = 10, 3.0
 GROUP_MAX = 30
+#: The session this process serves (the dashboard's send component finds it here).
+ACTIVE: dict[str, ClassServer] = {}
 COOKIE_CODE, COOKIE_STUDENT, COOKIE_TEACHER = "relsim_class", "relsim_student", "relsim_teacher"
 
 
@@ -309,7 +311,15 @@ class ClassServer:
     # -- runs -------------------------------------------------------------------------------
 
     async def run_and_store(self, student: str, form: Mapping[str, str]) -> dict[str, object]:
-        """Check, run and store one configuration; return ``{"run": n, "counts": ...}``."""
+        """Check, run and store one configuration (in a worker thread); see :meth:`submit`."""
+        return await asyncio.to_thread(self.submit, student, form)
+
+    def submit(self, student: str, form: Mapping[str, str]) -> dict[str, object]:
+        """Check, run and store one configuration; return ``{"run": n, "counts": ..., "label"}``.
+
+        Runs go one at a time (``RUN_WORKERS``); with ``MAX_WAITING`` already waiting, raise
+        :class:`Busy`.
+        """
         group = group_name(form.get("group", ""))
         exercise = self.store.exercise()
         values = parse_config(exercise, form)
@@ -318,7 +328,8 @@ class ClassServer:
                 raise Busy("The class server is busy with other runs; try again in a few seconds.")
             self._waiting += 1
         try:
-            counts = await asyncio.to_thread(self._run, exercise, values)
+            with self._run_lock:
+                counts = run_config(exercise, values)
         finally:
             with self._waiting_lock:
                 self._waiting -= 1
@@ -327,10 +338,6 @@ class ClassServer:
                                  config_key=config_key(exercise, values),
                                  label=config_label(exercise, values), counts=counts)  # fmt: skip
         return {"run": run, "counts": counts, "label": config_label(exercise, values)}
-
-    def _run(self, exercise: Exercise, values) -> dict[str, int]:
-        with self._run_lock:
-            return run_config(exercise, values)
 
     # -- pairs ------------------------------------------------------------------------------
 
@@ -421,6 +428,7 @@ def build_app(folder: Path, *, join_url: str = "", teacher_url: str = "",
 
     server = ClassServer(folder, join_url=join_url, teacher_url=teacher_url)
     store = server.store
+    ACTIVE["server"] = server
     os.environ[CLASS_DIR_ENV] = str(Path(folder).absolute())
 
     def header(role: str | None) -> str:
