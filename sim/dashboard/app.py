@@ -35,6 +35,7 @@ import solara.server.settings as _solara_settings
 import traitlets
 
 from sim import kernel as _kernel
+from sim.classmode.send import ClassSend
 from sim.dashboard.background import LEVER_PAIRS, day_hours, mixed_population, phase_grid
 from sim.dashboard.state import (
     COUPLES_RANGE,
@@ -63,7 +64,7 @@ from sim.dashboard.views import (
 )
 from sim.interventions import KINDS
 from sim.params import DYNAMICS, INTERVENTIONS, PERSON
-from sim.styles import Style
+from sim.styles import LITERATURE_MIX, Style
 
 __all__ = ["Dashboard", "Page", "page", "serve"]
 
@@ -224,6 +225,11 @@ def _range_of(key: str) -> tuple[float, float]:
         return slider_range(DYNAMICS[key])[:2]
     trait = key.rsplit("_", 1)[0]
     return slider_range(PERSON[trait])[:2]
+
+
+def mix_words() -> str:
+    """The literature's style mix in words ("56% secure, 25% avoidant, 19% anxious")."""
+    return ", ".join(f"{share:.0%} {style}" for style, share in LITERATURE_MIX.items())
 
 
 def _update(controls: solara.Reactive[dict], **changes: object) -> None:
@@ -671,9 +677,9 @@ def PopulationView(frame: Frame, live: dict, session: Session):
             if mixed.finished and mixed.value is not None:
                 _svg(mixed_population_chart(mixed.value), "population-pairings")
                 solara.HTML(tag="p", classes=["relsim-help"], unsafe_innerHTML=(
-                    f"{MAX_COUPLES} couples drawn from a typical adult population (56% secure, "
-                    "25% avoidant, 19% anxious) and paired at random, with your levers, "
-                    "communication, stress and help."))  # fmt: skip
+                    f"{MAX_COUPLES} couples drawn from a typical adult population "
+                    f"({mix_words()}) and paired at random, with your levers, communication, "
+                    "stress and help."))  # fmt: skip
             else:
                 solara.Text("Computing a mixed class of couples…")
                 solara.ProgressLinear(True)
@@ -889,6 +895,7 @@ def Dashboard():
         with solara.v.Html(tag="section", class_="relsim-settings",
                            attributes={"aria-label": "Settings"}):  # fmt: skip
             Settings(controls, seed_error)
+            ClassSend(controls)  # class mode only: sim/classmode/send.py
         with solara.v.Html(tag="section", class_="relsim-main",
                            attributes={"aria-label": "Run and views"}):  # fmt: skip
             RunBar(session, version, live, pending, playing, to_end, per_frame, pause_ms,
