@@ -896,9 +896,11 @@ def _class_parser(commands: Any) -> None:
 
 def _cmd_class(args: argparse.Namespace, argv: Sequence[str]) -> int:
     from .classmode.server import serve as serve_class
+    from .classmode.server import start_problem
 
-    if args.port > 65535:
-        raise BadInput(f"--port {args.port} is too large; allowed: 1 to 65535")
+    problem = start_problem(args.host, args.port, args.out)
+    if problem:
+        raise BadInput(problem)
     _prepare_engine()  # before students arrive, not on the first run
     return serve_class(port=args.port, host=args.host, out=args.out)
 
