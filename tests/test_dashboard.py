@@ -306,7 +306,7 @@ def test_heat_map_uses_the_cividis_scale_and_the_figures_wording():
 @pytest.mark.parametrize("tallest", [1, 7, 43, 83, 100, 500])
 def test_histogram_leaves_headroom_above_the_tallest_bar(tallest):
     svg = histogram([0.5] * tallest + [2.5], bins=np.linspace(0, 6, 13), x_label="x",
-                    title="How often the more-asking partner asks")  # fmt: skip
+                    title="How often the seeker asks")  # fmt: skip
     bar_tops = [float(y) for y in re.findall(r'<rect x="[\d.]+" y="([\d.]+)"', svg)]
     plot_top = 58  # top of the plot area; the title sits above it at y = 22
     assert min(bar_tops) >= plot_top + 0.1 * (270 - 46 - plot_top) - 1e-6
@@ -450,6 +450,71 @@ def test_every_dynamics_parameter_has_a_slider_with_the_tables_range():
         assert 0 < step <= (high - low) / 10, name
         ratio = (param.default - low) / step
         assert abs(ratio - round(ratio)) < 1e-6, f"{name}: the default is off the slider's grid"
+
+
+def test_controls_take_label_step_and_lever_from_the_parameter_table(monkeypatch):
+    import dataclasses
+
+    from sim.dashboard import state
+    from sim.dashboard.app import ControlSlider
+    from sim.dashboard.background import LEVER_PAIRS
+
+    flagged = [name for name, param in DYNAMICS.items() if param.lever]
+    assert list(state.levers()) == flagged and len(flagged) >= 2
+    assert lever_names()[: len(flagged)] == tuple(flagged)
+    # Every pair of levers has a map, and nothing else does.
+    assert {frozenset(pair) for pair in LEVER_PAIRS.values()} == {
+        frozenset((x, y)) for i, x in enumerate(flagged) for y in flagged[i + 1:]}
+    # A new flag, label or step in the table reaches the controls without a change here.
+    name = "burnout"
+    changed = dataclasses.replace(DYNAMICS[name], lever=True, label="Burn-out", step=0.2)
+    monkeypatch.setitem(DYNAMICS, name, changed)
+    assert name in state.levers() and name not in other_dynamics()
+    assert slider_range(changed) == (changed.low, changed.high, 0.2)
+    controls = solara.reactive(initial_controls())
+    _, rc = solara.render(ControlSlider(controls, name), handle_error=False)
+    widget = slider(rc, name)
+    assert (widget.min, widget.max, widget.step) == (changed.low, changed.high, 0.2)
+    assert widget.label == f"Burn-out ({changed.unit})"
+
+
+def test_no_dynamics_parameter_is_named_in_the_dashboards_code_outside_explain():
+    from pathlib import Path
+
+    from sim.dashboard import state
+
+    explained = {driver for _, driver, _ in state.EXPLAIN}
+    folder = Path(state.__file__).parent
+    for path in sorted(folder.glob("*.py")):
+        text = path.read_text()
+        if path.name == "state.py":  # EXPLAIN is the one place that ties words to parameters
+            start = text.index("EXPLAIN: tuple")
+            text = text[:start]
+        for name in DYNAMICS:
+            assert f'"{name}"' not in text or name in ("communication",), (path.name, name)
+    assert {"communication", "stress_rate"} <= explained
+
+
+def test_derived_measures_come_from_sim(monkeypatch):
+    from sim.dashboard import app, views
+    from sim.outcomes import seeker_partner
+    from sim.styles import LITERATURE_MIX
+
+    for style, share in LITERATURE_MIX.items():
+        assert f"{share:.0%} {style}" in app.mix_words()
+    model = RelationshipModel(**model_kwargs({**initial_controls(), "style_a": "anxious",
+                                              "anxiety_a": 0.8, "couples": 40}, seed=3))
+    model.kernel.advance(60)
+    seen = {}
+
+    def spy(values, **kwargs):
+        seen["values"] = np.asarray(values)
+        return ""
+
+    monkeypatch.setattr(views, "histogram", spy)
+    views.population_charts(model)
+    expected, _ = seeker_partner(model.couples_table(), "request_rate_last_30d")
+    np.testing.assert_array_equal(seen["values"], np.asarray(expected))
 
 
 def test_a_moved_table_parameter_reaches_the_model():

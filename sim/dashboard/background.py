@@ -7,6 +7,7 @@ meanwhile) and is cached by its arguments, so coming back to a setting costs not
 from __future__ import annotations
 
 import functools
+import itertools
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
 
@@ -19,7 +20,7 @@ from ..params import DYNAMICS, dynamics_defaults
 from ..simulation import Setup, simulate
 from ..styles import LITERATURE_MIX
 from ..sweep import sweep_setup
-from .state import MAX_COUPLES, dynamics_of, preset_traits
+from .state import MAX_COUPLES, dynamics_of, levers, preset_traits
 
 __all__ = [
     "GRID_POINTS",
@@ -38,13 +39,12 @@ __all__ = [
 GRID_POINTS = 11
 GRID_REPLICATES = 3
 
-#: The lever pairs a phase diagram can show: key -> (x parameter, y parameter).
+#: The lever pairs a phase diagram can show: key -> (x parameter, y parameter). Every pair of
+#: the table's levers, the later levers first (relief decay × exhaustion rate opens the view).
 LEVER_PAIRS: dict[str, tuple[str, str]] = {
-    f"{x.replace('_', ' ')} × {y.replace('_', ' ')}": (x, y)
-    for x, y in (("relief_decay", "exhaustion_rate"), ("reassurance_frequency", "exhaustion_rate"),
-                 ("reassurance_frequency", "relief_decay"))
-    if x in DYNAMICS and y in DYNAMICS
-}  # fmt: skip
+    f"{DYNAMICS[x].title.lower()} × {DYNAMICS[y].title.lower()}": (x, y)
+    for x, y in reversed(list(itertools.combinations(levers(), 2)))
+}
 
 
 def _interventions_of(kwargs: Mapping[str, object]) -> list[dict[str, object]]:

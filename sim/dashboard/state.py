@@ -23,13 +23,14 @@ __all__ = [
     "COUPLES_RANGE",
     "DAYS_RANGE",
     "EXPLAIN",
-    "FEATURED",
     "MAX_COUPLES",
     "ReliefEpisodes",
     "dynamics_of",
+    "featured",
     "initial_controls",
     "intervention_day",
     "lever_names",
+    "levers",
     "model_kwargs",
     "other_dynamics",
     "param_label",
@@ -45,10 +46,6 @@ MAX_COUPLES = 500
 #: (``sim.params.RUN``) so that a run stays quick in a browser.
 DAYS_RANGE = (30, 730, 10)
 COUPLES_RANGE = (1, MAX_COUPLES, 1)
-
-#: Dynamics parameters shown as the main levers when ``Param`` carries no ``lever`` flag.
-_FALLBACK_LEVERS = ("reassurance_frequency", "relief_decay", "exhaustion_rate", "communication",
-                    "stress_rate")  # fmt: skip
 
 
 def _nice_steps(limit: float) -> list[float]:
@@ -76,9 +73,8 @@ def slider_range(param: Param) -> tuple[float, float, float]:
     which the low end, the high end and the default all fall (so the default stays reachable).
     """
     low, high = float(param.low), float(param.high)
-    given = getattr(param, "step", None)
-    if given:
-        return low, high, float(given)
+    if param.step:
+        return low, high, float(param.step)
     if param.integer:
         return low, high, 1.0
     span = high - low
@@ -89,25 +85,29 @@ def slider_range(param: Param) -> tuple[float, float, float]:
 
 
 def param_label(param: Param) -> str:
-    """Return a slider's plain-words label with its unit (from ``Param.label`` when it has one)."""
-    label = getattr(param, "label", None)
-    if not label:
-        words = param.name.replace("_", " ")
-        label = f"{words[0].upper()}{words[1:]}"
-    return f"{label} ({param.unit})"
+    """Return a slider's plain-words label with its unit (``Param.title``, then the unit)."""
+    return f"{param.title} ({param.unit})"
 
 
-#: Dynamics parameters the class works with besides the levers (the guide's exercises use them),
-#: shown with the levers when the table has them; every other one is one click away.
-FEATURED = ("communication", "stress_rate")
+def levers() -> tuple[str, ...]:
+    """The model's levers: the dynamics parameters flagged ``lever`` in ``sim.params``."""
+    return tuple(name for name, param in DYNAMICS.items() if param.lever)
+
+
+def featured() -> tuple[str, ...]:
+    """Other dynamics parameters the Explain tab explains (``EXPLAIN``), in its order.
+
+    The class works with these besides the levers (the guide's exercises use them), so the
+    settings column shows them with the levers; every other parameter is one click away.
+    """
+    chosen = set(levers())
+    return tuple(driver for _, driver, _ in EXPLAIN
+                 if driver in DYNAMICS and driver not in chosen)  # fmt: skip
 
 
 def lever_names() -> tuple[str, ...]:
-    """Dynamics parameters shown as the main controls: the table's levers, then ``FEATURED``."""
-    flagged = tuple(name for name, p in DYNAMICS.items() if getattr(p, "lever", False))
-    if not flagged:
-        flagged = tuple(name for name in _FALLBACK_LEVERS if name in DYNAMICS)
-    return flagged + tuple(name for name in FEATURED if name in DYNAMICS and name not in flagged)
+    """Dynamics parameters shown as the main controls: the levers, then :func:`featured`."""
+    return levers() + featured()
 
 
 def other_dynamics() -> tuple[str, ...]:
@@ -126,7 +126,8 @@ CONTROL_DEFAULTS: dict[str, object] = {
     "avoidance_b": Style.SECURE.avoidance,
     **{f"{kind}_on": False for kind in KINDS},
     **{f"{kind}_day": 60 for kind in KINDS},
-    "days": 180,
+    "days": int(RUN["days"].default),
+    # Fewer than a scenario's default couples (RUN["couples"]): a page opens with a quick run.
     "couples": 100,
     "seed_text": "1",
 }

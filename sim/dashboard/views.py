@@ -21,7 +21,8 @@ import numpy as np
 
 from .. import kernel as k
 from ..model import RelationshipModel
-from ..outcomes import LABELS, SPIRAL_RATE
+from ..outcomes import LABELS, SPIRAL_RATE, seeker_partner
+from ..params import DYNAMICS
 from .background import PhaseGrid
 from .charts import (
     OUTCOME_COLORS,
@@ -34,7 +35,7 @@ from .charts import (
     text_on,
     tile_grid,
 )
-from .state import ReliefEpisodes
+from .state import ReliefEpisodes, param_label
 
 __all__ = [
     "KIND_WORDS",
@@ -79,13 +80,12 @@ OUTCOME_WORDS = {
     "dissolved": "one of them left",
 }
 
-_AXIS_WORDS = {
-    "anxiety_a": "Partner A's anxiety",
-    "avoidance_b": "Partner B's avoidance",
-    "reassurance_frequency": "Reassurance frequency (requests/day)",
-    "relief_decay": "Relief decay (per day)",
-    "exhaustion_rate": "Exhaustion per answer",
-}
+_TRAIT_AXES = {"anxiety_a": "Partner A's anxiety", "avoidance_b": "Partner B's avoidance"}
+
+
+def axis_words(name: str) -> str:
+    """A map's axis title: a partner's trait, or a dynamics parameter's label and unit."""
+    return _TRAIT_AXES.get(name) or param_label(DYNAMICS[name])
 
 #: First day on which the dashboard names an outcome or a verdict. Before it a few days of data
 #: say nothing yet (on day 0 every couple would read "distant", after 3 days an anxious one
@@ -282,11 +282,12 @@ def population_charts(model, couple: int = 0) -> dict[str, str]:
         outcome = stacked_bars([pairing], shares, OUTCOME_COLORS, counts=[total],
                                title=f"Your {total} couples so far (day {model.day})")  # fmt: skip
     table = model.couples_table()
-    rates = np.maximum(table["request_rate_last_30d_a"], table["request_rate_last_30d_b"])
+    # The seeker is the partner who asked more over the run (sim.outcomes, as in the table).
+    rates, _ = seeker_partner(table, "request_rate_last_30d")
     top = max(6.0, float(np.ceil(np.nanmax(rates)))) if len(rates) else 6.0
     bins = np.linspace(0.0, top, 25)
     request_chart = histogram(rates, bins=bins, x_label="requests per day (last 30 days)",
-                              title="How often the more-asking partner asks",
+                              title="How often the seeker asks",
                               marker=SPIRAL_RATE, marker_label="spiral line")  # fmt: skip
     return {"outcomes": outcome, "requests": request_chart,
             "tiles": couple_tiles(model, couple)}  # fmt: skip
@@ -324,17 +325,17 @@ def phase_chart(grid: PhaseGrid) -> str:
     title = ("Where you are: anxiety × avoidance" if grid.x_name == "anxiety_a"
              else "Where you are: two levers")  # fmt: skip
     return heatmap(grid.share, grid.x_values, grid.y_values, title=title,
-                   x_label=_AXIS_WORDS[grid.x_name], y_label=_AXIS_WORDS[grid.y_name],
+                   x_label=axis_words(grid.x_name), y_label=axis_words(grid.y_name),
                    marker=grid.marker)  # fmt: skip
 
 
 def hours_chart(hours) -> str:
     """One day of couple 1 hour by hour: each partner's relief, with requests and answers.
 
-    ``hours`` is a ``sim.dashboard.background.DayHours``. A coloured dot marks each hour in which a
-    partner asked (on that partner's relief line), a black dot the hours in which a request was
-    answered, so what happens right after an answer (relief jumps, then fades) can be read hour
-    by hour.
+    ``hours`` is a ``sim.dashboard.background.DayHours``. A coloured dot marks each hour in which
+    a partner asked (on that partner's relief line), a black dot the hours in which a request
+    was answered, so what happens right after an answer (relief jumps, then fades) can be read
+    hour by hour.
     """
     x = np.arange(1, 25)
     series = []
