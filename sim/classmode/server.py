@@ -925,6 +925,19 @@ def qr_text(url: str) -> str:
     return buffer.getvalue()
 
 
+def start_problem(host: str, port: int, out: Path | str) -> str:
+    """Why a session cannot start with these flags ("" when it can); nothing is written."""
+    if isinstance(port, bool) or not isinstance(port, int) or not 1 <= port <= 65535:
+        return f"--port must be a whole number from 1 to 65535, got {port!r}"
+    folder = Path(out)
+    if folder.exists() and not folder.is_dir():
+        return f"--out {folder} is a file; give a folder (new, or a class session's)"
+    if folder.is_dir() and any(folder.iterdir()) and not (folder / "class.sqlite").exists():
+        return (f"--out {folder} holds other files and no class session; give a new folder "
+                "or a class session's folder")  # fmt: skip
+    return port_problem(host, port)
+
+
 def serve(port: int = 8766, host: str = "127.0.0.1", out: Path | str = "class-session",
           *, qr: bool = True) -> int:  # fmt: skip
     """Run a class session until stopped; return an exit status (0 clean stop, 2 bad input).
@@ -934,23 +947,11 @@ def serve(port: int = 8766, host: str = "127.0.0.1", out: Path | str = "class-se
     """
     import uvicorn
 
-    if isinstance(port, bool) or not isinstance(port, int) or not 1 <= port <= 65535:
-        print(f"relsim class: --port must be a whole number from 1 to 65535, got {port!r}",
-              file=sys.stderr)  # fmt: skip
-        return 2
-    problem = port_problem(host, port)
+    problem = start_problem(host, port, out)
     if problem:
         print(f"relsim class: {problem}", file=sys.stderr)
         return 2
     folder = Path(out)
-    if folder.exists() and not folder.is_dir():
-        print(f"relsim class: --out {folder} is a file; give a folder (new or a session's)",
-              file=sys.stderr)  # fmt: skip
-        return 2
-    if folder.is_dir() and any(folder.iterdir()) and not (folder / "class.sqlite").exists():
-        print(f"relsim class: --out {folder} holds other files and no class session; give a new "
-              "folder or a session's folder", file=sys.stderr)  # fmt: skip
-        return 2
     warning = exposure_warning(host)
     if warning:
         print(warning, file=sys.stderr, flush=True)
