@@ -784,3 +784,71 @@ def test_the_couple_view_can_follow_any_couple():
                                   session.model.kernel.S[:, :, 7])  # fmt: skip
     session.reset(model_kwargs({**controls, "couples": 5}, seed=5))
     assert session.followed == 0  # couple 8 is not in a run of 5
+
+
+def _anxious_secure() -> dict:
+    from sim.dashboard.state import preset_traits
+
+    anxiety, avoidance = preset_traits("anxious")
+    return {**initial_controls(), "style_a": "anxious", "anxiety_a": anxiety,
+            "avoidance_a": avoidance, "couples": 30}  # fmt: skip
+
+
+def test_a_lever_diagram_has_both_stable_states_and_the_threshold_between():
+    from sim.dashboard.background import lever_diagram
+
+    diagram = lever_diagram(model_kwargs(_anxious_secure(), seed=1), "exhaustion_rate")
+    both = diagram.bistable
+    assert both.any() and not both.all()
+    # Where both stable states exist, the spiral asks more than the calm state, and the
+    # unstable threshold lies between them.
+    assert np.all(diagram.spiral[both] > diagram.calm[both])
+    for value, rate in diagram.unstable:
+        (i,) = np.flatnonzero(np.isclose(diagram.values, value))
+        assert diagram.calm[i] < rate < diagram.spiral[i]
+    # The lever's own value is not part of the diagram: another setting of it is a cache hit.
+    moved = lever_diagram(model_kwargs({**_anxious_secure(), "exhaustion_rate": 0.2}, seed=9),
+                          "exhaustion_rate")  # fmt: skip
+    assert moved is diagram
+
+
+def test_where_you_are_shows_the_tipping_points_of_the_lever_moved_last():
+    from sim.dashboard import app
+
+    controls = solara.reactive(_anxious_secure())
+    session = Session(model_kwargs(controls.value, seed=1))
+    frame = session.advance(40)
+    live: dict = {}
+    lever = {"name": app.levers()[0], "seen": {}}
+
+    @solara.component
+    def Where():
+        # As the page does: the lever whose slider moved last is the one drawn.
+        for name in app.levers():
+            if name in lever["seen"] and lever["seen"][name] != controls.value[name]:
+                lever["name"] = name
+            lever["seen"][name] = controls.value[name]
+        app.TippingView(frame, live, controls, lever)
+
+    _, rc = solara.render(Where(), handle_error=False)
+    controls.value = {**controls.value, "exhaustion_rate": 0.1}
+    wait_until(lambda: "Tipping points: exhaustion rate" in "".join(html(rc, "relsim-tipping")),
+               180)  # fmt: skip
+    (svg,) = html(rc, "relsim-tipping")
+    assert svg.count('class="relsim-unstable"') >= 1 and 'class="relsim-bistable"' in svg
+    assert "your 30 couples" in svg and "the couple followed" in svg
+    line = re.search(r'class="relsim-setting" x1="([\d.]+)"', svg).group(1)
+    # Moving the same lever again: the diagram comes from the cache and only the line moves.
+    started = time.monotonic()
+    controls.value = {**controls.value, "exhaustion_rate": 0.2}
+    wait_until(lambda: re.search(r'class="relsim-setting" x1="([\d.]+)"',
+                                 "".join(html(rc, "relsim-tipping")) or "x").group(1) != line,
+               5)  # fmt: skip
+    assert time.monotonic() - started < 5
+    # Playing moves the run's dots without a render of the page.
+    (widget, _how) = live["where:tipping"]
+    before = widget.unsafe_innerHTML
+    app.push_frame(live, session.advance(60))
+    assert widget.unsafe_innerHTML != before
+    assert re.findall(r'class="relsim-position" cx="[\d.]+" cy="([\d.]+)"', before) != \
+        re.findall(r'class="relsim-position" cx="[\d.]+" cy="([\d.]+)"', widget.unsafe_innerHTML)

@@ -36,15 +36,23 @@ import traitlets
 
 from sim import kernel as _kernel
 from sim.classmode.send import ClassSend
-from sim.dashboard.background import LEVER_PAIRS, day_hours, mixed_population, phase_grid
+from sim.dashboard.background import (
+    LEVER_PAIRS,
+    day_hours,
+    lever_diagram,
+    mixed_population,
+    phase_grid,
+)
 from sim.dashboard.state import (
     COUPLES_RANGE,
     DAYS_RANGE,
     EXPLAIN,
     MAX_COUPLES,
+    dynamics_of,
     initial_controls,
     intervention_day,
     lever_names,
+    levers,
     model_kwargs,
     other_dynamics,
     param_label,
@@ -57,6 +65,7 @@ from sim.dashboard.views import (
     Frame,
     Session,
     hours_chart,
+    lever_chart,
     mixed_population_chart,
     phase_chart,
     run_summary,
@@ -407,8 +416,12 @@ def live_content(frame: Frame, key: str) -> str:
 
 
 @solara.component
-def LiveHTML(live: dict, key: str, content: str, classes: list[str], tag: str = "div"):
+def LiveHTML(live: dict, key: str, content: str, classes: list[str], tag: str = "div",
+             render=None):  # fmt: skip
     """A block of HTML the play loop updates in place (see ``push_frame``).
+
+    ``render(frame)`` gives the block's text for a frame; by default it is ``live_content``
+    (a chart, the badge or the table already in the frame).
 
     Rendering the page walks every one of its few hundred components, about a tenth of a
     second or more per frame; writing the new text straight into these few widgets costs
@@ -416,9 +429,11 @@ def LiveHTML(live: dict, key: str, content: str, classes: list[str], tag: str = 
     is rendered again when playing stops, so everything ends consistent.
     """
     element = solara.HTML(tag=tag, unsafe_innerHTML=content, classes=classes)
+    how = solara.use_memo(dict, [])
+    how["render"] = render or (lambda frame: live_content(frame, key))  # the latest, each render
 
     def register():
-        live[key] = solara.get_widget(element)
+        live[key] = (solara.get_widget(element), how)
         return lambda: live.pop(key, None)
 
     solara.use_effect(register, [])
@@ -427,9 +442,9 @@ def LiveHTML(live: dict, key: str, content: str, classes: list[str], tag: str = 
 
 def push_frame(live: dict, frame: Frame) -> None:
     """Write ``frame`` into every live block on the page."""
-    for key, widget in list(live.items()):
+    for widget, how in list(live.values()):
         try:
-            widget.unsafe_innerHTML = live_content(frame, key)
+            widget.unsafe_innerHTML = how["render"](frame)
         except (KeyError, AttributeError):  # a block of a view being closed
             continue
 
@@ -630,13 +645,69 @@ def AllCouplesView(frame: Frame, live: dict, session: Session, on_follow):
 
 
 @solara.component
+def TippingView(frame: Frame, live: dict, controls: solara.Reactive[dict], lever: dict):
+    """The bifurcation diagram of the lever being moved, with your setting and your run on it.
+
+    The mean field (``sim.meanfield``) of your couple, solved in the background and cached, so
+    moving the lever's own slider only moves the line; the run's couples are drawn where they
+    are now (updated while playing).
+    """
+    picked = solara.use_reactive(0)  # a click on a lever button redraws the view
+    picked.value  # noqa: B018
+    name = lever["name"] if lever["name"] in levers() else levers()[0]
+    pending = model_kwargs(controls.value, 0)
+    # Only what the mean field reads: the lever's own value, days, seed and strategies are out.
+    key = str(sorted((k, v) for k, v in pending.items()
+                     if k != name and not k.endswith("_day") and k not in ("days", "rng")))
+    diagram = solara.lab.use_task(lambda: lever_diagram(pending, name), dependencies=[key, name],
+                                  prefer_threaded=True)  # fmt: skip
+    setting = float(controls.value[name])
+    applied = dict(frame.applied)
+    ran_at = float(dynamics_of(applied).get(name, DYNAMICS[name].default))
+
+    def pick(value) -> None:
+        if value:
+            lever["name"] = value
+            picked.set(picked.value + 1)
+
+    solara.HTML(tag="h2", unsafe_innerHTML="Tipping points of a lever", classes=["relsim-h2"])
+    with solara.Div(classes=["relsim-charts"]):
+        with solara.Column():
+            solara.ToggleButtonsSingle(value=name, values=list(levers()), on_value=pick,
+                                       dense=True, classes=["relsim-tipping-lever"])  # fmt: skip
+            if diagram.finished and diagram.value is not None and diagram.value.name == name:
+                shown = diagram.value
+
+                def render(latest: Frame) -> str:
+                    return lever_chart(shown, setting, latest.where, ran_at, latest.couples,
+                                       latest.day)  # fmt: skip
+
+                LiveHTML(live, "where:tipping", render(frame), ["relsim-chart", "relsim-tipping"],
+                         render=render)  # fmt: skip
+            else:
+                solara.Text(f"Solving the average couple over {DYNAMICS[name].title.lower()}…")
+                solara.ProgressLinear(True)
+        solara.HTML(tag="p", classes=["relsim-help"], unsafe_innerHTML=(
+            "The <b>average couple</b> of your settings (the mean-field model: no chance, no "
+            "strategies) settles where its lines are: <b>green</b> calm, <b>red</b> a spiral. "
+            "Open circles on the dashed line are the <b>tipping threshold</b> between them; in "
+            "the grey band both are possible, and where a couple ends depends on where it "
+            "starts. The black line is your setting of the lever (the diagram follows the "
+            "lever you moved last); the dots are your run now: the seekers' requests a day "
+            "over the last 30 days. Once a couple has tipped into the spiral, moving the lever "
+            "back a little is not enough to bring it back."))  # fmt: skip
+
+
+@solara.component
 def WhereView(applied: dict):
     """Phase diagrams around the current settings, computed in the background on Reset."""
     which, set_which = solara.use_state(next(iter(LEVER_PAIRS)))
     traits = solara.lab.use_task(lambda: phase_grid(applied, "traits"),
                                  dependencies=[str(applied)], prefer_threaded=True)  # fmt: skip
-    levers = solara.lab.use_task(lambda: phase_grid(applied, which),
+    lever_map = solara.lab.use_task(lambda: phase_grid(applied, which),
                                  dependencies=[str(applied), which], prefer_threaded=True)
+    solara.HTML(tag="h2", unsafe_innerHTML="Maps: your run with two values changed",
+                classes=["relsim-h2"])  # fmt: skip
     solara.HTML(tag="p", classes=["relsim-help"], unsafe_innerHTML=(
         "Each square ran 3 couples for the whole run with your settings, changing only the two "
         "values on the axes. The colour is the share of couples spiraling or dissolved (a "
@@ -656,8 +727,8 @@ def WhereView(applied: dict):
             solara.ToggleButtonsSingle(value=which, values=list(LEVER_PAIRS),
                                        on_value=lambda value: set_which(value or which),
                                        dense=True, classes=["relsim-lever-pairs"])  # fmt: skip
-            if levers.finished and levers.value is not None:
-                _svg(phase_chart(levers.value), "phase-levers")
+            if lever_map.finished and lever_map.value is not None:
+                _svg(phase_chart(lever_map.value), "phase-levers")
             else:
                 solara.Text("Computing the levers map…")
                 solara.ProgressLinear(True)
@@ -720,7 +791,7 @@ def ExplainView(controls: solara.Reactive[dict]):
 
 @solara.component
 def Views(session: Session, version: solara.Reactive[int], live: dict,
-          controls: solara.Reactive[dict], on_follow):  # fmt: skip
+          controls: solara.Reactive[dict], on_follow, lever: dict):  # fmt: skip
     """The tabs, drawn from the session's latest frame."""
     version.value  # noqa: B018 (redraw on every new frame)
     frame: Frame = session.frame
@@ -730,6 +801,7 @@ def Views(session: Session, version: solara.Reactive[int], live: dict,
         with solara.lab.Tab("All couples"):
             AllCouplesView(frame, live, session, on_follow)
         with solara.lab.Tab("Where you are"):
+            TippingView(frame, live, controls, lever)
             WhereView(dict(frame.applied))
         with solara.lab.Tab("Population"):
             PopulationView(frame, live, session)
@@ -819,6 +891,12 @@ def Dashboard():
     if seed is not None and seed != good_seed.value:
         good_seed.set(seed)
     pending = model_kwargs(controls.value, good_seed.value)
+    # The lever moved last: the "Where you are" view draws its bifurcation diagram.
+    lever = solara.use_memo(lambda: {"name": levers()[0], "seen": {}}, [])
+    for name in levers():
+        if name in lever["seen"] and lever["seen"][name] != controls.value[name]:
+            lever["name"] = name
+        lever["seen"][name] = controls.value[name]
     session = solara.use_memo(lambda: Session(pending), [])
     solara.use_effect(lambda: session.close, [])  # the page closed: free its model at once
     version = solara.use_reactive(0)
@@ -900,7 +978,7 @@ def Dashboard():
                            attributes={"aria-label": "Run and views"}):  # fmt: skip
             RunBar(session, version, live, pending, playing, to_end, per_frame, pause_ms,
                    engine_ready.value, reset, step)  # fmt: skip
-            Views(session, version, live, controls, follow)
+            Views(session, version, live, controls, follow, lever)
 
 
 #: Solara's name for the page of a module (``solara run sim/app.py``).

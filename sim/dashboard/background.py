@@ -23,13 +23,17 @@ from ..sweep import sweep_setup
 from .state import MAX_COUPLES, dynamics_of, levers, preset_traits
 
 __all__ = [
+    "DIAGRAM_POINTS",
     "GRID_POINTS",
     "GRID_REPLICATES",
     "LEVER_PAIRS",
     "DayHours",
+    "LeverDiagram",
     "PhaseGrid",
     "day_hours",
+    "diagram_span",
     "lever_axis",
+    "lever_diagram",
     "mixed_population",
     "phase_grid",
 ]
@@ -222,3 +226,102 @@ def day_hours(setup: Setup, day: int) -> DayHours:
     return DayHours(day, trace.state("security")[hours, :, 0].copy(),
                     trace.state("relief")[hours, :, 0].copy(), trace.asked[hours, :, 0].copy(),
                     trace.answered[hours, :, 0].copy())  # fmt: skip
+
+
+#: Values of the lever on a bifurcation diagram (the mean field is solved at each).
+DIAGRAM_POINTS = 21
+
+
+@dataclass(frozen=True)
+class LeverDiagram:
+    """The mean-field bifurcation diagram of one lever, with the other settings fixed.
+
+    Attributes
+    ----------
+    name : str
+        The lever (a dynamics parameter).
+    values : numpy.ndarray
+        The lever's values.
+    calm, spiral : numpy.ndarray
+        The seeker's expected requests a day at the stable equilibrium that is calm, and at the
+        one that is a spiral (by ``sim.outcomes``' rule), at each value; NaN where there is none.
+    unstable : tuple of (float, float)
+        ``(value, requests)`` of every unstable equilibrium: the tipping threshold between them.
+    bistable : numpy.ndarray of bool
+        Where two stable equilibria coexist.
+    seeker : int
+        The partner (0 = A) who asks more across the diagram, whose requests are drawn.
+
+    """
+
+    name: str
+    values: np.ndarray
+    calm: np.ndarray
+    spiral: np.ndarray
+    unstable: tuple[tuple[float, float], ...]
+    bistable: np.ndarray
+    seeker: int
+
+
+def diagram_span(name: str, value: float) -> tuple[float, float]:
+    """The lever's span on its diagram: ``sim.bifurcation.default_range``, widened to ``value``.
+
+    It does not follow the slider (so moving the lever finds the diagram in the cache), unless
+    the slider leaves it: then it reaches a quarter past the slider's value.
+    """
+    from ..bifurcation import default_range
+
+    param = DYNAMICS[name]
+    low, high = default_range(name, param)
+    if value > high:
+        high = min(float(param.high), 1.25 * float(value))
+    return float(low), float(high)
+
+
+def lever_diagram(kwargs: Mapping[str, object], name: str) -> LeverDiagram:
+    """Compute (or fetch from the cache) the bifurcation diagram of lever ``name``.
+
+    The mean field (``sim.meanfield``) of the couple set by ``kwargs`` (the model's keyword
+    arguments), over the lever's span (:func:`diagram_span`) with every other setting as
+    given. The lever's own value, the days, the seed, the number of couples and the strategies
+    are left out of the cache key (the mean field describes the couple without strategies), so
+    moving the lever's slider only moves the marker.
+    """
+    if name not in DYNAMICS:
+        raise ValueError(f"unknown lever {name!r}; allowed: {', '.join(DYNAMICS)}")
+    value = float(dynamics_of(kwargs).get(name, DYNAMICS[name].default))
+    dynamics = {key: v for key, v in dynamics_of(kwargs).items() if key != name}
+    partners = {key: kwargs[key] for key in kwargs
+                if key.startswith(("style_", "anxiety_", "avoidance_"))}  # fmt: skip
+    return _lever_diagram_cached(_freeze({**partners, "dynamics": dynamics}), name,
+                                 diagram_span(name, value))  # fmt: skip
+
+
+@functools.lru_cache(maxsize=32)
+def _lever_diagram_cached(frozen: tuple, name: str, span: tuple[float, float]) -> LeverDiagram:
+    from .. import meanfield as mf
+    from ..bifurcation import spiral_at_equilibrium
+
+    kwargs = {**_thaw(frozen), "days": 1, "rng": 0}
+    setup = _setup_from_kwargs(kwargs, couples=1)
+    values = np.linspace(*span, DIAGRAM_POINTS)
+    found, _ = mf.equilibria_and_regime(mf.mean_couple(setup, lanes={name: values}))
+    asked = np.zeros(2)
+    for points in found:
+        for e in points:
+            asked += np.asarray(e.requests, dtype=float)
+    seeker = int(np.argmax(asked))
+    calm = np.full(values.shape, np.nan)
+    spiral = np.full(values.shape, np.nan)
+    unstable = []
+    for i, points in enumerate(found):
+        for e in points:
+            rate = float(e.requests[seeker])
+            if not e.stable:
+                unstable.append((float(values[i]), rate))
+            elif spiral_at_equilibrium(e):
+                spiral[i] = rate if np.isnan(spiral[i]) else max(spiral[i], rate)
+            else:
+                calm[i] = rate if np.isnan(calm[i]) else min(calm[i], rate)
+    bistable = np.array([sum(e.stable for e in points) >= 2 for points in found])
+    return LeverDiagram(name, values, calm, spiral, tuple(unstable), bistable, seeker)

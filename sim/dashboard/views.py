@@ -7,8 +7,10 @@ with every live figure and the tests can check the content without a browser.
 from __future__ import annotations
 
 import csv
+import dataclasses
 import gc
 import io
+import math
 import threading
 import weakref
 import zipfile
@@ -23,11 +25,12 @@ from .. import kernel as k
 from ..model import RelationshipModel
 from ..outcomes import LABELS, SPIRAL_RATE, seeker_partner
 from ..params import DYNAMICS
-from .background import PhaseGrid
+from .background import LeverDiagram, PhaseGrid
 from .charts import (
     OUTCOME_COLORS,
     PARTNER_COLORS,
     Series,
+    bifurcation_chart,
     heatmap,
     histogram,
     line_chart,
@@ -53,6 +56,7 @@ __all__ = [
     "followed_outcome",
     "hours_chart",
     "intervention_events",
+    "lever_chart",
     "mixed_population_chart",
     "phase_chart",
     "population_charts",
@@ -61,6 +65,7 @@ __all__ = [
     "runs_html",
     "settings_words",
     "timeseries_csv",
+    "where_now",
 ]
 
 #: The source article's strategies in the dashboard's words.
@@ -267,8 +272,22 @@ def aspects_html(model) -> str:
             "</table>")  # fmt: skip
 
 
-def population_charts(model, couple: int = 0) -> dict[str, str]:
-    """Return the Population view's live charts: outcome shares so far, request rates."""
+def where_now(table, couple: int = 0) -> dict[str, float]:
+    """The run's position on a bifurcation diagram (see ``Frame.where``), from its couples table.
+
+    The seeker of each couple is ``sim.outcomes``' (the partner who asked more so far).
+    """
+    rates, _ = seeker_partner(table, "request_rate_last_30d")
+    rates = np.asarray(rates, dtype=float)
+    return {"population": float(np.mean(rates)) if rates.size else math.nan,
+            "couple": float(rates[couple]) if couple < rates.size else math.nan}  # fmt: skip
+
+
+def population_charts(model, couple: int = 0, table=None) -> dict[str, str]:
+    """Return the Population view's live charts: outcome shares so far, request rates.
+
+    ``table`` is the model's ``couples_table()`` when the caller has it already.
+    """
     counts = model.outcome_counts()
     total = max(sum(counts.values()), 1)
     pairing = " + ".join(sorted((str(model.setup.partner_a["style"].label),
@@ -281,7 +300,7 @@ def population_charts(model, couple: int = 0) -> dict[str, str]:
         shares = {name: [counts[name] / total] for name in LABELS}
         outcome = stacked_bars([pairing], shares, OUTCOME_COLORS, counts=[total],
                                title=f"Your {total} couples so far (day {model.day})")  # fmt: skip
-    table = model.couples_table()
+    table = model.couples_table() if table is None else table
     # The seeker is the partner who asked more over the run (sim.outcomes, as in the table).
     rates, _ = seeker_partner(table, "request_rate_last_30d")
     top = max(6.0, float(np.ceil(np.nanmax(rates)))) if len(rates) else 6.0
@@ -327,6 +346,31 @@ def phase_chart(grid: PhaseGrid) -> str:
     return heatmap(grid.share, grid.x_values, grid.y_values, title=title,
                    x_label=axis_words(grid.x_name), y_label=axis_words(grid.y_name),
                    marker=grid.marker)  # fmt: skip
+
+
+def lever_chart(diagram: LeverDiagram, setting: float, where: Mapping[str, float] | None = None,
+                applied: float | None = None, couples: int = 0, day: int = 0) -> str:
+    """The bifurcation diagram of a lever with your setting and your run marked, as SVG.
+
+    ``diagram`` is a ``sim.dashboard.background.LeverDiagram``; ``setting`` the lever's slider;
+    ``where`` the run's ``Frame.where`` (drawn at the lever's value of the run, ``applied``).
+    """
+    param = DYNAMICS[diagram.name]
+    who = "A" if diagram.seeker == 0 else "B"
+    points = []
+    if where and applied is not None and day > 0:
+        points.append((applied, where.get("population", math.nan),
+                       f"your {couples} couples" if couples > 1 else "your couple",
+                       "#1f3a5f"))  # fmt: skip
+        if couples > 1:
+            points.append((applied, where.get("couple", math.nan), "the couple followed",
+                           PARTNER_COLORS[0]))  # fmt: skip
+    return bifurcation_chart(
+        diagram.values, diagram.calm, diagram.spiral, diagram.unstable, diagram.bistable,
+        title=f"Tipping points: {param.title.lower()}", x_label=param_label(param),
+        y_label=f"requests a day (partner {who})", setting=setting, threshold=SPIRAL_RATE,
+        points=points,
+    )  # fmt: skip
 
 
 def hours_chart(hours) -> str:
@@ -416,6 +460,9 @@ class Frame:
     couple: Mapping[str, str]
     population: Mapping[str, str]
     applied: Mapping[str, object]
+    #: Where the run is on a bifurcation diagram: the seekers' mean requests a day over the last
+    #: 30 days (``population``) and the followed couple's seeker's (``couple``).
+    where: Mapping[str, float] = dataclasses.field(default_factory=dict)
 
 
 def release_model(model) -> None:
@@ -616,6 +663,7 @@ class Session:
 
     def _draw(self) -> Frame:
         model = self.model
+        table = model.couples_table()
         undecided = self._undecided()
         finished = model.day >= model.days
         if days_until_verdict(model) > 0:
@@ -628,8 +676,8 @@ class Session:
             couples=model.setup.couples, finished=finished, outcome=outcome,
             badge=badge_html(model, undecided, self.followed), aspects=aspects_html(model),
             couple=couple_charts(model, self.episodes),
-            population=population_charts(model, self.followed),
-            applied=dict(self.applied),
+            population=population_charts(model, self.followed, table),
+            applied=dict(self.applied), where=where_now(table, self.followed),
         )  # fmt: skip
         self.frame = frame
         return frame
