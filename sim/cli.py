@@ -21,8 +21,6 @@ __all__ = ["BadInput", "entrypoint", "main"]
 EXIT_OK, EXIT_FAILURE, EXIT_BAD_INPUT, EXIT_INTERRUPTED = 0, 1, 2, 130
 #: Set by :func:`entrypoint`: this process is the ``relsim`` program, not a caller of ``main``.
 _AS_PROGRAM = False
-#: Runs advance this many days between progress updates (the numbers do not depend on it).
-PROGRESS_BLOCK_DAYS = 10
 
 EXAMPLES = """\
 examples:
@@ -169,6 +167,13 @@ def _parser() -> argparse.ArgumentParser:
     sens.add_argument("--set", dest="set", action="append", default=[], metavar="KEY=VALUE",
                       help="change one scenario key, e.g. partner_a.anxiety=0.8 (repeatable)")
     sens.add_argument("--force", action="store_true", help="replace an existing results folder")
+    gallery = commands.add_parser("gallery", help="redraw the README's and class guide's figures",
+                                  description="Redraw the gallery's figures (results/gallery/): "
+                                  "fixed scenarios and seeds, so the same pictures.")  # fmt: skip
+    gallery.add_argument("--out", type=Path, default=Path("results") / "gallery", metavar="DIR",
+                         help="folder to write the PNGs into (default results/gallery)")
+    gallery.add_argument("--only", nargs="+", default=(), metavar="NAME",
+                         help="draw only these figures (names in results/gallery/README.md)")
     _calibrate_parser(commands)
     _bifurcation_parser(commands)
     _class_parser(commands)
@@ -246,7 +251,7 @@ def _out_dir(args: argparse.Namespace, scenario: Any) -> Path:
 
 def simulate_scenario(scenario: Any, *, record_daily: bool = False, progress: bool = False,
                       label: str = "simulating"):  # fmt: skip
-    """Run a scenario day block by day block (same numbers as ``sim.simulate``).
+    """Run a scenario with ``sim.simulate``, with a progress bar if asked.
 
     Parameters
     ----------
@@ -264,29 +269,18 @@ def simulate_scenario(scenario: Any, *, record_daily: bool = False, progress: bo
     sim.simulation.Result
 
     """
-    from .simulation import Result, build_kernel, couple_columns
+    from .simulation import simulate
 
     _prepare_engine()
     setup = scenario.setup()
-    kernel, people = build_kernel(setup, record_daily=record_daily)
-    bar = None
-    if progress:
-        from tqdm import tqdm
+    if not progress:
+        return simulate(setup, record_daily=record_daily)
+    from tqdm import tqdm
 
-        bar = tqdm(total=setup.days, desc=label, unit="day", delay=0.5, file=sys.stderr,
-                   leave=False)  # fmt: skip
-    try:
-        while kernel.day < setup.days:
-            step = min(PROGRESS_BLOCK_DAYS, setup.days - kernel.day)
-            kernel.advance(step)
-            if bar is not None:
-                bar.update(step)
-    finally:
-        if bar is not None:
-            bar.close()
-    columns = couple_columns(kernel, people)
-    return Result(setup, columns, kernel.daily_mean, kernel.daily if record_daily else None,
-                  kernel)  # fmt: skip
+    with tqdm(total=setup.days, desc=label, unit="day", delay=0.5, file=sys.stderr,
+              leave=False) as bar:  # fmt: skip
+        return simulate(setup, record_daily=record_daily,
+                        progress=lambda done: bar.update(done - bar.n))  # fmt: skip
 
 
 # ----------------------------------------------------------------------------------------------
@@ -664,9 +658,21 @@ def _cmd_dashboard(args: argparse.Namespace, argv: Sequence[str]) -> int:
 
 
 def _cmd_sensitivity(args: argparse.Namespace, argv: Sequence[str]) -> int:
-    from .sensitivity import main as sensitivity_main
+    from .sensitivity import analyse_scenario
 
-    return int(sensitivity_main(args))
+    return analyse_scenario(args.scenario, out=args.out, method=args.method,
+                            samples=args.samples, workers=args.workers or 1, settings=args.set,
+                            force=args.force)  # fmt: skip
+
+
+def _cmd_gallery(args: argparse.Namespace, argv: Sequence[str]) -> int:
+    from .gallery import make_gallery
+
+    try:
+        make_gallery(args.out, args.only)
+    except ValueError as error:  # an unknown figure name; nothing drawn
+        raise BadInput(str(error)) from None
+    return EXIT_OK
 
 
 COMMANDS: dict[str, Callable[[argparse.Namespace, Sequence[str]], int]] = {
@@ -676,6 +682,7 @@ COMMANDS: dict[str, Callable[[argparse.Namespace, Sequence[str]], int]] = {
     "compare": _cmd_compare,
     "dashboard": _cmd_dashboard,
     "sensitivity": _cmd_sensitivity,
+    "gallery": _cmd_gallery,
 }
 
 

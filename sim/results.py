@@ -38,6 +38,7 @@ __all__ = [
     "manifest",
     "next_free_sibling",
     "tidy_siblings",
+    "write_atomically",
     "write_json",
     "write_run",
     "write_sweep",
@@ -349,6 +350,32 @@ def _seal(staging: Path) -> None:
             _fsync(Path(entry.path))
     os.chmod(staging, 0o777 & ~mask)
     _fsync(staging)
+
+
+def write_atomically(path: str | os.PathLike, data: bytes) -> Path:
+    """Write ``data`` to the file ``path`` through a temporary sibling, flushed, then renamed.
+
+    The one writer of single files (a figure, a sweep's table or part), as :func:`atomic_folder`
+    is for folders: a reader never sees half a file, and after a crash ``path`` holds either the
+    old bytes or the new ones. The file gets the umask's permissions, like a plain ``open()``.
+    Missing parent folders are made. Returns ``path``.
+    """
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    temporary = path.with_name(f".{path.name}.{secrets.token_hex(4)}.tmp")
+    handle = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
+    try:
+        with os.fdopen(handle, "wb") as stream:
+            stream.write(data)
+            stream.flush()
+            os.fsync(stream.fileno())
+        os.replace(temporary, path)
+    except BaseException:
+        temporary.unlink(missing_ok=True)
+        raise
+    with contextlib.suppress(OSError):  # make the rename itself durable where the system can
+        _fsync(path.parent)
+    return path
 
 
 def next_free_sibling(target: Path) -> Path:
