@@ -95,8 +95,9 @@ def _interventions():
 
 
 def _reassurance_cycle():
+    from .plots import plot_hourly
     from .simulation import Setup
-    from .teaching import hourly_trace, plot_hourly
+    from .teaching import hourly_trace
 
     setup = Setup(partner_a={"style": "anxious"}, partner_b={"style": "avoidant"}, couples=1,
                   days=5, seed=3)  # fmt: skip
@@ -106,7 +107,8 @@ def _reassurance_cycle():
 
 
 def _relief_fading():
-    from .teaching import plot_relief_fading, relief_experiment
+    from .plots import plot_relief_fading
+    from .teaching import relief_experiment
 
     trace, anxiety, habituation = relief_experiment([0.1, 0.5, 0.9], [0.0, 0.6], hours=72)
     return plot_relief_fading(trace, anxiety, habituation)
