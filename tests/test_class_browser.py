@@ -165,7 +165,8 @@ def test_teacher_and_three_students_fill_the_board_live(browser, session):
         expect(page.locator("#send-status")).to_contain_text("Sent to the class board")
         students.append((ctx, page, student_problems))
         # The board updates by itself (no reload), within a second or two of each run.
-        expect(board.locator("#live .summary")).to_contain_text(f"{number} runs", timeout=5000)
+        expect(board.locator("#live .summary")).to_contain_text(
+            f"{number} run{'s' if number > 1 else ''} from {number} group", timeout=5000)
 
     live = board.locator("#live")
     for number in (1, 2, 3):
@@ -272,7 +273,7 @@ def test_a_pair_plays_ten_days(browser, session):
             expect(a.locator("#info .feel")).to_contain_text("exhaustion")
             assert a.locator("#info .story").count() == 0
         if day == 2:
-            a.screenshot(path=str(ARTIFACTS / "class-pair-1440x900.png"))
+            a.screenshot(path=str(ARTIFACTS / "class-pair-1280x720.png"))
     for page in (a, b):
         expect(page.locator("#status")).to_contain_text("The story is finished after 10 days")
         story = page.locator("#info .story")
@@ -283,13 +284,16 @@ def test_a_pair_plays_ten_days(browser, session):
     expect(a.locator("#info .story section").nth(1)).to_contain_text("brief")
     b.set_viewport_size({"width": 1280, "height": 720})
     b.screenshot(path=str(ARTIFACTS / "class-pair-end-1280x720.png"))
-    a.screenshot(path=str(ARTIFACTS / "class-pair-end-1440x900.png"), full_page=True)
+    a.set_viewport_size({"width": 1440, "height": 900})
+    a.screenshot(path=str(ARTIFACTS / "class-pair-end-1440x900.png"))
     # The couple went to the board, beside simulated couples of the same styles.
     _, board, _ = _teacher(browser, session)
     pooled = board.locator("#live table.pooled")
     expect(pooled).to_contain_text("A anxious × B avoidant, 10 days (pair game)")
     expect(pooled).to_contain_text("pair game (people)")
+    expect(pooled).to_contain_text("the model's couples")
     expect(board.locator("#live svg .relsim-pair")).to_have_count(1)
+    board.screenshot(path=str(ARTIFACTS / "class-board-pair-1440x900.png"))
     board.context.close()
     assert problems_a == [] and problems_b == []
     ctx_a.close()

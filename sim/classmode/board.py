@@ -87,7 +87,8 @@ def pooled(runs: list[dict[str, object]]) -> list[dict[str, object]]:
             low, high = wilson_interval(k, n)
             shares[name] = (k / n, float(low), float(high))
         out.append({"label": label, "kind": kind, "runs": len(members), "couples": n,
-                    "groups": len({m["grp"] for m in members}), "shares": shares})  # fmt: skip
+                    "groups": len({m["grp"] for m in members}), "shares": shares,
+                    "simulated": all(m["kind"] == "simulated" for m in members)})  # fmt: skip
     return out
 
 
@@ -177,7 +178,7 @@ def phase_svg(points: list[dict[str, object]], exercise: Exercise, width: int = 
                  f"{p['couples']} couples ({p['runs']} runs)")  # type: ignore[arg-type]
         if p["kind"] == "pair":
             x += 10  # beside the simulated couples of the same styles
-            r = radius * 0.8
+            r = max(radius * 0.8, 9.0)
             out.append(f'<path d="M{x:.1f},{y - r:.1f} L{x + r:.1f},{y:.1f} L{x:.1f},{y + r:.1f} '
                        f'L{x - r:.1f},{y:.1f} Z" fill="{colour}" stroke="#000" '
                        f'stroke-width="2" class="relsim-point relsim-pair">'
@@ -206,8 +207,10 @@ def board_html(runs: list[dict[str, object]], exercise: Exercise, *, students: i
     table = group_table(runs)
     groups = len({row["group"] for row in table})
     parts = [f'<p class="summary" data-version="{version}" data-runs="{len(runs)}">'
-             f'<strong>{len(runs)}</strong> runs from <strong>{groups}</strong> groups '
-             f'(<strong>{students}</strong> students joined).</p>']  # fmt: skip
+             f'<strong>{len(runs)}</strong> {"run" if len(runs) == 1 else "runs"} from '
+             f'<strong>{groups}</strong> {"group" if groups == 1 else "groups"} '
+             f'(<strong>{students}</strong> {"student" if students == 1 else "students"} '
+             "joined).</p>"]  # fmt: skip
     if not runs:
         parts.append('<p class="empty">No runs yet. Students: choose a group name, change what '
                      'the exercise lets you change and press "Send to the class board".</p>')
@@ -220,9 +223,15 @@ def board_html(runs: list[dict[str, object]], exercise: Exercise, *, students: i
         parts.append(f'<th scope="col">{esc(label)}</th>')
     parts.append("</tr></thead><tbody>")
     for cell in pooled(runs):
-        who = "pair game (people)" if cell["kind"] == "pair" else f"{cell['groups']} groups"
+        if cell["kind"] == "pair":
+            who = "pair game (people)"
+        elif cell["simulated"]:
+            who = "the model's couples"
+        else:
+            who = _count(int(cell["groups"]), "group")  # type: ignore[call-overload]
         parts.append(f'<tr><th scope="row">{esc(cell["label"])}<br><small>{esc(who)}, '
-                     f'{cell["runs"]} runs</small></th><td>{cell["couples"]}</td>')
+                     f'{_count(int(cell["runs"]), "run")}</small></th>'  # type: ignore[call-overload]
+                     f'<td>{cell["couples"]}</td>')
         for label in LABELS:
             parts.append(f"<td>{_share_bar(cell['shares'][label], OUTCOME_COLORS[label])}</td>")
         parts.append("</tr>")
@@ -250,6 +259,10 @@ def board_html(runs: list[dict[str, object]], exercise: Exercise, *, students: i
         parts.append(f'<td>{100 * float(row["broken"]):.0f}%</td></tr>')  # type: ignore[arg-type]
     parts.append("</tbody></table></section>")
     return "".join(parts)
+
+
+def _count(n: int, word: str) -> str:
+    return f"{n} {word}" if n == 1 else f"{n} {word}s"
 
 
 def csv_text(runs: list[dict[str, object]]) -> str:

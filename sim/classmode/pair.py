@@ -45,6 +45,7 @@ from ..outcomes import LABELS, classify_couples, count_outcomes
 from ..params import DYNAMICS
 from ..simulation import Setup, build_kernel, couple_columns, simulate
 from ..styles import Style
+from .store import new_code
 
 __all__ = [
     "ANSWERS",
@@ -73,6 +74,8 @@ FEELINGS = ("security", "relief", "exhaustion", "trust")
 #: Simulated couples of the same styles that go to the board beside a finished pair game.
 SIMULATED_COUPLES = 100
 ROLES = ("a", "b")
+#: Pair codes are short, in the class code's unmistakable letters (the server retries a clash).
+PAIR_CODE_LENGTH = 6
 
 
 class PairError(ValueError):
@@ -114,7 +117,7 @@ def new_game(*, style_a: str, style_b: str, days: int, group: str, player_a: str
         raise PairError(f"a pair game lasts {low} to {high} days, not {days}")
     seed = secrets.randbelow(10**6) if seed is None else seed
     kern, _ = _kernel(style_a, style_b, days, seed)
-    return {"id": secrets.token_urlsafe(9), "created": time.time(), "style_a": style_a,
+    return {"id": new_code(PAIR_CODE_LENGTH), "created": time.time(), "style_a": style_a,
             "style_b": style_b, "days": days, "seed": seed, "day": 0, "player_a": player_a,
             "player_b": None, "grp": group, "choices": "{}", "history": "[]",
             "state": _pack(kern), "finished": 0, "outcome": None}  # fmt: skip

@@ -707,6 +707,8 @@ def build_app(folder: Path, *, join_url: str = "", teacher_url: str = "",
                                            group=group, player_a=who)  # fmt: skip
         except (ConfigError, pg.PairError) as error:
             return pair_home_page(str(error), 400)
+        while store.pair(str(game["id"])) is not None:  # a clash of codes: draw again
+            game["id"] = pg.new_code(pg.PAIR_CODE_LENGTH)
         store.add_pair(game)
         return RedirectResponse(f"/pair/{game['id']}", status_code=303)
 
@@ -716,7 +718,7 @@ def build_app(folder: Path, *, join_url: str = "", teacher_url: str = "",
             form = await _form(request)
         except ConfigError as error:
             return pair_home_page(str(error), 400)
-        pair_id = form.get("pair", "").strip()
+        pair_id = form.get("pair", "").strip().upper()
         game = store.pair(pair_id) if 0 < len(pair_id) <= 20 else None
         if game is None:
             return pair_home_page("There is no couple with that pair code.", 404)
