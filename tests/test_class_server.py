@@ -326,3 +326,40 @@ def test_restart_keeps_the_board(tmp_path):
     finally:
         assert stop_class(process) == 0
     assert Path(folder / "class.sqlite").exists()
+
+
+# -- addresses, warnings and the dashboard's send -------------------------------------------------
+
+
+def test_only_a_requested_host_beyond_loopback_warns(tmp_path):
+    from sim.classmode.server import addresses, exposure_warning
+
+    assert exposure_warning("127.0.0.1") == "" and exposure_warning("localhost") == ""
+    assert "WARNING: listening on 0.0.0.0" in exposure_warning("0.0.0.0")
+    store = Store(tmp_path)
+    join, teacher = addresses("127.0.0.1", 8766, store)
+    assert join == f"http://127.0.0.1:8766/?code={store.class_code}"
+    assert teacher == f"http://127.0.0.1:8766/board?key={store.teacher_key}"
+    join, teacher = addresses("0.0.0.0", 9000, store)
+    assert "0.0.0.0" not in join and join.endswith(f":9000/?code={store.class_code}")
+    assert teacher.startswith("http://127.0.0.1:9000/board?key=")  # the teacher's own machine
+    store.close()
+
+
+def test_the_dashboards_settings_are_checked_before_sending():
+    from sim.classmode.send import dashboard_form
+    from sim.dashboard.state import initial_controls
+
+    exercise = Exercise(allowed=("style_a", "style_b", "seed"))
+    controls = {**initial_controls(), "style_a": "anxious", "style_b": "avoidant",
+                "anxiety_a": 0.85, "avoidance_a": 0.15, "anxiety_b": 0.15, "avoidance_b": 0.85}
+    form = dashboard_form(controls, exercise)
+    values = parse_config(exercise, form)
+    assert (values["style_a"], values["style_b"]) == ("anxious", "avoidant")
+    with pytest.raises(ConfigError, match="at most 200 couples and 365 days"):
+        dashboard_form({**controls, "couples": 500}, exercise)
+    hidden = "rebuff_hurt"  # a dynamics parameter the class controls do not offer
+    with pytest.raises(ConfigError, match="this exercise keeps it at"):
+        dashboard_form({**controls, hidden: float(controls[hidden]) + 0.1}, exercise)
+    with pytest.raises(ConfigError, match="intervention therapy is on here"):
+        dashboard_form({**controls, "therapy_on": True}, exercise)

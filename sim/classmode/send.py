@@ -20,7 +20,7 @@ from ..params import DYNAMICS
 from . import CLASS_DIR_ENV
 from .config import CONTROLS, MAX_COUPLES, MAX_DAYS, ConfigError, parse_config, start_values
 
-__all__ = ["ClassSend", "dashboard_form", "send_controls"]
+__all__ = ["ClassSend", "SendBox", "class_mode", "dashboard_form", "send_controls"]
 
 
 def dashboard_form(controls: Mapping[str, object], exercise) -> dict[str, str]:
@@ -81,11 +81,22 @@ def send_controls(group: str, controls: Mapping[str, object], student: str) -> s
     return f"Sent to the class board: {result['label']}: {counts}."
 
 
+def class_mode() -> bool:
+    """Whether this process serves a class session (``relsim class``)."""
+    folder = os.environ.get(CLASS_DIR_ENV)
+    return bool(folder) and Path(folder).is_dir()  # type: ignore[arg-type]
+
+
 @solara.component
 def ClassSend(controls):
     """Group name and "Send to the class board" (only on a page served by ``relsim class``)."""
-    if not os.environ.get(CLASS_DIR_ENV) or not Path(os.environ[CLASS_DIR_ENV]).is_dir():
-        return
+    if class_mode():
+        SendBox(controls)
+
+
+@solara.component
+def SendBox(controls):
+    """The group name, the button and what happened (see :func:`ClassSend`)."""
     group = solara.use_reactive("")
     status = solara.use_reactive(("", False))
     busy = solara.use_reactive(False)
