@@ -312,3 +312,29 @@ def test_a_student_sends_from_the_dashboard(browser, session):
     expect(board.locator("#live table.groups")).to_contain_text("Dashboard team")
     board.context.close()
     context.close()
+
+
+def test_the_pages_pass_an_accessibility_scan(browser, session):
+    from axe_playwright_python.sync_playwright import Axe
+
+    found = {}
+    _, board, _ = _teacher(browser, session)
+    board.get_by_text("QR code").click()
+    qr = board.get_by_alt_text("QR code of the join address, with the class code")
+    expect(qr).to_be_visible()
+    pages = [("board", board)]
+    _, student, _ = _student(browser, session)
+    pages.append(("student", student))
+    _, pair, _ = _student(browser, session)
+    pair.goto(session["base"] + "/pair")
+    pages.append(("pair", pair))
+    for name, page in pages:
+        results = Axe().run(page)
+        bad = [f"{v['impact']} {v['id']}: {v['help']} ({v['nodes'][0]['target']})"
+               for v in results.response["violations"]
+               if v["impact"] in ("critical", "serious")]  # fmt: skip
+        if bad:
+            found[name] = bad
+    for _, page in pages:
+        page.context.close()
+    assert found == {}, found

@@ -146,6 +146,8 @@ button.secondary{background:#666}
 .story{display:grid;grid-template-columns:1fr 1fr;gap:1rem}
 .muted{color:#555}
 a{color:#0b5c8c}
+header details.qr{margin-left:auto}header details.qr summary{cursor:pointer}
+header details.qr img{display:block;background:#fff;margin-top:.4rem}
 """
 
 
@@ -435,8 +437,14 @@ def build_app(folder: Path, *, join_url: str = "", teacher_url: str = "",
         if role != "teacher":
             return '<span class="join">Class session</span>'
         join = server.join_url or "/"
+        qr = ""
+        if server.join_url:
+            qr = (f'<details class="qr"><summary>QR code</summary><img src="{qr_uri(join)}" '
+                  'alt="QR code of the join address, with the class code" width="240" '
+                  'height="240"></details>')  # fmt: skip
         return (f'<span class="join">Join: <strong>{bd.esc(join.split("?")[0])}</strong> with the '
-                f'code</span> <span class="code" aria-label="class code">{store.class_code}</span>')
+                f'code</span> <span class="code" aria-label="class code">{store.class_code}</span>'
+                f"{qr}")
 
     def set_student_cookies(response, student: str) -> None:
         for name, value in ((COOKIE_CODE, store.class_code), (COOKIE_STUDENT, student)):
@@ -916,6 +924,13 @@ def exposure_warning(host: str) -> str:
             "this network who has the class code can join and run models on this computer. "
             "Use it only on a network you trust (the classroom's), keep the teacher link to "
             "yourself, and stop the session (Ctrl+C) after the lesson.")  # fmt: skip
+
+
+def qr_uri(url: str) -> str:
+    """The join address as a QR code, an SVG data URI for the board's header."""
+    import segno
+
+    return str(segno.make(url, error="m").svg_data_uri(scale=6, border=2))
 
 
 def qr_text(url: str) -> str:
