@@ -293,6 +293,10 @@ def test_a_pair_plays_ten_days(browser, session):
     expect(pooled).to_contain_text("pair game (people)")
     expect(pooled).to_contain_text("the model's couples")
     expect(board.locator("#live svg .relsim-pair")).to_have_count(1)
+    expect(board.locator("#live table.pairs")).to_contain_text("Pair 1")
+    expect(board.locator("#live table.pairs")).to_contain_text("finished:")
+    pairs_csv = board.request.get(session["base"] + "/teacher/pairs.csv").text()
+    assert pairs_csv.count("\n") == 1 + 10 and "brief" in pairs_csv
     board.screenshot(path=str(ARTIFACTS / "class-board-pair-1440x900.png"))
     board.context.close()
     assert problems_a == [] and problems_b == []

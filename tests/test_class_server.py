@@ -226,6 +226,10 @@ def test_pair_choices_decide_requests_and_answers():
     assert 0 < brief_records[0]["warmth_received_a"] < kind_records[0]["warmth_received_a"]
 
 
+def game_trust_b(game) -> float:
+    return json.loads(game["history"])[-1]["trust_b"]
+
+
 def test_a_player_sees_only_their_own_feelings_until_the_end():
     game = pg.new_game(style_a="anxious", style_b="avoidant", days=5, group="G", player_a="p1",
                        seed=4)  # fmt: skip
@@ -243,6 +247,12 @@ def test_a_player_sees_only_their_own_feelings_until_the_end():
             game.update(pg.apply_choice(game, role, choice))
     assert game["finished"] and game["outcome"] in ("stable", "spiraling", "distant", "dissolved")
     assert "theirs" in pg.view(game, "b")["history"][-1]
+    listed = {**game, "joined": True}
+    rows = list(csv.DictReader(io.StringIO(bd.pairs_csv([listed]))))
+    assert [int(r["day"]) for r in rows] == [1, 2, 3, 4, 5]
+    assert rows[0]["choice_a"] == "ask yes; answer warm; distance no"
+    assert float(rows[-1]["trust_b"]) == pytest.approx(game_trust_b(game))
+    assert f"finished: {game['outcome']}" in bd.pairs_html([listed])
     with pytest.raises(pg.PairError, match="finished"):
         pg.apply_choice(game, "a", choice)
     with pytest.raises(pg.PairError, match="ask must be one of yes, no, model"):

@@ -201,8 +201,58 @@ def _share_bar(share: tuple[float, float, float], colour: str) -> str:
             '</small></span>')  # fmt: skip
 
 
+def pairs_html(pairs: list[dict[str, object]]) -> str:
+    """The pair games and how far each is, as an HTML section ("" when there is none)."""
+    if not pairs:
+        return ""
+    rows = []
+    for game in pairs:
+        if game["finished"]:
+            state = f"finished: {game['outcome']}"
+        elif not game["joined"]:
+            state = "waiting for partner B"
+        else:
+            state = f"day {int(game['day']) + 1} of {game['days']}"  # type: ignore[call-overload]
+        rows.append(f'<tr><td class="group">{esc(game["grp"])}</td><td>A {esc(game["style_a"])} '
+                    f'× B {esc(game["style_b"])}</td><td>{esc(state)}</td></tr>')
+    return ('<section aria-labelledby="pairs-h"><h2 id="pairs-h">Pair games</h2>'
+            '<table class="pairs"><thead><tr><th scope="col">Group</th><th scope="col">Couple'
+            '</th><th scope="col">Where they are</th></tr></thead><tbody>' + "".join(rows)
+            + "</tbody></table></section>")  # fmt: skip
+
+
+PAIR_CSV_COLUMNS = ("pair", "group", "style_a", "style_b", "days", "seed", "outcome", "day",
+                    "security_a", "relief_a", "exhaustion_a", "trust_a", "requests_a",
+                    "answered_a", "affection_received_a", "warmth_received_a", "choice_a",
+                    "security_b", "relief_b", "exhaustion_b", "trust_b", "requests_b",
+                    "answered_b", "affection_received_b", "warmth_received_b", "choice_b",
+                    "dissolved")  # fmt: skip
+
+
+def pairs_csv(pairs: list[dict[str, object]]) -> str:
+    """Every pair game's story as CSV: one row per game and day (both people, their choices)."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(PAIR_CSV_COLUMNS)
+    for game in pairs:
+        group = str(game["grp"])
+        group = "'" + group if group[:1] in ("=", "+", "-", "@") else group
+        for record in json.loads(str(game["history"])):
+            fixed = [game["id"], group, game["style_a"], game["style_b"], game["days"],
+                     game["seed"], game["outcome"] or ""]  # fmt: skip
+            values = []
+            for name in PAIR_CSV_COLUMNS[7:]:
+                value = record.get(name)
+                if isinstance(value, dict):
+                    value = (f"ask {value['ask']}; answer {value['answer']}; distance "
+                             f"{'yes' if value['distance'] else 'no'}")
+                values.append("model" if value is None and name.startswith("choice") else value)
+            writer.writerow([*fixed, *values])
+    return buffer.getvalue()
+
+
 def board_html(runs: list[dict[str, object]], exercise: Exercise, *, students: int,
-               version: int) -> str:  # fmt: skip
+               version: int, pairs: list[dict[str, object]] | None = None) -> str:  # fmt: skip
     """The board's live part (table, pooled shares, phase diagram) as an HTML fragment."""
     table = group_table(runs)
     groups = len({row["group"] for row in table})
@@ -214,6 +264,7 @@ def board_html(runs: list[dict[str, object]], exercise: Exercise, *, students: i
     if not runs:
         parts.append('<p class="empty">No runs yet. Students: choose a group name, change what '
                      'the exercise lets you change and press "Send to the class board".</p>')
+        parts.append(pairs_html(pairs or []))
         return "".join(parts)
     parts.append('<div class="board-grid"><section aria-labelledby="pooled-h">'
                  '<h2 id="pooled-h">Pooled outcome shares (95% Wilson interval)</h2>'
@@ -258,6 +309,7 @@ def board_html(runs: list[dict[str, object]], exercise: Exercise, *, students: i
             parts.append(f"<td>{row[label]}</td>")
         parts.append(f'<td>{100 * float(row["broken"]):.0f}%</td></tr>')  # type: ignore[arg-type]
     parts.append("</tbody></table></section>")
+    parts.append(pairs_html(pairs or []))
     return "".join(parts)
 
 

@@ -306,7 +306,8 @@ class ClassServer:
         cached_version, text = self._board_cache
         if cached_version != version:
             text = bd.board_html(self.store.runs(), self.store.exercise(),
-                                 students=self.store.student_count(), version=version)
+                                 students=self.store.student_count(), version=version,
+                                 pairs=self.store.pairs())  # fmt: skip
             self._board_cache = (version, text)
         return text
 
@@ -596,6 +597,7 @@ def build_app(folder: Path, *, join_url: str = "", teacher_url: str = "",
             "onsubmit=\"return confirm('Clear the board? The runs stay in the CSV export.')\">"
             '<button type="submit" class="secondary">Clear the board</button></form> '
             '<a href="/teacher/export.csv" download>Export CSV (every run)</a> · '
+            '<a href="/teacher/pairs.csv" download>Pair games (CSV, day by day)</a> · '
             '<a href="/teacher/figures.png" download>Board figures (PNG)</a> · '
             '<a href="/teacher/phase.svg" download>Phase diagram (SVG)</a></details>')  # fmt: skip
         fragment = server.board_fragment()
@@ -654,6 +656,14 @@ def build_app(folder: Path, *, join_url: str = "", teacher_url: str = "",
                                  media_type="text/csv; charset=utf-8",
                                  headers={"Content-Disposition":
                                           'attachment; filename="class-runs.csv"'})  # fmt: skip
+
+    async def export_pairs(request):
+        refused = teacher_only(request)
+        if refused:
+            return refused
+        return PlainTextResponse(bd.pairs_csv(store.pairs()), media_type="text/csv; charset=utf-8",
+                                 headers={"Content-Disposition":
+                                          'attachment; filename="class-pair-games.csv"'})
 
     async def figures(request):
         refused = teacher_only(request)
@@ -809,7 +819,8 @@ def build_app(folder: Path, *, join_url: str = "", teacher_url: str = "",
         Route("/api/board", board_json),
         Route("/teacher/exercise", set_exercise, methods=["POST"]),
         Route("/teacher/clear", clear, methods=["POST"]),
-        Route("/teacher/export.csv", export_csv), Route("/teacher/figures.png", figures),
+        Route("/teacher/export.csv", export_csv), Route("/teacher/pairs.csv", export_pairs),
+        Route("/teacher/figures.png", figures),
         Route("/teacher/phase.svg", phase),
         Route("/pair", pair_home), Route("/pair/new", pair_new, methods=["POST"]),
         Route("/pair/join", pair_join, methods=["POST"]),

@@ -185,6 +185,7 @@ class Store:
                 "player_b, grp, choices, history, state, finished, outcome) VALUES "
                 "(:id, :created, :style_a, :style_b, :days, :seed, :day, :player_a, :player_b, "
                 ":grp, :choices, :history, :state, :finished, :outcome)", dict(pair))
+            self._bump()
             self._db.execute("COMMIT")
 
     def pair(self, pair_id: str) -> dict[str, object] | None:
@@ -194,6 +195,17 @@ class Store:
             names = [d[0] for d in cursor.description]
             row = cursor.fetchone()
         return None if row is None else dict(zip(names, row, strict=True))
+
+    def pairs(self) -> list[dict[str, object]]:
+        """Every pair game without its engine state, oldest first."""
+        with self._lock:
+            cursor = self._db.execute(
+                "SELECT id, created, style_a, style_b, days, seed, day, player_b IS NOT NULL, "
+                "grp, history, finished, outcome FROM pairs ORDER BY created")
+            rows = cursor.fetchall()
+        names = ("id", "created", "style_a", "style_b", "days", "seed", "day", "joined", "grp",
+                 "history", "finished", "outcome")  # fmt: skip
+        return [dict(zip(names, row, strict=True)) for row in rows]
 
     def pair_count(self) -> int:
         """Pair games started in this session."""
@@ -212,5 +224,7 @@ class Store:
         with self._lock:
             self._db.execute("BEGIN IMMEDIATE")
             done = self._db.execute(query, params).rowcount
+            if done and ("day" in changes or "player_b" in changes):
+                self._bump()  # the board lists pair games and how far they are
             self._db.execute("COMMIT")
         return bool(done)
