@@ -280,6 +280,7 @@ def test_a_pair_plays_ten_days(browser, session):
         expect(story.locator("section")).to_have_count(2)
         expect(story.locator("section").nth(0).locator("tr")).to_have_count(11)
         expect(story.locator("section").nth(1).locator("tr")).to_have_count(11)
+        expect(story.locator("svg.feelings-chart polyline")).to_have_count(8)
     expect(b.locator("#info .story section").nth(0)).to_contain_text("brief")
     expect(a.locator("#info .story section").nth(1)).to_contain_text("brief")
     b.set_viewport_size({"width": 1280, "height": 720})

@@ -220,9 +220,27 @@ _PAIR_SCRIPT = """<script>
   function num(v){return (Math.round(v*100)/100).toFixed(2);}
   function feelings(f){var box=el('div',undefined,'feel');
     ['security','relief','exhaustion','trust'].forEach(function(n){var d=el('div'); d.appendChild(el('span',n)); d.appendChild(el('strong',num(f[n]))); box.appendChild(d);}); return box;}
+  var COLORS={security:'#0072B2',relief:'#009E73',exhaustion:'#D55E00',trust:'#CC79A7'};
+  function chart(days,key){
+    var NS='http://www.w3.org/2000/svg', w=420, h=170, l=36, b=24, t=8;
+    var svg=document.createElementNS(NS,'svg'); svg.setAttribute('viewBox','0 0 '+w+' '+h);
+    svg.setAttribute('width',w); svg.setAttribute('height',h); svg.setAttribute('role','img');
+    svg.setAttribute('aria-label','feelings day by day'); svg.setAttribute('class','feelings-chart');
+    function add(tag,attrs,text){var e=document.createElementNS(NS,tag); for(var a in attrs){e.setAttribute(a,attrs[a]);} if(text!==undefined){e.textContent=text;} svg.appendChild(e); return e;}
+    var n=Math.max(days.length-1,1);
+    function x(i){return l+(w-l-8)*i/n;} function y(v){return t+(h-t-b)*(1-v);}
+    [0,0.5,1].forEach(function(v){add('line',{x1:l,x2:w-8,y1:y(v),y2:y(v),stroke:'#ddd'}); add('text',{x:l-4,y:y(v)+4,'font-size':11,'text-anchor':'end'},String(v));});
+    add('text',{x:l,y:h-6,'font-size':11},'day 1'); add('text',{x:w-8,y:h-6,'font-size':11,'text-anchor':'end'},'day '+days.length);
+    Object.keys(COLORS).forEach(function(name){
+      var pts=days.map(function(d,i){return x(i).toFixed(1)+','+y(d[key][name]).toFixed(1);}).join(' ');
+      add('polyline',{points:pts,fill:'none',stroke:COLORS[name],'stroke-width':2.5});});
+    return svg;}
+  function legend(){var p=el('p','', 'muted'); Object.keys(COLORS).forEach(function(name){var s=el('span','\u25A0 ','');
+    s.style.color=COLORS[name]; p.appendChild(s); p.appendChild(document.createTextNode(name+'  '));}); return p;}
   function story(v){var wrap=el('div',undefined,'story');
     [['Your person','mine','my_choice'],['Your partner','theirs','their_choice']].forEach(function(side){
       var sec=el('section'); sec.appendChild(el('h3',side[0]));
+      sec.appendChild(chart(v.history,side[1])); sec.appendChild(legend());
       var t=el('table'); var h=el('tr'); ['day','security','relief','exhaustion','trust','choice'].forEach(function(c){h.appendChild(el('th',c));}); t.appendChild(h);
       v.history.forEach(function(d){var r=el('tr'); r.appendChild(el('td',String(d.day)));
         ['security','relief','exhaustion','trust'].forEach(function(n){r.appendChild(el('td',num(d[side[1]][n])));});
