@@ -171,8 +171,14 @@ def test_the_store_keeps_everything_across_a_reopen(tmp_path):
     assert [r["grp"] for r in again.runs()] == ["A", "B"]
     assert again.exercise().scenario == "anxious-secure"
     assert again.has_student(student) and not again.has_student("someone")
+    game = pg.new_game(style_a="anxious", style_b="secure", days=5, group="P", player_a=student,
+                       seed=1)  # fmt: skip
+    again.add_pair(game)
+    again.update_pair(str(game["id"]), {"finished": 1, "day": 5})
+    assert [p["grp"] for p in again.pairs()] == ["P"]
     assert again.clear_board() == 2
     assert again.runs() == [] and len(again.runs(include_cleared=True)) == 2
+    assert again.pairs() == [] and len(again.pairs(include_cleared=True)) == 1
     again.close()
     assert (tmp_path / "class.sqlite").exists()
 

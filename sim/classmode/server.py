@@ -52,7 +52,7 @@ from .store import Store
 __all__ = ["ClassServer", "build_app", "group_name", "serve"]
 
 MAX_STUDENTS = 120
-MAX_PAIRS = 80
+MAX_PAIRS = 300
 MAX_BODY = 8192
 MAX_WAITING = 40
 RUN_WORKERS = 1
@@ -679,9 +679,9 @@ def build_app(folder: Path, *, join_url: str = "", teacher_url: str = "",
         refused = teacher_only(request)
         if refused:
             return refused
-        return PlainTextResponse(bd.pairs_csv(store.pairs()), media_type="text/csv; charset=utf-8",
-                                 headers={"Content-Disposition":
-                                          'attachment; filename="class-pair-games.csv"'})
+        text = bd.pairs_csv(store.pairs(include_cleared=True))
+        return PlainTextResponse(text, media_type="text/csv; charset=utf-8", headers={
+            "Content-Disposition": 'attachment; filename="class-pair-games.csv"'})
 
     async def figures(request):
         refused = teacher_only(request)

@@ -42,7 +42,7 @@ CREATE TABLE IF NOT EXISTS pairs (
     days INTEGER NOT NULL, seed INTEGER NOT NULL, day INTEGER NOT NULL,
     player_a TEXT, player_b TEXT, grp TEXT NOT NULL, choices TEXT NOT NULL,
     history TEXT NOT NULL, state BLOB, finished INTEGER NOT NULL DEFAULT 0,
-    outcome TEXT);
+    outcome TEXT, cleared INTEGER NOT NULL DEFAULT 0);
 """
 
 
@@ -166,10 +166,14 @@ class Store:
         return [dict(zip(names, row, strict=True)) for row in rows]
 
     def clear_board(self) -> int:
-        """Take every run off the board (they stay in the export); return how many."""
+        """Take every run and finished pair game off the board (the export keeps them).
+
+        Returns the number of runs taken off.
+        """
         with self._lock:
             self._db.execute("BEGIN IMMEDIATE")
             count = self._db.execute("UPDATE runs SET cleared = 1 WHERE cleared = 0").rowcount
+            self._db.execute("UPDATE pairs SET cleared = 1 WHERE cleared = 0 AND finished = 1")
             self._bump()
             self._db.execute("COMMIT")
         return int(count)
@@ -196,12 +200,16 @@ class Store:
             row = cursor.fetchone()
         return None if row is None else dict(zip(names, row, strict=True))
 
-    def pairs(self) -> list[dict[str, object]]:
-        """Every pair game without its engine state, oldest first."""
+    def pairs(self, *, include_cleared: bool = False) -> list[dict[str, object]]:
+        """Pair games without their engine state, oldest first.
+
+        Clearing the board takes finished games off it; ``include_cleared`` lists every game.
+        """
+        where = "" if include_cleared else "WHERE cleared = 0"
         with self._lock:
             cursor = self._db.execute(
                 "SELECT id, created, style_a, style_b, days, seed, day, player_b IS NOT NULL, "
-                "grp, history, finished, outcome FROM pairs ORDER BY created")
+                f"grp, history, finished, outcome FROM pairs {where} ORDER BY created")
             rows = cursor.fetchall()
         names = ("id", "created", "style_a", "style_b", "days", "seed", "day", "joined", "grp",
                  "history", "finished", "outcome")  # fmt: skip
