@@ -22,7 +22,7 @@ import secrets
 import shutil
 import subprocess
 import tempfile
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from importlib import metadata
 from pathlib import Path
 from typing import Any
@@ -39,6 +39,7 @@ __all__ = [
     "next_free_sibling",
     "tidy_siblings",
     "write_atomically",
+    "write_csv",
     "write_json",
     "write_run",
     "write_sweep",
@@ -477,7 +478,12 @@ def _cell(value: Any) -> str:
     return str(value)
 
 
-def _write_csv(path: Path, header: Sequence[str], rows: Iterator[Sequence[Any]]) -> None:
+def write_csv(path: Path, header: Sequence[str], rows: Iterable[Sequence[Any]]) -> None:
+    """Write a CSV table in relsim's fixed format (floats ``.10g``, empty where not finite).
+
+    Booleans are ``true``/``false`` and NumPy scalars are written as Python's, so the same
+    numbers always give the same bytes.
+    """
     with path.open("w", encoding="utf-8", newline="") as handle:
         writer = csv.writer(handle, lineterminator="\n")
         writer.writerow(header)
@@ -676,9 +682,9 @@ def write_run(target: Path, result: Any, scenario: Any, *, argv: Sequence[str] |
     timings = dict(timings or {})
     with atomic_folder(Path(target), force=force) as staging:
         write_json(staging / "summary.json", summary(result, scenario))
-        _write_csv(staging / "couples.csv", COUPLE_COLUMNS, _couple_rows(result))
+        write_csv(staging / "couples.csv", COUPLE_COLUMNS, _couple_rows(result))
         header, rows = _timeseries(result)
-        _write_csv(staging / "timeseries.csv", header, rows)
+        write_csv(staging / "timeseries.csv", header, rows)
         if figure is None:
             from .plots import run_overview as figure
         save_figure(figure(result, _titled(scenario)), staging / "figure.png")
