@@ -2,20 +2,21 @@
 
 Run from the repository root::
 
-    python benchmarks/class_load.py            # 60 students, runs spread over 5 minutes
-    python benchmarks/class_load.py --quick    # 20 students over 40 seconds
+    python benchmarks/class_load.py            # 60 students, runs spread over 5 minutes, 10 pairs
+    python benchmarks/class_load.py --quick    # 20 students over 40 seconds, 3 pairs
 
 It starts ``relsim class`` on 127.0.0.1 (a free port, a fresh session folder), lets every
 simulated student join with the class code (each with their own cookies) and send
 ``--runs-each`` runs of the default exercise (100 couples, 180 days, each student its own
 partner B style and seed) at random moments spread over ``--seconds``, within the per-student
-rate limit. Meanwhile a teacher polls the board the way the board page does and records how long
-each fetch takes and how soon each stored run shows on the board. Every second the server's
-resident memory (RSS) is sampled. It stops by itself (a hard deadline of ``--seconds`` + 120 s),
-stops the server with SIGTERM, and prints:
+rate limit. Meanwhile ``--pairs`` pairs of further students each play a 10-day couple (every
+move a request, one to three seconds apart), and a teacher polls the board the way the board
+page does and records how long each fetch takes and how soon each stored run shows on it.
+Every second the server's resident memory (RSS) is sampled. It stops by itself (a hard
+deadline of ``--seconds`` + 120 s), stops the server with SIGTERM, and prints:
 
 * runs sent, stored and shown; errors (any answer but 200, a refused or failed request);
-* the time a run takes to answer (p50, p95, max);
+* the time a run takes to answer (p50, p95, max), and a pair game's move;
 * board: fetch time (p50, p95, max) and the delay from a run's answer to the board showing it
   (p50, p95, max; the teacher here polls every 0.1 s, the board page every 0.5 s);
 * the server's memory: at start, peak, at the end; the bound checked is ``BOUND_MIB``.
@@ -116,13 +117,17 @@ def main() -> int:
     parser.add_argument("--students", type=int, default=60)
     parser.add_argument("--seconds", type=float, default=300.0)
     parser.add_argument("--runs-each", type=int, default=5)
+    parser.add_argument("--pairs", type=int, default=10,
+                        help="pairs of further students playing a 10-day couple meanwhile")
     parser.add_argument("--quick", action="store_true", help="20 students over 40 seconds")
     parser.add_argument("--seed", type=int, default=1)
     args = parser.parse_args()
     if args.quick:
-        args.students, args.seconds, args.runs_each = 20, 40.0, 2
-    if not (1 <= args.students <= 120 and 10 <= args.seconds <= 900 and 1 <= args.runs_each <= 20):
-        parser.error("allowed: --students 1 to 120, --seconds 10 to 900, --runs-each 1 to 20")
+        args.students, args.seconds, args.runs_each, args.pairs = 20, 40.0, 2, 3
+    if not (1 <= args.students <= 120 - 2 * args.pairs and 10 <= args.seconds <= 900
+            and 1 <= args.runs_each <= 20 and 0 <= args.pairs <= 20):
+        parser.error("allowed: --students 1 to 120 (less two per pair), --seconds 10 to 900, "
+                     "--runs-each 1 to 20, --pairs 0 to 20")
     rng = random.Random(args.seed)
     work = Path(tempfile.mkdtemp(prefix="relsim-class-load-"))
     process, join, teacher = _start(work / "session", _free_port(), work / "server.log")
@@ -168,6 +173,47 @@ def main() -> int:
                 else:
                     errors.append(f"student {number}: {status} {body[:120]!r}")
 
+    pair_seconds: list[float] = []
+    pairs_done: list[int] = []
+
+    def pair(number: int, start: float, began: float) -> None:
+        a, b = _client(), _client()
+        for opener in (a, b):
+            status, _ = _get(opener, join)
+            if status != 200:
+                with lock:
+                    errors.append(f"pair {number} could not join: {status}")
+                return
+        time.sleep(max(0.0, began + start - time.monotonic()))
+        form = {"style_a": STYLES[number % 4], "style_b": STYLES[(number + 2) % 4], "days": 10,
+                "group": f"Pair {number}"}  # fmt: skip
+        with a.open(base + "/pair/new", urllib.parse.urlencode(form).encode()) as response:
+            code = response.url.rsplit("/", 1)[1]
+        status, _ = _get(b, base + "/pair/join", urllib.parse.urlencode({"pair": code}).encode())
+        if status != 200:
+            with lock:
+                errors.append(f"pair {number} could not pair up: {status}")
+            return
+        for day in range(10):
+            for role, opener in (("a", a), ("b", b)):
+                choice = {"ask": ("yes", "no", "model")[(day + number) % 3],
+                          "answer": ("warm", "brief", "none", "model")[day % 4],
+                          "distance": "yes" if (day + (role == "b")) % 5 == 0 else "no"}
+                sent = time.monotonic()
+                status, body = _get(opener, f"{base}/pair/{code}/choose",
+                                    urllib.parse.urlencode(choice).encode())  # fmt: skip
+                with lock:
+                    if status == 200:
+                        pair_seconds.append(time.monotonic() - sent)
+                    else:
+                        errors.append(f"pair {number} day {day}: {status} {body[:120]!r}")
+                        return
+                time.sleep(rng_pause[number])
+        with lock:
+            pairs_done.append(number)
+
+    rng_pause = [1.0 + rng.uniform(0, 2) for _ in range(args.pairs)]
+
     def watcher() -> None:
         opener = _client()
         _get(opener, teacher)
@@ -207,6 +253,9 @@ def main() -> int:
         moments = sorted(rng.uniform(0, args.seconds) for _ in range(args.runs_each))
         threads.append(threading.Thread(target=student, args=(number, moments, began),
                                         daemon=True))  # fmt: skip
+    for number in range(args.pairs):
+        start = rng.uniform(0, max(0.0, args.seconds - 60))
+        threads.append(threading.Thread(target=pair, args=(number, start, began), daemon=True))
     try:
         for thread in threads:
             thread.start()
@@ -228,17 +277,20 @@ def main() -> int:
     delays = [shown[run] - at for run, at in answered.items() if run in shown]
     late = [d for d in delays if d > SHOW_WITHIN]
     missing = [run for run in answered if run not in shown]
-    expected = args.students * args.runs_each
-    print(f"  runs: {expected} planned, {len(answered)} stored, {len(delays)} seen on the board")
+    print(f"  runs: {args.students * args.runs_each} planned, {len(answered)} stored, "
+          f"{len(delays)} seen on the board (and {2 * len(pairs_done)} from pair games)")
     print(f"  errors: {len(errors)}" + "".join(f"\n    {e}" for e in errors[:10]))
     print(f"  a run's answer: {_quantiles(run_seconds)}")
+    print(f"  pair games: {len(pairs_done)} of {args.pairs} played 10 days; a move's answer: "
+          f"{_quantiles(pair_seconds)}")
     print(f"  board fetch: {_quantiles(fetch_seconds)} ({len(fetch_seconds)} fetches)")
     print(f"  from a run's answer to the board showing it (teacher polls every 0.1 s): "
           f"{_quantiles(delays)}; later than {SHOW_WITHIN:g} s: {len(late)}")
     print(f"  server memory (RSS): {start_rss:.0f} MiB at start, peak {max(rss):.0f} MiB, "
           f"{end_rss:.0f} MiB at the end (bound {BOUND_MIB:.0f} MiB)")
     print(f"  server stopped with status {status}; session folder {work / 'session'}")
-    ok = (not errors and not late and not missing and len(answered) == expected
+    ok = (not errors and not late and not missing and len(pairs_done) == args.pairs
+          and len(answered) == args.students * args.runs_each
           and max(rss) < BOUND_MIB and status == 0)  # fmt: skip
     print("  result: " + ("OK" if ok else "FAILED"))
     return 0 if ok else 1
