@@ -9,16 +9,19 @@ Exit status: 0 success, 2 bad input (a message on stderr, nothing written), 1 fa
 from __future__ import annotations
 
 import argparse
+import contextlib
 import re
 import sys
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
 __all__ = ["BadInput", "entrypoint", "main"]
 
 EXIT_OK, EXIT_FAILURE, EXIT_BAD_INPUT, EXIT_INTERRUPTED = 0, 1, 2, 130
+#: A progress hook: ``progress(done, total)``.
+Progress = Callable[[int, int], None]
 #: Set by :func:`entrypoint`: this process is the ``relsim`` program, not a caller of ``main``.
 _AS_PROGRAM = False
 
@@ -187,6 +190,28 @@ def _parser() -> argparse.ArgumentParser:
 def _interactive() -> bool:
     """Whether progress bars should be shown (both stdout and stderr are terminals)."""
     return sys.stderr.isatty() and sys.stdout.isatty()
+
+
+@contextlib.contextmanager
+def progress_bar(desc: str, unit: str, *, delay: float = 0.0) -> Iterator[Progress | None]:
+    """Yield a hook ``progress(done, total)`` that draws a bar on stderr, or ``None``.
+
+    ``None`` when stdout or stderr is not a terminal (a log file, a test): no bar at all. The
+    bar is removed when the block ends, also on an error or Ctrl-C, before any message.
+    """
+    if not _interactive():
+        yield None
+        return
+    from tqdm import tqdm
+
+    with tqdm(desc=desc, unit=unit, file=sys.stderr, leave=False, delay=delay) as bar:
+
+        def progress(done: int, total: int) -> None:
+            bar.total = total
+            bar.n = done
+            bar.refresh()
+
+        yield progress
 
 
 def _load(name: str, args: argparse.Namespace, *, days: bool = True, couples: bool = True):
@@ -527,22 +552,11 @@ def _cmd_sweep(args: argparse.Namespace, argv: Sequence[str]) -> int:
 
     _prepare_engine()  # here, not in every worker at once
 
-    bar = None
-    progress = None
-    if _interactive():
-        from tqdm import tqdm
-
-        bar = tqdm(desc=scenario.name, unit="chunk", file=sys.stderr, leave=False, delay=0.5)
-
-        def progress(done: int, total: int) -> None:
-            bar.total = total
-            bar.n = done
-            bar.refresh()
-
     started = time.perf_counter()
     try:
-        table = run_sweep(scenario, workers=args.workers, scheduler=args.scheduler,
-                          checkpoint_dir=partial, progress=progress)  # fmt: skip
+        with progress_bar(scenario.name, "chunk", delay=0.5) as progress:
+            table = run_sweep(scenario, workers=args.workers, scheduler=args.scheduler,
+                              checkpoint_dir=partial, progress=progress)  # fmt: skip
     except CheckpointMismatchError:
         raise BadInput(f"{partial} holds chunks of a different sweep (other scenario, seed, "
                        "days or grid), so --resume cannot continue it; run without --resume and "
@@ -552,9 +566,6 @@ def _cmd_sweep(args: argparse.Namespace, argv: Sequence[str]) -> int:
         print(f"\ninterrupted: finished chunks are kept in {partial}; run again with --resume "
               "to continue", file=sys.stderr)  # fmt: skip
         raise
-    finally:
-        if bar is not None:
-            bar.close()
     timings = {"sweep_seconds": time.perf_counter() - started}
     extra = {"workers": args.workers, "scheduler": args.scheduler}
     write_sweep(target, table, scenario, argv=list(argv), timings=timings, force=args.force,
