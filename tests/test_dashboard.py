@@ -852,3 +852,41 @@ def test_where_you_are_shows_the_tipping_points_of_the_lever_moved_last():
     assert widget.unsafe_innerHTML != before
     assert re.findall(r'class="relsim-position" cx="[\d.]+" cy="([\d.]+)"', before) != \
         re.findall(r'class="relsim-position" cx="[\d.]+" cy="([\d.]+)"', widget.unsafe_innerHTML)
+
+
+def test_play_draws_only_the_parts_on_screen_and_everything_when_it_stops():
+    from sim.dashboard.app import shown_parts
+
+    live = {"day": None, "badge": None, "couple:security": None, "where:tipping": None}
+    assert shown_parts(live) == {"badge", "couple"}
+    session = Session(model_kwargs({**initial_controls(), "couples": 20}, seed=1))
+    first = session.advance(20)
+    playing = session.advance(5, parts=shown_parts(live))
+    assert playing.couple["security"] != first.couple["security"]
+    assert playing.population is first.population  # not on screen: not drawn again
+    assert playing.aspects == first.aspects
+    assert playing.where["population"] >= 0 and playing.day == 25
+    full = session.advance(0)
+    assert full.population["tiles"] != first.population["tiles"] or \
+        full.population["outcomes"] != first.population["outcomes"]
+    assert "day 25" in full.population["outcomes"]
+
+
+def test_the_frame_clock_waits_for_the_browser_only_when_there_is_one():
+    from sim.dashboard.app import FrameClock
+
+    clock = FrameClock()
+    started = time.monotonic()
+    clock.sent_one()
+    clock.wait(2.0)  # no browser: no wait, nothing counted
+    assert clock.sent == 0 and time.monotonic() - started < 0.5
+    clock.alive = True
+    clock.sent_one()
+    threading.Timer(0.3, lambda: setattr(clock, "drawn", 1)).start()
+    started = time.monotonic()
+    clock.wait(5.0)
+    assert clock.drawn == 1 and 0.2 < time.monotonic() - started < 3.0
+    clock.sent_one()  # a browser that stops answering (a hidden tab) is not waited for long
+    started = time.monotonic()
+    clock.wait(0.4)
+    assert 0.3 < time.monotonic() - started < 2.0

@@ -61,6 +61,7 @@ from sim.dashboard.state import (
     slider_range,
 )
 from sim.dashboard.views import (
+    FRAME_PARTS,
     KIND_WORDS,
     Frame,
     Session,
@@ -173,8 +174,11 @@ _TRAIT_WORDS = {"anxiety": "Anxiety (fear of being left)",
 _SPEEDS = (1, 2, 5, 10, 30)
 #: Days simulated per frame by "Run to end" (a frame about every half second).
 RUN_TO_END_DAYS = 30
-#: Shortest time between two frames while playing, so the browser keeps up at any setting.
-MIN_FRAME_SECONDS = 0.04
+#: Shortest time between two frames while playing: a breath for the server's other threads.
+#: The browser's own pace is kept by ``FrameClock``.
+MIN_FRAME_SECONDS = 0.005
+#: Longest wait for the browser to say it drew a frame (a slow or hidden tab is not waited for).
+FRAME_WAIT_SECONDS = 1.0
 
 
 def controls_to_query(controls: dict) -> str:
@@ -440,9 +444,17 @@ def LiveHTML(live: dict, key: str, content: str, classes: list[str], tag: str = 
     return element
 
 
+def shown_parts(live: dict) -> set[str]:
+    """The parts of a frame (``FRAME_PARTS``) that the live blocks on screen show."""
+    return {key.split(":", 1)[0] for key in list(live)} & set(FRAME_PARTS)
+
+
 def push_frame(live: dict, frame: Frame) -> None:
     """Write ``frame`` into every live block on the page."""
-    for widget, how in list(live.values()):
+    for key, entry in list(live.items()):
+        if key == "clock":
+            continue
+        widget, how = entry
         try:
             widget.unsafe_innerHTML = how["render"](frame)
         except (KeyError, AttributeError):  # a block of a view being closed
@@ -549,6 +561,56 @@ module.exports = {
 };
 </script>
 """).tag(sync=True)
+
+
+class FrameClock(ipyvuetify.VuetifyTemplate):
+    """The browser's word that it has drawn the last frame sent, so Play never outruns it.
+
+    The play loop raises ``sent`` after writing a frame into the page; the browser answers
+    with ``drawn`` once that frame is on screen (after the next paint). The loop computes the
+    next frame meanwhile, but sends it only when the browser has drawn the one before: at most
+    one frame is on its way, so the page keeps pace with whatever the browser and the network
+    manage, and stays free to take a click on Pause. ``alive`` says a browser is
+    there at all (in a notebook without a front end, or in the tests, nobody answers and the
+    loop does not wait).
+    """
+
+    sent = traitlets.Int(0).tag(sync=True)
+    drawn = traitlets.Int(0).tag(sync=True)
+    alive = traitlets.Bool(False).tag(sync=True)
+    template = traitlets.Unicode("""
+<template><span class="relsim-frame-clock" style="display:none"></span></template>
+<script>
+module.exports = {
+  mounted() {
+    this.alive = true;
+  },
+  watch: {
+    sent(value) {
+      // The animation frame runs just before the paint; the timeout right after it.
+      requestAnimationFrame(() => setTimeout(() => { this.drawn = value; }, 0));
+    },
+  },
+};
+</script>
+""").tag(sync=True)
+
+    def __init__(self, **kwargs) -> None:
+        super().__init__(**kwargs)
+        self.answered = threading.Event()
+        self.observe(lambda _change: self.answered.set(), names=["drawn"])
+
+    def wait(self, timeout: float) -> None:
+        """Wait up to ``timeout`` s until the browser has drawn every frame sent so far."""
+        deadline = time.monotonic() + timeout
+        while self.alive and self.drawn < self.sent and time.monotonic() < deadline:
+            self.answered.wait(max(deadline - time.monotonic(), 0.0))
+            self.answered.clear()
+
+    def sent_one(self) -> None:
+        """Note that a frame was written into the page."""
+        if self.alive:
+            self.sent += 1
 
 
 # -- the views ---------------------------------------------------------------------------------
@@ -926,8 +988,13 @@ def Dashboard():
         while playing.value and loops["current"] == mine:
             started = time.monotonic()
             days = RUN_TO_END_DAYS if to_end.value else per_frame.value
-            frame = session.advance(days)
+            frame = session.advance(days, parts=shown_parts(live))
+            clock = live.get("clock")
+            if clock is not None:
+                clock.wait(FRAME_WAIT_SECONDS)  # the frame before is on screen
             push_frame(live, frame)
+            if clock is not None:
+                clock.sent_one()
             if frame.finished:
                 playing.set(False)
                 to_end.set(False)
@@ -935,6 +1002,7 @@ def Dashboard():
             pause = 0.0 if to_end.value else pause_ms.value / 1000
             time.sleep(max(pause - (time.monotonic() - started), MIN_FRAME_SECONDS))
         if loops["current"] == mine:
+            session.advance(0)  # every part of the frame, for the views not on screen
             redraw()  # playing stopped: render the whole page once from the latest frame
 
     solara.lab.use_task(play, dependencies=[playing.value], prefer_threaded=True)
@@ -963,6 +1031,13 @@ def Dashboard():
     solara.Style(_CSS)
     solara.Title(TITLE)
     PageFixes.element()
+    clock = FrameClock.element()
+
+    def keep_clock():
+        live["clock"] = solara.get_widget(clock)
+        return lambda: live.pop("clock", None)
+
+    solara.use_effect(keep_clock, [])
     # Solara puts the page inside its own <main>: the parts here are named regions inside it.
     with solara.v.Html(tag="div", class_="relsim-header"):
         solara.HTML(tag="h1", unsafe_innerHTML="relsim: reassurance in couples",

@@ -14,7 +14,7 @@ import math
 import threading
 import weakref
 import zipfile
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass, replace
 from html import escape
 
@@ -41,6 +41,7 @@ from .charts import (
 from .state import ReliefEpisodes, param_label
 
 __all__ = [
+    "FRAME_PARTS",
     "KIND_WORDS",
     "OUTCOME_WORDS",
     "UNDECIDED_DAYS",
@@ -441,6 +442,10 @@ def timeseries_csv(model) -> str:
 # -- one page's run, drawn from consistent snapshots ------------------------------------------
 
 
+#: The parts of a frame that ``Session.advance`` can leave undrawn while playing (see there).
+FRAME_PARTS = ("badge", "aspects", "couple", "population")
+
+
 @dataclass(frozen=True)
 class Frame:
     """Everything the live views show at one moment, computed at once from the model.
@@ -630,12 +635,16 @@ class Session:
         """Whether the run has reached its last day."""
         return self.model.day >= self.model.days
 
-    def advance(self, days: int = 1) -> Frame:
+    def advance(self, days: int = 1, parts: Collection[str] | None = None) -> Frame:
         """Simulate up to ``days`` more days (not past the end) and return the new frame.
 
         The days go to the model's engine in one call. Mesa's ``DataCollector`` (which
         ``RelationshipModel.step`` fills with every agent's values each day) is skipped: no
         view reads it, and for 500 couples it cost four times the simulation itself.
+
+        ``parts`` (names from ``FRAME_PARTS``) are the parts of the frame to draw anew, the
+        ones on screen while playing; the others keep the previous frame's text. By default
+        every part is drawn.
         """
         with self.lock:
             model = self.model
@@ -643,7 +652,7 @@ class Session:
             if days > 0:
                 model.kernel.advance(days)
             model.running = model.day < model.days
-            return self._draw()
+            return self._draw(parts)
 
     def _undecided(self) -> tuple[str, ...]:
         """Couple 1's labels over the last ``UNDECIDED_DAYS`` days, when there were several.
@@ -661,9 +670,16 @@ class Session:
         seen = tuple(dict.fromkeys(label for _, label in self._labels))
         return seen if len(seen) > 1 else ()
 
-    def _draw(self) -> Frame:
+    def _draw(self, parts: Collection[str] | None = None) -> Frame:
         model = self.model
         table = model.couples_table()
+        previous = getattr(self, "frame", None)
+        if previous is None or previous.generation != self.generation:
+            parts = None
+
+        def drawn(part: str, draw):
+            return draw() if parts is None or part in parts else getattr(previous, part)
+
         undecided = self._undecided()
         finished = model.day >= model.days
         if days_until_verdict(model) > 0:
@@ -674,9 +690,11 @@ class Session:
         frame = Frame(
             generation=self.generation, day=model.day, days=model.days,
             couples=model.setup.couples, finished=finished, outcome=outcome,
-            badge=badge_html(model, undecided, self.followed), aspects=aspects_html(model),
-            couple=couple_charts(model, self.episodes),
-            population=population_charts(model, self.followed, table),
+            badge=drawn("badge", lambda: badge_html(model, undecided, self.followed)),
+            aspects=drawn("aspects", lambda: aspects_html(model)),
+            couple=drawn("couple", lambda: couple_charts(model, self.episodes)),
+            population=drawn("population",
+                             lambda: population_charts(model, self.followed, table)),
             applied=dict(self.applied), where=where_now(table, self.followed),
         )  # fmt: skip
         self.frame = frame
