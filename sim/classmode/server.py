@@ -351,6 +351,10 @@ class ClassServer:
         try:
             with self._run_lock:
                 counts = run_config(exercise, values)
+        except ConfigError:
+            raise
+        except ValueError as error:  # the model refuses this combination: say why
+            raise ConfigError(f"this configuration cannot run: {error}") from None
         finally:
             with self._waiting_lock:
                 self._waiting -= 1
