@@ -85,7 +85,7 @@ def _start(folder: Path, port: int, log_path: Path):
         cwd=ROOT, env={**os.environ, "PYTHONPATH": str(ROOT)}, stdout=log,
         stderr=subprocess.STDOUT)  # fmt: skip
     log.close()
-    deadline = time.monotonic() + 180
+    deadline = time.monotonic() + 400  # a first start may compile the engine
     while time.monotonic() < deadline:
         if process.poll() is not None:
             raise SystemExit(f"relsim class exited: {log_path.read_text()}")
@@ -100,7 +100,7 @@ def _start(folder: Path, port: int, log_path: Path):
                 pass
         time.sleep(0.3)
     process.kill()
-    raise SystemExit("relsim class did not start within 180 s")
+    raise SystemExit("relsim class did not start within 400 s")
 
 
 def _quantiles(values: list[float]) -> str:
