@@ -18,7 +18,8 @@ in ``_advance_numpy``, where the whole population is one table and every line ru
 
 Performance notes (benchmarks/kernel.py measures them). The compiled path runs each hour as one
 loop across the lanes of a block, with no branch and no call left in it, so LLVM vectorises it:
-eight couples per instruction with AVX-512, about five times the speed of one couple at a time.
+eight couples per instruction with AVX-512 (``vexp.prefer_wide_vectors``: LLVM would otherwise
+use 256-bit registers, four couples), about five times the speed of one couple at a time.
 What that needs, each checked by tests/test_kernel_engines.py or found the hard way:
 
 * every rule and helper is inlined into Numba's IR (``inline="always"``); a single call left in
@@ -56,6 +57,7 @@ from . import interventions as iv
 from . import rules as r
 from .params import DYNAMICS
 from .rules import clip01
+from .vexp import prefer_wide_vectors
 
 try:
     from numba.extending import register_jitable as _jitable
@@ -264,7 +266,7 @@ W_U = W_X + len(X_VARS)  # the hour's uniform draws: W_U + 2 * purpose + person
 U_VARS = ("stress", "ask", "answer", "affection")
 U_STRESS, U_ASK, U_ANSWER, U_AFFECTION = (W_U + 2 * i for i in range(len(U_VARS)))
 N_W = W_U + 2 * len(U_VARS)
-BLOCK = 16  # lanes of the compiled path's table: 16 couples, two AVX-512 registers a row
+BLOCK = 32  # lanes of the compiled path's table: 32 couples, four AVX-512 registers a row
 
 # Row of person p's state or recorder: S_<VAR> + p, R_<VAR> + p (plain integers, not calls,
 # which keeps Numba's compile time down).
@@ -720,6 +722,7 @@ def _advance_blocks(S, P, R, C, keys, day0, n_days, first_end, last_start, daily
     # to the first and can prove that writing one row never changes another. ``width`` (at most
     # ``BLOCK``) comes in as an argument on purpose: LLVM fully unrolls a loop whose trip count
     # it knows to be small, and an unrolled loop is no longer vectorised.
+    prefer_wide_vectors()  # 512-bit registers where the machine has them (LLVM prefers 256)
     n = S.shape[2]
     width = min(width, BLOCK)
     W = np.zeros((N_W, BLOCK))
