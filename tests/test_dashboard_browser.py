@@ -15,6 +15,7 @@ import random
 import re
 import signal
 import socket
+import struct
 import subprocess
 import sys
 import time
@@ -470,3 +471,22 @@ def test_a_second_server_on_a_busy_port_says_so_and_exits_2(server):
     assert status == 2
     assert f"port {port} is already in use" in err and "--port" in err
     assert "open http" not in err
+
+
+def test_a_chart_saves_as_a_png_picture(server, browser, tmp_path):
+    page, failed = _open(browser, server)
+    for _ in range(3):
+        page.get_by_role("button", name="Step").click()
+    expect(page.locator(".relsim-day")).to_contain_text("Day 3 of")
+    with page.expect_download() as download:
+        page.get_by_role("button", name="Save Security as PNG").click()
+    saved = tmp_path / download.value.suggested_filename
+    download.value.save_as(saved)
+    data = saved.read_bytes()
+    assert saved.name == "relsim-security.png"
+    assert data.startswith(b"\x89PNG\r\n\x1a\n")
+    width, height = struct.unpack(">II", data[16:24])
+    assert (width, height) == (920, 470)  # the 460 × 235 chart at twice its size
+    assert len(data) > 10_000  # lines, axes and text, not an empty canvas
+    assert failed == []
+    page.close()

@@ -613,6 +613,75 @@ module.exports = {
             self.sent += 1
 
 
+class PngButton(ipyvuetify.VuetifyTemplate):
+    """A button that saves one chart of the page as a PNG picture (drawn by the browser).
+
+    The charts are SVG in the page; the browser draws the chart found by ``selector`` on a
+    canvas at twice its size, on white, and downloads it as ``filename``. Nothing goes to the
+    server and nothing new is installed.
+    """
+
+    selector = traitlets.Unicode("").tag(sync=True)
+    filename = traitlets.Unicode("chart.png").tag(sync=True)
+    label = traitlets.Unicode("PNG").tag(sync=True)
+    template = traitlets.Unicode("""
+<template>
+  <v-btn small outlined class="relsim-png" @click="save" :aria-label="'Save ' + label + ' as PNG'">
+    {{ label }}
+  </v-btn>
+</template>
+<script>
+module.exports = {
+  methods: {
+    save() {
+      const svg = document.querySelector(this.selector + " svg");
+      if (!svg) {
+        return;
+      }
+      const box = svg.viewBox.baseVal;
+      const scale = 2;
+      const copy = svg.cloneNode(true);
+      copy.setAttribute("width", box.width * scale);
+      copy.setAttribute("height", box.height * scale);
+      const text = new XMLSerializer().serializeToString(copy);
+      const picture = new Image();
+      const name = this.filename;
+      picture.onload = () => {
+        const canvas = document.createElement("canvas");
+        canvas.width = box.width * scale;
+        canvas.height = box.height * scale;
+        const pen = canvas.getContext("2d");
+        pen.fillStyle = "white";
+        pen.fillRect(0, 0, canvas.width, canvas.height);
+        pen.drawImage(picture, 0, 0, canvas.width, canvas.height);
+        canvas.toBlob((blob) => {
+          const link = document.createElement("a");
+          link.href = URL.createObjectURL(blob);
+          link.download = name;
+          document.body.appendChild(link);
+          link.click();
+          link.remove();
+          setTimeout(() => URL.revokeObjectURL(link.href), 10000);
+        }, "image/png");
+      };
+      picture.src = "data:image/svg+xml;charset=utf-8," + encodeURIComponent(text);
+    },
+  },
+};
+</script>
+""").tag(sync=True)
+
+
+@solara.component
+def ChartPngs(charts: list[tuple[str, str]]):
+    """One PNG button per chart ``(label, css class of its block)`` of a view."""
+    with solara.Div(classes=["relsim-downloads"]):
+        solara.HTML(tag="span", unsafe_innerHTML="Save a chart as PNG:", classes=["relsim-help"])
+        for label, css in charts:
+            PngButton.element(selector=f".{css}", label=label,
+                              filename=f"relsim-{css.removeprefix('relsim-')}.png")
+
+
 # -- the views ---------------------------------------------------------------------------------
 
 
@@ -630,6 +699,8 @@ def CoupleView(frame: Frame, live: dict, session: Session):
     LiveHTML(live, "aspects", frame.aspects, ["relsim-aspects-box"])
     HourZoom(session, frame.days, frame.generation)
     Downloads(session)
+    ChartPngs([(name.capitalize(), f"relsim-{name}") for name in frame.couple]
+              + [("Hour by hour", "relsim-hours")])
 
 
 @solara.component
@@ -794,6 +865,8 @@ def WhereView(applied: dict):
             else:
                 solara.Text("Computing the levers map…")
                 solara.ProgressLinear(True)
+    ChartPngs([("Tipping points", "relsim-tipping"), ("Traits map", "relsim-phase-traits"),
+               ("Levers map", "relsim-phase-levers")])  # fmt: skip
 
 
 @solara.component
@@ -816,6 +889,9 @@ def PopulationView(frame: Frame, live: dict, session: Session):
             else:
                 solara.Text("Computing a mixed class of couples…")
                 solara.ProgressLinear(True)
+    ChartPngs([("Outcomes", "relsim-population-outcomes"),
+               ("Requests", "relsim-population-requests"),
+               ("Pairings", "relsim-population-pairings")])  # fmt: skip
     if session.runs and session.model is not None:
         with session.lock:
             current = run_summary(session.model, session.applied)
