@@ -806,8 +806,11 @@ def TippingView(frame: Frame, live: dict, controls: solara.Reactive[dict], lever
     solara.HTML(tag="h2", unsafe_innerHTML="Tipping points of a lever", classes=["relsim-h2"])
     with solara.Div(classes=["relsim-charts"]):
         with solara.Column():
-            solara.ToggleButtonsSingle(value=name, values=list(levers()), on_value=pick,
-                                       dense=True, classes=["relsim-tipping-lever"])  # fmt: skip
+            titles = {DYNAMICS[lever_name].title: lever_name for lever_name in levers()}
+            solara.ToggleButtonsSingle(value=DYNAMICS[name].title, values=list(titles),
+                                       on_value=lambda title: pick(titles.get(title)),
+                                       dense=True,
+                                       classes=["relsim-lever-pairs", "relsim-tipping-lever"])
             if diagram.finished and diagram.value is not None and diagram.value.name == name:
                 shown = diagram.value
 

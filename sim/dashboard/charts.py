@@ -538,8 +538,7 @@ def bifurcation_chart(values: Sequence[float], calm: Sequence[float], spiral: Se
     calm, spiral = np.asarray(calm, dtype=float), np.asarray(spiral, dtype=float)
     heights = [*calm[np.isfinite(calm)], *spiral[np.isfinite(spiral)], *(y for _, y in unstable),
                *(y for _, y, _, _ in points if math.isfinite(y)), threshold or 0.0]  # fmt: skip
-    ticks = nice_ticks(0.0, max(max(heights, default=1.0), 1e-9) * 1.08)
-    y_top = max(ticks[-1], 1.0)
+    y_top = max(max(heights, default=1.0) * 1.08, 1.0)
     legend = [("calm", OUTCOME_COLORS["stable"], False),
               ("spiral", OUTCOME_COLORS["spiraling"], False),
               ("tipping threshold", "#333333", True)]  # fmt: skip
