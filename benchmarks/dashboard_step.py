@@ -6,7 +6,7 @@ Run from the repository root::
 
 It prints (1) the median and the slowest of 60 days for the engine's day alone and for the day
 with every live view's content (six SVG charts, badge, healthy-vs-excessive table, population
-charts), as ``sim.dashboard_views.Session`` computes a frame; and (2) simulated days per second
+charts), as ``sim.dashboard.views.Session`` computes a frame; and (2) simulated days per second
 while playing a 730-day run with no pause, for each "days per frame" choice of the run bar: the
 play loop of the page without the browser (what the server can deliver). The target is at
 least 30 days per second with 500 couples at 5 days per frame or more. What a browser shows is
@@ -23,8 +23,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from sim.dashboard_state import initial_controls, model_kwargs
-from sim.dashboard_views import Session
+from sim.dashboard.state import initial_controls, model_kwargs
+from sim.dashboard.views import Session
 
 DAYS = 60
 COUPLES = 500

@@ -903,10 +903,6 @@ def _finished_trials(path: Path) -> int:
         return 0
 
 
-def _interactive() -> bool:
-    return sys.stderr.isatty() and sys.stdout.isatty()
-
-
 def main(args: argparse.Namespace, argv: Sequence[str] | None = None) -> int:
     """Run ``relsim calibrate`` with parsed ``args``; return the exit status.
 
@@ -960,7 +956,7 @@ def main(args: argparse.Namespace, argv: Sequence[str] | None = None) -> int:
         print(f"relsim: error: {MISSING_OPTUNA}", file=sys.stderr)
         return 1
 
-    from .cli import _prepare_engine
+    from .cli import _prepare_engine, progress_bar
 
     try:
         _prepare_engine()
@@ -969,18 +965,6 @@ def main(args: argparse.Namespace, argv: Sequence[str] | None = None) -> int:
         raise
     created = not out.exists()
     out.mkdir(parents=True, exist_ok=True)
-    bar = None
-    progress = None
-    if _interactive():
-        from tqdm import tqdm
-
-        bar = tqdm(desc="calibrating", unit="trial", file=sys.stderr, leave=False)
-
-        def progress(done: int, total: int) -> None:
-            bar.total = total
-            bar.n = done
-            bar.refresh()
-
     print(f"relsim calibrate: {len(targets_file.targets)} targets on {len(targets_file.runs)} "
           f"runs, fitting {', '.join(targets_file.params)}; study in {study_path}", flush=True)
     extra = {"targets_file": str(targets_file.path), "params": targets_file.params,
@@ -988,16 +972,13 @@ def main(args: argparse.Namespace, argv: Sequence[str] | None = None) -> int:
              "budget": args.budget, "workers": args.workers, "scheduler": args.scheduler,
              "study": str(study_path)}  # fmt: skip
     try:
-        calibration = calibrate(targets_file, out, budget=args.budget, seed=seed,
-                                workers=args.workers, scheduler=args.scheduler,
-                                resume=args.resume, progress=progress)  # fmt: skip
-        if bar is not None:
-            bar.close()
+        with progress_bar("calibrating", "trial") as progress:
+            calibration = calibrate(targets_file, out, budget=args.budget, seed=seed,
+                                    workers=args.workers, scheduler=args.scheduler,
+                                    resume=args.resume, progress=progress)  # fmt: skip
         write_report(out / REPORT_DIR, calibration, argv=list(argv) if argv is not None else None,
                      extra=extra)  # fmt: skip
     except BaseException as error:
-        if bar is not None:
-            bar.close()
         kept = _finished_trials(study_path)
         if created and not kept:
             import shutil

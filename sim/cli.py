@@ -9,20 +9,21 @@ Exit status: 0 success, 2 bad input (a message on stderr, nothing written), 1 fa
 from __future__ import annotations
 
 import argparse
+import contextlib
 import re
 import sys
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
 __all__ = ["BadInput", "entrypoint", "main"]
 
 EXIT_OK, EXIT_FAILURE, EXIT_BAD_INPUT, EXIT_INTERRUPTED = 0, 1, 2, 130
+#: A progress hook: ``progress(done, total)``.
+Progress = Callable[[int, int], None]
 #: Set by :func:`entrypoint`: this process is the ``relsim`` program, not a caller of ``main``.
 _AS_PROGRAM = False
-#: Runs advance this many days between progress updates (the numbers do not depend on it).
-PROGRESS_BLOCK_DAYS = 10
 
 EXAMPLES = """\
 examples:
@@ -169,8 +170,16 @@ def _parser() -> argparse.ArgumentParser:
     sens.add_argument("--set", dest="set", action="append", default=[], metavar="KEY=VALUE",
                       help="change one scenario key, e.g. partner_a.anxiety=0.8 (repeatable)")
     sens.add_argument("--force", action="store_true", help="replace an existing results folder")
+    gallery = commands.add_parser("gallery", help="redraw the README's and class guide's figures",
+                                  description="Redraw the gallery's figures (results/gallery/): "
+                                  "fixed scenarios and seeds, so the same pictures.")  # fmt: skip
+    gallery.add_argument("--out", type=Path, default=Path("results") / "gallery", metavar="DIR",
+                         help="folder to write the PNGs into (default results/gallery)")
+    gallery.add_argument("--only", nargs="+", default=(), metavar="NAME",
+                         help="draw only these figures (names in results/gallery/README.md)")
     _calibrate_parser(commands)
     _bifurcation_parser(commands)
+    _class_parser(commands)
     return parser
 
 
@@ -181,6 +190,28 @@ def _parser() -> argparse.ArgumentParser:
 def _interactive() -> bool:
     """Whether progress bars should be shown (both stdout and stderr are terminals)."""
     return sys.stderr.isatty() and sys.stdout.isatty()
+
+
+@contextlib.contextmanager
+def progress_bar(desc: str, unit: str, *, delay: float = 0.0) -> Iterator[Progress | None]:
+    """Yield a hook ``progress(done, total)`` that draws a bar on stderr, or ``None``.
+
+    ``None`` when stdout or stderr is not a terminal (a log file, a test): no bar at all. The
+    bar is removed when the block ends, also on an error or Ctrl-C, before any message.
+    """
+    if not _interactive():
+        yield None
+        return
+    from tqdm import tqdm
+
+    with tqdm(desc=desc, unit=unit, file=sys.stderr, leave=False, delay=delay) as bar:
+
+        def progress(done: int, total: int) -> None:
+            bar.total = total
+            bar.n = done
+            bar.refresh()
+
+        yield progress
 
 
 def _load(name: str, args: argparse.Namespace, *, days: bool = True, couples: bool = True):
@@ -245,7 +276,7 @@ def _out_dir(args: argparse.Namespace, scenario: Any) -> Path:
 
 def simulate_scenario(scenario: Any, *, record_daily: bool = False, progress: bool = False,
                       label: str = "simulating"):  # fmt: skip
-    """Run a scenario day block by day block (same numbers as ``sim.simulate``).
+    """Run a scenario with ``sim.simulate``, with a progress bar if asked.
 
     Parameters
     ----------
@@ -263,29 +294,18 @@ def simulate_scenario(scenario: Any, *, record_daily: bool = False, progress: bo
     sim.simulation.Result
 
     """
-    from .simulation import Result, build_kernel, couple_columns
+    from .simulation import simulate
 
     _prepare_engine()
     setup = scenario.setup()
-    kernel, people = build_kernel(setup, record_daily=record_daily)
-    bar = None
-    if progress:
-        from tqdm import tqdm
+    if not progress:
+        return simulate(setup, record_daily=record_daily)
+    from tqdm import tqdm
 
-        bar = tqdm(total=setup.days, desc=label, unit="day", delay=0.5, file=sys.stderr,
-                   leave=False)  # fmt: skip
-    try:
-        while kernel.day < setup.days:
-            step = min(PROGRESS_BLOCK_DAYS, setup.days - kernel.day)
-            kernel.advance(step)
-            if bar is not None:
-                bar.update(step)
-    finally:
-        if bar is not None:
-            bar.close()
-    columns = couple_columns(kernel, people)
-    return Result(setup, columns, kernel.daily_mean, kernel.daily if record_daily else None,
-                  kernel)  # fmt: skip
+    with tqdm(total=setup.days, desc=label, unit="day", delay=0.5, file=sys.stderr,
+              leave=False) as bar:  # fmt: skip
+        return simulate(setup, record_daily=record_daily,
+                        progress=lambda done: bar.update(done - bar.n))  # fmt: skip
 
 
 # ----------------------------------------------------------------------------------------------
@@ -532,22 +552,11 @@ def _cmd_sweep(args: argparse.Namespace, argv: Sequence[str]) -> int:
 
     _prepare_engine()  # here, not in every worker at once
 
-    bar = None
-    progress = None
-    if _interactive():
-        from tqdm import tqdm
-
-        bar = tqdm(desc=scenario.name, unit="chunk", file=sys.stderr, leave=False, delay=0.5)
-
-        def progress(done: int, total: int) -> None:
-            bar.total = total
-            bar.n = done
-            bar.refresh()
-
     started = time.perf_counter()
     try:
-        table = run_sweep(scenario, workers=args.workers, scheduler=args.scheduler,
-                          checkpoint_dir=partial, progress=progress)  # fmt: skip
+        with progress_bar(scenario.name, "chunk", delay=0.5) as progress:
+            table = run_sweep(scenario, workers=args.workers, scheduler=args.scheduler,
+                              checkpoint_dir=partial, progress=progress)  # fmt: skip
     except CheckpointMismatchError:
         raise BadInput(f"{partial} holds chunks of a different sweep (other scenario, seed, "
                        "days or grid), so --resume cannot continue it; run without --resume and "
@@ -557,9 +566,6 @@ def _cmd_sweep(args: argparse.Namespace, argv: Sequence[str]) -> int:
         print(f"\ninterrupted: finished chunks are kept in {partial}; run again with --resume "
               "to continue", file=sys.stderr)  # fmt: skip
         raise
-    finally:
-        if bar is not None:
-            bar.close()
     timings = {"sweep_seconds": time.perf_counter() - started}
     extra = {"workers": args.workers, "scheduler": args.scheduler}
     write_sweep(target, table, scenario, argv=list(argv), timings=timings, force=args.force,
@@ -663,9 +669,21 @@ def _cmd_dashboard(args: argparse.Namespace, argv: Sequence[str]) -> int:
 
 
 def _cmd_sensitivity(args: argparse.Namespace, argv: Sequence[str]) -> int:
-    from .sensitivity import main as sensitivity_main
+    from .sensitivity import analyse_scenario
 
-    return int(sensitivity_main(args))
+    return analyse_scenario(args.scenario, out=args.out, method=args.method,
+                            samples=args.samples, workers=args.workers or 1, settings=args.set,
+                            force=args.force)  # fmt: skip
+
+
+def _cmd_gallery(args: argparse.Namespace, argv: Sequence[str]) -> int:
+    from .gallery import make_gallery
+
+    try:
+        make_gallery(args.out, args.only)
+    except ValueError as error:  # an unknown figure name; nothing drawn
+        raise BadInput(str(error)) from None
+    return EXIT_OK
 
 
 COMMANDS: dict[str, Callable[[argparse.Namespace, Sequence[str]], int]] = {
@@ -675,6 +693,7 @@ COMMANDS: dict[str, Callable[[argparse.Namespace, Sequence[str]], int]] = {
     "compare": _cmd_compare,
     "dashboard": _cmd_dashboard,
     "sensitivity": _cmd_sensitivity,
+    "gallery": _cmd_gallery,
 }
 
 
@@ -863,6 +882,48 @@ def _cmd_bifurcation(args: argparse.Namespace, argv: Sequence[str]) -> int:
 
 
 COMMANDS["bifurcation"] = _cmd_bifurcation
+
+
+# ----------------------------------------------------------------------------------------------
+# relsim class (the session's server, board and pair games are in sim/classmode/)
+
+CLASS_EXAMPLE = """\
+examples:
+  relsim class                                  this machine only (try it out)
+  relsim class --host 0.0.0.0 --out lesson-3    the classroom network; folder lesson-3/
+prints the students' join address with the class code (and as a QR code) and the teacher's
+board link; starting again with the same --out keeps the board (class.sqlite in that folder)
+"""
+
+
+def _class_parser(commands: Any) -> None:
+    sub = commands.add_parser(
+        "class", help="a class session: students send runs to a shared board, pairs play a couple",
+        description="Serve a class session: students join with a class code, send runs to the "
+        "teacher's class board\nand play a couple in pairs. Listens on 127.0.0.1 unless --host "
+        "says otherwise.", epilog=CLASS_EXAMPLE,
+        formatter_class=argparse.RawDescriptionHelpFormatter)  # fmt: skip
+    sub.add_argument("--port", type=_whole(1), default=8766, help="port (default 8766)")
+    sub.add_argument("--host", default="127.0.0.1", metavar="ADDRESS",
+                     help="address to listen on (default 127.0.0.1, this machine only; "
+                          "0.0.0.0: every network of this machine, with a warning)")
+    sub.add_argument("--out", type=Path, default=Path("class-session"), metavar="DIR",
+                     help="session folder (default class-session); an existing session "
+                          "carries on")  # fmt: skip
+
+
+def _cmd_class(args: argparse.Namespace, argv: Sequence[str]) -> int:
+    from .classmode.server import serve as serve_class
+    from .classmode.server import start_problem
+
+    problem = start_problem(args.host, args.port, args.out)
+    if problem:
+        raise BadInput(problem)
+    _prepare_engine()  # before students arrive, not on the first run
+    return serve_class(port=args.port, host=args.host, out=args.out)
+
+
+COMMANDS["class"] = _cmd_class
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -1,23 +1,22 @@
 """Regenerate the gallery: the figures the README, the class guide and the slides use.
 
-Run ``python -m sim.gallery`` (writes into ``results/gallery/``) or
-``python -m sim.gallery --out DIR --only reassurance-cycle``. Every figure comes from a bundled
+Run ``relsim gallery`` (writes into ``results/gallery/``; ``python -m sim.gallery`` is the same)
+or ``relsim gallery --out DIR --only reassurance-cycle``. Every figure comes from a bundled
 scenario or a fixed setup with a fixed seed, so the same code gives the same pictures; how each
 one is made is listed in ``FIGURES`` and in ``results/gallery/README.md``.
 """
 
 from __future__ import annotations
 
-import argparse
 import sys
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-__all__ = ["DEFAULT_OUT", "FIGURES", "Figure", "main", "make_gallery"]
+__all__ = ["DEFAULT_OUT", "FIGURES", "Figure", "make_gallery"]
 
-#: Where ``python -m sim.gallery`` writes by default (relative to the working directory).
+#: Where ``relsim gallery`` writes by default (relative to the working directory).
 DEFAULT_OUT = Path("results") / "gallery"
 
 #: The phase diagram's grid: modest, so that the gallery takes seconds, not minutes.
@@ -96,8 +95,9 @@ def _interventions():
 
 
 def _reassurance_cycle():
+    from .plots import plot_hourly
     from .simulation import Setup
-    from .teaching import hourly_trace, plot_hourly
+    from .teaching import hourly_trace
 
     setup = Setup(partner_a={"style": "anxious"}, partner_b={"style": "avoidant"}, couples=1,
                   days=5, seed=3)  # fmt: skip
@@ -107,7 +107,8 @@ def _reassurance_cycle():
 
 
 def _relief_fading():
-    from .teaching import plot_relief_fading, relief_experiment
+    from .plots import plot_relief_fading
+    from .teaching import relief_experiment
 
     trace, anxiety, habituation = relief_experiment([0.1, 0.5, 0.9], [0.0, 0.6], hours=72)
     return plot_relief_fading(trace, anxiety, habituation)
@@ -168,30 +169,7 @@ def make_gallery(out: str | Path = DEFAULT_OUT, only: Sequence[str] = (),
     return written
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    """Run the gallery command; return the exit status (0 done, 2 bad input)."""
-    parser = argparse.ArgumentParser(prog="python -m sim.gallery",
-                                     description=__doc__.split("\n")[0])  # fmt: skip
-    parser.add_argument("--out", default=str(DEFAULT_OUT),
-                        help=f"folder to write the PNGs into (default {DEFAULT_OUT})")  # fmt: skip
-    parser.add_argument(
-        "--only",
-        nargs="+",
-        default=(),
-        metavar="NAME",
-        help="draw only these figures: " + ", ".join(f.name for f in FIGURES),
-    )
-    args = parser.parse_args(argv)
-    try:
-        make_gallery(args.out, args.only)
-    except ValueError as error:
-        print(f"error: {error}", file=sys.stderr)
-        return 2
-    return 0
+if __name__ == "__main__":  # python -m sim.gallery: the same as relsim gallery
+    from .cli import main
 
-
-if __name__ == "__main__":
-    import matplotlib
-
-    matplotlib.use("Agg")
-    sys.exit(main())
+    sys.exit(main(["gallery", *sys.argv[1:]]))

@@ -18,7 +18,8 @@ in ``_advance_numpy``, where the whole population is one table and every line ru
 
 Performance notes (benchmarks/kernel.py measures them). The compiled path runs each hour as one
 loop across the lanes of a block, with no branch and no call left in it, so LLVM vectorises it:
-eight couples per instruction with AVX-512, about five times the speed of one couple at a time.
+eight couples per instruction with AVX-512 (``vexp.prefer_wide_vectors``: LLVM would otherwise
+use 256-bit registers, four couples), about five times the speed of one couple at a time.
 What that needs, each checked by tests/test_kernel_engines.py or found the hard way:
 
 * every rule and helper is inlined into Numba's IR (``inline="always"``); a single call left in
@@ -56,6 +57,7 @@ from . import interventions as iv
 from . import rules as r
 from .params import DYNAMICS
 from .rules import clip01
+from .vexp import prefer_wide_vectors
 
 try:
     from numba.extending import register_jitable as _jitable
@@ -256,17 +258,21 @@ F_VARS = ("threat", "habituation", "withdrawal", "closeness", "satisfaction", "c
 F_THREAT, F_HABITUATION, F_WITHDRAWAL, F_CLOSENESS, F_SATISFACTION, F_COMMITMENT, F_STRESS = (
     W_F + i for i in range(len(F_VARS)))  # fmt: skip
 W_X = W_F + len(F_VARS)  # the day's context, with strategies applied (X_*)
+# The last four are per person (row + p): rules whose every argument is fixed for the day,
+# evaluated once a day instead of every hour.
 X_VARS = ("communication", "withdrawal_gain", "withdrawal_threat", "awareness", "mismatch",
           "affection_rate", "habituation_gain", "rebound", "self_soothing", "in_first",
-          "in_last")  # fmt: skip
+          "in_last", "quality", "quality_b", "discount", "discount_b", "barrier", "barrier_b",
+          "fit", "fit_b")  # fmt: skip
 (X_COMMUNICATION, X_WITHDRAWAL_GAIN, X_WITHDRAWAL_THREAT, X_AWARENESS, X_MISMATCH,
- X_AFFECTION_RATE, X_HABITUATION_GAIN, X_REBOUND, X_SELF_SOOTHING, X_IN_FIRST, X_IN_LAST) = (
+ X_AFFECTION_RATE, X_HABITUATION_GAIN, X_REBOUND, X_SELF_SOOTHING, X_IN_FIRST, X_IN_LAST,
+ X_QUALITY, _, X_DISCOUNT, _, X_BARRIER, _, X_FIT, _) = (
     W_X + i for i in range(len(X_VARS)))  # fmt: skip
 W_U = W_X + len(X_VARS)  # the hour's uniform draws: W_U + 2 * purpose + person
 U_VARS = ("stress", "ask", "answer", "affection")
 U_STRESS, U_ASK, U_ANSWER, U_AFFECTION = (W_U + 2 * i for i in range(len(U_VARS)))
 N_W = W_U + 2 * len(U_VARS)
-BLOCK = 16  # lanes of the compiled path's table: 16 couples, two AVX-512 registers a row
+BLOCK = 32  # lanes of the compiled path's table: 32 couples, four AVX-512 registers a row
 
 # Row of person p's state or recorder: S_<VAR> + p, R_<VAR> + p (plain integers, not calls,
 # which keeps Numba's compile time down).
@@ -358,6 +364,24 @@ def day_context(W, j, day, first_end, last_start):
     W[X_SELF_SOOTHING, j] = W[W_P + SELF_SOOTHING, j] * therapy
     W[X_IN_FIRST, j] = 1.0 * (day < first_end)
     W[X_IN_LAST, j] = 1.0 * (day >= last_start)
+    # Rules of day-constant quantities only (traits, expression, the day's context): person p
+    # receiving from partner q (quality, discount, fit) or answering (barrier).
+    for p in range(2):
+        q = 1 - p
+        W[X_QUALITY + p, j] = r.answer_quality(
+            W[X_COMMUNICATION, j], W[S_EXPRESSION + p, j], W[S_EXPRESSION + q, j],
+            W[X_MISMATCH, j],
+        )  # fmt: skip
+        W[X_DISCOUNT + p, j] = r.answer_discount(
+            W[S_ANXIETY + p, j], W[S_AVOIDANCE + p, j], W[W_P + PUSH_PULL, j]
+        )
+        W[X_BARRIER + p, j] = r.awareness_barrier(
+            W[S_AVOIDANCE + p, j], W[W_P + AVOIDANT_HOLDBACK, j], W[X_AWARENESS, j]
+        )
+        # Unasked affection teaches availability as far as it is read as meant (the channel fit).
+        W[X_FIT + p, j] = 1.0 - W[X_MISMATCH, j] * np.abs(
+            W[S_EXPRESSION + p, j] - W[S_EXPRESSION + q, j]
+        )
 
 
 
@@ -411,8 +435,7 @@ def _decide(W, j, p, q):
         W[W_P + ROUTINE_ASKING, j], W[W_P + DISCOURAGEMENT, j], DT,
     )  # fmt: skip
     ask = 1.0 * (W[U_ASK + p, j] < p_ask)
-    barrier = r.awareness_barrier(W[S_AVOIDANCE + q, j], W[W_P + AVOIDANT_HOLDBACK, j],
-                                  W[X_AWARENESS, j])
+    barrier = W[X_BARRIER + q, j]  # rules.awareness_barrier, once a day
     p_answer = r.answer_probability(
         W[W_P + RESPONSIVENESS, j], barrier, W[S_ANXIETY + q, j], W[S_EXHAUSTION + q, j],
         W[S_WITHDRAWAL + q, j], W[S_SECURITY + q, j], communication,
@@ -427,9 +450,7 @@ def _decide(W, j, p, q):
         W[S_WITHDRAWAL + q, j], DT,
     )  # fmt: skip
     affection = 1.0 * (W[U_AFFECTION + p, j] < p_affection)
-    quality = r.answer_quality(
-        communication, W[S_EXPRESSION + p, j], W[S_EXPRESSION + q, j], W[X_MISMATCH, j]
-    )
+    quality = W[X_QUALITY + p, j]  # rules.answer_quality, once a day
     return ask, answered, affection, quality, warmth
 
 
@@ -441,7 +462,7 @@ def _apply(W, j, p, q, t, ask, answered, affection, quality, warmth):
     rebuffed = ask - answered
     anxiety = W[S_ANXIETY + p, j]
     avoidance = W[S_AVOIDANCE + p, j]
-    landed = quality * warmth * r.answer_discount(anxiety, avoidance, W[W_P + PUSH_PULL, j])
+    landed = quality * warmth * W[X_DISCOUNT + p, j]  # rules.answer_discount, once a day
     relief_before = W[S_RELIEF + p, j]
     relief = r.relief_after_answer(
         relief_before, answered, W[W_P + RELIEF_GAIN, j], landed, W[S_HABITUATION + p, j]
@@ -460,9 +481,9 @@ def _apply(W, j, p, q, t, ask, answered, affection, quality, warmth):
     trust = r.trust_update(W[S_TRUST + p, j], answered, rebuffed, warmth, learning_rate,
                            W[W_P + REBUFF_LEARNING, j])
     # Unasked affection teaches availability too, at half the rate of an answered request, as
-    # far as it is read as meant (the channel fit).
-    fit = 1.0 - W[X_MISMATCH, j] * np.abs(W[S_EXPRESSION + p, j] - W[S_EXPRESSION + q, j])
-    W[S_TRUST + p, j] = r.trust_update(trust, affection, 0.0, fit, 0.5 * learning_rate, 0.0)
+    # far as it is read as meant (the channel fit, ``X_FIT``).
+    W[S_TRUST + p, j] = r.trust_update(trust, affection, 0.0, W[X_FIT + p, j],
+                                       0.5 * learning_rate, 0.0)  # fmt: skip
     W[S_CLOSENESS + p, j] = r.closeness_after_exchange(
         W[S_CLOSENESS + p, j], answered * landed + affection * quality,
         W[W_P + CLOSENESS_GAIN, j], avoidance,
@@ -724,6 +745,7 @@ def _advance_blocks(S, P, R, C, keys, day0, n_days, first_end, last_start, daily
     # to the first and can prove that writing one row never changes another. ``width`` (at most
     # ``BLOCK``) comes in as an argument on purpose: LLVM fully unrolls a loop whose trip count
     # it knows to be small, and an unrolled loop is no longer vectorised.
+    prefer_wide_vectors()  # 512-bit registers where the machine has them (LLVM prefers 256)
     n = S.shape[2]
     width = min(width, BLOCK)
     W = np.zeros((N_W, BLOCK))

@@ -13,6 +13,8 @@
 
 from __future__ import annotations
 
+import functools
+import inspect
 import math
 from collections.abc import Mapping
 from typing import Any
@@ -25,11 +27,11 @@ from . import kernel as k
 from .agents import ROLES, Person
 from .interventions import KINDS, Intervention
 from .outcomes import LABELS, aspects_table, classify_couples, count_outcomes
-from .params import DYNAMICS, PERSON, RUN, Param
+from .params import DYNAMICS, PERSON, RUN, Param, closest
 from .simulation import COUPLE_COLUMNS, Setup, build_kernel, couple_columns
 from .styles import Style
 
-__all__ = ["KEYWORD_DYNAMICS", "ROLLING_DAYS", "RelationshipModel"]
+__all__ = ["KEYWORD_DYNAMICS", "ROLLING_DAYS", "RelationshipModel", "setup_from_keywords"]
 
 #: Dynamics parameters that have their own keyword; the rest go through ``dynamics=``.
 KEYWORD_DYNAMICS = (
@@ -73,6 +75,63 @@ def _kernel_seed(given: object, rng: np.random.Generator) -> int:
         if 0 <= int(given) <= _LARGEST_SEED:
             return int(given)
     return int(rng.integers(0, _LARGEST_SEED, endpoint=True))
+
+
+@functools.cache
+def _keywords() -> dict[str, object]:
+    """The model's keyword arguments and their defaults, read from its signature (the schema)."""
+    signature = inspect.signature(RelationshipModel.__init__)
+    return {name: p.default for name, p in signature.parameters.items()
+            if name not in ("self", "rng", "seed")}  # fmt: skip
+
+
+def setup_from_keywords(keywords: Mapping[str, object], *, seed: int) -> Setup:
+    """Return the validated :class:`Setup` that ``RelationshipModel(**keywords)`` runs.
+
+    The one way from the model's keyword arguments to a ``Setup`` (the model itself, the
+    dashboard's background maps). Missing keywords take the model's defaults; ``rng`` and
+    ``seed`` in ``keywords`` are ignored: the kernel's seed is ``seed``. Raises ``ValueError``
+    naming the keyword, the value and what is allowed.
+    """
+    unknown = [name for name in keywords if name not in _keywords() and name not in ("rng", "seed")]
+    if unknown:
+        raise ValueError(f"unknown keyword {unknown[0]!r}{closest(unknown[0], _keywords())}; "
+                         f"allowed: {', '.join(_keywords())}")  # fmt: skip
+    given = {**_keywords(), **{n: v for n, v in keywords.items() if n not in ("rng", "seed")}}
+    couples = RUN["couples"].check(given["couples"], "couples")
+    days = RUN["days"].check(given["days"], "days")
+    partners = []
+    for role in ROLES:
+        preset = _check_style(given[f"style_{role}"], f"style_{role}")
+        spec: dict[str, object] = {
+            "style": preset.label,
+            "expression": PERSON["expression"].check(given[f"expression_{role}"],
+                                                     f"expression_{role}"),
+        }  # fmt: skip
+        for name, exact in (("anxiety", preset.anxiety), ("avoidance", preset.avoidance)):
+            value = given[f"{name}_{role}"]
+            if value is not None:
+                spec[name] = PERSON[name].check(value, f"{name}_{role}")
+            elif couples == 1:
+                spec[name] = exact
+        partners.append(spec)
+
+    chosen = {name: DYNAMICS[name].check(given[name], name) for name in KEYWORD_DYNAMICS}
+    others = dict(given["dynamics"] or {})  # type: ignore[call-overload]
+    for name in others:
+        if name in KEYWORD_DYNAMICS:
+            raise ValueError(f"dynamics[{name!r}]: set {name} with its own keyword "
+                             f"argument, not inside dynamics")  # fmt: skip
+    chosen.update(others)  # Setup checks these against the table and names them dynamics.x
+
+    interventions = [
+        Intervention(kind, _START_DAY.check(given[f"{kind}_day"], f"{kind}_day"))
+        for kind in KINDS
+        if given[f"{kind}_day"] is not None
+    ]
+    return Setup(partner_a=partners[0], partner_b=partners[1], dynamics=chosen,
+                 interventions=interventions, couples=couples, days=days,
+                 seed=seed)  # fmt: skip
 
 
 class RelationshipModel(mesa.Model):
@@ -167,52 +226,11 @@ therapy_day : int or None
             rng = seed
         super().__init__(rng=rng)
 
-        couples = RUN["couples"].check(couples, "couples")
-        days = RUN["days"].check(days, "days")
-        partners = []
-        traits = {"a": (anxiety_a, avoidance_a, expression_a),
-                  "b": (anxiety_b, avoidance_b, expression_b)}  # fmt: skip
-        for role, style in zip(ROLES, (style_a, style_b), strict=True):
-            preset = _check_style(style, f"style_{role}")
-            anxiety, avoidance, expression = traits[role]
-            spec: dict[str, object] = {
-                "style": preset.label,
-                "expression": PERSON["expression"].check(expression, f"expression_{role}"),
-            }
-            for name, value, exact in (("anxiety", anxiety, preset.anxiety),
-                                       ("avoidance", avoidance, preset.avoidance)):  # fmt: skip
-                if value is not None:
-                    spec[name] = PERSON[name].check(value, f"{name}_{role}")
-                elif couples == 1:
-                    spec[name] = exact
-            partners.append(spec)
-
-        levers = {"reassurance_frequency": reassurance_frequency, "relief_decay": relief_decay,
-                  "exhaustion_rate": exhaustion_rate, "communication": communication,
-                  "stress_rate": stress_rate}  # fmt: skip
-        chosen = {name: DYNAMICS[name].check(value, name) for name, value in levers.items()}
-        others = dict(dynamics or {})
-        for name in others:
-            if name in KEYWORD_DYNAMICS:
-                raise ValueError(f"dynamics[{name!r}]: set {name} with its own keyword "
-                                 f"argument, not inside dynamics")  # fmt: skip
-        chosen.update(others)  # Setup checks these against the table and names them dynamics.x
-
-        starts = {"style_awareness": style_awareness_day, "communication": communication_day,
-                  "consistent_actions": consistent_actions_day,
-                  "address_fears": address_fears_day, "therapy": therapy_day}  # fmt: skip
-        assert tuple(starts) == KINDS, "one start-day keyword per intervention kind"
-        interventions = [
-            Intervention(kind, _START_DAY.check(day, f"{kind}_day"))
-            for kind, day in starts.items()
-            if day is not None
-        ]
-
+        keywords = {name: value for name, value in locals().items() if name in _keywords()}
         self.kernel_seed = _kernel_seed(rng, self.rng)
-        self.days = days
-        self.setup = Setup(partner_a=partners[0], partner_b=partners[1], dynamics=chosen,
-                           interventions=interventions, couples=couples, days=days,
-                           seed=self.kernel_seed)  # fmt: skip
+        self.setup = setup_from_keywords(keywords, seed=self.kernel_seed)
+        self.days = self.setup.days
+        couples = self.setup.couples
         self._kernel, self.population = build_kernel(self.setup, record_daily=True)
 
         self.people: dict[str, list[Person]] = {role: [] for role in ROLES}

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import difflib
 import math
+import numbers
 from collections.abc import Mapping
 from dataclasses import dataclass
 
@@ -20,6 +21,7 @@ __all__ = [
     "Param",
     "closest",
     "dynamics_defaults",
+    "plain_number",
     "validate_value",
 ]
 
@@ -47,6 +49,9 @@ class Param:
     lever : bool
         Whether this is one of the model's three levers (reassurance frequency, relief decay,
         exhaustion rate) or a strategy switch that the dashboard puts first.
+    step : float
+        Step of a slider over ``low`` to ``high``; 0 (the default) lets the dashboard choose a
+        round step on which both ends and the default fall.
 
     """
 
@@ -59,31 +64,48 @@ class Param:
     integer: bool = False
     label: str = ""
     lever: bool = False
+    step: float = 0.0
 
     @property
     def title(self) -> str:
         """The label for controls and axes: ``label`` or the name in words."""
         return self.label or self.name.replace("_", " ").capitalize()
 
+    def allowed(self) -> str:
+        """The allowed values in words, for messages: ``0 to 1 (scale 0-1)``."""
+        span = f"{plain_number(self.low)} to {plain_number(self.high)} ({self.unit})"
+        return f"a whole number from {span}" if self.integer else span
+
+    def problem(self, value: object) -> str | None:
+        """What is wrong with ``value`` for this parameter, in words, or ``None`` if it is allowed.
+
+        The one rule every entry point applies (the Python API through :meth:`check`, scenario
+        files and ``--set``, sweeps): a real number (Python's or NumPy's, not a bool), finite,
+        whole where the parameter counts something, within ``low`` to ``high``.
+        """
+        if isinstance(value, bool) or not isinstance(value, numbers.Real):
+            return "must be a number"
+        if not math.isfinite(value):
+            return "must be a finite number"
+        if self.integer and not isinstance(value, numbers.Integral) and float(value) != int(value):
+            return "must be a whole number"
+        if not self.low <= value <= self.high:
+            return "is out of range"
+        return None
+
     def check(self, value: object, where: str = "") -> float:
         """Return ``value`` as a number if it is allowed, else raise ``ValueError`` saying why."""
+        problem = self.problem(value)
+        if problem is None:
+            return int(value) if self.integer else float(value)  # type: ignore[arg-type]
         label = where or self.name
-        if isinstance(value, bool) or not isinstance(value, int | float):
-            raise ValueError(
-                f"{label} must be a number in [{_fmt(self.low)}, {_fmt(self.high)}] "
-                f"({self.unit}), got {value!r}"
-            )
-        if not math.isfinite(value):
-            raise ValueError(f"{label} must be a finite number, got {value!r}")
-        if self.integer and not isinstance(value, int) and float(value) != int(value):
-            raise ValueError(f"{label} must be a whole number, got {value!r}")
-        if not self.low <= value <= self.high:
-            raise ValueError(
-                f"{label} = {_fmt(value)} is out of range; allowed: "
-                f"{_fmt(self.low)} to {_fmt(self.high)} ({self.unit})"
-            )
-        return int(value) if self.integer else float(value)
-
+        if problem == "must be a number":
+            raise ValueError(f"{label} must be a number in [{plain_number(self.low)}, "
+                             f"{plain_number(self.high)}] ({self.unit}), got {value!r}")
+        if problem == "is out of range":
+            raise ValueError(f"{label} = {plain_number(value)} is out of range; allowed: "
+                             f"{plain_number(self.low)} to {plain_number(self.high)} ({self.unit})")
+        raise ValueError(f"{label} {problem}, got {value!r}")
 
     def check_array(self, values, where: str = ""):
         """Return per-couple ``values`` as a float array if all are allowed, else ``ValueError``."""
@@ -92,13 +114,13 @@ class Param:
         array = np.asarray(values, dtype=float)
         if not np.all((array >= self.low) & (array <= self.high)):
             raise ValueError(
-                f"{where or self.name} has values outside {_fmt(self.low)} to "
-                f"{_fmt(self.high)} ({self.unit})"
+                f"{where or self.name} has values outside {plain_number(self.low)} to "
+                f"{plain_number(self.high)} ({self.unit})"
             )
         return array
 
 
-def _fmt(x: float) -> str:
+def plain_number(x: float) -> str:
     """Format a range bound plainly: whole numbers without an exponent (10000000, not 1e+07)."""
     if isinstance(x, int) or (isinstance(x, float) and x.is_integer()):
         return str(int(x))

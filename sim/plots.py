@@ -11,17 +11,22 @@ Big pictures return a ``Figure``: :func:`run_overview` (a run at a glance) and
 target may be an ``Axes``, a ``Figure`` (one axes is added to it) or ``None`` (a new figure):
 :func:`couple_timeseries`, :func:`outcome_bars`, :func:`aspects_table`,
 :func:`request_rate_histogram`, :func:`outcome_shares_by_pairing`, :func:`intervention_comparison`.
-:func:`save` writes a PNG deterministically.
+The teaching notebooks' :func:`plot_hourly` and :func:`plot_relief_fading` draw an hourly trace
+(``sim.teaching``), :func:`bifurcation_diagram` a tipping-point scan and
+:func:`sensitivity_ranking` a sensitivity analysis. :func:`save` writes a PNG deterministically
+(atomically, through ``sim.results.write_atomically``). The dashboard's live charts are SVG,
+drawn by ``sim.dashboard`` for speed.
 """
 
 from __future__ import annotations
 
+import functools
 import io
 import os
-import tempfile
 import textwrap
 from collections.abc import Mapping, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import matplotlib
 import matplotlib.ticker
@@ -32,9 +37,14 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 
-from .kernel import DAILY_VARS
+from .kernel import DAILY_VARS, HOURS_PER_DAY
 from .outcomes import LABELS, seeker_is_a
 from .palette import OUTCOME_COLORS, PARTNER_COLORS
+from .results import write_atomically
+
+if TYPE_CHECKING:
+    from .sensitivity import SensitivityResult
+    from .teaching import HourlyTrace
 
 __all__ = [
     "DPI",
@@ -48,9 +58,12 @@ __all__ = [
     "outcome_bars",
     "outcome_shares_by_pairing",
     "phase_diagram",
+    "plot_hourly",
+    "plot_relief_fading",
     "request_rate_histogram",
     "run_overview",
     "save",
+    "sensitivity_ranking",
 ]
 
 #: Resolution of saved PNGs (dots per inch).
@@ -119,23 +132,9 @@ def save(fig: Figure, path: str | os.PathLike) -> Path:
     The file is written to a temporary name and renamed into place, so a reader never sees half
     a picture. The same figure always gives the same bytes.
     """
-    path = Path(path)
     buffer = io.BytesIO()
     fig.savefig(buffer, format="png", dpi=DPI, metadata={"Software": None})
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(handle, "wb") as stream:
-            stream.write(buffer.getvalue())
-        # mkstemp makes the file 0600; give it the mode a plain open() would (the umask's)
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(temporary, 0o666 & ~umask)
-        os.replace(temporary, path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
-    return path
+    return write_atomically(path, buffer.getvalue())
 
 
 # ----------------------------------------------------------------------------------------------
@@ -749,4 +748,129 @@ def bifurcation_diagram(result) -> Figure:
                 f"share from the last 30 days; seed {result.seed}")
         bottom.text(0.0, -0.2, note, transform=bottom.transAxes, fontsize=11, color=_GREY,
                     va="top")  # fmt: skip
+    return fig
+
+
+# ----------------------------------------------------------------------------------------------
+# Teaching figures (the notebooks' hourly strip and relief experiment) and the sensitivity ranking
+
+#: Font sizes that stay readable on a classroom projector (the teaching figures).
+_PROJECTOR = {"font.size": 14, "axes.titlesize": 16, "axes.labelsize": 14, "legend.fontsize": 12}
+
+
+def _projector(plot):
+    """Draw ``plot`` with fonts large enough for a classroom projector."""
+
+    @functools.wraps(plot)
+    def wrapped(*args, **kwargs):
+        with matplotlib.rc_context(_PROJECTOR):
+            return plot(*args, **kwargs)
+
+    return wrapped
+
+
+def _subplots(*args, **kwargs):
+    # A Figure on the Agg canvas with its axes; the teaching figures keep matplotlib's own style
+    # under the projector font sizes (not _STYLE), as they were first drawn.
+    fig = Figure(figsize=kwargs.pop("figsize", None), layout="constrained")
+    FigureCanvasAgg(fig)
+    return fig, fig.subplots(*args, **kwargs)
+
+
+@_projector
+def plot_hourly(trace: HourlyTrace, couple: int = 0, person: int = 0, first_day: int = 0,
+                last_day: int | None = None, title: str = ""):  # fmt: skip
+    """Relief, threat and felt security of one person hour by hour, with their requests marked.
+
+    Filled dots are requests the partner answered, open dots requests left unanswered.
+    """
+    last_day = trace.states.shape[0] // HOURS_PER_DAY if last_day is None else last_day
+    window = slice(first_day * HOURS_PER_DAY, last_day * HOURS_PER_DAY)
+    days = trace.hours[window] / HOURS_PER_DAY
+    fig, ax = _subplots(figsize=(11, 4.5))
+    for name, colour in (("security", "black"), ("relief", "#009E73"), ("threat", "#D55E00")):
+        label = "felt security" if name == "security" else name
+        ax.plot(days, trace.state(name)[window, person, couple], color=colour, lw=2, label=label)
+    asked = trace.asked[window, person, couple]
+    answered = trace.answered[window, person, couple]
+    security = trace.state("security")[window, person, couple]
+    ax.plot(days[answered], security[answered], "o", color="#0072B2", ms=9,
+            label="asked, answered")  # fmt: skip
+    ax.plot(days[asked & ~answered], security[asked & ~answered], "o", mfc="white",
+            mec="#0072B2", mew=2, ms=9, label="asked, no answer")  # fmt: skip
+    ax.set_xlabel("day")
+    ax.set_ylabel("level (0 to 1)")
+    ax.set_ylim(-0.02, 1.02)
+    ax.set_title(title or "One person, hour by hour")
+    ax.legend(loc="upper left", bbox_to_anchor=(1.0, 1.0), frameon=False, fontsize=12)
+    return fig
+
+
+@_projector
+def plot_relief_fading(trace: HourlyTrace, anxiety: np.ndarray, habituation: np.ndarray):
+    """Two panels: relief fading after one answer, and the doubt (threat) it leaves behind."""
+    fig, (left, right) = _subplots(1, 2, figsize=(14, 5.5), sharex=True)
+    hours = trace.hours
+    styles = ["-", "--", ":", "-."]
+    colours = dict(zip(np.unique(anxiety), ("#009E73", "#E69F00", "#D55E00", "#CC79A7"),
+                       strict=False))  # fmt: skip
+    h_levels = list(np.unique(habituation))
+    shown = set()
+    for c, (a, h) in enumerate(zip(anxiety, habituation, strict=True)):
+        style = styles[h_levels.index(h) % len(styles)]
+        if h not in shown:  # relief fades the same way whatever the anxiety: draw it once
+            shown.add(h)
+            left.plot(hours, trace.state("relief")[:, 0, c], style, color="black", lw=2.5,
+                      label=f"habituation {h:.1f}")  # fmt: skip
+        right.plot(hours, trace.state("threat")[:, 0, c], style, color=colours[a], lw=2.5,
+                   label=f"anxiety {a:.1f}, habituation {h:.1f}")  # fmt: skip
+    left.set_title("Relief after one answer fades")
+    right.set_title("The doubt it leaves behind")
+    left.set_ylabel("relief (0 to 1)")
+    right.set_ylabel("threat (0 to 1)")
+    for ax in (left, right):
+        ax.set_xlabel("hours after the answer")
+    left.legend(frameon=False)
+    right.legend(frameon=False, fontsize=11)
+    return fig
+
+
+def sensitivity_ranking(result: SensitivityResult, title: str, top: int = 12) -> Figure:
+    """Ranked bars of a sensitivity analysis, one panel per outcome (``relsim sensitivity``).
+
+    Parameters
+    ----------
+    result : sim.sensitivity.SensitivityResult
+        The analysis; its rows are already ranked per output.
+    title : str
+        What was analysed (the scenario's name), in front of the figure's title.
+    top : int
+        Parameters shown per panel; the control row is always added (grey).
+
+    """
+    from .sensitivity import CONTROL, OUTPUTS
+
+    sobol = result.method == "sobol"
+    key, ci = ("total_order", "total_order_ci") if sobol else ("mu_star", "mu_star_ci")
+    fig = Figure(figsize=(11, 6.5), dpi=DPI)
+    FigureCanvasAgg(fig)
+    axes = fig.subplots(1, len(OUTPUTS))
+    for ax, output in zip(axes, OUTPUTS, strict=True):
+        rows = [row for row in result.rows if row["output"] == output]
+        shown = rows[:top]
+        if not any(row["parameter"] == CONTROL for row in shown):
+            shown.append(next(row for row in rows if row["parameter"] == CONTROL))
+        labels = [row["parameter"].replace("_", " ") for row in shown][::-1]
+        heights = [row[key] for row in shown][::-1]
+        errors = [row[ci] for row in shown][::-1]
+        colours = ["#999999" if row["parameter"] == CONTROL else "#0072B2" for row in shown][::-1]
+        ax.barh(labels, heights, xerr=errors, color=colours, ecolor="#333333", capsize=2)
+        ax.set_title(f"What moves the {OUTPUTS[output]}", fontsize=11)
+        ax.set_xlabel("share of its variation explained (with interactions)" if sobol
+                      else "mean size of the effect across the band")  # fmt: skip
+        ax.tick_params(axis="y", labelsize=8)
+        ax.grid(axis="x", alpha=0.3)
+    fig.suptitle(f"{title}: which parameters matter most (grey: a control that does nothing)",
+                 fontsize=12)  # fmt: skip
+    fig.tight_layout()
     return fig

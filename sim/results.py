@@ -22,7 +22,7 @@ import secrets
 import shutil
 import subprocess
 import tempfile
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from importlib import metadata
 from pathlib import Path
 from typing import Any
@@ -38,6 +38,8 @@ __all__ = [
     "manifest",
     "next_free_sibling",
     "tidy_siblings",
+    "write_atomically",
+    "write_csv",
     "write_json",
     "write_run",
     "write_sweep",
@@ -351,6 +353,32 @@ def _seal(staging: Path) -> None:
     _fsync(staging)
 
 
+def write_atomically(path: str | os.PathLike, data: bytes) -> Path:
+    """Write ``data`` to the file ``path`` through a temporary sibling, flushed, then renamed.
+
+    The one writer of single files (a figure, a sweep's table or part), as :func:`atomic_folder`
+    is for folders: a reader never sees half a file, and after a crash ``path`` holds either the
+    old bytes or the new ones. The file gets the umask's permissions, like a plain ``open()``.
+    Missing parent folders are made. Returns ``path``.
+    """
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    temporary = path.with_name(f".{path.name}.{secrets.token_hex(4)}.tmp")
+    handle = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
+    try:
+        with os.fdopen(handle, "wb") as stream:
+            stream.write(data)
+            stream.flush()
+            os.fsync(stream.fileno())
+        os.replace(temporary, path)
+    except BaseException:
+        temporary.unlink(missing_ok=True)
+        raise
+    with contextlib.suppress(OSError):  # make the rename itself durable where the system can
+        _fsync(path.parent)
+    return path
+
+
 def next_free_sibling(target: Path) -> Path:
     """Return ``target`` with the first suffix ``-2``, ``-3``, ... that names nothing yet."""
     target = Path(target)
@@ -450,7 +478,12 @@ def _cell(value: Any) -> str:
     return str(value)
 
 
-def _write_csv(path: Path, header: Sequence[str], rows: Iterator[Sequence[Any]]) -> None:
+def write_csv(path: Path, header: Sequence[str], rows: Iterable[Sequence[Any]]) -> None:
+    """Write a CSV table in relsim's fixed format (floats ``.10g``, empty where not finite).
+
+    Booleans are ``true``/``false`` and NumPy scalars are written as Python's, so the same
+    numbers always give the same bytes.
+    """
     with path.open("w", encoding="utf-8", newline="") as handle:
         writer = csv.writer(handle, lineterminator="\n")
         writer.writerow(header)
@@ -649,9 +682,9 @@ def write_run(target: Path, result: Any, scenario: Any, *, argv: Sequence[str] |
     timings = dict(timings or {})
     with atomic_folder(Path(target), force=force) as staging:
         write_json(staging / "summary.json", summary(result, scenario))
-        _write_csv(staging / "couples.csv", COUPLE_COLUMNS, _couple_rows(result))
+        write_csv(staging / "couples.csv", COUPLE_COLUMNS, _couple_rows(result))
         header, rows = _timeseries(result)
-        _write_csv(staging / "timeseries.csv", header, rows)
+        write_csv(staging / "timeseries.csv", header, rows)
         if figure is None:
             from .plots import run_overview as figure
         save_figure(figure(result, _titled(scenario)), staging / "figure.png")

@@ -15,8 +15,6 @@ key, the bad value, what is allowed and, for typos, the closest allowed word.
 
 from __future__ import annotations
 
-import math
-import numbers
 import re
 import tomllib
 from collections.abc import Iterable, Mapping, Sequence
@@ -132,13 +130,6 @@ class ScenarioError(ValueError):
         return printable("".join(parts))  # a key or value may hold escape codes
 
 
-def _plain(number: float) -> str:
-    """A range bound without an exponent when it is whole (10000000, not 1e+07)."""
-    if isinstance(number, int) or (isinstance(number, float) and number.is_integer()):
-        return str(int(number))
-    return f"{number:g}"
-
-
 def _show(value: object) -> str:
     """Show a value as the user wrote it, shortened if it is long."""
     text = f'"{value}"' if isinstance(value, str) else repr(value)
@@ -152,9 +143,44 @@ def _suggest(word: object, choices: Iterable[str]) -> str | None:
     return hint[len(" (did you mean '"):-len("'?)")] if hint else None
 
 
+_PLAIN_WORDS = {
+    "anxiety": "anxiety",
+    "avoidance": "avoidance",
+    "expression": "preference for actions over words",
+}
+
+
+def axis_label(param: str) -> str:
+    """Plain-words label of a swept parameter, e.g. ``"Seeker's anxiety (partner A)"``.
+
+    Partner A is the one whose requests the bundled sweeps follow (the seeker); partner B is
+    the one asked. Dynamics parameters get their meaning's name and unit from ``params.py``.
+    """
+    group, _, name = param.partition(".")
+    if group in ("partner_a", "partner_b") and name in PERSON:
+        who = "Seeker's" if group == "partner_a" else "Partner's"
+        tag = "A" if group == "partner_a" else "B"
+        words = _PLAIN_WORDS.get(name, name.replace("_", " "))
+        return f"{who} {words} (partner {tag})"
+    if group == "dynamics" and name in DYNAMICS:
+        spec = DYNAMICS[name]
+        return f"{name.replace('_', ' ').capitalize()} ({spec.unit})"
+    return param
+
+
 @dataclass(frozen=True)
 class SweepAxis:
-    """One axis of a sweep: a dotted parameter name and the values it takes, in order."""
+    """One swept parameter: its dotted name and the values it takes.
+
+    Attributes
+    ----------
+    param : str
+        ``partner_a.<trait>``, ``partner_b.<trait>`` (any trait of ``params.PERSON``) or
+        ``dynamics.<name>`` (any name of ``params.DYNAMICS``; a bare dynamics name is accepted).
+    values : tuple of float
+        The grid values, in order.
+
+    """
 
     param: str
     values: tuple[float, ...]
@@ -162,6 +188,62 @@ class SweepAxis:
     def to_dict(self) -> dict[str, object]:
         """Return the axis as plain data (for manifests)."""
         return {"param": self.param, "values": list(self.values)}
+
+    @property
+    def label(self) -> str:
+        """Plain-words axis label (see :func:`axis_label`)."""
+        return axis_label(self.param)
+
+    @classmethod
+    def from_spec(cls, spec: object, where: str) -> SweepAxis:
+        """Build from a mapping or an object with ``param`` and ``values`` (or start/stop/num).
+
+        The Python API's way in (``sim.sweep.run_sweep(sweep=...)``); a scenario file's
+        ``[sweep]`` is read by the loader, with the file's messages. Raises ``ValueError``.
+        """
+        import numpy as np
+
+
+        def get(key: str):
+            if isinstance(spec, Mapping):
+                return spec.get(key)
+            return getattr(spec, key, None)
+
+        param = get("param")
+        if not isinstance(param, str) or not param:
+            raise ValueError(f"{where}.param must name a parameter, e.g. 'partner_a.anxiety'")
+        values = get("values")
+        if values is None:
+            start, stop, num = get("start"), get("stop"), get("num")
+            if start is None or stop is None or num is None:
+                raise ValueError(f"{where} needs 'values' or all of 'start', 'stop', 'num'")
+            if isinstance(num, bool) or not isinstance(num, int) or num < 1:
+                raise ValueError(f"{where}.num must be a whole number >= 1, got {num!r}")
+            values = np.linspace(float(start), float(stop), num)
+        values = tuple(float(v) for v in values)
+        if not values:
+            raise ValueError(f"{where}.values must not be empty")
+        return cls(_canonical(param, where), values)
+
+
+def _canonical(param: str, where: str) -> str:
+    """Return ``param`` in its dotted form, or raise saying what may be swept."""
+    group, dot, name = param.partition(".")
+    if not dot and param in DYNAMICS:
+        return f"dynamics.{param}"
+    if group in ("partner_a", "partner_b"):
+        if name in PERSON:
+            return param
+        raise ValueError(f"{where}.param: unknown trait {name!r}{closest(name, PERSON)}; "
+                         f"allowed: {', '.join(PERSON)}")  # fmt: skip
+    if group == "dynamics":
+        if name in DYNAMICS:
+            return param
+        raise ValueError(f"{where}.param: unknown dynamics parameter {name!r}"
+                         f"{closest(name, DYNAMICS)}")  # fmt: skip
+    traits = ", ".join(PERSON)
+    raise ValueError(f"{where}.param {param!r} cannot be swept; allowed: partner_a.<trait>, "
+                     f"partner_b.<trait> (traits: {traits}) or dynamics.<name>")  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -531,21 +613,10 @@ class _Checker:
         return value
 
     def number(self, spec: Param, value: object, key: str) -> float | int:
-        allowed = f"{_plain(spec.low)} to {_plain(spec.high)} ({spec.unit})"
-        if spec.integer:
-            allowed = (f"a whole number from {_plain(spec.low)} to {_plain(spec.high)} "
-                       f"({spec.unit})")  # fmt: skip
-        if isinstance(value, bool) or not isinstance(value, numbers.Real):
-            raise self.fail(key, value, "must be a number", allowed)
-        # NumPy's numbers (np.int64, np.float64) are as good as Python's
-        value = int(value) if isinstance(value, numbers.Integral) else float(value)
-        if not math.isfinite(value):
-            raise self.fail(key, value, "must be a finite number", allowed)
-        if spec.integer and isinstance(value, float) and not value.is_integer():
-            raise self.fail(key, value, "must be a whole number", allowed)
-        if not spec.low <= value <= spec.high:
-            raise self.fail(key, value, "is out of range", allowed)
-        return int(value) if spec.integer else float(value)
+        problem = spec.problem(value)  # the table's one rule, reported the scenario file's way
+        if problem is not None:
+            raise self.fail(key, value, problem, spec.allowed())
+        return spec.check(value)
 
     def word(self, value: object, key: str, choices: Sequence[str], what: str) -> str:
         allowed = ", ".join(choices)

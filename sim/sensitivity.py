@@ -28,7 +28,6 @@ differences between samples come from the parameters only.
 
 from __future__ import annotations
 
-import argparse
 import csv
 import io
 import sys
@@ -42,6 +41,7 @@ from pathlib import Path
 import numpy as np
 
 from . import kernel as k
+from .outcomes import broken
 from .params import DYNAMICS
 from .simulation import Population, Setup, couple_columns, population
 
@@ -50,8 +50,8 @@ __all__ = [
     "OUTPUTS",
     "SensitivityResult",
     "analyse",
+    "analyse_scenario",
     "bands",
-    "main",
 ]
 
 #: The outcomes analysed, with their plain-words names.
@@ -143,8 +143,7 @@ def _evaluate_block(setup: Setup, names: list[str], X: np.ndarray, couples: int)
                     couple_ids=np.tile(np.arange(couples, dtype=np.uint64), groups))  # fmt: skip
     kern.advance(setup.days)
     cols = couple_columns(kern, tiled)
-    broken = np.isin(cols["outcome"], ("spiraling", "dissolved"))
-    spiraling = broken.reshape(groups, couples).mean(axis=1)
+    spiraling = broken(cols["outcome"]).reshape(groups, couples).mean(axis=1)
     satisfaction = ((cols["satisfaction_a"] + cols["satisfaction_b"]) / 2).reshape(groups, couples)
     return np.column_stack([spiraling, satisfaction.mean(axis=1)])
 
@@ -268,47 +267,39 @@ def table_csv(result: SensitivityResult) -> str:
     return buffer.getvalue()
 
 
-def figure(result: SensitivityResult, path: Path, title: str, top: int = 12) -> None:
-    """Draw the ranked bars (one panel per outcome) to ``path`` as a PNG."""
-    import matplotlib
+def analyse_scenario(scenario: str, *, out: str | Path | None = None, method: str = "sobol",
+                     samples: int | None = None, workers: int = 1,
+                     couples_per_sample: int = COUPLES_PER_SAMPLE,
+                     settings: Sequence[str] = (), force: bool = False) -> int:  # fmt: skip
+    """Run ``relsim sensitivity``: analyse a scenario, write its folder, print what matters most.
 
-    matplotlib.use("Agg")
-    from matplotlib.figure import Figure
+    Parameters
+    ----------
+    scenario : str
+        A bundled scenario's name or the path to a ``.toml`` file.
+    out : str or Path, optional
+        The results folder (default ``results/<scenario name>-sensitivity``).
+    method : {"sobol", "morris"}
+        See :func:`analyse`.
+    samples : int, optional
+        Base sample size (see :func:`analyse`; default ``DEFAULT_SAMPLES[method]``).
+    workers : int
+        Local processes.
+    couples_per_sample : int
+        Couples per parameter sample.
+    settings : sequence of str
+        ``KEY=VALUE`` changes to the scenario (``--set``).
+    force : bool
+        Replace an existing results folder.
 
-    sobol = result.method == "sobol"
-    key, ci = ("total_order", "total_order_ci") if sobol else ("mu_star", "mu_star_ci")
-    fig = Figure(figsize=(11, 6.5), dpi=100)
-    axes = fig.subplots(1, len(OUTPUTS))
-    for ax, output in zip(axes, OUTPUTS, strict=True):
-        rows = [row for row in result.rows if row["output"] == output]
-        shown = rows[:top]
-        if not any(row["parameter"] == CONTROL for row in shown):
-            shown.append(next(row for row in rows if row["parameter"] == CONTROL))
-        labels = [row["parameter"].replace("_", " ") for row in shown][::-1]
-        heights = [row[key] for row in shown][::-1]
-        errors = [row[ci] for row in shown][::-1]
-        colours = ["#999999" if row["parameter"] == CONTROL else "#0072B2" for row in shown][::-1]
-        ax.barh(labels, heights, xerr=errors, color=colours, ecolor="#333333", capsize=2)
-        ax.set_title(f"What moves the {OUTPUTS[output]}", fontsize=11)
-        ax.set_xlabel("share of its variation explained (with interactions)" if sobol
-                      else "mean size of the effect across the band")  # fmt: skip
-        ax.tick_params(axis="y", labelsize=8)
-        ax.grid(axis="x", alpha=0.3)
-    fig.suptitle(f"{title}: which parameters matter most (grey: a control that does nothing)",
-                 fontsize=12)  # fmt: skip
-    fig.tight_layout()
-    fig.savefig(path, format="png", metadata={"Software": None})
+    Returns
+    -------
+    int
+        The exit status: 0 written, 1 SALib missing, 2 bad input (nothing written).
 
-
-def main(args: argparse.Namespace) -> int:
-    """Run ``relsim sensitivity`` with parsed ``args``; return the exit status.
-
-    ``args`` has ``scenario``, ``out``, ``method``, ``samples``, ``workers``, ``force`` and
-    optionally ``set`` (``KEY=VALUE`` overrides) and ``couples_per_sample``.
     """
-    import json
-
-    from .results import OutputExistsError, atomic_folder, check_target, manifest
+    from .plots import save, sensitivity_ranking
+    from .results import OutputExistsError, atomic_folder, check_target, manifest, write_json
     from .scenario import ScenarioError, load_scenario
 
     def fail(message: str) -> int:
@@ -316,26 +307,20 @@ def main(args: argparse.Namespace) -> int:
         return 2
 
     started = time.perf_counter()
-    method = getattr(args, "method", None) or "sobol"
-    workers = getattr(args, "workers", None) or 1
-    couples = getattr(args, "couples_per_sample", None) or COUPLES_PER_SAMPLE
+    couples = couples_per_sample
     try:
-        scenario = load_scenario(args.scenario, getattr(args, "set", None) or ())
-        setup = scenario.setup()
+        loaded = load_scenario(scenario, settings)
+        setup = loaded.setup()
     except ScenarioError as error:
         return fail(str(error))
-    out = (
-        Path(args.out)
-        if getattr(args, "out", None)
-        else Path("results") / (f"{scenario.name}-sensitivity")
-    )
+    out = Path(out) if out else Path("results") / f"{loaded.name}-sensitivity"
     try:
-        check_target(out, force=bool(getattr(args, "force", False)))
+        check_target(out, force=force)
     except OutputExistsError as error:
         return fail(str(error))
     try:
-        result = analyse(setup, method=method, samples=getattr(args, "samples", None),
-                         couples=couples, workers=workers)  # fmt: skip
+        result = analyse(setup, method=method, samples=samples, couples=couples,
+                         workers=workers)  # fmt: skip
     except ValueError as error:
         return fail(str(error))
     except ImportError as error:
@@ -346,22 +331,21 @@ def main(args: argparse.Namespace) -> int:
     computed = time.perf_counter() - started
     files = ["sensitivity.csv", "sensitivity.png", "manifest.json"]
     try:
-        with atomic_folder(out, force=bool(getattr(args, "force", False))) as folder:
+        with atomic_folder(out, force=force) as folder:
             (folder / "sensitivity.csv").write_text(table_csv(result), encoding="utf-8")
-            figure(result, folder / "sensitivity.png", scenario.name)
+            save(sensitivity_ranking(result, loaded.name), folder / "sensitivity.png")
             extra = {"method": method, "samples": result.samples,
                      "couples_per_sample": couples, "workers": workers, "outputs": OUTPUTS,
                      "bands": {name: list(band) for name, band in bands().items()}}  # fmt: skip
             info = manifest(
-                scenario,
+                loaded,
                 argv=sys.argv,
                 kind="sensitivity",
                 files=files,
                 timings={"analysis_seconds": round(computed, 3)},
                 extra=extra,
             )
-            (folder / "manifest.json").write_text(json.dumps(info, indent=2, default=str) + "\n",
-                                                  encoding="utf-8")  # fmt: skip
+            write_json(folder / "manifest.json", info)
     except OutputExistsError as error:
         return fail(str(error))
     for output in OUTPUTS:

@@ -21,7 +21,7 @@ from . import kernel as k
 from .culture import culture_from
 from .interventions import Intervention, schedule_rows
 from .outcomes import aspects_table, broken, classify_couples, count_outcomes, seeker_partner
-from .params import DYNAMICS, PERSON, RUN, closest, validate_value
+from .params import DYNAMICS, PERSON, RUN, Param, closest, validate_value
 from .styles import Style, draw_population, draw_traits
 
 __all__ = [
@@ -93,16 +93,19 @@ def _person(spec: Mapping[str, object], where: str, couples: int) -> dict[str, o
         value = spec.get(name)
         if value is None:
             continue
-        if isinstance(value, np.ndarray):  # one value per couple (sweeps)
-            if value.shape != (couples,):
-                raise ValueError(f"{where}.{name} has {value.size} values; it needs one per "
-                                 f"couple ({couples})")  # fmt: skip
-            out[name] = PERSON[name].check_array(value, f"{where}.{name}")
-        else:
-            if isinstance(value, np.generic):
-                value = value.item()
-            out[name] = validate_value(PERSON, name, value, f"{where}.{name}")
+        out[name] = _value(PERSON, name, value, f"{where}.{name}", couples)
     return out
+
+
+def _value(table: Mapping[str, Param], name: str, value: object, where: str, couples: int):
+    """Validate one parameter's value: a number, or one number per couple (a NumPy array)."""
+    if not isinstance(value, np.ndarray):
+        return validate_value(table, name, value, where)
+    if name not in table:
+        validate_value(table, name, 0.0)  # raises: unknown, with a close match
+    if value.shape != (couples,):
+        raise ValueError(f"{where} has {value.size} values; it needs one per couple ({couples})")
+    return table[name].check_array(value, where)
 
 
 @dataclass
@@ -165,20 +168,8 @@ class Setup:
             raise ValueError(f"relationship must be one of {', '.join(RELATIONSHIPS)}, "
                              f"got {self.relationship!r}")  # fmt: skip
         self.culture = culture_from(self.culture)
-        clean: dict[str, object] = {}
-        for name, value in self.dynamics.items():
-            if isinstance(value, np.ndarray):  # one value per couple (sweeps)
-                if name not in DYNAMICS:
-                    validate_value(DYNAMICS, name, 0.0)  # raises: unknown, with a close match
-                if value.shape != (self.couples,):
-                    raise ValueError(f"dynamics.{name} has {value.size} values; it needs one "
-                                     f"per couple ({self.couples})")  # fmt: skip
-                clean[name] = DYNAMICS[name].check_array(value, f"dynamics.{name}")
-            else:
-                if isinstance(value, np.generic):
-                    value = value.item()
-                clean[name] = validate_value(DYNAMICS, name, value, f"dynamics.{name}")
-        self.dynamics = clean
+        self.dynamics = {name: _value(DYNAMICS, name, value, f"dynamics.{name}", self.couples)
+                         for name, value in self.dynamics.items()}  # fmt: skip
         self.interventions = tuple(
             item if isinstance(item, Intervention) else Intervention.from_mapping(item)
             for item in self.interventions

@@ -36,7 +36,6 @@ import io
 import itertools
 import math
 import os
-import secrets
 import sys
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -44,8 +43,10 @@ from pathlib import Path
 
 import numpy as np
 
-from .outcomes import LABELS
-from .params import DYNAMICS, PERSON, RUN, closest
+from .outcomes import LABELS, seeker_partner
+from .params import DYNAMICS, PERSON, RUN
+from .results import write_atomically
+from .scenario import SweepAxis, axis_label
 from .simulation import Population, Setup, population, run_population
 
 __all__ = [
@@ -110,104 +111,12 @@ _CHECKPOINT_FORMAT = "relsim-sweep-chunk-2"  # 2: common random numbers across c
 #: Chunks handed to each local worker at once: one running, one waiting, so it never idles.
 _DEPTH = 2
 
-_PLAIN_WORDS = {
-    "anxiety": "anxiety",
-    "avoidance": "avoidance",
-    "expression": "preference for actions over words",
-}
-
-
-def axis_label(param: str) -> str:
-    """Plain-words label of a swept parameter, e.g. ``"Seeker's anxiety (partner A)"``.
-
-    Partner A is the one whose requests the bundled sweeps follow (the seeker); partner B is
-    the one asked. Dynamics parameters get their meaning's name and unit from ``params.py``.
-    """
-    group, _, name = param.partition(".")
-    if group in ("partner_a", "partner_b") and name in PERSON:
-        who = "Seeker's" if group == "partner_a" else "Partner's"
-        tag = "A" if group == "partner_a" else "B"
-        words = _PLAIN_WORDS.get(name, name.replace("_", " "))
-        return f"{who} {words} (partner {tag})"
-    if group == "dynamics" and name in DYNAMICS:
-        spec = DYNAMICS[name]
-        return f"{name.replace('_', ' ').capitalize()} ({spec.unit})"
-    return param
-
-
-@dataclass(frozen=True)
-class SweepAxis:
-    """One swept parameter: its dotted name and the values it takes.
-
-    Attributes
-    ----------
-    param : str
-        ``partner_a.<trait>``, ``partner_b.<trait>`` (any trait of ``params.PERSON``) or
-        ``dynamics.<name>`` (any name of ``params.DYNAMICS``; a bare dynamics name is accepted).
-    values : tuple of float
-        The grid values, in order.
-
-    """
-
-    param: str
-    values: tuple[float, ...]
-
-    @property
-    def label(self) -> str:
-        """Plain-words axis label (see :func:`axis_label`)."""
-        return axis_label(self.param)
-
-    @classmethod
-    def from_spec(cls, spec: object, where: str) -> SweepAxis:
-        """Build from a mapping or an object with ``param`` and ``values`` (or start/stop/num)."""
-
-        def get(key: str):
-            if isinstance(spec, Mapping):
-                return spec.get(key)
-            return getattr(spec, key, None)
-
-        param = get("param")
-        if not isinstance(param, str) or not param:
-            raise ValueError(f"{where}.param must name a parameter, e.g. 'partner_a.anxiety'")
-        values = get("values")
-        if values is None:
-            start, stop, num = get("start"), get("stop"), get("num")
-            if start is None or stop is None or num is None:
-                raise ValueError(f"{where} needs 'values' or all of 'start', 'stop', 'num'")
-            if isinstance(num, bool) or not isinstance(num, int) or num < 1:
-                raise ValueError(f"{where}.num must be a whole number >= 1, got {num!r}")
-            values = np.linspace(float(start), float(stop), num)
-        values = tuple(float(v) for v in values)
-        if not values:
-            raise ValueError(f"{where}.values must not be empty")
-        return cls(_canonical(param, where), values)
-
-
-def _canonical(param: str, where: str) -> str:
-    """Return ``param`` in its dotted form, or raise saying what may be swept."""
-    group, dot, name = param.partition(".")
-    if not dot and param in DYNAMICS:
-        return f"dynamics.{param}"
-    if group in ("partner_a", "partner_b"):
-        if name in PERSON:
-            return param
-        raise ValueError(f"{where}.param: unknown trait {name!r}{closest(name, PERSON)}; "
-                         f"allowed: {', '.join(PERSON)}")  # fmt: skip
-    if group == "dynamics":
-        if name in DYNAMICS:
-            return param
-        raise ValueError(f"{where}.param: unknown dynamics parameter {name!r}"
-                         f"{closest(name, DYNAMICS)}")  # fmt: skip
-    traits = ", ".join(PERSON)
-    raise ValueError(f"{where}.param {param!r} cannot be swept; allowed: partner_a.<trait>, "
-                     f"partner_b.<trait> (traits: {traits}) or dynamics.<name>")  # fmt: skip
-
-
 def _check_values(axis: SweepAxis, where: str) -> None:
     group, _, name = axis.param.partition(".")
     spec = PERSON[name] if group in ("partner_a", "partner_b") else DYNAMICS[name]
     for value in axis.values:
-        if not (math.isfinite(value) and spec.low <= value <= spec.high):
+        # the table's rule, whole numbers aside: an integer parameter is swept as a real number
+        if spec.problem(value) not in (None, "must be a whole number"):
             raise ValueError(f"{where}.values: {value:g} is outside {spec.low:g} to "
                              f"{spec.high:g} ({spec.unit}) for {axis.param}")  # fmt: skip
 
@@ -260,17 +169,23 @@ def sweep_setup(
         x.param: np.repeat(np.asarray(x.values), ny * replicates),
         y.param: np.tile(np.repeat(np.asarray(y.values), replicates), nx),
     }
-    partners = {"partner_a": dict(base_setup.partner_a), "partner_b": dict(base_setup.partner_b)}
-    dynamics = dict(base_setup.dynamics)
-    for param, values in per_couple.items():
-        group, _, name = param.partition(".")
-        if group == "dynamics":
-            dynamics[name] = values
-        else:
-            partners[group][name] = values
-    setup = dataclasses.replace(base_setup, **partners, dynamics=dynamics,
+    setup = dataclasses.replace(base_setup, **_set(base_setup, per_couple),
                                 couples=nx * ny * replicates)  # fmt: skip
     return setup, x, y
+
+
+def _set(base: Setup, values: Mapping[str, object]) -> dict[str, dict[str, object]]:
+    """``dataclasses.replace`` arguments that give ``base`` the swept ``values`` (dotted names).
+
+    Each value is a number or one per couple; the partners and the dynamics are copied, so
+    ``base`` is left as it was.
+    """
+    changed = {"partner_a": dict(base.partner_a), "partner_b": dict(base.partner_b),
+               "dynamics": dict(base.dynamics)}  # fmt: skip
+    for param, value in values.items():
+        group, _, name = param.partition(".")
+        changed[group][name] = value
+    return changed
 
 
 def _axes(base_setup: Setup, x_spec: object, y_spec: object) -> tuple[SweepAxis, SweepAxis]:
@@ -471,34 +386,8 @@ class SweepTable:
         writer.writerows(zip(*formatted, strict=True))
         text = buffer.getvalue()
         if path is not None:
-            _write_atomically(Path(path), text.encode())
+            write_atomically(Path(path), text.encode())
         return text
-
-
-def _write_atomically(path: Path, data: bytes) -> None:
-    """Write ``data`` to ``path`` through a temporary sibling, flushed to disk, then renamed.
-
-    The file gets the usual permissions (0666 less the umask), like every other file relsim
-    writes; after a crash ``path`` holds either the old bytes or the new ones, never a stub.
-    """
-    path.parent.mkdir(parents=True, exist_ok=True)
-    temporary = path.with_name(f".{path.name}.{secrets.token_hex(4)}.tmp")
-    handle = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
-    try:
-        with os.fdopen(handle, "wb") as stream:
-            stream.write(data)
-            stream.flush()
-            os.fsync(stream.fileno())
-        os.replace(temporary, path)
-    except BaseException:
-        temporary.unlink(missing_ok=True)
-        raise
-    with contextlib.suppress(OSError):  # make the rename itself durable where we can
-        folder = os.open(path.parent, os.O_RDONLY)
-        try:
-            os.fsync(folder)
-        finally:
-            os.close(folder)
 
 
 # ----------------------------------------------------------------------------------------------
@@ -534,17 +423,10 @@ class _Plan:
         """The plain run that cell ``cell`` is: the base with the two swept values set."""
         i, j = divmod(cell, len(self.y.values))
         base = self.base
-        partners = {"partner_a": dict(base.partner_a), "partner_b": dict(base.partner_b)}
-        dynamics = dict(base.dynamics)
-        for axis, value in ((self.x, self.x.values[i]), (self.y, self.y.values[j])):
-            group, _, name = axis.param.partition(".")
-            if group == "dynamics":
-                dynamics[name] = value
-            else:
-                partners[group][name] = value
+        values = {self.x.param: self.x.values[i], self.y.param: self.y.values[j]}
         mix = None if base.population is None else {**base.population,
                                                     "couples": self.replicates}  # fmt: skip
-        return dataclasses.replace(base, **partners, dynamics=dynamics, couples=self.replicates,
+        return dataclasses.replace(base, **_set(base, values), couples=self.replicates,
                                    population=mix)  # fmt: skip
 
     def cell_population(self, cell: int) -> Population:
@@ -670,11 +552,9 @@ def _run_chunk(plan: _Plan, start: int, stop: int) -> dict[str, np.ndarray]:
     """Simulate couples ``start`` to ``stop - 1``; reduce them to the columns the table needs."""
     pop, reps = plan.chunk(start, stop)
     cols = _simulate_chunk(pop, reps, plan.base.seed, plan.base.days)
-    a_seeks = cols["requests_a"] >= cols["requests_b"]
 
     def seeker(name: str, partner: bool = False) -> np.ndarray:
-        mine, theirs = (f"{name}_b", f"{name}_a") if partner else (f"{name}_a", f"{name}_b")
-        return np.where(a_seeks, cols[mine], cols[theirs]).astype(float)
+        return seeker_partner(cols, name)[1 if partner else 0].astype(float)
 
     codes = np.zeros(stop - start, dtype=np.int8)
     for code, label in enumerate(LABELS):
@@ -766,7 +646,7 @@ class _Checkpoints:
     def save(self, index: int, columns: Mapping[str, np.ndarray]) -> None:
         buffer = io.BytesIO()
         np.savez(buffer, fingerprint=np.array(self.fingerprint), **columns)
-        _write_atomically(self.path(index), buffer.getvalue())
+        write_atomically(self.path(index), buffer.getvalue())
 
 
 # ----------------------------------------------------------------------------------------------

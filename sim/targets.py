@@ -531,7 +531,6 @@ def load_targets(path: str | Path, *, params: Sequence[str] | None = None) -> Ta
         The parameters to fit (``--params``); default the file's ``[calibrate] params``.
 
     """
-    from .outcomes import LABELS
     from .params import DYNAMICS, RUN, closest
 
     path = Path(path)
@@ -718,14 +717,7 @@ def load_targets(path: str | Path, *, params: Sequence[str] | None = None) -> Ta
                                       target=label, key=key,
                                       allowed=", ".join(sorted(present)))  # fmt: skip
         if kind == "share":
-            outcomes = args["outcomes"]
-            outcomes = [outcomes] if isinstance(outcomes, str) else outcomes
-            if (not isinstance(outcomes, list) or not outcomes
-                    or not all(isinstance(o, str) and o in LABELS for o in outcomes)):  # fmt: skip
-                raise reader.fail(f"{_show(args['outcomes'])} is not an outcome label or a "
-                                  "list of them", target=label, key="outcomes",
-                                  allowed=", ".join(LABELS))  # fmt: skip
-            args["outcomes"] = outcomes
+            args["outcomes"] = _outcome_labels(reader, args["outcomes"], label, "outcomes")
         if kind == "dissolution_share":
             args["day"] = reader.whole(args["day"], target=label, key="day", low=1,
                                        high=int(RUN["days"].high))  # fmt: skip
@@ -735,14 +727,7 @@ def load_targets(path: str | Path, *, params: Sequence[str] | None = None) -> Ta
                                   allowed=f'a day up to {scenario.days}, or add set = '
                                   f'["days={args["day"]}"]')  # fmt: skip
         if kind == "relapse_share":
-            recovered = args["recovered"]
-            recovered = [recovered] if isinstance(recovered, str) else recovered
-            if (not isinstance(recovered, list) or not recovered
-                    or not all(isinstance(o, str) and o in LABELS for o in recovered)):  # fmt: skip
-                raise reader.fail(f"{_show(args['recovered'])} is not an outcome label or a "
-                                  "list of them", target=label, key="recovered",
-                                  allowed=", ".join(LABELS))  # fmt: skip
-            args["recovered"] = recovered
+            args["recovered"] = _outcome_labels(reader, args["recovered"], label, "recovered")
             args["at_day"] = reader.whole(args["at_day"], target=label, key="at_day", low=1,
                                           high=int(RUN["days"].high))  # fmt: skip
             if args["at_day"] >= scenario.days:
@@ -779,6 +764,18 @@ def load_targets(path: str | Path, *, params: Sequence[str] | None = None) -> Ta
                                         key="calibrate.scenario")  # fmt: skip
     return TargetsFile(path, description.strip(), targets, runs, names, ranges, seed, startup,
                        replicates, base_scenario, data)  # fmt: skip
+
+
+def _outcome_labels(reader: _Reader, value: object, label: str, key: str) -> list[str]:
+    """Return ``value`` (one outcome label or a list of them) as a list, or fail naming ``key``."""
+    from .outcomes import LABELS
+
+    labels = [value] if isinstance(value, str) else value
+    if (not isinstance(labels, list) or not labels
+            or not all(isinstance(o, str) and o in LABELS for o in labels)):  # fmt: skip
+        raise reader.fail(f"{_show(value)} is not an outcome label or a list of them",
+                          target=label, key=key, allowed=", ".join(LABELS))  # fmt: skip
+    return labels
 
 
 def _twin(reader: _Reader, scenario: Any, name: str, overrides: Sequence[str],

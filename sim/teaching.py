@@ -3,9 +3,9 @@
 Nothing here adds to the model. Every number comes from the same engine as ``simulate``: the
 hourly trace runs ``sim.kernel.tick`` (the NumPy path of the engine) one hour at a time and writes
 down what happened, so that a student can watch a single request, its answer and the relief that
-follows. The two figures here are the teaching-only ones (an hourly strip and a relief-fading
-experiment); the run overview, phase diagrams and outcome bars live in ``sim.plots``, and small
-grids run through ``sim.sweep.run_sweep``.
+follows. Its two figures, an hourly strip (``plot_hourly``) and a relief-fading experiment
+(``plot_relief_fading``), are drawn by ``sim.plots`` like every other figure and offered here
+next to the traces they draw; small grids run through ``sim.sweep.run_sweep``.
 
 >>> from sim import Setup
 >>> from sim.teaching import hourly_trace
@@ -17,7 +17,6 @@ grids run through ``sim.sweep.run_sweep``.
 
 from __future__ import annotations
 
-import functools
 import itertools
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
@@ -26,6 +25,7 @@ import numpy as np
 
 from . import kernel as k
 from .outcomes import LABELS
+from .plots import plot_hourly, plot_relief_fading  # drawn there, offered here with the traces
 from .simulation import Result, Setup, build_kernel, simulate
 
 __all__ = [
@@ -40,8 +40,6 @@ __all__ = [
     "relief_experiment",
 ]
 
-#: Font sizes that stay readable on a classroom projector.
-_BIG = {"font.size": 14, "axes.titlesize": 16, "axes.labelsize": 14, "legend.fontsize": 12}
 
 
 @dataclass
@@ -214,29 +212,15 @@ def relief_experiment(anxiety: Sequence[float], habituation: Sequence[float], ho
     return trace, grid_a, grid_h
 
 
-def _changed(base: Setup, **changes: object) -> Setup:
-    """Return a new, re-validated ``Setup`` like ``base`` with ``changes`` applied.
-
-    A validated setup holds ``Style`` members where the user wrote labels; they are turned back
-    into labels so that validation can run again.
-    """
-    for section in ("partner_a", "partner_b"):
-        if section not in changes:
-            spec = dict(getattr(base, section))
-            spec["style"] = getattr(spec["style"], "label", spec["style"])
-            changes[section] = spec
-    return replace(base, **changes)
-
-
 def compare_strategies(base: Setup, kinds: Sequence[str], day: int = 30) -> dict[str, Result]:
     """Run ``base`` once without help and once per intervention kind started on ``day``.
 
     Every run has the same seed, so the same people meet the same stressors and the same coin
     flips (common random numbers): a difference between two runs comes from the strategy alone.
     """
-    runs = {"no help": simulate(_changed(base, interventions=()))}
+    runs = {"no help": simulate(replace(base, interventions=()))}
     for kind in kinds:
-        runs[kind] = simulate(_changed(base, interventions=[{"kind": kind, "day": day}]))
+        runs[kind] = simulate(replace(base, interventions=[{"kind": kind, "day": day}]))
     return runs
 
 
@@ -270,85 +254,3 @@ def format_aspects(result: Result) -> str:
     """Return the healthy-versus-excessive table of a run as plain text."""
     rows = [(r["aspect"], r["measure"], float(r["value"]), r["verdict"]) for r in result.aspects()]
     return format_table(rows, ("aspect", "what was measured", "value", "verdict"))
-
-
-def _projector(plot):
-    """Draw ``plot`` with fonts large enough for a classroom projector."""
-
-    @functools.wraps(plot)
-    def wrapped(*args, **kwargs):
-        import matplotlib
-
-        with matplotlib.rc_context(_BIG):
-            return plot(*args, **kwargs)
-
-    return wrapped
-
-
-def _figure(*args, **kwargs):
-    # Like sim.plots: a Figure on the Agg canvas, not through pyplot, so nothing global is left
-    # behind; a notebook shows it when it is a cell's last expression.
-    from matplotlib.backends.backend_agg import FigureCanvasAgg
-    from matplotlib.figure import Figure
-
-    fig = Figure(figsize=kwargs.pop("figsize", None), layout="constrained")
-    FigureCanvasAgg(fig)
-    return fig, fig.subplots(*args, **kwargs)
-
-
-@_projector
-def plot_hourly(trace: HourlyTrace, couple: int = 0, person: int = 0, first_day: int = 0,
-                last_day: int | None = None, title: str = ""):  # fmt: skip
-    """Relief, threat and felt security of one person hour by hour, with their requests marked.
-
-    Filled dots are requests the partner answered, open dots requests left unanswered.
-    """
-    last_day = trace.states.shape[0] // k.HOURS_PER_DAY if last_day is None else last_day
-    window = slice(first_day * k.HOURS_PER_DAY, last_day * k.HOURS_PER_DAY)
-    days = trace.hours[window] / k.HOURS_PER_DAY
-    fig, ax = _figure(figsize=(11, 4.5))
-    for name, colour in (("security", "black"), ("relief", "#009E73"), ("threat", "#D55E00")):
-        label = "felt security" if name == "security" else name
-        ax.plot(days, trace.state(name)[window, person, couple], color=colour, lw=2, label=label)
-    asked = trace.asked[window, person, couple]
-    answered = trace.answered[window, person, couple]
-    security = trace.state("security")[window, person, couple]
-    ax.plot(days[answered], security[answered], "o", color="#0072B2", ms=9,
-            label="asked, answered")  # fmt: skip
-    ax.plot(days[asked & ~answered], security[asked & ~answered], "o", mfc="white",
-            mec="#0072B2", mew=2, ms=9, label="asked, no answer")  # fmt: skip
-    ax.set_xlabel("day")
-    ax.set_ylabel("level (0 to 1)")
-    ax.set_ylim(-0.02, 1.02)
-    ax.set_title(title or "One person, hour by hour")
-    ax.legend(loc="upper left", bbox_to_anchor=(1.0, 1.0), frameon=False, fontsize=12)
-    return fig
-
-
-@_projector
-def plot_relief_fading(trace: HourlyTrace, anxiety: np.ndarray, habituation: np.ndarray):
-    """Two panels: relief fading after one answer, and the doubt (threat) it leaves behind."""
-    fig, (left, right) = _figure(1, 2, figsize=(14, 5.5), sharex=True)
-    hours = trace.hours
-    styles = ["-", "--", ":", "-."]
-    colours = dict(zip(np.unique(anxiety), ("#009E73", "#E69F00", "#D55E00", "#CC79A7"),
-                       strict=False))  # fmt: skip
-    h_levels = list(np.unique(habituation))
-    shown = set()
-    for c, (a, h) in enumerate(zip(anxiety, habituation, strict=True)):
-        style = styles[h_levels.index(h) % len(styles)]
-        if h not in shown:  # relief fades the same way whatever the anxiety: draw it once
-            shown.add(h)
-            left.plot(hours, trace.state("relief")[:, 0, c], style, color="black", lw=2.5,
-                      label=f"habituation {h:.1f}")  # fmt: skip
-        right.plot(hours, trace.state("threat")[:, 0, c], style, color=colours[a], lw=2.5,
-                   label=f"anxiety {a:.1f}, habituation {h:.1f}")  # fmt: skip
-    left.set_title("Relief after one answer fades")
-    right.set_title("The doubt it leaves behind")
-    left.set_ylabel("relief (0 to 1)")
-    right.set_ylabel("threat (0 to 1)")
-    for ax in (left, right):
-        ax.set_xlabel("hours after the answer")
-    left.legend(frameon=False)
-    right.legend(frameon=False, fontsize=11)
-    return fig

@@ -281,14 +281,29 @@ def test_dashboard_calls_the_app(relsim, monkeypatch):
 def test_sensitivity_hands_its_options_over(relsim, monkeypatch, tmp_path):
     seen = []
     fake = types.ModuleType("sim.sensitivity")
-    fake.main = lambda args: seen.append(args) or 0
+    fake.analyse_scenario = lambda scenario, **options: seen.append((scenario, options)) or 0
     monkeypatch.setitem(sys.modules, "sim.sensitivity", fake)
     status = relsim("sensitivity", "anxious-avoidant", "--method", "morris", "--samples", "8",
-                    "--out", tmp_path / "s").status  # fmt: skip
+                    "--out", tmp_path / "s", "--set", "days=20").status  # fmt: skip
     assert status == 0
-    (args,) = seen
-    assert (args.scenario, args.method, args.samples, args.out) == (
-        "anxious-avoidant", "morris", 8, tmp_path / "s")
+    (scenario, options), = seen
+    assert scenario == "anxious-avoidant"
+    assert options == {"out": tmp_path / "s", "method": "morris", "samples": 8, "workers": 1,
+                       "settings": ["days=20"], "force": False}  # fmt: skip
+
+
+def test_gallery_draws_the_named_figure_and_refuses_unknown_names(relsim, monkeypatch, tmp_path):
+    import sim.gallery
+
+    drawn = []
+    monkeypatch.setattr(sim.gallery, "make_gallery",
+                        lambda out, only: drawn.append((out, tuple(only))) or [])  # fmt: skip
+    assert relsim("gallery", "--out", tmp_path, "--only", "relief-fading").status == 0
+    assert drawn == [(tmp_path, ("relief-fading",))]
+    monkeypatch.undo()
+    bad = relsim("gallery", "--out", tmp_path, "--only", "relief-fadin")
+    assert bad.status == 2 and "unknown gallery figure 'relief-fadin'" in bad.err
+    assert list(tmp_path.iterdir()) == []
 
 
 def test_python_dash_m_sim():

@@ -19,7 +19,7 @@ import pytest
 import solara
 import solara.widgets
 
-from sim.app import (
+from sim.dashboard.app import (
     ENGINE,
     Dashboard,
     controls_from_query,
@@ -29,18 +29,18 @@ from sim.app import (
     port_problem,
     serve,
 )
-from sim.dashboard_charts import _share_color, contrast, histogram, text_on
-from sim.dashboard_state import (
+from sim.dashboard.background import phase_grid
+from sim.dashboard.charts import _share_color, contrast, histogram, text_on
+from sim.dashboard.state import (
     ReliefEpisodes,
     initial_controls,
     lever_names,
     model_kwargs,
     other_dynamics,
     parse_seed,
-    phase_grid,
     slider_range,
 )
-from sim.dashboard_views import (
+from sim.dashboard.views import (
     _VERDICT_COLORS,
     Session,
     aspects_html,
@@ -242,7 +242,7 @@ def _run(style_a: str, style_b: str, days: int = 90) -> RelationshipModel:
     controls = initial_controls()
     controls.update(style_a=style_a, style_b=style_b, couples=20, days=days)
     for role, style in (("a", style_a), ("b", style_b)):
-        from sim.dashboard_state import preset_traits
+        from sim.dashboard.state import preset_traits
 
         controls[f"anxiety_{role}"], controls[f"avoidance_{role}"] = preset_traits(style)
     model = RelationshipModel(**model_kwargs(controls, seed=3))
@@ -306,7 +306,7 @@ def test_heat_map_uses_the_cividis_scale_and_the_figures_wording():
 @pytest.mark.parametrize("tallest", [1, 7, 43, 83, 100, 500])
 def test_histogram_leaves_headroom_above_the_tallest_bar(tallest):
     svg = histogram([0.5] * tallest + [2.5], bins=np.linspace(0, 6, 13), x_label="x",
-                    title="How often the more-asking partner asks")  # fmt: skip
+                    title="How often the seeker asks")  # fmt: skip
     bar_tops = [float(y) for y in re.findall(r'<rect x="[\d.]+" y="([\d.]+)"', svg)]
     plot_top = 58  # top of the plot area; the title sits above it at y = 22
     assert min(bar_tops) >= plot_top + 0.1 * (270 - 46 - plot_top) - 1e-6
@@ -452,6 +452,71 @@ def test_every_dynamics_parameter_has_a_slider_with_the_tables_range():
         assert abs(ratio - round(ratio)) < 1e-6, f"{name}: the default is off the slider's grid"
 
 
+def test_controls_take_label_step_and_lever_from_the_parameter_table(monkeypatch):
+    import dataclasses
+
+    from sim.dashboard import state
+    from sim.dashboard.app import ControlSlider
+    from sim.dashboard.background import LEVER_PAIRS
+
+    flagged = [name for name, param in DYNAMICS.items() if param.lever]
+    assert list(state.levers()) == flagged and len(flagged) >= 2
+    assert lever_names()[: len(flagged)] == tuple(flagged)
+    # Every pair of levers has a map, and nothing else does.
+    assert {frozenset(pair) for pair in LEVER_PAIRS.values()} == {
+        frozenset((x, y)) for i, x in enumerate(flagged) for y in flagged[i + 1:]}
+    # A new flag, label or step in the table reaches the controls without a change here.
+    name = "burnout"
+    changed = dataclasses.replace(DYNAMICS[name], lever=True, label="Burn-out", step=0.2)
+    monkeypatch.setitem(DYNAMICS, name, changed)
+    assert name in state.levers() and name not in other_dynamics()
+    assert slider_range(changed) == (changed.low, changed.high, 0.2)
+    controls = solara.reactive(initial_controls())
+    _, rc = solara.render(ControlSlider(controls, name), handle_error=False)
+    widget = slider(rc, name)
+    assert (widget.min, widget.max, widget.step) == (changed.low, changed.high, 0.2)
+    assert widget.label == f"Burn-out ({changed.unit})"
+
+
+def test_no_dynamics_parameter_is_named_in_the_dashboards_code_outside_explain():
+    from pathlib import Path
+
+    from sim.dashboard import state
+
+    explained = {driver for _, driver, _ in state.EXPLAIN}
+    folder = Path(state.__file__).parent
+    for path in sorted(folder.glob("*.py")):
+        text = path.read_text()
+        if path.name == "state.py":  # EXPLAIN is the one place that ties words to parameters
+            start = text.index("EXPLAIN: tuple")
+            text = text[:start]
+        for name in DYNAMICS:
+            assert f'"{name}"' not in text or name in ("communication",), (path.name, name)
+    assert {"communication", "stress_rate"} <= explained
+
+
+def test_derived_measures_come_from_sim(monkeypatch):
+    from sim.dashboard import app, views
+    from sim.outcomes import seeker_partner
+    from sim.styles import LITERATURE_MIX
+
+    for style, share in LITERATURE_MIX.items():
+        assert f"{share:.0%} {style}" in app.mix_words()
+    model = RelationshipModel(**model_kwargs({**initial_controls(), "style_a": "anxious",
+                                              "anxiety_a": 0.8, "couples": 40}, seed=3))
+    model.kernel.advance(60)
+    seen = {}
+
+    def spy(values, **kwargs):
+        seen["values"] = np.asarray(values)
+        return ""
+
+    monkeypatch.setattr(views, "histogram", spy)
+    views.population_charts(model)
+    expected, _ = seeker_partner(model.couples_table(), "request_rate_last_30d")
+    np.testing.assert_array_equal(seen["values"], np.asarray(expected))
+
+
 def test_a_moved_table_parameter_reaches_the_model():
     controls = {**initial_controls(), "burnout": 0.25, "relief_decay": 3.0}
     kwargs = model_kwargs(controls, seed=1)
@@ -529,7 +594,7 @@ def test_a_busy_port_exits_2_naming_the_port(capsys):
 
 
 def test_the_page_says_it_prepares_the_engine_and_waits_for_it(monkeypatch):
-    import sim.app
+    import sim.dashboard.app
 
     class Loading:
         ready = threading.Event()
@@ -538,7 +603,7 @@ def test_the_page_says_it_prepares_the_engine_and_waits_for_it(monkeypatch):
             return self
 
     loading = Loading()
-    monkeypatch.setattr(sim.app, "ENGINE", loading)
+    monkeypatch.setattr(sim.dashboard.app, "ENGINE", loading)
     _, rc = solara.render(solara.AppLayout(children=[Dashboard()]), handle_error=False)
     assert "Preparing the engine" in status(rc)
     for label in ("Reset", "Step", "▶ Play", "Run to end"):
@@ -586,7 +651,7 @@ def test_the_table_shows_its_thresholds_and_agrees_with_a_distant_badge():
 
 
 def test_the_badge_says_undecided_instead_of_flipping(monkeypatch):
-    import sim.dashboard_views as views
+    import sim.dashboard.views as views
 
     # Couple 1's label flips every day until day 21, then holds.
     monkeypatch.setattr(views, "followed_outcome", lambda model, couple=0: (
@@ -619,7 +684,7 @@ def test_the_run_downloads_as_relsim_runs_csv_files():
 
 
 def test_a_lever_map_keeps_the_couple_in_view():
-    from sim.dashboard_state import lever_axis
+    from sim.dashboard.background import lever_axis
 
     for name in ("reassurance_frequency", "relief_decay", "exhaustion_rate"):
         param = DYNAMICS[name]
@@ -631,7 +696,7 @@ def test_a_lever_map_keeps_the_couple_in_view():
 
 def test_one_day_hour_by_hour_tells_couple_1s_story():
     from sim import kernel as k
-    from sim.dashboard_state import day_hours
+    from sim.dashboard.background import day_hours
 
     controls = {**initial_controls(), "style_a": "anxious", "anxiety_a": 0.85,
                 "style_b": "avoidant", "avoidance_b": 0.85, "couples": 20, "days": 60}  # fmt: skip
@@ -669,7 +734,7 @@ def test_every_couple_has_a_tile_coloured_by_its_outcome():
 
 
 def test_the_last_runs_of_a_page_are_kept_side_by_side():
-    from sim.dashboard_views import KEPT_RUNS, run_summary, runs_html
+    from sim.dashboard.views import KEPT_RUNS, run_summary, runs_html
 
     controls = {**initial_controls(), "couples": 10, "days": 30}
     session = Session(model_kwargs(controls, seed=1))
@@ -719,3 +784,109 @@ def test_the_couple_view_can_follow_any_couple():
                                   session.model.kernel.S[:, :, 7])  # fmt: skip
     session.reset(model_kwargs({**controls, "couples": 5}, seed=5))
     assert session.followed == 0  # couple 8 is not in a run of 5
+
+
+def _anxious_secure() -> dict:
+    from sim.dashboard.state import preset_traits
+
+    anxiety, avoidance = preset_traits("anxious")
+    return {**initial_controls(), "style_a": "anxious", "anxiety_a": anxiety,
+            "avoidance_a": avoidance, "couples": 30}  # fmt: skip
+
+
+def test_a_lever_diagram_has_both_stable_states_and_the_threshold_between():
+    from sim.dashboard.background import lever_diagram
+
+    diagram = lever_diagram(model_kwargs(_anxious_secure(), seed=1), "exhaustion_rate")
+    both = diagram.bistable
+    assert both.any() and not both.all()
+    # Where both stable states exist, the spiral asks more than the calm state, and the
+    # unstable threshold lies between them.
+    assert np.all(diagram.spiral[both] > diagram.calm[both])
+    for value, rate in diagram.unstable:
+        (i,) = np.flatnonzero(np.isclose(diagram.values, value))
+        assert diagram.calm[i] < rate < diagram.spiral[i]
+    # The lever's own value is not part of the diagram: another setting of it is a cache hit.
+    moved = lever_diagram(model_kwargs({**_anxious_secure(), "exhaustion_rate": 0.2}, seed=9),
+                          "exhaustion_rate")  # fmt: skip
+    assert moved is diagram
+
+
+def test_where_you_are_shows_the_tipping_points_of_the_lever_moved_last():
+    from sim.dashboard import app
+
+    controls = solara.reactive(_anxious_secure())
+    session = Session(model_kwargs(controls.value, seed=1))
+    frame = session.advance(40)
+    live: dict = {}
+    lever = {"name": app.levers()[0], "seen": {}}
+
+    @solara.component
+    def Where():
+        # As the page does: the lever whose slider moved last is the one drawn.
+        for name in app.levers():
+            if name in lever["seen"] and lever["seen"][name] != controls.value[name]:
+                lever["name"] = name
+            lever["seen"][name] = controls.value[name]
+        app.TippingView(frame, live, controls, lever)
+
+    _, rc = solara.render(Where(), handle_error=False)
+    controls.value = {**controls.value, "exhaustion_rate": 0.1}
+    wait_until(lambda: "Tipping points: exhaustion rate" in "".join(html(rc, "relsim-tipping")),
+               180)  # fmt: skip
+    (svg,) = html(rc, "relsim-tipping")
+    assert svg.count('class="relsim-unstable"') >= 1 and 'class="relsim-bistable"' in svg
+    assert "your 30 couples" in svg and "the couple followed" in svg
+    line = re.search(r'class="relsim-setting" x1="([\d.]+)"', svg).group(1)
+    # Moving the same lever again: the diagram comes from the cache and only the line moves.
+    started = time.monotonic()
+    controls.value = {**controls.value, "exhaustion_rate": 0.2}
+    wait_until(lambda: re.search(r'class="relsim-setting" x1="([\d.]+)"',
+                                 "".join(html(rc, "relsim-tipping")) or "x").group(1) != line,
+               5)  # fmt: skip
+    assert time.monotonic() - started < 5
+    # Playing moves the run's dots without a render of the page.
+    (widget, _how) = live["where:tipping"]
+    before = widget.unsafe_innerHTML
+    app.push_frame(live, session.advance(60))
+    assert widget.unsafe_innerHTML != before
+    assert re.findall(r'class="relsim-position" cx="[\d.]+" cy="([\d.]+)"', before) != \
+        re.findall(r'class="relsim-position" cx="[\d.]+" cy="([\d.]+)"', widget.unsafe_innerHTML)
+
+
+def test_play_draws_only_the_parts_on_screen_and_everything_when_it_stops():
+    from sim.dashboard.app import shown_parts
+
+    live = {"day": None, "badge": None, "couple:security": None, "where:tipping": None}
+    assert shown_parts(live) == {"badge", "couple"}
+    session = Session(model_kwargs({**initial_controls(), "couples": 20}, seed=1))
+    first = session.advance(20)
+    playing = session.advance(5, parts=shown_parts(live))
+    assert playing.couple["security"] != first.couple["security"]
+    assert playing.population is first.population  # not on screen: not drawn again
+    assert playing.aspects == first.aspects
+    assert playing.where["population"] >= 0 and playing.day == 25
+    full = session.advance(0)
+    assert full.population["tiles"] != first.population["tiles"] or \
+        full.population["outcomes"] != first.population["outcomes"]
+    assert "day 25" in full.population["outcomes"]
+
+
+def test_the_frame_clock_waits_for_the_browser_only_when_there_is_one():
+    from sim.dashboard.app import FrameClock
+
+    clock = FrameClock()
+    started = time.monotonic()
+    clock.sent_one()
+    clock.wait(2.0)  # no browser: no wait, nothing counted
+    assert clock.sent == 0 and time.monotonic() - started < 0.5
+    clock.alive = True
+    clock.sent_one()
+    threading.Timer(0.3, lambda: setattr(clock, "drawn", 1)).start()
+    started = time.monotonic()
+    clock.wait(5.0)
+    assert clock.drawn == 1 and 0.2 < time.monotonic() - started < 3.0
+    clock.sent_one()  # a browser that stops answering (a hidden tab) is not waited for long
+    started = time.monotonic()
+    clock.wait(0.4)
+    assert 0.3 < time.monotonic() - started < 2.0

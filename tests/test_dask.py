@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -25,12 +24,6 @@ SWEEP = {
 }
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 def _stop(process: subprocess.Popen) -> None:
     if process.poll() is None:
         process.send_signal(signal.SIGINT)  # lets dask close its connections cleanly
@@ -42,8 +35,8 @@ def _stop(process: subprocess.Popen) -> None:
 
 
 @pytest.fixture(scope="module")
-def scheduler_address():
-    port = _free_port()
+def scheduler_address(free_port):
+    port = free_port()
     address = f"tcp://127.0.0.1:{port}"
     # The workers unpickle sim's functions, so they must import sim from this checkout.
     paths = [str(REPO), os.environ.get("PYTHONPATH", "")]
@@ -94,6 +87,6 @@ def test_dask_sweep_resumes_from_local_checkpoints(scheduler_address, tmp_path):
     assert remote.to_csv() == local.to_csv()
 
 
-def test_unreachable_scheduler_is_a_clear_error():
+def test_unreachable_scheduler_is_a_clear_error(free_port):
     with pytest.raises(ConnectionError, match="cannot reach the Dask scheduler"):
-        run_sweep(BASE, sweep=SWEEP, scheduler=f"tcp://127.0.0.1:{_free_port()}")
+        run_sweep(BASE, sweep=SWEEP, scheduler=f"tcp://127.0.0.1:{free_port()}")

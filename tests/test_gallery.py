@@ -5,12 +5,13 @@ from __future__ import annotations
 import pathlib
 
 from sim import gallery
+from sim.cli import main
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 
 
 def test_gallery_writes_every_figure(tmp_path, capsys):
-    assert gallery.main(["--out", str(tmp_path)]) == 0
+    assert main(["gallery", "--out", str(tmp_path)]) == 0
     written = sorted(p.name for p in tmp_path.glob("*.png"))
     assert written == sorted(f.filename for f in gallery.FIGURES)
     for path in tmp_path.glob("*.png"):
@@ -20,12 +21,12 @@ def test_gallery_writes_every_figure(tmp_path, capsys):
 
 
 def test_only_draws_the_named_figure(tmp_path):
-    assert gallery.main(["--out", str(tmp_path), "--only", "relief-fading"]) == 0
+    assert main(["gallery", "--out", str(tmp_path), "--only", "relief-fading"]) == 0
     assert [p.name for p in tmp_path.glob("*.png")] == ["relief-fading.png"]
 
 
 def test_unknown_figure_is_a_clear_error_not_a_traceback(tmp_path, capsys):
-    assert gallery.main(["--out", str(tmp_path), "--only", "relief-fadin"]) == 2
+    assert main(["gallery", "--out", str(tmp_path), "--only", "relief-fadin"]) == 2
     message = capsys.readouterr().err
     assert "unknown gallery figure 'relief-fadin'" in message
     assert "relief-fading" in message  # the allowed names are listed

@@ -19,7 +19,6 @@ import contextlib
 import json
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -110,15 +109,9 @@ def test_relsim_run_from_the_wheel(installed):
     assert (out / "figure.png").stat().st_size > 10_000
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-def test_relsim_dashboard_from_the_wheel_serves_the_page(installed):
+def test_relsim_dashboard_from_the_wheel_serves_the_page(installed, free_port):
     _, bin_dir, env, home = installed
-    port = _free_port()
+    port = free_port()
     log = home / "dashboard.log"
     with log.open("wb") as sink:
         server = subprocess.Popen([str(bin_dir / "relsim"), "dashboard", "--port", str(port)],

@@ -7,13 +7,12 @@ exactly zero because every sample runs the same couples with the same random dra
 
 from __future__ import annotations
 
-import argparse
 import csv
 import json
 
 import pytest
 
-from sim.sensitivity import CONTROL, OUTPUTS, analyse, bands, main
+from sim.sensitivity import CONTROL, OUTPUTS, analyse, analyse_scenario, bands
 from sim.simulation import Setup
 
 LEVERS = ["reassurance_frequency", "relief_decay", "exhaustion_rate"]
@@ -73,16 +72,17 @@ def test_bad_arguments_are_explained(change, message):
         analyse(_setup(), **kwargs)
 
 
-def _args(tmp_path, **change):
+def _command(tmp_path, **change):
+    """Run ``relsim sensitivity`` (the function the CLI calls) on a tiny anxious-avoidant."""
     values = {"scenario": "anxious-avoidant", "out": tmp_path / "sens", "method": "morris",
               "samples": 2, "workers": 1, "force": False,
-              "set": ["days=20", "couples=4"]}  # fmt: skip
+              "settings": ["days=20", "couples=4"]}  # fmt: skip
     values.update(change)
-    return argparse.Namespace(**values)
+    return analyse_scenario(**values)
 
 
 def test_command_writes_table_figure_and_manifest(tmp_path, capsys):
-    assert main(_args(tmp_path)) == 0
+    assert _command(tmp_path) == 0
     folder = tmp_path / "sens"
     assert sorted(p.name for p in folder.iterdir()) == [
         "manifest.json",
@@ -101,9 +101,9 @@ def test_command_writes_table_figure_and_manifest(tmp_path, capsys):
     for name in ("sensitivity.png", "sensitivity.csv", "manifest.json"):
         assert f"  {name}" in printed
     # An existing folder is kept unless --force.
-    assert main(_args(tmp_path)) == 2
+    assert _command(tmp_path) == 2
     assert "--force" in capsys.readouterr().err
-    assert main(_args(tmp_path, force=True)) == 0
+    assert _command(tmp_path, force=True) == 0
 
 
 @pytest.mark.parametrize(
@@ -111,11 +111,11 @@ def test_command_writes_table_figure_and_manifest(tmp_path, capsys):
     [
         ({"scenario": "no-such-scenario"}, "no-such-scenario"),
         ({"method": "sobol", "samples": 3}, "power of two"),
-        ({"set": ["dynamics.relief_decay=99"]}, "relief_decay"),
+        ({"settings": ["dynamics.relief_decay=99"]}, "relief_decay"),
     ],
 )
 def test_command_bad_input_exits_2_without_traceback(tmp_path, capsys, change, message):
-    assert main(_args(tmp_path, **change)) == 2
+    assert _command(tmp_path, **change) == 2
     err = capsys.readouterr().err
     assert message in err and "Traceback" not in err
     assert err.startswith("relsim: error: ")
@@ -128,7 +128,7 @@ def test_missing_salib_says_how_to_install_it(tmp_path, capsys, monkeypatch):
     for name in [m for m in sys.modules if m == "SALib" or m.startswith("SALib.")]:
         monkeypatch.delitem(sys.modules, name)
     monkeypatch.setitem(sys.modules, "SALib", None)  # makes ``import SALib...`` fail
-    assert main(_args(tmp_path)) == 1
+    assert _command(tmp_path) == 1
     err = capsys.readouterr().err
     assert err.startswith("relsim: error: SALib is not installed")
     assert 'pip install -e ".[sensitivity]"' in err and "pip install SALib" in err

@@ -5,7 +5,8 @@ day while Play runs. These charts are plain SVG text built from NumPy arrays in 
 millisecond; the browser draws them, sharp at any projector size, with no script from the network.
 The phase diagrams are SVG heat maps too, in the same cividis colours as ``sim.plots``.
 
-Every function returns an SVG document as a string; ``sim.app`` shows it with ``solara.HTML``.
+Every function returns an SVG document as a string; ``sim.dashboard.app`` shows it with
+``solara.HTML``.
 """
 
 from __future__ import annotations
@@ -17,13 +18,14 @@ from html import escape
 
 import numpy as np
 
-from .palette import OUTCOME_COLORS, PARTNER_COLORS
+from ..palette import OUTCOME_COLORS, PARTNER_COLORS
 
 __all__ = [
     "CIVIDIS_STOPS",
     "OUTCOME_COLORS",
     "PARTNER_COLORS",
     "Series",
+    "bifurcation_chart",
     "contrast",
     "heatmap",
     "histogram",
@@ -498,4 +500,91 @@ def heatmap(share: np.ndarray, x_values: Sequence[float], y_values: Sequence[flo
         body.append(f'<text x="{mx + offset:.1f}" y="{my + 5:.1f}" font-size="15" '
                     f'font-weight="700" text-anchor="{anchor}" fill="#111" stroke="white" '
                     f'stroke-width="4" paint-order="stroke">{escape(marker_label)}</text>')
+    return _svg(width, height, body, title)
+
+
+def bifurcation_chart(values: Sequence[float], calm: Sequence[float], spiral: Sequence[float],
+                      unstable: Sequence[tuple[float, float]], bistable: Sequence[bool], *,
+                      title: str, x_label: str, y_label: str, setting: float,
+                      threshold: float | None = None,
+                      points: Sequence[tuple[float, float, str, str]] = (),
+                      width: int = 460, height: int = 330) -> str:  # fmt: skip
+    """Draw a bifurcation diagram: stable branches, the unstable threshold, where you are.
+
+    Parameters
+    ----------
+    values : sequence of float
+        The parameter's values (increasing).
+    calm, spiral : sequence of float
+        Height of the calm and the spiral stable equilibrium at each value (NaN: none), drawn
+        as solid lines in the outcome colours.
+    unstable : sequence of (float, float)
+        Unstable equilibria, drawn as open circles on a dashed line: the tipping threshold.
+    bistable : sequence of bool
+        Values where two stable states coexist, shaded grey.
+    title, x_label, y_label : str
+        Plain-words texts.
+    setting : float
+        The parameter's current value: a vertical line.
+    threshold : float, optional
+        A horizontal dotted line (e.g. the spiral rule's requests a day).
+    points : sequence of (x, y, label, colour)
+        Positions to mark (your couples, the couple followed), as ringed dots.
+    width, height : int
+        Size of the drawing in SVG units.
+
+    """
+    xs = np.asarray(values, dtype=float)
+    calm, spiral = np.asarray(calm, dtype=float), np.asarray(spiral, dtype=float)
+    heights = [*calm[np.isfinite(calm)], *spiral[np.isfinite(spiral)], *(y for _, y in unstable),
+               *(y for _, y, _, _ in points if math.isfinite(y)), threshold or 0.0]  # fmt: skip
+    y_top = max(max(heights, default=1.0) * 1.08, 1.0)
+    legend = [("calm", OUTCOME_COLORS["stable"], False),
+              ("spiral", OUTCOME_COLORS["spiraling"], False),
+              ("tipping threshold", "#333333", True)]  # fmt: skip
+    rows = _legend_rows(legend, width - 20)
+    frame = _Frame(width, height, (float(xs[0]), float(xs[-1])), (0.0, y_top),
+                   top=58 + 19 * (rows - 1))  # fmt: skip
+    body = []
+    half = (xs[-1] - xs[0]) / max(len(xs) - 1, 1) / 2
+    for x, both in zip(xs, bistable, strict=True):
+        if both:
+            x0 = float(frame.px(max(x - half, xs[0])))
+            x1 = float(frame.px(min(x + half, xs[-1])))
+            body.append(f'<rect class="relsim-bistable" x="{x0:.1f}" y="{frame.y0}" '
+                        f'width="{x1 - x0 + 0.5:.1f}" height="{frame.y1 - frame.y0}" '
+                        f'fill="#E4E4E4"><title>two stable states here</title></rect>')
+    body += frame.axes(x_label, y_label, x_ticks=nice_ticks(xs[0], xs[-1], 6))
+    if threshold is not None:
+        y = float(frame.py(threshold))
+        body.append(f'<line x1="{frame.x0}" x2="{frame.x1}" y1="{y:.1f}" y2="{y:.1f}" '
+                    f'stroke="#666" stroke-width="1.5" stroke-dasharray="2 4"/>')  # fmt: skip
+    body += _polyline(frame, xs, calm, OUTCOME_COLORS["stable"], False)
+    body += _polyline(frame, xs, spiral, OUTCOME_COLORS["spiraling"], False)
+    if unstable:
+        ux = np.array([x for x, _ in unstable])
+        uy = np.array([y for _, y in unstable])
+        order = np.argsort(ux, kind="stable")
+        body += _polyline(frame, ux[order], uy[order], "#333333", True)
+        for x, y in zip(frame.px(ux), frame.py(uy), strict=True):
+            body.append(f'<circle class="relsim-unstable" cx="{x:.1f}" cy="{y:.1f}" r="5" '
+                        f'fill="white" stroke="#333333" stroke-width="2"/>')  # fmt: skip
+    sx = float(frame.px(min(max(setting, xs[0]), xs[-1])))
+    body.append(f'<line class="relsim-setting" x1="{sx:.1f}" x2="{sx:.1f}" y1="{frame.y0}" '
+                f'y2="{frame.y1}" stroke="#111" stroke-width="2"><title>your setting: '
+                f"{_fmt(setting)}</title></line>")  # fmt: skip
+    for number, (x, y, label, color) in enumerate(points):
+        if not math.isfinite(y):
+            continue
+        px = float(frame.px(min(max(x, xs[0]), xs[-1])))
+        py = float(frame.py(min(max(y, 0.0), y_top)))
+        body.append(f'<circle class="relsim-position" cx="{px:.1f}" cy="{py:.1f}" r="8" '
+                    f'fill="{color}" stroke="white" stroke-width="3"><title>{escape(label)}'
+                    f"</title></circle>")  # fmt: skip
+        anchor = "end" if px > (frame.x0 + frame.x1) / 2 else "start"
+        shift = -13 if anchor == "end" else 13
+        body.append(f'<text x="{px + shift:.1f}" y="{py + 5 + 17 * number:.1f}" font-size="15" '
+                    f'font-weight="700" text-anchor="{anchor}" fill="#111" stroke="white" '
+                    f'stroke-width="4" paint-order="stroke">{escape(label)}</text>')
+    body += _legend(legend, width - 10, 46, width - 20)
     return _svg(width, height, body, title)

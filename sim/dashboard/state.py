@@ -1,51 +1,40 @@
-"""The dashboard's logic without any widget: controls, seed parsing, background computations.
+"""The dashboard's controls without any widget: defaults, slider ranges, seed, model arguments.
 
-Everything here is plain Python on top of ``sim.model``, ``sim.simulation`` and ``sim.sweep``, so
-the tests and ``benchmarks/dashboard_step.py`` use it without a browser. ``sim.app`` only lays the
-results out.
+Plain Python on top of ``sim.params`` and ``sim.model``, so the tests and the benchmarks use it
+without a browser. The background computations (maps, the mixed class, the hour zoom) are in
+:mod:`sim.dashboard.background`; :mod:`sim.dashboard.app` only lays the results out.
 """
 
 from __future__ import annotations
 
-import functools
 import inspect
 import math
 from collections.abc import Mapping
-from dataclasses import dataclass, replace
 
 import numpy as np
 
-from . import kernel as k
-from .interventions import KINDS
-from .params import DYNAMICS, RUN, Param, dynamics_defaults
-from .simulation import Setup, simulate
-from .styles import LITERATURE_MIX, Style
-from .sweep import sweep_setup
-from .teaching import outcomes_by_pairing
+from .. import kernel as k
+from ..interventions import KINDS
+from ..params import DYNAMICS, RUN, Param
+from ..styles import Style
 
 __all__ = [
     "CONTROL_DEFAULTS",
     "COUPLES_RANGE",
     "DAYS_RANGE",
-    "FEATURED",
-    "GRID_POINTS",
-    "GRID_REPLICATES",
-    "LEVER_PAIRS",
-    "DayHours",
-    "PhaseGrid",
+    "EXPLAIN",
+    "MAX_COUPLES",
     "ReliefEpisodes",
-    "day_hours",
     "dynamics_of",
+    "featured",
     "initial_controls",
     "intervention_day",
-    "lever_axis",
     "lever_names",
-    "mixed_population",
+    "levers",
     "model_kwargs",
     "other_dynamics",
     "param_label",
     "parse_seed",
-    "phase_grid",
     "preset_traits",
     "slider_range",
 ]
@@ -57,10 +46,6 @@ MAX_COUPLES = 500
 #: (``sim.params.RUN``) so that a run stays quick in a browser.
 DAYS_RANGE = (30, 730, 10)
 COUPLES_RANGE = (1, MAX_COUPLES, 1)
-
-#: Dynamics parameters shown as the main levers when ``Param`` carries no ``lever`` flag.
-_FALLBACK_LEVERS = ("reassurance_frequency", "relief_decay", "exhaustion_rate", "communication",
-                    "stress_rate")  # fmt: skip
 
 
 def _nice_steps(limit: float) -> list[float]:
@@ -88,9 +73,8 @@ def slider_range(param: Param) -> tuple[float, float, float]:
     which the low end, the high end and the default all fall (so the default stays reachable).
     """
     low, high = float(param.low), float(param.high)
-    given = getattr(param, "step", None)
-    if given:
-        return low, high, float(given)
+    if param.step:
+        return low, high, float(param.step)
     if param.integer:
         return low, high, 1.0
     span = high - low
@@ -101,25 +85,29 @@ def slider_range(param: Param) -> tuple[float, float, float]:
 
 
 def param_label(param: Param) -> str:
-    """Return a slider's plain-words label with its unit (from ``Param.label`` when it has one)."""
-    label = getattr(param, "label", None)
-    if not label:
-        words = param.name.replace("_", " ")
-        label = f"{words[0].upper()}{words[1:]}"
-    return f"{label} ({param.unit})"
+    """Return a slider's plain-words label with its unit (``Param.title``, then the unit)."""
+    return f"{param.title} ({param.unit})"
 
 
-#: Dynamics parameters the class works with besides the levers (the guide's exercises use them),
-#: shown with the levers when the table has them; every other one is one click away.
-FEATURED = ("communication", "stress_rate")
+def levers() -> tuple[str, ...]:
+    """The model's levers: the dynamics parameters flagged ``lever`` in ``sim.params``."""
+    return tuple(name for name, param in DYNAMICS.items() if param.lever)
+
+
+def featured() -> tuple[str, ...]:
+    """Other dynamics parameters the Explain tab explains (``EXPLAIN``), in its order.
+
+    The class works with these besides the levers (the guide's exercises use them), so the
+    settings column shows them with the levers; every other parameter is one click away.
+    """
+    chosen = set(levers())
+    return tuple(driver for _, driver, _ in EXPLAIN
+                 if driver in DYNAMICS and driver not in chosen)  # fmt: skip
 
 
 def lever_names() -> tuple[str, ...]:
-    """Dynamics parameters shown as the main controls: the table's levers, then ``FEATURED``."""
-    flagged = tuple(name for name, p in DYNAMICS.items() if getattr(p, "lever", False))
-    if not flagged:
-        flagged = tuple(name for name in _FALLBACK_LEVERS if name in DYNAMICS)
-    return flagged + tuple(name for name in FEATURED if name in DYNAMICS and name not in flagged)
+    """Dynamics parameters shown as the main controls: the levers, then :func:`featured`."""
+    return levers() + featured()
 
 
 def other_dynamics() -> tuple[str, ...]:
@@ -138,23 +126,11 @@ CONTROL_DEFAULTS: dict[str, object] = {
     "avoidance_b": Style.SECURE.avoidance,
     **{f"{kind}_on": False for kind in KINDS},
     **{f"{kind}_day": 60 for kind in KINDS},
-    "days": 180,
+    "days": int(RUN["days"].default),
+    # Fewer than a scenario's default couples (RUN["couples"]): a page opens with a quick run.
     "couples": 100,
     "seed_text": "1",
 }
-
-#: Phase diagrams: points per axis and couples per point. 11 x 11 x 3 = 363 couples, which the
-#: compiled engine runs for 180 days in about half a second in a background thread.
-GRID_POINTS = 11
-GRID_REPLICATES = 3
-
-#: The lever pairs a phase diagram can show: key -> (x parameter, y parameter).
-LEVER_PAIRS: dict[str, tuple[str, str]] = {
-    f"{x.replace('_', ' ')} × {y.replace('_', ' ')}": (x, y)
-    for x, y in (("relief_decay", "exhaustion_rate"), ("reassurance_frequency", "exhaustion_rate"),
-                 ("reassurance_frequency", "relief_decay"))
-    if x in DYNAMICS and y in DYNAMICS
-}  # fmt: skip
 
 
 def initial_controls() -> dict[str, object]:
@@ -209,7 +185,7 @@ def intervention_day(controls: Mapping[str, object], kind: str) -> int:
 
 def _keyword_dynamics() -> frozenset[str]:
     """Dynamics parameters ``RelationshipModel`` takes as keywords (the rest go in ``dynamics``)."""
-    from .model import RelationshipModel
+    from ..model import RelationshipModel
 
     keywords = inspect.signature(RelationshipModel.__init__).parameters
     return frozenset(name for name in DYNAMICS if name in keywords)
@@ -254,179 +230,6 @@ def dynamics_of(kwargs: Mapping[str, object]) -> dict[str, float]:
     values = {name: kwargs[name] for name in DYNAMICS if name in kwargs}
     values.update(dict(kwargs.get("dynamics") or {}))  # type: ignore[call-overload]
     return values  # type: ignore[return-value]
-
-
-def _interventions_of(kwargs: Mapping[str, object]) -> list[dict[str, object]]:
-    return [{"kind": kind, "day": kwargs[f"{kind}_day"]} for kind in KINDS
-            if kwargs.get(f"{kind}_day") is not None]  # fmt: skip
-
-
-def _setup_from_kwargs(kwargs: Mapping[str, object], couples: int) -> Setup:
-    """Build a ``Setup`` equivalent to the model's, for the background computations."""
-    partners = []
-    for role in ("a", "b"):
-        spec: dict[str, object] = {"style": kwargs[f"style_{role}"]}
-        for trait in ("anxiety", "avoidance"):
-            value = kwargs[f"{trait}_{role}"]
-            preset = preset_traits(str(kwargs[f"style_{role}"]))[trait == "avoidance"]
-            spec[trait] = preset if value is None else value
-        partners.append(spec)
-    return Setup(partner_a=partners[0], partner_b=partners[1], dynamics=dynamics_of(kwargs),
-                 interventions=_interventions_of(kwargs), couples=couples,
-                 days=int(kwargs["days"]), seed=int(kwargs["rng"]))  # type: ignore[call-overload]
-
-
-@dataclass(frozen=True)
-class PhaseGrid:
-    """Share of couples spiraling or dissolved over a grid of two parameters.
-
-    Attributes
-    ----------
-    x_name, y_name : str
-        Parameter names (``anxiety_a``, ``avoidance_b`` or a dynamics name).
-    x_values, y_values : tuple of float
-        The grid.
-    share : numpy.ndarray, shape (len(x_values), len(y_values))
-        Share of the point's couples labelled spiraling or dissolved at the end of the run.
-    marker : (float, float)
-        Where the current couple sits.
-
-    """
-
-    x_name: str
-    y_name: str
-    x_values: tuple[float, ...]
-    y_values: tuple[float, ...]
-    share: np.ndarray
-    marker: tuple[float, float]
-
-
-def _freeze(kwargs: Mapping[str, object]) -> tuple:
-    """Make keyword arguments hashable (for the caches), nested ``dynamics`` included."""
-    return tuple(sorted((key, _freeze(value) if isinstance(value, Mapping) else value)
-                        for key, value in kwargs.items()))  # fmt: skip
-
-
-def _thaw(frozen: tuple) -> dict[str, object]:
-    return {key: dict(value) if key == "dynamics" else value for key, value in frozen}
-
-
-def phase_grid(kwargs: Mapping[str, object], which: str = "traits") -> PhaseGrid:
-    """Compute (or fetch from the cache) a phase diagram around the current settings.
-
-    Parameters
-    ----------
-    kwargs : mapping
-        The model's keyword arguments (see :func:`model_kwargs`); ``couples`` is ignored.
-    which : str
-        ``"traits"`` for partner A's anxiety × partner B's avoidance, or a key of
-        ``LEVER_PAIRS``.
-
-    """
-    if which != "traits" and which not in LEVER_PAIRS:
-        raise ValueError(f"unknown phase diagram {which!r}; allowed: traits, "
-                         f"{', '.join(LEVER_PAIRS)}")  # fmt: skip
-    frozen = {key: value for key, value in kwargs.items() if key != "couples"}
-    return _phase_grid_cached(_freeze(frozen), which)
-
-
-@functools.lru_cache(maxsize=24)
-def _phase_grid_cached(frozen: tuple, which: str) -> PhaseGrid:
-    kwargs = _thaw(frozen)
-    base = _setup_from_kwargs(kwargs, couples=1)
-    if which == "traits":
-        x_name, y_name = "anxiety_a", "avoidance_b"
-        x_param, y_param = "partner_a.anxiety", "partner_b.avoidance"
-        marker = (float(base.partner_a["anxiety"]), float(base.partner_b["avoidance"]))
-        x_values = y_values = np.linspace(0.0, 1.0, GRID_POINTS)
-    else:
-        x_name, y_name = LEVER_PAIRS[which]
-        x_param, y_param = f"dynamics.{x_name}", f"dynamics.{y_name}"
-        values = {**dynamics_defaults(), **dynamics_of(kwargs)}
-        marker = (float(values[x_name]), float(values[y_name]))
-        x_values = np.linspace(*lever_axis(x_name, marker[0]), GRID_POINTS)
-        y_values = np.linspace(*lever_axis(y_name, marker[1]), GRID_POINTS)
-    setup, x_axis, y_axis = sweep_setup(base, x_param, x_values, y_param, y_values,
-                                        GRID_REPLICATES)  # fmt: skip
-    labels = simulate(setup).labels.reshape(GRID_POINTS, GRID_POINTS, GRID_REPLICATES)
-    # Spiraling or dissolved: a couple that spirals long enough dissolves (as in sim.plots).
-    share = np.mean(np.isin(labels, ("spiraling", "dissolved")), axis=2)
-    return PhaseGrid(x_name, y_name, x_axis.values, y_axis.values, share, marker)
-
-
-def lever_axis(name: str, value: float) -> tuple[float, float]:
-    """Return the span of a lever map's axis around the current value.
-
-    From the lowest allowed value to 2.5 times the larger of the current value and the default
-    (at most the highest allowed value). The whole allowed range would put the default couple at
-    the edge of a map that is mostly one colour (relief decay runs to 10 a day); this span keeps
-    the couple and the boundary near it in view.
-    """
-    param = DYNAMICS[name]
-    high = min(float(param.high), 2.5 * max(float(value), float(param.default)))
-    return float(param.low), max(high, float(param.low) + 1e-6)
-
-
-def mixed_population(kwargs: Mapping[str, object], couples: int = MAX_COUPLES) -> dict:
-    """Outcome shares by pairing of styles in a mixed population with the current dynamics.
-
-    People are drawn from the literature mix (``sim.styles.LITERATURE_MIX``) and paired at
-    random; the levers, communication, stress, interventions, days and seed are the dashboard's.
-    Returns ``teaching.outcomes_by_pairing``'s table (cached).
-    """
-    frozen = {key: value for key, value in kwargs.items()
-              if key not in ("couples", "style_a", "style_b") and "anxiety" not in key
-              and "avoidance" not in key}  # fmt: skip
-    return _mixed_cached(_freeze(frozen), couples)
-
-
-@functools.lru_cache(maxsize=8)
-def _mixed_cached(frozen: tuple, couples: int) -> dict:
-    kwargs = _thaw(frozen)
-    setup = Setup(dynamics=dynamics_of(kwargs), interventions=_interventions_of(kwargs),
-                  days=int(kwargs["days"]), seed=int(kwargs["rng"]), couples=couples,  # type: ignore[call-overload]
-                  population={"mix": dict(LITERATURE_MIX), "couples": couples})  # fmt: skip
-    return outcomes_by_pairing(simulate(setup))
-
-
-@dataclass(frozen=True)
-class DayHours:
-    """One day of couple 1, hour by hour (from the engine's own hourly trace).
-
-    Attributes
-    ----------
-    day : int
-        The day (1-based, as on the charts).
-    security, relief : numpy.ndarray, shape (24, 2)
-        Each partner's state at the end of every hour of the day.
-    asked, answered : numpy.ndarray of bool, shape (24, 2)
-        Whether the partner asked in that hour, and whether the request was answered.
-
-    """
-
-    day: int
-    security: np.ndarray
-    relief: np.ndarray
-    asked: np.ndarray
-    answered: np.ndarray
-
-
-def day_hours(setup: Setup, day: int) -> DayHours:
-    """Replay couple 1 of ``setup`` hour by hour up to ``day`` and return that day's hours.
-
-    ``sim.teaching.hourly_trace`` runs the same engine one hour at a time; with one couple, the
-    same people, parameters and seed, it tells couple 1's story to the hour.
-    """
-    from .teaching import hourly_trace
-
-    day = int(day)
-    if not 1 <= day <= setup.days:
-        raise ValueError(f"day must be between 1 and {setup.days}, got {day}")
-    trace = hourly_trace(replace(setup, couples=1), days=day)
-    hours = slice((day - 1) * k.HOURS_PER_DAY, day * k.HOURS_PER_DAY)
-    return DayHours(day, trace.state("security")[hours, :, 0].copy(),
-                    trace.state("relief")[hours, :, 0].copy(), trace.asked[hours, :, 0].copy(),
-                    trace.answered[hours, :, 0].copy())  # fmt: skip
 
 
 class ReliefEpisodes:

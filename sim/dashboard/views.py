@@ -7,23 +7,30 @@ with every live figure and the tests can check the content without a browser.
 from __future__ import annotations
 
 import csv
+import dataclasses
 import gc
 import io
+import math
 import threading
 import weakref
 import zipfile
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass, replace
 from html import escape
 
 import mesa
 import numpy as np
 
-from . import kernel as k
-from .dashboard_charts import (
+from .. import kernel as k
+from ..model import RelationshipModel
+from ..outcomes import LABELS, SPIRAL_RATE, seeker_partner
+from ..params import DYNAMICS
+from .background import LeverDiagram, PhaseGrid
+from .charts import (
     OUTCOME_COLORS,
     PARTNER_COLORS,
     Series,
+    bifurcation_chart,
     heatmap,
     histogram,
     line_chart,
@@ -31,11 +38,10 @@ from .dashboard_charts import (
     text_on,
     tile_grid,
 )
-from .dashboard_state import PhaseGrid, ReliefEpisodes
-from .model import RelationshipModel
-from .outcomes import LABELS, SPIRAL_RATE
+from .state import ReliefEpisodes, param_label
 
 __all__ = [
+    "FRAME_PARTS",
     "KIND_WORDS",
     "OUTCOME_WORDS",
     "UNDECIDED_DAYS",
@@ -51,6 +57,7 @@ __all__ = [
     "followed_outcome",
     "hours_chart",
     "intervention_events",
+    "lever_chart",
     "mixed_population_chart",
     "phase_chart",
     "population_charts",
@@ -59,6 +66,7 @@ __all__ = [
     "runs_html",
     "settings_words",
     "timeseries_csv",
+    "where_now",
 ]
 
 #: The source article's strategies in the dashboard's words.
@@ -78,13 +86,12 @@ OUTCOME_WORDS = {
     "dissolved": "one of them left",
 }
 
-_AXIS_WORDS = {
-    "anxiety_a": "Partner A's anxiety",
-    "avoidance_b": "Partner B's avoidance",
-    "reassurance_frequency": "Reassurance frequency (requests/day)",
-    "relief_decay": "Relief decay (per day)",
-    "exhaustion_rate": "Exhaustion per answer",
-}
+_TRAIT_AXES = {"anxiety_a": "Partner A's anxiety", "avoidance_b": "Partner B's avoidance"}
+
+
+def axis_words(name: str) -> str:
+    """A map's axis title: a partner's trait, or a dynamics parameter's label and unit."""
+    return _TRAIT_AXES.get(name) or param_label(DYNAMICS[name])
 
 #: First day on which the dashboard names an outcome or a verdict. Before it a few days of data
 #: say nothing yet (on day 0 every couple would read "distant", after 3 days an anxious one
@@ -266,8 +273,22 @@ def aspects_html(model) -> str:
             "</table>")  # fmt: skip
 
 
-def population_charts(model, couple: int = 0) -> dict[str, str]:
-    """Return the Population view's live charts: outcome shares so far, request rates."""
+def where_now(table, couple: int = 0) -> dict[str, float]:
+    """The run's position on a bifurcation diagram (see ``Frame.where``), from its couples table.
+
+    The seeker of each couple is ``sim.outcomes``' (the partner who asked more so far).
+    """
+    rates, _ = seeker_partner(table, "request_rate_last_30d")
+    rates = np.asarray(rates, dtype=float)
+    return {"population": float(np.mean(rates)) if rates.size else math.nan,
+            "couple": float(rates[couple]) if couple < rates.size else math.nan}  # fmt: skip
+
+
+def population_charts(model, couple: int = 0, table=None) -> dict[str, str]:
+    """Return the Population view's live charts: outcome shares so far, request rates.
+
+    ``table`` is the model's ``couples_table()`` when the caller has it already.
+    """
     counts = model.outcome_counts()
     total = max(sum(counts.values()), 1)
     pairing = " + ".join(sorted((str(model.setup.partner_a["style"].label),
@@ -280,12 +301,13 @@ def population_charts(model, couple: int = 0) -> dict[str, str]:
         shares = {name: [counts[name] / total] for name in LABELS}
         outcome = stacked_bars([pairing], shares, OUTCOME_COLORS, counts=[total],
                                title=f"Your {total} couples so far (day {model.day})")  # fmt: skip
-    table = model.couples_table()
-    rates = np.maximum(table["request_rate_last_30d_a"], table["request_rate_last_30d_b"])
+    table = model.couples_table() if table is None else table
+    # The seeker is the partner who asked more over the run (sim.outcomes, as in the table).
+    rates, _ = seeker_partner(table, "request_rate_last_30d")
     top = max(6.0, float(np.ceil(np.nanmax(rates)))) if len(rates) else 6.0
     bins = np.linspace(0.0, top, 25)
     request_chart = histogram(rates, bins=bins, x_label="requests per day (last 30 days)",
-                              title="How often the more-asking partner asks",
+                              title="How often the seeker asks",
                               marker=SPIRAL_RATE, marker_label="spiral line")  # fmt: skip
     return {"outcomes": outcome, "requests": request_chart,
             "tiles": couple_tiles(model, couple)}  # fmt: skip
@@ -311,7 +333,7 @@ def couple_tiles(model, couple: int = 0) -> str:
 
 
 def mixed_population_chart(table: dict) -> str:
-    """Stacked bars of outcome shares by pairing, from ``dashboard_state.mixed_population``."""
+    """Stacked bars of outcome shares by pairing (``sim.dashboard.background.mixed_population``)."""
     pairs = sorted(table, key=lambda pair: -table[pair]["couples"])
     shares = {name: [table[pair][name] for pair in pairs] for name in LABELS}
     return stacked_bars(pairs, shares, OUTCOME_COLORS, counts=[table[p]["couples"] for p in pairs],
@@ -323,17 +345,42 @@ def phase_chart(grid: PhaseGrid) -> str:
     title = ("Where you are: anxiety × avoidance" if grid.x_name == "anxiety_a"
              else "Where you are: two levers")  # fmt: skip
     return heatmap(grid.share, grid.x_values, grid.y_values, title=title,
-                   x_label=_AXIS_WORDS[grid.x_name], y_label=_AXIS_WORDS[grid.y_name],
+                   x_label=axis_words(grid.x_name), y_label=axis_words(grid.y_name),
                    marker=grid.marker)  # fmt: skip
+
+
+def lever_chart(diagram: LeverDiagram, setting: float, where: Mapping[str, float] | None = None,
+                applied: float | None = None, couples: int = 0, day: int = 0) -> str:
+    """The bifurcation diagram of a lever with your setting and your run marked, as SVG.
+
+    ``diagram`` is a ``sim.dashboard.background.LeverDiagram``; ``setting`` the lever's slider;
+    ``where`` the run's ``Frame.where`` (drawn at the lever's value of the run, ``applied``).
+    """
+    param = DYNAMICS[diagram.name]
+    who = "A" if diagram.seeker == 0 else "B"
+    points = []
+    if where and applied is not None and day > 0:
+        points.append((applied, where.get("population", math.nan),
+                       f"your {couples} couples" if couples > 1 else "your couple",
+                       "#1f3a5f"))  # fmt: skip
+        if couples > 1:
+            points.append((applied, where.get("couple", math.nan), "the couple followed",
+                           PARTNER_COLORS[0]))  # fmt: skip
+    return bifurcation_chart(
+        diagram.values, diagram.calm, diagram.spiral, diagram.unstable, diagram.bistable,
+        title=f"Tipping points: {param.title.lower()}", x_label=param_label(param),
+        y_label=f"requests a day (partner {who})", setting=setting, threshold=SPIRAL_RATE,
+        points=points,
+    )  # fmt: skip
 
 
 def hours_chart(hours) -> str:
     """One day of couple 1 hour by hour: each partner's relief, with requests and answers.
 
-    ``hours`` is a ``dashboard_state.DayHours``. A coloured dot marks each hour in which a
-    partner asked (on that partner's relief line), a black dot the hours in which a request was
-    answered, so what happens right after an answer (relief jumps, then fades) can be read hour
-    by hour.
+    ``hours`` is a ``sim.dashboard.background.DayHours``. A coloured dot marks each hour in which
+    a partner asked (on that partner's relief line), a black dot the hours in which a request
+    was answered, so what happens right after an answer (relief jumps, then fades) can be read
+    hour by hour.
     """
     x = np.arange(1, 25)
     series = []
@@ -374,7 +421,7 @@ def timeseries_csv(model) -> str:
     Runs of up to ``sim.results.PER_COUPLE_TIMESERIES_MAX`` couples get one row per day, couple
     and partner; larger runs the population means per day and partner.
     """
-    from .results import PER_COUPLE_TIMESERIES_MAX
+    from ..results import PER_COUPLE_TIMESERIES_MAX
 
     kernel = model.kernel
     if model.setup.couples <= PER_COUPLE_TIMESERIES_MAX:
@@ -393,6 +440,10 @@ def timeseries_csv(model) -> str:
 
 
 # -- one page's run, drawn from consistent snapshots ------------------------------------------
+
+
+#: The parts of a frame that ``Session.advance`` can leave undrawn while playing (see there).
+FRAME_PARTS = ("badge", "aspects", "couple", "population")
 
 
 @dataclass(frozen=True)
@@ -414,6 +465,9 @@ class Frame:
     couple: Mapping[str, str]
     population: Mapping[str, str]
     applied: Mapping[str, object]
+    #: Where the run is on a bifurcation diagram: the seekers' mean requests a day over the last
+    #: 30 days (``population``) and the followed couple's seeker's (``couple``).
+    where: Mapping[str, float] = dataclasses.field(default_factory=dict)
 
 
 def release_model(model) -> None:
@@ -439,7 +493,7 @@ KEPT_RUNS = 5
 
 def settings_words(applied: Mapping[str, object]) -> str:
     """What a run's settings changed from the page's defaults, in short words."""
-    from .dashboard_state import initial_controls, model_kwargs
+    from .state import initial_controls, model_kwargs
 
     base = model_kwargs(initial_controls(), seed=1)
     words = []
@@ -492,7 +546,7 @@ class Session:
     Parameters
     ----------
     kwargs : mapping
-        ``RelationshipModel`` keyword arguments (see ``dashboard_state.model_kwargs``).
+        ``RelationshipModel`` keyword arguments (see ``sim.dashboard.state.model_kwargs``).
 
     """
 
@@ -581,12 +635,16 @@ class Session:
         """Whether the run has reached its last day."""
         return self.model.day >= self.model.days
 
-    def advance(self, days: int = 1) -> Frame:
+    def advance(self, days: int = 1, parts: Collection[str] | None = None) -> Frame:
         """Simulate up to ``days`` more days (not past the end) and return the new frame.
 
         The days go to the model's engine in one call. Mesa's ``DataCollector`` (which
         ``RelationshipModel.step`` fills with every agent's values each day) is skipped: no
         view reads it, and for 500 couples it cost four times the simulation itself.
+
+        ``parts`` (names from ``FRAME_PARTS``) are the parts of the frame to draw anew, the
+        ones on screen while playing; the others keep the previous frame's text. By default
+        every part is drawn.
         """
         with self.lock:
             model = self.model
@@ -594,7 +652,7 @@ class Session:
             if days > 0:
                 model.kernel.advance(days)
             model.running = model.day < model.days
-            return self._draw()
+            return self._draw(parts)
 
     def _undecided(self) -> tuple[str, ...]:
         """Couple 1's labels over the last ``UNDECIDED_DAYS`` days, when there were several.
@@ -612,8 +670,16 @@ class Session:
         seen = tuple(dict.fromkeys(label for _, label in self._labels))
         return seen if len(seen) > 1 else ()
 
-    def _draw(self) -> Frame:
+    def _draw(self, parts: Collection[str] | None = None) -> Frame:
         model = self.model
+        table = model.couples_table()
+        previous = getattr(self, "frame", None)
+        if previous is None or previous.generation != self.generation:
+            parts = None
+
+        def drawn(part: str, draw):
+            return draw() if parts is None or part in parts else getattr(previous, part)
+
         undecided = self._undecided()
         finished = model.day >= model.days
         if days_until_verdict(model) > 0:
@@ -624,10 +690,12 @@ class Session:
         frame = Frame(
             generation=self.generation, day=model.day, days=model.days,
             couples=model.setup.couples, finished=finished, outcome=outcome,
-            badge=badge_html(model, undecided, self.followed), aspects=aspects_html(model),
-            couple=couple_charts(model, self.episodes),
-            population=population_charts(model, self.followed),
-            applied=dict(self.applied),
+            badge=drawn("badge", lambda: badge_html(model, undecided, self.followed)),
+            aspects=drawn("aspects", lambda: aspects_html(model)),
+            couple=drawn("couple", lambda: couple_charts(model, self.episodes)),
+            population=drawn("population",
+                             lambda: population_charts(model, self.followed, table)),
+            applied=dict(self.applied), where=where_now(table, self.followed),
         )  # fmt: skip
         self.frame = frame
         return frame
