@@ -168,7 +168,8 @@ def pair_hour(W, j, t, choices) -> None:
         W[k.S_SATISFACTION + p, j] = r.satisfaction_step(
             W[k.S_SATISFACTION + p, j], W[k.S_APPRAISAL + p, j], W[k.S_SECURITY + p, j],
             W[k.S_TRUST + p, j], W[k.S_CLOSENESS + p, j], W[k.S_EXHAUSTION + p, j],
-            W[k.S_WITHDRAWAL + p, j], W[k.W_P + k.CLOSENESS_WEIGHT, j],
+            W[k.S_WITHDRAWAL + p, j], W[k.W_P + k.SECURITY_WEIGHT, j],
+            W[k.W_P + k.PARTNER_TRUST_WEIGHT, j], W[k.W_P + k.CLOSENESS_WEIGHT, j],
             W[k.W_P + k.BURDEN_WEIGHT, j], W[k.W_P + k.PURSUIT_WEIGHT, j],
             W[k.F_SATISFACTION, j],
         )  # fmt: skip
