@@ -630,7 +630,9 @@ def test_a_strategy_ticked_in_a_short_run_starts_inside_it():
     kwargs = model_kwargs({**initial_controls(), "days": 30, "therapy_on": True}, seed=1)
     assert kwargs["therapy_day"] == 29
     click(rc, "Reset")  # the model accepts it (a day past the run would be refused)
-    assert "Therapy from day 29" in html(rc, "relsim-security")[0]
+    (charts,) = html(rc, "relsim-couple-charts")
+    security = charts.split('class="relsim-chart relsim-security"')[1].split("</svg>")[0]
+    assert "Therapy from day 29" in security
 
 
 def test_the_table_shows_its_thresholds_and_agrees_with_a_distant_badge():
