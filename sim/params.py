@@ -248,7 +248,7 @@ DYNAMICS: dict[str, Param] = _table(
           "(higher for married couples)."),
     Param("dissolution_satisfaction", 0.3, 0.0, 1.0, "satisfaction",
           "Satisfaction below which a person considers leaving."),
-    Param("dissolution_commitment", 0.4, 0.0, 1.0, "commitment",
+    Param("dissolution_commitment", 0.45, 0.0, 1.0, "commitment",
           "Commitment below which a dissatisfied person actually leaves."),
     Param("dissolution_days", 60, 1, 365, "days", "How long both conditions must hold.",
           integer=True),
