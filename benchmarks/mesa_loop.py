@@ -205,7 +205,8 @@ class Person(mesa.Agent):
         self.satisfaction = R.satisfaction_step(
             self.satisfaction, self.appraisal, self.security, self.trust, self.closeness,
             self.exhaustion, self.withdrawal, p["security_weight"], p["partner_trust_weight"],
-            p["closeness_weight"], p["burden_weight"], p["pursuit_weight"], x["f_satisfaction"])  # fmt: skip
+            p["closeness_weight"], p["burden_weight"], p["pursuit_weight"],
+            x["f_satisfaction"])  # fmt: skip
         self.commitment = R.commitment_step(self.commitment, self.satisfaction,
                                             p["commitment_floor"], x["f_commitment"])
 
