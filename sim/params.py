@@ -268,9 +268,9 @@ DYNAMICS: dict[str, Param] = _table(
     Param("treatment_engagement", 0.65, 0.01, 0.99, "share",
           "Mean share of a strategy's possible benefit a couple takes up (attendance and "
           "response); it varies between couples."),
-    Param("session_gain", 0.15, 0.0, 1.0, "share per session",
+    Param("session_gain", 0.25, 0.0, 1.0, "share per session",
           "Share of the remaining benefit a couple gains from each session or practice week."),
-    Param("relapse_share", 0.3, 0.0, 1.0, "share of couples",
+    Param("relapse_share", 0.25, 0.0, 1.0, "share of couples",
           "Share of couples who lose their gains after a strategy ends."),
     Param("gain_fading", 0.0003, 0.0, 1.0, "per day",
           "How fast gains fade after a strategy ends, for couples who keep them."),
@@ -284,7 +284,7 @@ DYNAMICS: dict[str, Param] = _table(
           "The largest change in anxiety or avoidance that full treatment brings."),
     Param("trait_change", 1.0, 0.0, 1.0, "share",
           "Whether treatments change traits (1) or act only through their own mechanism (0)."),
-    Param("self_soothing", 0.6, 0.0, 5.0, "relief per day",
+    Param("self_soothing", 0.85, 0.0, 5.0, "relief per day",
           "Relief a person gives themself per day with therapy's skills at full benefit."),
 )
 

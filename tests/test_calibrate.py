@@ -432,3 +432,28 @@ def test_literature_targets_file_is_valid():
     assert len(found.targets) >= 8
     assert all(t.source for t in found.targets)
     assert found.params
+
+
+#: The targets of calibration/literature.toml the model misses for a structural reason, each
+#: with its `known_miss` text (docs/ODD.md, "Calibration" and "Validation").
+KNOWN_MISSES = {"anxiety-asking", "avoidance-asking", "pursued-less-satisfied",
+                "withdrawn-from-less-satisfied"}  # fmt: skip
+
+
+def test_the_defaults_reproduce_the_literature_or_miss_it_knowingly():
+    # The bundled literature calibration's summary (issue 12): at the defaults in sim/params.py,
+    # as the mean over the check seeds (each scenario's seed + 1 to + replicates, the runs that
+    # `relsim calibrate` reports), every target lies within its published interval, or it carries
+    # a `known_miss` key that says why the model cannot reach it (docs/ODD.md, "Calibration").
+    found = load_targets(REPO / "calibration" / "literature.toml")
+    rows = {row["target"]: row for row in check_values(found)}
+    known = {t.name for t in found.targets if t.known_miss}
+    assert known == KNOWN_MISSES
+    for name, row in rows.items():
+        if name in known:
+            # Still a miss: a known miss the model has come to reach loses its key.
+            assert not row["within"], row
+        else:
+            assert row["within"], row
+    # A known miss is reported, not fitted: it would drag the fit toward range bounds.
+    assert all(t.weight == 0 for t in found.targets if t.known_miss)
