@@ -169,7 +169,7 @@ DYNAMICS: dict[str, Param] = _table(
           "Felt security at which a person's urge to ask is half of its most."),
     Param("seek_softness", 0.1, 0.01, 0.5, "felt security",
           "How gradually asking rises as felt security falls (the width of the step)."),
-    Param("routine_asking", 0.05, 0.0, 0.5, "share of the full urge",
+    Param("routine_asking", 0.08, 0.0, 0.5, "share of the full urge",
           "Everyday bids for reassurance that do not depend on feeling insecure."),
     Param("discouragement", 0.0, 0.0, 1.0, "share of asking",
           "How much a person who expects no answer (low trust) stops asking."),
@@ -268,7 +268,7 @@ DYNAMICS: dict[str, Param] = _table(
     Param("treatment_engagement", 0.65, 0.01, 0.99, "share",
           "Mean share of a strategy's possible benefit a couple takes up (attendance and "
           "response); it varies between couples."),
-    Param("session_gain", 0.25, 0.0, 1.0, "share per session",
+    Param("session_gain", 0.2, 0.0, 1.0, "share per session",
           "Share of the remaining benefit a couple gains from each session or practice week."),
     Param("relapse_share", 0.25, 0.0, 1.0, "share of couples",
           "Share of couples who lose their gains after a strategy ends."),
