@@ -65,7 +65,8 @@ def _free_port() -> int:
 
 def _client():
     return urllib.request.build_opener(
-        urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar()))
+        urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar())
+    )
 
 
 def _get(opener, url: str, data: bytes | None = None, timeout: float = 60) -> tuple[int, bytes]:
@@ -117,17 +118,27 @@ def main() -> int:
     parser.add_argument("--students", type=int, default=60)
     parser.add_argument("--seconds", type=float, default=300.0)
     parser.add_argument("--runs-each", type=int, default=5)
-    parser.add_argument("--pairs", type=int, default=10,
-                        help="pairs of further students playing a 10-day couple meanwhile")
+    parser.add_argument(
+        "--pairs",
+        type=int,
+        default=10,
+        help="pairs of further students playing a 10-day couple meanwhile",
+    )
     parser.add_argument("--quick", action="store_true", help="20 students over 40 seconds")
     parser.add_argument("--seed", type=int, default=1)
     args = parser.parse_args()
     if args.quick:
         args.students, args.seconds, args.runs_each, args.pairs = 20, 40.0, 2, 3
-    if not (1 <= args.students <= 120 - 2 * args.pairs and 10 <= args.seconds <= 900
-            and 1 <= args.runs_each <= 20 and 0 <= args.pairs <= 20):
-        parser.error("allowed: --students 1 to 120 (less two per pair), --seconds 10 to 900, "
-                     "--runs-each 1 to 20, --pairs 0 to 20")
+    if not (
+        1 <= args.students <= 120 - 2 * args.pairs
+        and 10 <= args.seconds <= 900
+        and 1 <= args.runs_each <= 20
+        and 0 <= args.pairs <= 20
+    ):
+        parser.error(
+            "allowed: --students 1 to 120 (less two per pair), --seconds 10 to 900, "
+            "--runs-each 1 to 20, --pairs 0 to 20"
+        )
     rng = random.Random(args.seed)
     work = Path(tempfile.mkdtemp(prefix="relsim-class-load-"))
     process, join, teacher = _start(work / "session", _free_port(), work / "server.log")
@@ -196,9 +207,11 @@ def main() -> int:
             return
         for day in range(10):
             for role, opener in (("a", a), ("b", b)):
-                choice = {"ask": ("yes", "no", "model")[(day + number) % 3],
-                          "answer": ("warm", "brief", "none", "model")[day % 4],
-                          "distance": "yes" if (day + (role == "b")) % 5 == 0 else "no"}
+                choice = {
+                    "ask": ("yes", "no", "model")[(day + number) % 3],
+                    "answer": ("warm", "brief", "none", "model")[day % 4],
+                    "distance": "yes" if (day + (role == "b")) % 5 == 0 else "no",
+                }
                 sent = time.monotonic()
                 status, body = _get(opener, f"{base}/pair/{code}/choose",
                                     urllib.parse.urlencode(choice).encode())  # fmt: skip
@@ -277,17 +290,25 @@ def main() -> int:
     delays = [shown[run] - at for run, at in answered.items() if run in shown]
     late = [d for d in delays if d > SHOW_WITHIN]
     missing = [run for run in answered if run not in shown]
-    print(f"  runs: {args.students * args.runs_each} planned, {len(answered)} stored, "
-          f"{len(delays)} seen on the board (and {2 * len(pairs_done)} from pair games)")
+    print(
+        f"  runs: {args.students * args.runs_each} planned, {len(answered)} stored, "
+        f"{len(delays)} seen on the board (and {2 * len(pairs_done)} from pair games)"
+    )
     print(f"  errors: {len(errors)}" + "".join(f"\n    {e}" for e in errors[:10]))
     print(f"  a run's answer: {_quantiles(run_seconds)}")
-    print(f"  pair games: {len(pairs_done)} of {args.pairs} played 10 days; a move's answer: "
-          f"{_quantiles(pair_seconds)}")
+    print(
+        f"  pair games: {len(pairs_done)} of {args.pairs} played 10 days; a move's answer: "
+        f"{_quantiles(pair_seconds)}"
+    )
     print(f"  board fetch: {_quantiles(fetch_seconds)} ({len(fetch_seconds)} fetches)")
-    print(f"  from a run's answer to the board showing it (teacher polls every 0.1 s): "
-          f"{_quantiles(delays)}; later than {SHOW_WITHIN:g} s: {len(late)}")
-    print(f"  server memory (RSS): {start_rss:.0f} MiB at start, peak {max(rss):.0f} MiB, "
-          f"{end_rss:.0f} MiB at the end (bound {BOUND_MIB:.0f} MiB)")
+    print(
+        f"  from a run's answer to the board showing it (teacher polls every 0.1 s): "
+        f"{_quantiles(delays)}; later than {SHOW_WITHIN:g} s: {len(late)}"
+    )
+    print(
+        f"  server memory (RSS): {start_rss:.0f} MiB at start, peak {max(rss):.0f} MiB, "
+        f"{end_rss:.0f} MiB at the end (bound {BOUND_MIB:.0f} MiB)"
+    )
     print(f"  server stopped with status {status}; session folder {work / 'session'}")
     ok = (not errors and not late and not missing and len(pairs_done) == args.pairs
           and len(answered) == args.students * args.runs_each

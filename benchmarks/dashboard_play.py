@@ -103,8 +103,12 @@ def play(page, wire: _Wire, per_frame: int, seconds: float) -> dict:
     frames = max(len(seen) - 1, 1)
     elapsed = max((seen[-1][0] - seen[0][0]) / 1000, 1e-9) if len(seen) > 1 else seconds
     days = seen[-1][1] - seen[0][1] if len(seen) > 1 else 0
-    return {"days_per_second": days / elapsed, "frames_per_second": frames / elapsed,
-            "bytes_per_frame": sent / frames, "day": seen[-1][1] if seen else 0}
+    return {
+        "days_per_second": days / elapsed,
+        "frames_per_second": frames / elapsed,
+        "bytes_per_frame": sent / frames,
+        "day": seen[-1][1] if seen else 0,
+    }
 
 
 def run_to_end(page) -> float:
@@ -121,8 +125,11 @@ def run_to_end(page) -> float:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seconds", type=float, default=10.0)
-    parser.add_argument("--speeds", default="1,2,5,10,30",
-                        help="days per frame to measure, comma-separated (default 1,2,5,10,30)")
+    parser.add_argument(
+        "--speeds",
+        default="1,2,5,10,30",
+        help="days per frame to measure, comma-separated (default 1,2,5,10,30)",
+    )
     parser.add_argument("--tab", default="Couple", help="the view shown while playing")
     args = parser.parse_args()
     try:
@@ -144,8 +151,10 @@ def main() -> int:
             expect(page.get_by_role("button", name="Reset")).to_be_enabled()
             _setup(page, RUN_DAYS)
             page.get_by_role("tab", name=args.tab, exact=True).click()
-            print(f"500 couples, anxious + avoidant, {RUN_DAYS}-day run, pause 0 ms, "
-                  f"{args.tab} view, {args.seconds:g} s each (target >= {TARGET:g} days/s):")
+            print(
+                f"500 couples, anxious + avoidant, {RUN_DAYS}-day run, pause 0 ms, "
+                f"{args.tab} view, {args.seconds:g} s each (target >= {TARGET:g} days/s):"
+            )
             best = 0.0
             for per_frame in speeds:
                 seen = play(page, wire, per_frame, args.seconds)

@@ -125,8 +125,10 @@ def against(revs: list[str], n: int = 100_000, days: int = 5, reps: int = 5) -> 
     """Time this tree's kernel and each revision's in turn; return CPU-second rates by label."""
     import sim.simulation as here
 
-    folder = Path(os.environ.get("RELSIM_CACHE_DIR")
-                  or Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "relsim")
+    folder = Path(
+        os.environ.get("RELSIM_CACHE_DIR")
+        or Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "relsim"
+    )
     folder = folder / "revisions"
     folder.mkdir(parents=True, exist_ok=True)
     sys.path.insert(0, str(folder))

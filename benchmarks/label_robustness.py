@@ -93,8 +93,11 @@ def report(scenario: str, rows: list[tuple[str, dict[str, float]]], couples: int
 def main(argv: list[str] | None = None) -> int:
     """Print the label-robustness table of each scenario."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--scenarios", default="classroom,anxious-secure",
-                        help="comma-separated bundled scenario names or files")
+    parser.add_argument(
+        "--scenarios",
+        default="classroom,anxious-secure",
+        help="comma-separated bundled scenario names or files",
+    )
     parser.add_argument("--engine", choices=("compiled", "numpy"), default="compiled")
     args = parser.parse_args(argv)
     for scenario in args.scenarios.split(","):

@@ -37,17 +37,23 @@ def main() -> int:
         rows = [row for row in result.rows if row["output"] == OUTPUT]
         third = len(rows) / 3
         control = next(row for row in rows if row["parameter"] == "control")
-        print(f"{name}: {len(rows)} parameters (control included), {result.samples} samples x "
-              f"{args.couples} couples, {time.perf_counter() - start:.0f} s; control ranks "
-              f"{control['rank']} (ST {control['total_order']:.3f})")
+        print(
+            f"{name}: {len(rows)} parameters (control included), {result.samples} samples x "
+            f"{args.couples} couples, {time.perf_counter() - start:.0f} s; control ranks "
+            f"{control['rank']} (ST {control['total_order']:.3f})"
+        )
         for row in rows[:8]:
-            print(f"  {row['rank']:3d} {row['parameter']:26s} ST {row['total_order']:.3f} "
-                  f"± {row['total_order_ci']:.3f}")
+            print(
+                f"  {row['rank']:3d} {row['parameter']:26s} ST {row['total_order']:.3f} "
+                f"± {row['total_order_ci']:.3f}"
+            )
         for row in rows:
             if row["parameter"] in LEVERS:
                 top = "top third" if row["rank"] <= third else "NOT in the top third"
-                print(f"  lever {row['parameter']:22s} rank {row['rank']:3d} of {len(rows)}, "
-                      f"ST {row['total_order']:.3f} ± {row['total_order_ci']:.3f}: {top}")
+                print(
+                    f"  lever {row['parameter']:22s} rank {row['rank']:3d} of {len(rows)}, "
+                    f"ST {row['total_order']:.3f} ± {row['total_order_ci']:.3f}: {top}"
+                )
     return 0
 
 

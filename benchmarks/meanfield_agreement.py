@@ -29,8 +29,9 @@ PLANES = ("phase-anxiety-avoidance", "phase-levers")
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--num", type=int, default=6, help="values per axis (default 6)")
-    parser.add_argument("--replicates", type=int, default=40,
-                        help="agent-based couples per cell (default 40)")
+    parser.add_argument(
+        "--replicates", type=int, default=40, help="agent-based couples per cell (default 40)"
+    )
     args = parser.parse_args()
     for name in PLANES:
         scenario = load_scenario(name)
@@ -42,15 +43,21 @@ def main() -> None:
                              replicates=args.replicates)  # fmt: skip
         seconds = time.perf_counter() - started
         cells = out["agree"].size
-        print(f"{name}: {spec.x.param} x {spec.y.param}, {args.num} x {args.num} cells, "
-              f"{args.replicates} couples each, {scenario.days} days, seed {scenario.seed}")
-        print(f"  agreement {out['agreement']:.3f} ({int(out['agree'].sum())} of {cells} cells); "
-              f"mean field spiraling or dissolved in {int(out['mean_field'].sum())} cells, "
-              f"agent-based majority in {int((out['abm_share'] >= 0.5).sum())}; {seconds:.1f} s")
+        print(
+            f"{name}: {spec.x.param} x {spec.y.param}, {args.num} x {args.num} cells, "
+            f"{args.replicates} couples each, {scenario.days} days, seed {scenario.seed}"
+        )
+        print(
+            f"  agreement {out['agreement']:.3f} ({int(out['agree'].sum())} of {cells} cells); "
+            f"mean field spiraling or dissolved in {int(out['mean_field'].sum())} cells, "
+            f"agent-based majority in {int((out['abm_share'] >= 0.5).sum())}; {seconds:.1f} s"
+        )
         for iy, ix in zip(*np.nonzero(~out["agree"]), strict=True):
-            print(f"    disagree at {spec.x.param} = {xs[ix]:.3g}, {spec.y.param} = {ys[iy]:.3g}: "
-                  f"agent-based share {out['abm_share'][iy, ix]:.2f}, mean field "
-                  f"{'spiraling or dissolved' if out['mean_field'][iy, ix] else 'not'}")
+            print(
+                f"    disagree at {spec.x.param} = {xs[ix]:.3g}, {spec.y.param} = {ys[iy]:.3g}: "
+                f"agent-based share {out['abm_share'][iy, ix]:.2f}, mean field "
+                f"{'spiraling or dissolved' if out['mean_field'][iy, ix] else 'not'}"
+            )
 
 
 if __name__ == "__main__":

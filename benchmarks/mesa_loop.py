@@ -137,8 +137,14 @@ class Person(mesa.Agent):
         """``kernel._security``: felt security from baseline, relief, threat, the partner."""
         p = self.model.p
         base = R.baseline_security(self.anxiety, self.trust, p["trust_weight"])
-        self.security = R.felt_security(base, self.relief, self.threat, self.anxiety,
-                                        self.partner.withdrawal, p["withdrawal_threat"])
+        self.security = R.felt_security(
+            base,
+            self.relief,
+            self.threat,
+            self.anxiety,
+            self.partner.withdrawal,
+            p["withdrawal_threat"],
+        )
 
     def decide(self) -> None:
         """``kernel._decide``: ask; the partner answers (how warmly) and gives affection."""
@@ -150,8 +156,15 @@ class Person(mesa.Agent):
                                    p["routine_asking"], p["discouragement"], DT)  # fmt: skip
         self.ask = 1.0 if rand() < p_ask else 0.0
         barrier = R.awareness_barrier(q.avoidance, p["avoidant_holdback"], x["awareness"])
-        p_answer = R.answer_probability(p["responsiveness"], barrier, q.anxiety, q.exhaustion,
-                                        q.withdrawal, q.security, x["communication"])
+        p_answer = R.answer_probability(
+            p["responsiveness"],
+            barrier,
+            q.anxiety,
+            q.exhaustion,
+            q.withdrawal,
+            q.security,
+            x["communication"],
+        )
         self.got_answer = self.ask * (1.0 if rand() < p_answer else 0.0)
         self.warmth = R.answer_warmth(q.exhaustion, q.avoidance, q.anxiety,
                                       p["exhaustion_coldness"])  # fmt: skip
@@ -173,7 +186,8 @@ class Person(mesa.Agent):
                                        self.habituation)  # fmt: skip
         self.relief = R.relief_after_affection(relief, affection, p["affection_relief"], quality)
         self.habituation = R.habituation_after_reassurance(
-            self.habituation, answered, x["habituation_gain"], anxiety)
+            self.habituation, answered, x["habituation_gain"], anxiety
+        )
         threat = R.threat_after_rebuff(self.threat, rebuffed, p["rebuff_hurt"], anxiety)
         self.threat = R.threat_after_cold_answer(threat, answered, warmth, p["cold_answer_hurt"],
                                                  anxiety)  # fmt: skip
@@ -207,8 +221,9 @@ class Person(mesa.Agent):
             self.exhaustion, self.withdrawal, p["security_weight"], p["partner_trust_weight"],
             p["closeness_weight"], p["burden_weight"], p["pursuit_weight"],
             x["f_satisfaction"])  # fmt: skip
-        self.commitment = R.commitment_step(self.commitment, self.satisfaction,
-                                            p["commitment_floor"], x["f_commitment"])
+        self.commitment = R.commitment_step(
+            self.commitment, self.satisfaction, p["commitment_floor"], x["f_commitment"]
+        )
 
 
 class RelationshipLoop(mesa.Model):
@@ -307,10 +322,12 @@ class RelationshipLoop(mesa.Model):
                 out[f"{name}_{tag}"] = np.array([getattr(x, name) for x in people])
             out[f"answered_{tag}"] = np.array([x.answered for x in people])
             out[f"affection_received_{tag}"] = np.array([x.affection_received for x in people])
-            out[f"request_rate_first_30d_{tag}"] = np.array(
-                [x.requests_first for x in people]) / first_days
-            out[f"request_rate_last_30d_{tag}"] = np.array(
-                [x.requests_last for x in people]) / last_days
+            out[f"request_rate_first_30d_{tag}"] = (
+                np.array([x.requests_first for x in people]) / first_days
+            )
+            out[f"request_rate_last_30d_{tag}"] = (
+                np.array([x.requests_last for x in people]) / last_days
+            )
         return out
 
 
@@ -369,8 +386,11 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--couples", type=int, default=200)
     parser.add_argument("--days", type=int, default=3)
-    parser.add_argument("--check", action="store_true",
-                        help="also compare outcome shares with the kernel (same couples)")
+    parser.add_argument(
+        "--check",
+        action="store_true",
+        help="also compare outcome shares with the kernel (same couples)",
+    )
     args = parser.parse_args()
     print("mechanisms mirrored (kernel step -> method here):")
     for step, where in MECHANISMS:
@@ -383,8 +403,10 @@ def main() -> int:
         rows = check(args.couples, args.days)
         print(f"\noutcome shares, {args.couples} couples x {args.days} days, same couples:")
         for row in rows:
-            print(f"  {row['label']:10s} Mesa {row['mesa']:6.1%}  kernel {row['kernel']:6.1%}  "
-                  f"z = {row['z']:+.2f}  {'ok' if row['ok'] else 'DIFFERS'}")
+            print(
+                f"  {row['label']:10s} Mesa {row['mesa']:6.1%}  kernel {row['kernel']:6.1%}  "
+                f"z = {row['z']:+.2f}  {'ok' if row['ok'] else 'DIFFERS'}"
+            )
         return 0 if all(row["ok"] for row in rows) else 1
     return 0
 

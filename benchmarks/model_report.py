@@ -40,8 +40,10 @@ def main() -> int:
         res = pair(style, "secure", n)
         rates[style] = res.couples["requests_a"].mean() / 180
         answered = res.couples["answered_a"].sum() / max(res.couples["requests_a"].sum(), 1)
-        print(f"  {style:9s} {rates[style]:.3f} a day ({30 * rates[style]:.1f} a month), "
-              f"{100 * answered:.0f}% answered")
+        print(
+            f"  {style:9s} {rates[style]:.3f} a day ({30 * rates[style]:.1f} a month), "
+            f"{100 * answered:.0f}% answered"
+        )
     print(f"  anxious / secure = {rates['anxious'] / rates['secure']:.1f}x")
 
     mix = {"mix": dict(LITERATURE_MIX), "couples": 5 * n}
@@ -53,29 +55,37 @@ def main() -> int:
         anx = np.concatenate([c["anxiety_a"], c["anxiety_b"]])
         avo = np.concatenate([c["avoidance_a"], c["avoidance_b"]])
         dissolved = 100 * np.mean(c["dissolved_day"] >= 0)
-        print(f"  {relationship}: one-year dissolution {dissolved:.1f}%; satisfaction mean "
-              f"{sat.mean():.2f} sd {sat.std():.2f}, above 0.97 "
-              f"{100 * np.mean(sat > 0.97):.1f}%; r(own anxiety, satisfaction) "
-              f"{np.corrcoef(anx, sat)[0, 1]:+.2f}, r(own avoidance, satisfaction) "
-              f"{np.corrcoef(avo, sat)[0, 1]:+.2f}; outcomes {res.outcomes}")
+        print(
+            f"  {relationship}: one-year dissolution {dissolved:.1f}%; satisfaction mean "
+            f"{sat.mean():.2f} sd {sat.std():.2f}, above 0.97 "
+            f"{100 * np.mean(sat > 0.97):.1f}%; r(own anxiety, satisfaction) "
+            f"{np.corrcoef(anx, sat)[0, 1]:+.2f}, r(own avoidance, satisfaction) "
+            f"{np.corrcoef(avo, sat)[0, 1]:+.2f}; outcomes {res.outcomes}"
+        )
 
     res = pair("anxious", "avoidant", n)
     c = res.couples
     spiral = res.labels == "spiraling"
     print(f"\nAnxious with avoidant, 180 days: {100 * np.mean(broken(res.labels)):.0f}% broken")
     for tag, who in (("a", "seeker"), ("b", "withdrawer")):
-        print(f"  {who}: satisfaction {c[f'start_satisfaction_{tag}'][spiral].mean():.2f} -> "
-              f"{c[f'satisfaction_{tag}'][spiral].mean():.2f} in spiraling couples")
+        print(
+            f"  {who}: satisfaction {c[f'start_satisfaction_{tag}'][spiral].mean():.2f} -> "
+            f"{c[f'satisfaction_{tag}'][spiral].mean():.2f} in spiraling couples"
+        )
     both = np.isfinite(c["relief_hours_first_30d_a"]) & np.isfinite(c["relief_hours_last_30d_a"])
-    print(f"  seeker's relief half-life {c['relief_hours_first_30d_a'][both].mean():.1f} h -> "
-          f"{c['relief_hours_last_30d_a'][both].mean():.1f} h; old measure (hours to the next "
-          f"request) {np.nanmean(c['hours_to_next_request_first_30d_a']):.1f} h -> "
-          f"{np.nanmean(c['hours_to_next_request_last_30d_a']):.1f} h")
+    print(
+        f"  seeker's relief half-life {c['relief_hours_first_30d_a'][both].mean():.1f} h -> "
+        f"{c['relief_hours_last_30d_a'][both].mean():.1f} h; old measure (hours to the next "
+        f"request) {np.nanmean(c['hours_to_next_request_first_30d_a']):.1f} h -> "
+        f"{np.nanmean(c['hours_to_next_request_last_30d_a']):.1f} h"
+    )
     flat = pair("anxious", "avoidant", n, dynamics={"habituation_gain": 0.0, "rebound": 0.0})
     f = flat.couples
-    print(f"  with habituation and rebound off: relief half-life "
-          f"{np.nanmean(f['relief_hours_first_30d_a']):.1f} h -> "
-          f"{np.nanmean(f['relief_hours_last_30d_a']):.1f} h (must not shorten)")
+    print(
+        f"  with habituation and rebound off: relief half-life "
+        f"{np.nanmean(f['relief_hours_first_30d_a']):.1f} h -> "
+        f"{np.nanmean(f['relief_hours_last_30d_a']):.1f} h (must not shorten)"
+    )
 
     print("\nLevers with a responsive (secure) partner, share broken / partner's exhaustion:")
     for lever, values in (("reassurance_frequency", (1.0, 4.0, 12.0)),
@@ -84,8 +94,10 @@ def main() -> int:
         cells = []
         for value in values:
             res = pair("anxious", "secure", n, dynamics={lever: value})
-            cells.append(f"{value:g}: {100 * np.mean(broken(res.labels)):.0f}% / "
-                         f"{res.couples['exhaustion_b'].mean():.2f}")
+            cells.append(
+                f"{value:g}: {100 * np.mean(broken(res.labels)):.0f}% / "
+                f"{res.couples['exhaustion_b'].mean():.2f}"
+            )
         print(f"  {lever:22s} " + "   ".join(cells))
 
     print("\nStrategies on anxious-avoidant couples from day 60 (240 days):")
@@ -96,10 +108,12 @@ def main() -> int:
                                    interventions=[{"kind": kind, "day": 60}]))  # fmt: skip
         p, d = e["broken_points"], e["seeker_satisfaction_d"]
         recovered = e["recovered_share"]
-        print(f"  {kind:18s} broken {100 * e['broken_share_without']:.0f}% -> "
-              f"{100 * e['broken_share_with']:.0f}% ({p['own_mechanism']:+.0f} own, "
-              f"{p['trait_change']:+.0f} traits); seeker satisfaction d {d['total']:+.2f}; "
-              f"recovered {0 if recovered is None else 100 * recovered:.0f}%")
+        print(
+            f"  {kind:18s} broken {100 * e['broken_share_without']:.0f}% -> "
+            f"{100 * e['broken_share_with']:.0f}% ({p['own_mechanism']:+.0f} own, "
+            f"{p['trait_change']:+.0f} traits); seeker satisfaction d {d['total']:+.2f}; "
+            f"recovered {0 if recovered is None else 100 * recovered:.0f}%"
+        )
     print(f"\n({time.perf_counter() - start:.0f} s)")
     return 0
 

@@ -109,10 +109,14 @@ def main(argv: list[str] | None = None) -> int:
     from sim import kernel
 
     kernel.warm_up()
-    print(f"parameter recovery: {len(RANGES)} parameters, budget {args.budget} trials, "
-          f"tolerance {TOLERANCE:.0%} of the range\n")
-    print(f"  {'set':>3s}  {'parameter':22s} {'true':>8s} {'fitted':>8s} {'error':>7s} "
-          f"{'95% interval':>20s}  in  ok")
+    print(
+        f"parameter recovery: {len(RANGES)} parameters, budget {args.budget} trials, "
+        f"tolerance {TOLERANCE:.0%} of the range\n"
+    )
+    print(
+        f"  {'set':>3s}  {'parameter':22s} {'true':>8s} {'fitted':>8s} {'error':>7s} "
+        f"{'95% interval':>20s}  in  ok"
+    )
     passed = total = 0
     for index, truth in enumerate(TRUTHS[: args.sets], start=1):
         with tempfile.TemporaryDirectory() as tmp:
@@ -129,8 +133,10 @@ def main(argv: list[str] | None = None) -> int:
             print(f"  {index:3d}  {name:22s} {true:8.3g} {item['fitted']:8.3g} {error:7.1%} "
                   f"{f'{lo:.3g} to {hi:.3g}':>20s}  {'y' if inside else 'n':>2s}  "
                   f"{'y' if ok else 'n':>2s}")  # fmt: skip
-        print(f"       best loss {found['best_loss']:.3g}, {found['seconds']:.1f} s, effective "
-              f"sample {found['fitted']['posterior']['effective_sample_size']:.1f}")
+        print(
+            f"       best loss {found['best_loss']:.3g}, {found['seconds']:.1f} s, effective "
+            f"sample {found['fitted']['posterior']['effective_sample_size']:.1f}"
+        )
     print(f"\n{passed} of {total} parameters recovered within {TOLERANCE:.0%} of their range")
     return 0
 

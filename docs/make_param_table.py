@@ -82,7 +82,7 @@ def interventions_table() -> str:
 def cultures_table() -> str:
     """The bundled cultural norms (``sim.culture.CULTURES``)."""
     lines = [
-        "#### Cultures (`culture = \"name\"` at the top level or under a partner)",
+        '#### Cultures (`culture = "name"` at the top level or under a partner)',
         "",
         "| culture | expression mean | expression sd | asking norm |",
         "|---|---|---|---|",
@@ -97,7 +97,7 @@ def relationships_table() -> str:
     """What ``relationship = "dating"`` or ``"married"`` sets (``RELATIONSHIPS``)."""
     names = sorted({name for values in RELATIONSHIPS.values() for name in values})
     lines = [
-        "#### Relationship types (`relationship = \"...\"`; explicit `[dynamics]` values win)",
+        '#### Relationship types (`relationship = "..."`; explicit `[dynamics]` values win)',
         "",
         "| relationship | " + " | ".join(f"`{n}`" for n in names) + " |",
         "|---|" + "---|" * len(names),

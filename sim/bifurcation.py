@@ -66,7 +66,7 @@ def resolve_param(name: str) -> tuple[str, Param]:
     """
     text = str(name).strip()
     if text.startswith("dynamics."):
-        text = text[len("dynamics."):]
+        text = text[len("dynamics.") :]
     if text in DYNAMICS:
         return text, DYNAMICS[text]
     tag, _, trait = text.partition(".")
@@ -122,8 +122,10 @@ def wilson(successes, n, z: float = 1.959963984540054):
     centre = (share + z * z / (2 * n)) / (1 + z * z / n)
     half = z * np.sqrt(share * (1 - share) / n + z * z / (4 * n * n)) / (1 + z * z / n)
     # (the interval always holds the share itself; rounding could put an end a hair past it)
-    return (np.clip(np.minimum(centre - half, share), 0.0, 1.0),
-            np.clip(np.maximum(centre + half, share), 0.0, 1.0))
+    return (
+        np.clip(np.minimum(centre - half, share), 0.0, 1.0),
+        np.clip(np.maximum(centre + half, share), 0.0, 1.0),
+    )
 
 
 # ----------------------------------------------------------------------------------------------
@@ -405,12 +407,21 @@ def write_bifurcation(target, result: BifurcationResult, scenario, *, argv=None,
         save(figure, folder / "bifurcation.png")
         header, rows = result.csv_rows()
         _write_csv(folder / "bifurcation.csv", header, rows)
-        _write_csv(folder / "hysteresis.csv", list(HYSTERESIS_COLUMNS),
-                   [[row[c] for c in HYSTERESIS_COLUMNS] for row in result.hysteresis])
-        extra = {"bifurcation": {"param": result.key, "values": [float(v) for v in result.values],
-                                 "couples_per_value": result.couples,
-                                 "hold_days": result.hold_days,
-                                 "window_days": WINDOW_DAYS, "notes": list(result.notes)}}
+        _write_csv(
+            folder / "hysteresis.csv",
+            list(HYSTERESIS_COLUMNS),
+            [[row[c] for c in HYSTERESIS_COLUMNS] for row in result.hysteresis],
+        )
+        extra = {
+            "bifurcation": {
+                "param": result.key,
+                "values": [float(v) for v in result.values],
+                "couples_per_value": result.couples,
+                "hold_days": result.hold_days,
+                "window_days": WINDOW_DAYS,
+                "notes": list(result.notes),
+            }
+        }
         write_json(folder / "manifest.json",
                    manifest(scenario, argv=argv, timings=timings or {}, kind="bifurcation",
                             files=files, extra=extra))  # fmt: skip

@@ -155,13 +155,16 @@ class _Runner:
             try:
                 from distributed import Client
             except ImportError:
-                raise RuntimeError("running on a Dask cluster needs the 'distributed' package: "
-                                   "pip install 'relsim[dask]'") from None
+                raise RuntimeError(
+                    "running on a Dask cluster needs the 'distributed' package: "
+                    "pip install 'relsim[dask]'"
+                ) from None
             try:
                 self.client = Client(scheduler, timeout="10s")
             except (OSError, TimeoutError) as error:
-                raise ConnectionError(f"cannot reach the Dask scheduler at {scheduler}: "
-                                      f"{error}") from None
+                raise ConnectionError(
+                    f"cannot reach the Dask scheduler at {scheduler}: {error}"
+                ) from None
         elif workers > 1:
             import multiprocessing
             from concurrent.futures import ProcessPoolExecutor
@@ -173,8 +176,10 @@ class _Runner:
     def map(self, batch: Sequence[dict[str, float]], seed_offsets: Sequence[int] | None = None
             ) -> list[dict[str, float]]:  # fmt: skip
         offsets = list(seed_offsets) if seed_offsets is not None else [0] * len(batch)
-        args = [(self.targets_file, dict(v), o, self.engine) for v, o in zip(batch, offsets,
-                                                                             strict=True)]
+        args = [
+            (self.targets_file, dict(v), o, self.engine)
+            for v, o in zip(batch, offsets, strict=True)
+        ]
         if self.client is not None:
             futures = [self.client.submit(_evaluate_task, *a, pure=False) for a in args]
             try:
@@ -239,8 +244,9 @@ def _make_sampler_class():
             return self._for(study, trial).sample_relative(study, trial, search_space)
 
         def sample_independent(self, study, trial, param_name, param_distribution):
-            return self._for(study, trial).sample_independent(study, trial, param_name,
-                                                              param_distribution)
+            return self._for(study, trial).sample_independent(
+                study, trial, param_name, param_distribution
+            )
 
         def before_trial(self, study, trial):
             self._for(study, trial).before_trial(study, trial)
@@ -293,8 +299,9 @@ def open_study(folder: Path, targets_file: TargetsFile, seed: int, *, resume: bo
 
     optuna.logging.set_verbosity(optuna.logging.WARNING)
     path = folder / STUDY_FILE
-    storage = optuna.storages.RDBStorage(f"sqlite:///{path}",
-                                         engine_kwargs={"connect_args": {"timeout": 60}})
+    storage = optuna.storages.RDBStorage(
+        f"sqlite:///{path}", engine_kwargs={"connect_args": {"timeout": 60}}
+    )
     sampler = trial_seeded_sampler(seed, targets_file.startup_trials)
     study = optuna.create_study(storage=storage, study_name=STUDY_NAME, sampler=sampler,
                                 direction="minimize", load_if_exists=True)  # fmt: skip
@@ -467,8 +474,10 @@ class Calibration:
             elif values.size == 1:
                 out[target.name] = (float(values[0]), math.nan)
             else:
-                out[target.name] = (float(values.mean()),
-                                    float(values.std(ddof=1) / math.sqrt(values.size)))
+                out[target.name] = (
+                    float(values.mean()),
+                    float(values.std(ddof=1) / math.sqrt(values.size)),
+                )
         return out
 
     def check_loss(self) -> float:
@@ -500,9 +509,14 @@ class Calibration:
         for j, name in enumerate(self.params):
             spec = DYNAMICS[name]
             post = self.posterior["params"][j]
-            params[name] = {"fitted": self.best[name], "median": post["median"],
-                            "interval_95": [post["low"], post["high"]], "default": spec.default,
-                            "range": list(self.targets_file.ranges[name]), "unit": spec.unit}
+            params[name] = {
+                "fitted": self.best[name],
+                "median": post["median"],
+                "interval_95": [post["low"], post["high"]],
+                "default": spec.default,
+                "range": list(self.targets_file.ranges[name]),
+                "unit": spec.unit,
+            }
         sim = self.simulated()
         return {
             "targets_file": str(self.targets_file.path),
@@ -595,10 +609,18 @@ def calibrate(targets_file: TargetsFile, folder: Path, *, budget: int, seed: int
     finally:
         runner.close()
     done = time.perf_counter()
-    return Calibration(targets_file, list(names), best, best_row["loss"], table, posterior,
-                       evaluations[: len(offsets)],
-                       _means(targets_file.targets, evaluations[len(offsets):]), seed,
-                       {"search_seconds": searched - started, "check_seconds": done - searched})
+    return Calibration(
+        targets_file,
+        list(names),
+        best,
+        best_row["loss"],
+        table,
+        posterior,
+        evaluations[: len(offsets)],
+        _means(targets_file.targets, evaluations[len(offsets) :]),
+        seed,
+        {"search_seconds": searched - started, "check_seconds": done - searched},
+    )
 
 
 # ----------------------------------------------------------------------------------------------
@@ -684,8 +706,9 @@ def fitted_scenario_toml(calibration: Calibration, argv: Sequence[str] | None = 
              f"{', '.join(calibration.params)}.", ""]  # fmt: skip
 
     def is_array_of_tables(value: Any) -> bool:
-        return isinstance(value, list) and bool(value) and all(isinstance(v, Mapping)
-                                                               for v in value)
+        return (
+            isinstance(value, list) and bool(value) and all(isinstance(v, Mapping) for v in value)
+        )
 
     for key, value in data.items():  # plain keys first, then tables, then arrays of tables
         if not isinstance(value, Mapping) and not is_array_of_tables(value):
@@ -778,8 +801,11 @@ def _figures(calibration: Calibration, folder: Path) -> None:
     for j in range(len(names), nrows * cols):
         axes[j // cols, j % cols].axis("off")
     axes[0, 0].legend(fontsize=6, frameon=False)
-    fig.suptitle(f"Fitted parameters: approximate posterior from {len(calibration.trials)} trials "
-                 f"(effective sample {calibration.posterior['ess']:.0f})", fontsize=9)
+    fig.suptitle(
+        f"Fitted parameters: approximate posterior from {len(calibration.trials)} trials "
+        f"(effective sample {calibration.posterior['ess']:.0f})",
+        fontsize=9,
+    )
     fig.tight_layout()
     save_figure(fig, folder / "marginals.png")
     plt.close(fig)
@@ -816,19 +842,25 @@ def write_report(target: Path, calibration: Calibration, *, argv: Sequence[str] 
     scenario = scenario_from_dict(tomllib.loads(text), name="fitted-scenario")  # must load back
     with atomic_folder(target, force=True) as staging:
         write_json(staging / "fitted.json", calibration.fitted())
-        (staging / "targets.csv").write_text(_csv(calibration.table(), TARGET_COLUMNS),
-                                             encoding="utf-8")
+        (staging / "targets.csv").write_text(
+            _csv(calibration.table(), TARGET_COLUMNS), encoding="utf-8"
+        )
         names = calibration.params
         trial_rows = [{"trial": t["number"], "loss": t["loss"], **t["params"],
                        **{f"sim:{k}": v for k, v in t["simulated"].items()}}
                       for t in calibration.trials]  # fmt: skip
-        header = ["trial", "loss", *names,
-                  *(f"sim:{t.name}" for t in calibration.targets_file.targets)]
+        header = [
+            "trial",
+            "loss",
+            *names,
+            *(f"sim:{t.name}" for t in calibration.targets_file.targets),
+        ]
         weights = calibration.posterior["weights"]
         for row, weight in zip(trial_rows, weights, strict=True):
             row["posterior_weight"] = float(weight)
-        (staging / "trials.csv").write_text(_csv(trial_rows, [*header, "posterior_weight"]),
-                                            encoding="utf-8")
+        (staging / "trials.csv").write_text(
+            _csv(trial_rows, [*header, "posterior_weight"]), encoding="utf-8"
+        )
         _figures(calibration, staging)
         (staging / "fitted-scenario.toml").write_text(text, encoding="utf-8")
         timings = {**calibration.timings, "write_seconds": time.perf_counter() - started}
@@ -847,8 +879,12 @@ def summary_lines(calibration: Calibration, out: Path) -> list[str]:
 
     fitted = calibration.fitted()
     rows = calibration.table()
-    lines = [f"relsim calibrate: {calibration.targets_file.path} ({fitted['trials']} trials, "
-             f"seed {calibration.seed})", "", "Fitted parameters (95% interval; default)"]
+    lines = [
+        f"relsim calibrate: {calibration.targets_file.path} ({fitted['trials']} trials, "
+        f"seed {calibration.seed})",
+        "",
+        "Fitted parameters (95% interval; default)",
+    ]
     width = max(len(n) for n in calibration.params)
     for name, item in fitted["params"].items():
         low, high = item["interval_95"]
@@ -965,8 +1001,11 @@ def main(args: argparse.Namespace, argv: Sequence[str] | None = None) -> int:
         raise
     created = not out.exists()
     out.mkdir(parents=True, exist_ok=True)
-    print(f"relsim calibrate: {len(targets_file.targets)} targets on {len(targets_file.runs)} "
-          f"runs, fitting {', '.join(targets_file.params)}; study in {study_path}", flush=True)
+    print(
+        f"relsim calibrate: {len(targets_file.targets)} targets on {len(targets_file.runs)} "
+        f"runs, fitting {', '.join(targets_file.params)}; study in {study_path}",
+        flush=True,
+    )
     extra = {"targets_file": str(targets_file.path), "params": targets_file.params,
              "ranges": {k: list(v) for k, v in targets_file.ranges.items()},
              "budget": args.budget, "workers": args.workers, "scheduler": args.scheduler,

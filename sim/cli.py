@@ -131,8 +131,11 @@ def _parser() -> argparse.ArgumentParser:
                        help="replace an existing results folder and discard the finished chunks "
                             "of an interrupted sweep (<out>.partial)")  # fmt: skip
 
-    commands.add_parser("list", help="list the bundled scenarios",
-                        description="List the bundled scenarios with their descriptions.")
+    commands.add_parser(
+        "list",
+        help="list the bundled scenarios",
+        description="List the bundled scenarios with their descriptions.",
+    )
 
     compare = commands.add_parser("compare", help="run two scenarios with one seed, side by side",
                                   description="Run two scenarios with a common seed and show "
@@ -141,14 +144,19 @@ def _parser() -> argparse.ArgumentParser:
                                   epilog="example: relsim compare anxious-avoidant "
                                   "anxious-avoidant-therapy",
                                   formatter_class=argparse.RawDescriptionHelpFormatter)  # fmt: skip
-    compare.add_argument("first", metavar="SCENARIO",
-                         help="the first scenario: bundled name or path to a .toml file")
-    compare.add_argument("second", metavar="SCENARIO",
-                         help="the second scenario, run with the first one's seed")
+    compare.add_argument(
+        "first", metavar="SCENARIO", help="the first scenario: bundled name or path to a .toml file"
+    )
+    compare.add_argument(
+        "second", metavar="SCENARIO", help="the second scenario, run with the first one's seed"
+    )
     scenario_options(compare)
 
-    dashboard = commands.add_parser("dashboard", help="open the interactive dashboard",
-                                    description="Serve the Solara dashboard on 127.0.0.1.")
+    dashboard = commands.add_parser(
+        "dashboard",
+        help="open the interactive dashboard",
+        description="Serve the Solara dashboard on 127.0.0.1.",
+    )
     dashboard.add_argument("--port", type=_whole(1), default=8765, help="port (default 8765)")
 
     sens = commands.add_parser("sensitivity", help="global sensitivity analysis of a scenario",
@@ -159,24 +167,48 @@ def _parser() -> argparse.ArgumentParser:
                                epilog=SENSITIVITY_EXAMPLE,
                                formatter_class=argparse.RawDescriptionHelpFormatter)  # fmt: skip
     sens.add_argument("scenario", metavar="SCENARIO", help="bundled name or path to a .toml file")
-    sens.add_argument("--out", type=Path, metavar="DIR",
-                      help="results folder (default results/<scenario name>-sensitivity)")
-    sens.add_argument("--method", choices=("sobol", "morris"), default="sobol",
-                      help="sobol (variance shares, default) or morris (cheaper screening)")
+    sens.add_argument(
+        "--out",
+        type=Path,
+        metavar="DIR",
+        help="results folder (default results/<scenario name>-sensitivity)",
+    )
+    sens.add_argument(
+        "--method",
+        choices=("sobol", "morris"),
+        default="sobol",
+        help="sobol (variance shares, default) or morris (cheaper screening)",
+    )
     sens.add_argument("--samples", type=_whole(1),
                       help="base sample size (default 64 for sobol, a power of two; 20 "
                            "trajectories for morris)")  # fmt: skip
     sens.add_argument("--workers", type=_whole(1), help="local worker processes (default 1)")
-    sens.add_argument("--set", dest="set", action="append", default=[], metavar="KEY=VALUE",
-                      help="change one scenario key, e.g. partner_a.anxiety=0.8 (repeatable)")
+    sens.add_argument(
+        "--set",
+        dest="set",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="change one scenario key, e.g. partner_a.anxiety=0.8 (repeatable)",
+    )
     sens.add_argument("--force", action="store_true", help="replace an existing results folder")
     gallery = commands.add_parser("gallery", help="redraw the README's and class guide's figures",
                                   description="Redraw the gallery's figures (results/gallery/): "
                                   "fixed scenarios and seeds, so the same pictures.")  # fmt: skip
-    gallery.add_argument("--out", type=Path, default=Path("results") / "gallery", metavar="DIR",
-                         help="folder to write the PNGs into (default results/gallery)")
-    gallery.add_argument("--only", nargs="+", default=(), metavar="NAME",
-                         help="draw only these figures (names in results/gallery/README.md)")
+    gallery.add_argument(
+        "--out",
+        type=Path,
+        default=Path("results") / "gallery",
+        metavar="DIR",
+        help="folder to write the PNGs into (default results/gallery)",
+    )
+    gallery.add_argument(
+        "--only",
+        nargs="+",
+        default=(),
+        metavar="NAME",
+        help="draw only these figures (names in results/gallery/README.md)",
+    )
     _calibrate_parser(commands)
     _bifurcation_parser(commands)
     _class_parser(commands)
@@ -374,8 +406,10 @@ def _report(scenario: Any, result: Any) -> list[str]:
                         for r in rows]  # fmt: skip
     widths = [max(len(str(row[i])) for row in table) for i in range(len(header))]
     for index, row in enumerate(table):
-        lines.append("  " + "  ".join(str(cell).ljust(w) for cell, w in zip(row, widths,
-                                                                            strict=True)).rstrip())
+        lines.append(
+            "  "
+            + "  ".join(str(cell).ljust(w) for cell, w in zip(row, widths, strict=True)).rstrip()
+        )
         if index == 0:
             lines.append("  " + "  ".join("-" * w for w in widths))
 
@@ -384,12 +418,16 @@ def _report(scenario: Any, result: Any) -> list[str]:
     first_rate = _number(m["seeker_request_rate_first_30d"], ".1f")
     last_rate = _number(m["seeker_request_rate_last_30d"], ".1f")
     slope = _number(m["seeker_request_rate_slope"], "+.2f")
-    lines.append(f"  - The seeker made {first_rate} requests a day in the first month and "
-                 f"{last_rate} in the last (trend {slope} a day per month); the partner "
-                 f"{_number(m['partner_request_rate_last_30d'], '.1f')} in the last.")
-    lines.append(f"  - After an answer, the seeker's relief took "
-                 f"{_number(m['seeker_relief_hours_first_30d'], '.1f')} hours to halve at first "
-                 f"and {_number(m['seeker_relief_hours_last_30d'], '.1f')} hours at the end.")
+    lines.append(
+        f"  - The seeker made {first_rate} requests a day in the first month and "
+        f"{last_rate} in the last (trend {slope} a day per month); the partner "
+        f"{_number(m['partner_request_rate_last_30d'], '.1f')} in the last."
+    )
+    lines.append(
+        f"  - After an answer, the seeker's relief took "
+        f"{_number(m['seeker_relief_hours_first_30d'], '.1f')} hours to halve at first "
+        f"and {_number(m['seeker_relief_hours_last_30d'], '.1f')} hours at the end."
+    )
     answered = m["answered_share"]
     warmth = _number(m["seeker_answer_warmth"], ".2f")
     lines.append("  - No one asked for reassurance." if answered is None else
@@ -558,9 +596,11 @@ def _cmd_sweep(args: argparse.Namespace, argv: Sequence[str]) -> int:
             table = run_sweep(scenario, workers=args.workers, scheduler=args.scheduler,
                               checkpoint_dir=partial, progress=progress)  # fmt: skip
     except CheckpointMismatchError:
-        raise BadInput(f"{partial} holds chunks of a different sweep (other scenario, seed, "
-                       "days or grid), so --resume cannot continue it; run without --resume and "
-                       "with --force to discard them, or choose another --out") from None
+        raise BadInput(
+            f"{partial} holds chunks of a different sweep (other scenario, seed, "
+            "days or grid), so --resume cannot continue it; run without --resume and "
+            "with --force to discard them, or choose another --out"
+        ) from None
     except KeyboardInterrupt:
         _ignore_further_interrupts()
         print(f"\ninterrupted: finished chunks are kept in {partial}; run again with --resume "
@@ -583,10 +623,12 @@ def _cmd_sweep(args: argparse.Namespace, argv: Sequence[str]) -> int:
               f"{best[spec.y.param]:g}) to {100 * worst[share]:.0f}% "
               f"({spec.x.param} = {worst[spec.x.param]:g}, {spec.y.param} = "
               f"{worst[spec.y.param]:g})")  # fmt: skip
-    print(f"\nFiles in {target}/\n"
-          "  phase_diagram.png  share of couples spiraling or dissolved: open this first\n"
-          "  sweep.csv          one row per grid point: swept values, outcome shares, means\n"
-          "  manifest.json      how this sweep was made (versions, seed, command line)")
+    print(
+        f"\nFiles in {target}/\n"
+        "  phase_diagram.png  share of couples spiraling or dissolved: open this first\n"
+        "  sweep.csv          one row per grid point: swept values, outcome shares, means\n"
+        "  manifest.json      how this sweep was made (versions, seed, command line)"
+    )
     return EXIT_OK
 
 
@@ -622,8 +664,12 @@ def _cmd_compare(args: argparse.Namespace, argv: Sequence[str]) -> int:
     add("couples", lambda s, r: str(s.couples))
     add("days", lambda s, r: str(s.days))
     add("seed (common)", lambda s, r: str(s.seed))
-    add("interventions", lambda s, r: ", ".join(f"{i['kind']} from day {i['day']}"
-                                                for i in s.interventions) or "none")
+    add(
+        "interventions",
+        lambda s, r: (
+            ", ".join(f"{i['kind']} from day {i['day']}" for i in s.interventions) or "none"
+        ),
+    )
     rows.append(("", "", ""))
     for label in results[0].outcomes:
         add(label, lambda s, r, label=label: f"{r.outcomes[label]} "
@@ -715,22 +761,46 @@ def _calibrate_parser(commands: Any) -> None:
         "writes <out>/study.sqlite and <out>/report/ (fit.png, fitted.json, targets.csv, ...)",
         formatter_class=argparse.RawDescriptionHelpFormatter)  # fmt: skip
     sub.add_argument("targets", metavar="TARGETS", help="targets file (.toml)")
-    sub.add_argument("--params", metavar="NAME,...",
-                     help="dynamics parameters to fit (default: [calibrate] params of the file)")
-    sub.add_argument("--budget", type=_whole(1), default=50, metavar="N",
-                     help="finished trials the study should hold (default 50)")
-    sub.add_argument("--workers", type=_whole(1), default=1, metavar="N",
-                     help="trials evaluated at a time, in local processes or on --scheduler "
-                          "(default 1); the result depends on N, not on where trials ran")
-    sub.add_argument("--scheduler", metavar="ADDRESS",
-                     help="run the simulations on a Dask cluster, e.g. tcp://127.0.0.1:8786")
-    sub.add_argument("--out", type=Path, metavar="DIR",
-                     help="output folder (default results/calibrate-<targets file name>)")
+    sub.add_argument(
+        "--params",
+        metavar="NAME,...",
+        help="dynamics parameters to fit (default: [calibrate] params of the file)",
+    )
+    sub.add_argument(
+        "--budget",
+        type=_whole(1),
+        default=50,
+        metavar="N",
+        help="finished trials the study should hold (default 50)",
+    )
+    sub.add_argument(
+        "--workers",
+        type=_whole(1),
+        default=1,
+        metavar="N",
+        help="trials evaluated at a time, in local processes or on --scheduler "
+        "(default 1); the result depends on N, not on where trials ran",
+    )
+    sub.add_argument(
+        "--scheduler",
+        metavar="ADDRESS",
+        help="run the simulations on a Dask cluster, e.g. tcp://127.0.0.1:8786",
+    )
+    sub.add_argument(
+        "--out",
+        type=Path,
+        metavar="DIR",
+        help="output folder (default results/calibrate-<targets file name>)",
+    )
     sub.add_argument("--resume", action="store_true",
                      help="continue the study in <out>/study.sqlite, or join it as another "
                           "worker")  # fmt: skip
-    sub.add_argument("--seed", type=_whole(0), metavar="N",
-                     help="seed of the search (default: [calibrate] seed of the file, else 0)")
+    sub.add_argument(
+        "--seed",
+        type=_whole(0),
+        metavar="N",
+        help="seed of the search (default: [calibrate] seed of the file, else 0)",
+    )
 
 
 def _cmd_calibrate(args: argparse.Namespace, argv: Sequence[str]) -> int:
@@ -764,11 +834,14 @@ hysteresis.csv (the ramp up and down: share spiraling or dissolved, 95% interval
 
 def _bifurcation_parser(commands: Any) -> None:
     sub = commands.add_parser(
-        "bifurcation", help="tipping points of one parameter: equilibria and hysteresis",
+        "bifurcation",
+        help="tipping points of one parameter: equilibria and hysteresis",
         description="Stable and unstable equilibria of the mean-field model over one parameter, "
         "the agent-based\nshare spiraling or dissolved at each value, and a hysteresis "
         "experiment: one population whose\nparameter is ramped up slowly and then back down.",
-        epilog=BIFURCATION_EXAMPLE, formatter_class=argparse.RawDescriptionHelpFormatter)
+        epilog=BIFURCATION_EXAMPLE,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     sub.add_argument("scenario", metavar="SCENARIO", help="bundled name or path to a .toml file")
     sub.add_argument("--param", required=True, metavar="NAME",
                      help="a dynamics parameter (exhaustion_rate, relief_decay, ...) or "
@@ -776,18 +849,38 @@ def _bifurcation_parser(commands: Any) -> None:
     sub.add_argument("--range", dest="value_range", metavar="LOW:HIGH",
                      help="values to sweep (default: the allowed range, for a dynamics "
                           "parameter at most six times its default)")  # fmt: skip
-    sub.add_argument("--steps", type=_whole(3), default=21, metavar="N",
-                     help="values between LOW and HIGH, ends included (default 21, at most 201)")
+    sub.add_argument(
+        "--steps",
+        type=_whole(3),
+        default=21,
+        metavar="N",
+        help="values between LOW and HIGH, ends included (default 21, at most 201)",
+    )
     sub.add_argument("--couples", type=_whole(1), metavar="N",
                      help="agent-based couples per value and in the ramp (default: the "
                           "scenario's)")  # fmt: skip
-    sub.add_argument("--hold-days", type=_whole(1), default=30, metavar="N",
-                     help="days the ramp holds each value (default 30)")
+    sub.add_argument(
+        "--hold-days",
+        type=_whole(1),
+        default=30,
+        metavar="N",
+        help="days the ramp holds each value (default 30)",
+    )
     sub.add_argument("--seed", type=_whole(0), help="seed of the random numbers")
-    sub.add_argument("--set", dest="overrides", action="append", default=[],
-                     metavar="KEY=VALUE", help="change one scenario key (repeatable)")
-    sub.add_argument("--out", type=Path, metavar="DIR",
-                     help="results folder (default results/<scenario>-bifurcation-<param>)")
+    sub.add_argument(
+        "--set",
+        dest="overrides",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="change one scenario key (repeatable)",
+    )
+    sub.add_argument(
+        "--out",
+        type=Path,
+        metavar="DIR",
+        help="results folder (default results/<scenario>-bifurcation-<param>)",
+    )
     sub.add_argument("--force", action="store_true", help="replace an existing results folder")
 
 
@@ -871,13 +964,17 @@ def _cmd_bifurcation(args: argparse.Namespace, argv: Sequence[str]) -> int:
     down = {row["value"]: row["share"] for row in result.hysteresis
             if row["direction"] == "down"}  # fmt: skip
     gap = max(values, key=lambda v: down[float(v)] - up[float(v)])
-    print(f"  ramp: largest gap at {key} = {gap:g}: {100 * up[float(gap)]:.0f}% spiraling or "
-          f"dissolved on the way up, {100 * down[float(gap)]:.0f}% on the way down")
-    print(f"\nFiles in {target}/\n"
-          "  bifurcation.png  equilibria and the ramp up and down: open this first\n"
-          "  bifurcation.csv  one row per equilibrium and value: state, stability, shares\n"
-          "  hysteresis.csv   one row per ramp step: value, direction, share and its interval\n"
-          "  manifest.json    how this was made (versions, seed, command line)")
+    print(
+        f"  ramp: largest gap at {key} = {gap:g}: {100 * up[float(gap)]:.0f}% spiraling or "
+        f"dissolved on the way up, {100 * down[float(gap)]:.0f}% on the way down"
+    )
+    print(
+        f"\nFiles in {target}/\n"
+        "  bifurcation.png  equilibria and the ramp up and down: open this first\n"
+        "  bifurcation.csv  one row per equilibrium and value: state, stability, shares\n"
+        "  hysteresis.csv   one row per ramp step: value, direction, share and its interval\n"
+        "  manifest.json    how this was made (versions, seed, command line)"
+    )
     return EXIT_OK
 
 
@@ -904,9 +1001,13 @@ def _class_parser(commands: Any) -> None:
         "says otherwise.", epilog=CLASS_EXAMPLE,
         formatter_class=argparse.RawDescriptionHelpFormatter)  # fmt: skip
     sub.add_argument("--port", type=_whole(1), default=8766, help="port (default 8766)")
-    sub.add_argument("--host", default="127.0.0.1", metavar="ADDRESS",
-                     help="address to listen on (default 127.0.0.1, this machine only; "
-                          "0.0.0.0: every network of this machine, with a warning)")
+    sub.add_argument(
+        "--host",
+        default="127.0.0.1",
+        metavar="ADDRESS",
+        help="address to listen on (default 127.0.0.1, this machine only; "
+        "0.0.0.0: every network of this machine, with a warning)",
+    )
     sub.add_argument("--out", type=Path, default=Path("class-session"), metavar="DIR",
                      help="session folder (default class-session); an existing session "
                           "carries on")  # fmt: skip

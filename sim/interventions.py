@@ -122,8 +122,10 @@ class Intervention:
             if value is None:
                 object.__setattr__(self, name, default[self.kind])
                 continue
-            if isinstance(value, bool) or not isinstance(value, int | float) or not (
-                0.0 <= value <= high
+            if (
+                isinstance(value, bool)
+                or not isinstance(value, int | float)
+                or not (0.0 <= value <= high)
             ):
                 unit = "sessions a week" if name == "dose" else "weeks"
                 raise ValueError(
@@ -140,8 +142,12 @@ class Intervention:
     @classmethod
     def from_mapping(cls, data: Mapping[str, object]) -> Intervention:
         """Build from a scenario file's ``[[interventions]]`` table."""
-        return cls(kind=str(data["kind"]), day=data.get("day", 0),  # type: ignore[arg-type]
-                   dose=data.get("dose"), weeks=data.get("weeks"))  # type: ignore[arg-type]
+        return cls(
+            kind=str(data["kind"]),
+            day=data.get("day", 0),  # type: ignore[arg-type]
+            dose=data.get("dose"),
+            weeks=data.get("weeks"),
+        )  # type: ignore[arg-type]
 
 
 def schedule_rows(interventions: Iterable[Intervention]) -> list[float]:

@@ -164,9 +164,11 @@ ENGAGEMENT, RELAPSES = _P["engagement"], _P["relapses"]
 
 # The dynamics rows the kernel reads, by name.
 REASSURANCE_FREQUENCY, RELIEF_DECAY, EXHAUSTION_RATE = (
-    _P[n] for n in ("reassurance_frequency", "relief_decay", "exhaustion_rate"))
+    _P[n] for n in ("reassurance_frequency", "relief_decay", "exhaustion_rate")
+)
 STRESS_RATE, STRESS_SIZE, THREAT_DECAY, TRUST_WEIGHT = (
-    _P[n] for n in ("stress_rate", "stress_size", "threat_decay", "trust_weight"))
+    _P[n] for n in ("stress_rate", "stress_size", "threat_decay", "trust_weight")
+)
 SEEK_THRESHOLD, SEEK_SOFTNESS = _P["seek_threshold"], _P["seek_softness"]
 ROUTINE_ASKING, DISCOURAGEMENT = _P["routine_asking"], _P["discouragement"]
 RESPONSIVENESS, COMMUNICATION = _P["responsiveness"], _P["communication"]
@@ -177,21 +179,27 @@ RELIEF_GAIN, HABITUATION_GAIN, HABITUATION_DECAY, HABITUATION_SPEEDUP = (
                     "habituation_speedup"))  # fmt: skip
 REBOUND, REBUFF_HURT, PUSH_PULL = _P["rebound"], _P["rebuff_hurt"], _P["push_pull"]
 RECOVERY_RATE, BURNOUT, EXHAUSTION_WITHDRAWAL = (
-    _P[n] for n in ("recovery_rate", "burnout", "exhaustion_withdrawal"))
+    _P[n] for n in ("recovery_rate", "burnout", "exhaustion_withdrawal")
+)
 TRUST_LEARNING_RATE, REBUFF_LEARNING = _P["trust_learning_rate"], _P["rebuff_learning"]
 WITHDRAWAL_GAIN, WITHDRAWAL_DECAY, WITHDRAWAL_THREAT = (
-    _P[n] for n in ("withdrawal_gain", "withdrawal_decay", "withdrawal_threat"))
+    _P[n] for n in ("withdrawal_gain", "withdrawal_decay", "withdrawal_threat")
+)
 AFFECTION_RATE, AFFECTION_RELIEF, CHANNEL_MISMATCH = (
-    _P[n] for n in ("affection_rate", "affection_relief", "channel_mismatch"))
+    _P[n] for n in ("affection_rate", "affection_relief", "channel_mismatch")
+)
 CLOSENESS_GAIN, CLOSENESS_DECAY = _P["closeness_gain"], _P["closeness_decay"]
 SECURITY_WEIGHT, PARTNER_TRUST_WEIGHT = _P["security_weight"], _P["partner_trust_weight"]
 SATISFACTION_RATE, CLOSENESS_WEIGHT, BURDEN_WEIGHT, PURSUIT_WEIGHT = (
-    _P[n] for n in ("satisfaction_rate", "closeness_weight", "burden_weight", "pursuit_weight"))
+    _P[n] for n in ("satisfaction_rate", "closeness_weight", "burden_weight", "pursuit_weight")
+)
 COMMITMENT_RATE, COMMITMENT_FLOOR = _P["commitment_rate"], _P["commitment_floor"]
 DISSOLUTION_SATISFACTION, DISSOLUTION_COMMITMENT, DISSOLUTION_DAYS = (
-    _P[n] for n in ("dissolution_satisfaction", "dissolution_commitment", "dissolution_days"))
+    _P[n] for n in ("dissolution_satisfaction", "dissolution_commitment", "dissolution_days")
+)
 SESSION_GAIN, GAIN_FADING, RELAPSE_FADING = (
-    _P[n] for n in ("session_gain", "gain_fading", "relapse_fading"))
+    _P[n] for n in ("session_gain", "gain_fading", "relapse_fading")
+)
 ANXIETY_NORM, AVOIDANCE_NORM, MAX_TRAIT_CHANGE, TRAIT_CHANGE, SELF_SOOTHING = (
     _P[n] for n in ("anxiety_norm", "avoidance_norm", "max_trait_change", "trait_change",
                     "self_soothing"))  # fmt: skip
@@ -384,7 +392,6 @@ def day_context(W, j, day, first_end, last_start):
         )
 
 
-
 @_inline
 def draws(W, keys, j, t):
     """Fill the hour's uniforms: stress, ask, answer, affection; one per person each."""
@@ -454,7 +461,6 @@ def _decide(W, j, p, q):
     return ask, answered, affection, quality, warmth
 
 
-
 @_inline
 def _apply(W, j, p, q, t, ask, answered, affection, quality, warmth):
     """Consequences of ``p``'s request (answered or not) and of ``q``'s unasked affection."""
@@ -478,8 +484,9 @@ def _apply(W, j, p, q, t, ask, answered, affection, quality, warmth):
         threat, answered, warmth, W[W_P + COLD_ANSWER_HURT, j], anxiety
     )
     learning_rate = W[W_P + TRUST_LEARNING_RATE, j]
-    trust = r.trust_update(W[S_TRUST + p, j], answered, rebuffed, warmth, learning_rate,
-                           W[W_P + REBUFF_LEARNING, j])
+    trust = r.trust_update(
+        W[S_TRUST + p, j], answered, rebuffed, warmth, learning_rate, W[W_P + REBUFF_LEARNING, j]
+    )
     # Unasked affection teaches availability too, at half the rate of an answered request, as
     # far as it is read as meant (the channel fit, ``X_FIT``).
     W[S_TRUST + p, j] = r.trust_update(trust, affection, 0.0, W[X_FIT + p, j],
@@ -639,9 +646,9 @@ def tick(S, P, R, C, keys, i, t, first_end, last_start):
     if t % HOURS_PER_DAY == 0:
         day_context(W, lanes, day, first_end, last_start)
     else:  # the strategies' benefit already moved at the day's first hour: only refill
-        gains = W[W_C + GAIN:W_P].copy()
+        gains = W[W_C + GAIN : W_P].copy()
         day_context(W, lanes, day, first_end, last_start)
-        W[W_C + GAIN:W_P] = gains
+        W[W_C + GAIN : W_P] = gains
     draws(W, keys[i], lanes, t)
     hour(W, lanes, t)
     _untable(W, S, R, C, i)
@@ -866,15 +873,18 @@ def needs_compiling() -> bool:
 def warm_up() -> None:
     """Compile the engine now (or load it from the cache) by advancing one couple one day."""
     params = default_params(1)
-    Kernel({"anxiety": np.full((2, 1), 0.5), "avoidance": np.full((2, 1), 0.5)}, params,
-           seed=0, days=1).advance(1)
+    Kernel(
+        {"anxiety": np.full((2, 1), 0.5), "avoidance": np.full((2, 1), 0.5)}, params, seed=0, days=1
+    ).advance(1)
 
 
 _COMPILE_LOCK = threading.Lock()
 
 
-COMPILING_MESSAGE = ("relsim: compiling the simulation engine for this machine (first run after "
-                     "installing or updating; about 30-60 s, then cached)...")
+COMPILING_MESSAGE = (
+    "relsim: compiling the simulation engine for this machine (first run after "
+    "installing or updating; about 30-60 s, then cached)..."
+)
 
 
 def _compiled():
@@ -982,8 +992,9 @@ class Kernel:
         for name in STATE_VARS:
             value = people.get(name, start.get(name, 0.0))
             self.S[_S[name]] = value
-        self.S[SECURITY] = clip01(r.baseline_security(self.S[ANXIETY], self.S[TRUST],
-                                                      self.P[TRUST_WEIGHT]))
+        self.S[SECURITY] = clip01(
+            r.baseline_security(self.S[ANXIETY], self.S[TRUST], self.P[TRUST_WEIGHT])
+        )
         self.R = _padded((len(RECORDER_VARS), 2), n)
         self.R[PENDING_TICK] = -1.0
         self.R[EPISODE_TICK] = -1.0

@@ -71,7 +71,7 @@ __all__ = [
 
 #: The live states of the daily map, per person: everything from relief to commitment (felt
 #: security is not a state of its own: the kernel recomputes it every hour before it is used).
-STATE: tuple[str, ...] = k.STATE_VARS[k.RELIEF:]
+STATE: tuple[str, ...] = k.STATE_VARS[k.RELIEF :]
 N_STATE = 2 * len(STATE)
 #: The state vector's rows in the kernel's work table: ``W_S + 2 * var + person``, so the vector
 #: is ordered ``relief_a, relief_b, habituation_a, ...``.
@@ -409,8 +409,16 @@ def describe(model: MeanField, x: np.ndarray) -> list[Equilibrium]:
     for i in range(model.m):
         eigenvalues = np.linalg.eigvals(jac[i])
         radius = float(np.max(np.abs(eigenvalues)))
-        result.append(Equilibrium(x[i].copy(), requests[i].copy(), eigenvalues, radius,
-                                  radius < 1.0, float(np.max(np.abs(after[i] - x[i])))))
+        result.append(
+            Equilibrium(
+                x[i].copy(),
+                requests[i].copy(),
+                eigenvalues,
+                radius,
+                radius < 1.0,
+                float(np.max(np.abs(after[i] - x[i]))),
+            )
+        )
     return result
 
 
@@ -624,7 +632,7 @@ def _classify(model: MeanField, x: np.ndarray) -> dict:
     near = ok & (np.max(np.abs(y - x), axis=1) < 0.05)
     x = np.where(near[:, None], y, x)
     rate = model.day(x)[1]
-    P = model.template[k.W_P:k.W_F]
+    P = model.template[k.W_P : k.W_F]
     spiral = np.zeros(model.m, dtype=bool)
     out = np.zeros(model.m, dtype=bool)
     for me, partner in ((0, 1), (1, 0)):
@@ -633,8 +641,14 @@ def _classify(model: MeanField, x: np.ndarray) -> dict:
         not_working = (trust < oc.SPIRAL_TRUST) | (exhaustion >= oc.SPIRAL_EXHAUSTION)
         spiral |= (rate[:, me] >= oc.EXCESSIVE_RATE) | ((rate[:, me] >= oc.SPIRAL_RATE)
                                                         & not_working)  # fmt: skip
-        out |= r.wants_out(x[:, state_index("satisfaction", me)],
-                           x[:, state_index("commitment", me)],
-                           P[k.DISSOLUTION_SATISFACTION], P[k.DISSOLUTION_COMMITMENT]) > 0
+        out |= (
+            r.wants_out(
+                x[:, state_index("satisfaction", me)],
+                x[:, state_index("commitment", me)],
+                P[k.DISSOLUTION_SATISFACTION],
+                P[k.DISSOLUTION_COMMITMENT],
+            )
+            > 0
+        )
     label = np.where(out, "dissolved", np.where(spiral, "spiraling", "other"))
     return {"label": label, "requests": rate, "state": x, "spiraling_or_dissolved": out | spiral}

@@ -129,14 +129,16 @@ def aspects_table(columns: Mapping[str, np.ndarray], labels: np.ndarray) -> list
     was measured, in words), ``value``, ``healthy``, ``excessive`` and ``verdict`` (``healthy``,
     ``in between`` or ``excessive``), with the thresholds in ``rule``.
     """
+
     def seeker(name: str, partner: bool = False) -> np.ndarray:
         return seeker_partner(columns, name)[1 if partner else 0]
 
     rate = float(np.mean(seeker("request_rate_last_30d")))
     trust = float(np.mean(seeker("trust")))
     # An exhausted partner and a partner who pulls away both fail to "encourage intimacy".
-    strain = float(np.mean(np.maximum(seeker("exhaustion", partner=True),
-                                      seeker("withdrawal", partner=True))))
+    strain = float(
+        np.mean(np.maximum(seeker("exhaustion", partner=True), seeker("withdrawal", partner=True)))
+    )
     share_broken = float(np.mean(broken(labels)))
     rows = [
         ("frequency", "seeker's requests per day, last 30 days", rate, SPIRAL_RATE, EXCESSIVE_RATE,

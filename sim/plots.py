@@ -744,8 +744,10 @@ def bifurcation_diagram(result) -> Figure:
         bottom.set_ylabel("Couples spiraling or dissolved\n(agent-based, 95% band)")
         bottom.set_xlabel(result.label)
         bottom.legend(loc="upper left", fontsize=11)
-        note = (f"{result.couples} couples per value; ramp: {result.hold_days} days a step, "
-                f"share from the last 30 days; seed {result.seed}")
+        note = (
+            f"{result.couples} couples per value; ramp: {result.hold_days} days a step, "
+            f"share from the last 30 days; seed {result.seed}"
+        )
         bottom.text(0.0, -0.2, note, transform=bottom.transAxes, fontsize=11, color=_GREY,
                     va="top")  # fmt: skip
     return fig

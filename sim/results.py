@@ -139,29 +139,39 @@ def _check_location(target: Path) -> None:
     absolute = Path(os.path.abspath(target))
     here = Path.cwd().resolve()
     if not text.strip() or target.name in ("", ".", "..") or absolute in (here, *here.parents):
-        raise OutputError(f"output folder {shown} is the current folder or one that holds it; "
-                          "name a new folder for the results, e.g. --out results/mine")
+        raise OutputError(
+            f"output folder {shown} is the current folder or one that holds it; "
+            "name a new folder for the results, e.g. --out results/mine"
+        )
     base = _nearest_existing(absolute.parent)
     limit = _name_max(base if base.is_dir() else Path("/")) - _SIBLING_EXTRA
     if len(os.fsencode(target.name)) > limit:
-        raise OutputError(f"output folder {shown}: the name is too long "
-                          f"({len(os.fsencode(target.name))} bytes; at most {limit})")
+        raise OutputError(
+            f"output folder {shown}: the name is too long "
+            f"({len(os.fsencode(target.name))} bytes; at most {limit})"
+        )
     if target.is_symlink():
         link = os.readlink(target)
         if not target.exists():
-            raise OutputError(f"output folder {shown} is a symbolic link to {link}, which does "
-                              "not exist; remove the link or choose another --out")
-        raise OutputError(f"output folder {shown} is a symbolic link (to {link}); give the "
-                          "folder itself, or choose another --out")
+            raise OutputError(
+                f"output folder {shown} is a symbolic link to {link}, which does "
+                "not exist; remove the link or choose another --out"
+            )
+        raise OutputError(
+            f"output folder {shown} is a symbolic link (to {link}); give the "
+            "folder itself, or choose another --out"
+        )
     if not target.exists():
         if not base.is_dir():
-            raise OutputError(f"output folder {shown} cannot be created: {base} is a file, "
-                              "not a folder")
+            raise OutputError(
+                f"output folder {shown} cannot be created: {base} is a file, not a folder"
+            )
         try:  # the honest test of "can I create it": create a probe folder there, remove it
             os.rmdir(tempfile.mkdtemp(prefix=".relsim-probe-", dir=base))
         except OSError as error:
-            raise OutputError(f"output folder {shown} cannot be created in {base}: "
-                              f"{error.strerror or error}") from None
+            raise OutputError(
+                f"output folder {shown} cannot be created in {base}: {error.strerror or error}"
+            ) from None
 
 
 def check_target(target: Path, *, force: bool) -> None:
@@ -185,8 +195,9 @@ def check_target(target: Path, *, force: bool) -> None:
     except OutputError:
         raise
     except OSError as error:  # e.g. a part of the path longer than the system allows
-        raise OutputError(f"output folder {shown} cannot be used: "
-                          f"{error.strerror or error}") from None
+        raise OutputError(
+            f"output folder {shown} cannot be used: {error.strerror or error}"
+        ) from None
     if target.exists() and not target.is_dir():
         raise OutputExistsError(f"output {shown} exists and is not a folder; choose another --out")
     if target.exists() and not force:
@@ -269,7 +280,7 @@ def tidy_siblings(target: Path) -> list[str]:
                            and entry.is_dir(follow_symlinks=False))  # fmt: skip
     except OSError:
         return said
-    for name in sorted(names, key=lambda n: (not n[len(prefix):].startswith(_RETIRED), n)):
+    for name in sorted(names, key=lambda n: (not n[len(prefix) :].startswith(_RETIRED), n)):
         debris = folder / name
         handle = _lock(debris)
         if handle is None:
@@ -279,7 +290,7 @@ def tidy_siblings(target: Path) -> list[str]:
                 said.append(f"left {debris} alone: relsim made it, but it now holds more than "
                             "plain files; remove it yourself if it is not needed")  # fmt: skip
                 continue
-            retired = name[len(prefix):].startswith(_RETIRED)
+            retired = name[len(prefix) :].startswith(_RETIRED)
             if retired and not (target.exists() or target.is_symlink()):
                 os.rename(debris, target)
                 said.append(f"recovered {target} from {debris}, where an interrupted --force "
@@ -724,4 +735,3 @@ def write_sweep(target: Path, table: Any, scenario: Any, *, argv: Sequence[str] 
                    manifest(scenario, argv=argv, timings=timings, kind="sweep",
                             files=SWEEP_FILES, extra=extra))  # fmt: skip
     return Path(target)
-

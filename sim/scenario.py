@@ -140,7 +140,7 @@ def _suggest(word: object, choices: Iterable[str]) -> str | None:
     if not isinstance(word, str):
         return None
     hint = closest(word, list(choices))
-    return hint[len(" (did you mean '"):-len("'?)")] if hint else None
+    return hint[len(" (did you mean '") : -len("'?)")] if hint else None
 
 
 _PLAIN_WORDS = {
@@ -202,7 +202,6 @@ class SweepAxis:
         ``[sweep]`` is read by the loader, with the file's messages. Raises ``ValueError``.
         """
         import numpy as np
-
 
         def get(key: str):
             if isinstance(spec, Mapping):
@@ -365,8 +364,11 @@ def _culture_data(culture: Any) -> Any:
     """A culture as plain data for manifests: its name and the numbers it sets."""
     if isinstance(culture, str):
         return culture
-    return {"name": culture.name, "asking_norm": culture.asking_norm,
-            "expression": {"mean": culture.expression_mean, "sd": culture.expression_sd}}
+    return {
+        "name": culture.name,
+        "asking_norm": culture.asking_norm,
+        "expression": {"mean": culture.expression_mean, "sd": culture.expression_sd},
+    }
 
 
 # ----------------------------------------------------------------------------------------------
@@ -477,9 +479,12 @@ def _nesting(value: object) -> int:
 
 def _check_nesting(value: object, file: str | Path | None, key: str | None = None) -> None:
     if _nesting(value) > MAX_NESTING:
-        raise ScenarioError(f"nests tables or lists more than {MAX_NESTING} levels deep",
-                            file=file, key=key,
-                            allowed="a scenario file as in docs/scenarios.md (at most 4 levels)")
+        raise ScenarioError(
+            f"nests tables or lists more than {MAX_NESTING} levels deep",
+            file=file,
+            key=key,
+            allowed="a scenario file as in docs/scenarios.md (at most 4 levels)",
+        )
 
 
 def printable(text: str) -> str:
@@ -646,9 +651,13 @@ class _Checker:
         try:
             return culture_from(value, key)
         except ValueError as error:
-            raise self.fail(key, value, str(error).split(";")[0],
-                            f"{', '.join(CULTURES)}, or a table with name, "
-                            "expression = { mean, sd } and asking_norm") from None
+            raise self.fail(
+                key,
+                value,
+                str(error).split(";")[0],
+                f"{', '.join(CULTURES)}, or a table with name, "
+                "expression = { mean, sd } and asking_norm",
+            ) from None
 
     def dynamics(self, value: object) -> dict[str, float]:
         spec = self.table(value, "dynamics")
@@ -687,8 +696,12 @@ class _Checker:
         self.unknown_keys(spec, POPULATION_KEYS, "population")
         n = self.number(RUN["couples"], spec.get("couples", couples), "population.couples")
         if "mix" not in spec:
-            raise self.fail("population.mix", None, "is missing",
-                            "a table of style weights, e.g. { secure = 0.56, anxious = 0.19 }")
+            raise self.fail(
+                "population.mix",
+                None,
+                "is missing",
+                "a table of style weights, e.g. { secure = 0.56, anxious = 0.19 }",
+            )
         mix_raw = self.table(spec["mix"], "population.mix")
         if not mix_raw:
             raise self.fail("population.mix", mix_raw, "is empty", ", ".join(STYLES))
@@ -697,7 +710,8 @@ class _Checker:
         for label, weight in mix_raw.items():
             style = self.word(label, "population.mix", STYLES, "an attachment style")
             mix[style] = mix.get(style, 0.0) + float(
-                self.number(weight_rule, weight, f"population.mix.{label}"))
+                self.number(weight_rule, weight, f"population.mix.{label}")
+            )
         if sum(mix.values()) <= 0:
             raise self.fail("population.mix", mix_raw, "weights are all zero",
                             "non-negative weights, at least one above zero")  # fmt: skip
@@ -829,8 +843,12 @@ def scenario_from_dict(
     if not isinstance(description, str):
         raise check.fail("description", description, "must be text", "one line in quotes")
     if len(description) > MAX_DESCRIPTION_CHARS:
-        raise check.fail("description", f"{len(description)} characters", "is too long",
-                         f"at most {MAX_DESCRIPTION_CHARS} characters (one line for students)")
+        raise check.fail(
+            "description",
+            f"{len(description)} characters",
+            "is too long",
+            f"at most {MAX_DESCRIPTION_CHARS} characters (one line for students)",
+        )
     control = _CONTROL.search(description)
     if control:
         raise check.fail("description", printable(description), "holds a control character "
@@ -841,8 +859,12 @@ def scenario_from_dict(
            for name in ("days", "seed", "couples")}  # fmt: skip
     has_population = "population" in data
     if has_population and ("partner_a" in data or "partner_b" in data):
-        raise check.fail("population", None, "replaces partner_a and partner_b, so a scenario "
-                         "cannot have both", "either [population] or [partner_a]/[partner_b]")
+        raise check.fail(
+            "population",
+            None,
+            "replaces partner_a and partner_b, so a scenario cannot have both",
+            "either [population] or [partner_a]/[partner_b]",
+        )
     partner_a = check.partner(data.get("partner_a", {}), "partner_a")
     partner_b = check.partner(data.get("partner_b", {}), "partner_b")
     dynamics = check.dynamics(data.get("dynamics", {}))
@@ -895,8 +917,10 @@ def _late_interventions(check: _Checker, interventions: Sequence[Mapping[str, An
         if item["day"] <= last:
             continue
         if "days" in check.overridden:
-            notes.append(f"interventions[{index}] ({item['kind']} from day {item['day']}) starts "
-                         f"after the last day of this {days}-day run, so it has no effect")
+            notes.append(
+                f"interventions[{index}] ({item['kind']} from day {item['day']}) starts "
+                f"after the last day of this {days}-day run, so it has no effect"
+            )
             continue
         raise check.fail(f"interventions[{index}].day", item["day"], "is after the last day of "
                          f"the run (days = {days}: days 0 to {last})",

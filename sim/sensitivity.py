@@ -353,9 +353,11 @@ def analyse_scenario(scenario: str, *, out: str | Path | None = None, method: st
         print(f"{OUTPUTS[output]}: most influential {top}")
     print(f"wrote {out} ({result.samples} parameter samples x {couples} couples, "
           f"{computed:.1f} s)")  # fmt: skip
-    print(f"\nFiles in {out}/\n"
-          "  sensitivity.png  the parameters ranked by influence: open this first\n"
-          "  sensitivity.csv  one row per output and parameter: index, confidence interval, rank\n"
-          "  manifest.json    how this analysis was made (versions, seed, bands, command line)")
+    print(
+        f"\nFiles in {out}/\n"
+        "  sensitivity.png  the parameters ranked by influence: open this first\n"
+        "  sensitivity.csv  one row per output and parameter: index, confidence interval, rank\n"
+        "  manifest.json    how this analysis was made (versions, seed, bands, command line)"
+    )
 
     return 0

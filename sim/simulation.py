@@ -65,8 +65,12 @@ COUPLE_COLUMNS = (
 #: couples, against about 1-3% a year for married and roughly 20% for unmarried couples in
 #: Rosenfeld (2014).
 RELATIONSHIPS: dict[str, dict[str, float]] = {
-    "dating": {"commitment_floor": 0.05, "start_commitment": 0.55,
-               "dissolution_satisfaction": 0.45, "dissolution_commitment": 0.5},
+    "dating": {
+        "commitment_floor": 0.05,
+        "start_commitment": 0.55,
+        "dissolution_satisfaction": 0.45,
+        "dissolution_commitment": 0.5,
+    },
     "married": {"commitment_floor": 0.3, "start_commitment": 0.75},
 }
 
@@ -317,7 +321,7 @@ def population(setup: Setup) -> Population:
     P = k.default_params(n)
     for name in DYNAMICS:
         P[k.p_row(name)] = setup.dynamics_value(name)
-    P[k.SCHEDULE:k.ENGAGEMENT] = np.asarray(schedule_rows(setup.interventions))[:, None]
+    P[k.SCHEDULE : k.ENGAGEMENT] = np.asarray(schedule_rows(setup.interventions))[:, None]
     # Engagement in treatment ~ Beta with the given mean and a spread that lets some couples
     # take up almost nothing and others almost all; relapse is a coin with the given share.
     mean = P[k.p_row("treatment_engagement")]
@@ -415,9 +419,11 @@ def couple_columns(kern: k.Kernel, pop: Population) -> dict[str, np.ndarray]:
         cols[f"relief_hours_last_30d_{tag}"] = _ratio(R[k.RELIEF_LAST_SUM, p],
                                                       R[k.RELIEF_LAST_N, p])  # fmt: skip
         cols[f"relief_censored_first_30d_{tag}"] = (
-            R[k.CENSORED_FIRST, p] + open_episode[p] * R[k.EPISODE_FIRST, p]).astype(int)
+            R[k.CENSORED_FIRST, p] + open_episode[p] * R[k.EPISODE_FIRST, p]
+        ).astype(int)
         cols[f"relief_censored_last_30d_{tag}"] = (
-            R[k.CENSORED_LAST, p] + open_episode[p] * R[k.EPISODE_LAST, p]).astype(int)
+            R[k.CENSORED_LAST, p] + open_episode[p] * R[k.EPISODE_LAST, p]
+        ).astype(int)
         cols[f"hours_to_next_request_first_30d_{tag}"] = _ratio(R[k.WAIT_FIRST_SUM, p],
                                                                 R[k.WAIT_FIRST_N, p])  # fmt: skip
         cols[f"hours_to_next_request_last_30d_{tag}"] = _ratio(R[k.WAIT_LAST_SUM, p],
@@ -595,5 +601,3 @@ def simulate(setup: Setup, *, record_daily: bool = False, engine: str = "compile
                                 record_daily=record_daily, engine=engine,
                                 progress=progress)  # fmt: skip
     return Result(setup, cols, kern.daily_mean, kern.daily if record_daily else None, kern)
-
-

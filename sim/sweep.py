@@ -111,6 +111,7 @@ _CHECKPOINT_FORMAT = "relsim-sweep-chunk-2"  # 2: common random numbers across c
 #: Chunks handed to each local worker at once: one running, one waiting, so it never idles.
 _DEPTH = 2
 
+
 def _check_values(axis: SweepAxis, where: str) -> None:
     group, _, name = axis.param.partition(".")
     spec = PERSON[name] if group in ("partner_a", "partner_b") else DYNAMICS[name]

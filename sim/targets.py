@@ -371,8 +371,11 @@ class Target:
 
     def within(self, simulated: float) -> bool:
         """Whether ``simulated`` lies in the published interval."""
-        return simulated is not None and math.isfinite(simulated) and (
-            self.low <= simulated <= self.high)
+        return (
+            simulated is not None
+            and math.isfinite(simulated)
+            and (self.low <= simulated <= self.high)
+        )
 
     def describe(self) -> str:
         """The statistic and its arguments in a few words (for tables and figures)."""
@@ -450,9 +453,13 @@ class _Reader:
         for key in table:
             if key not in allowed:
                 hint = closest(str(key), list(allowed))
-                raise self.fail("unknown key", target=target, key=f"{prefix}{key}",
-                                allowed=", ".join(allowed),
-                                suggestion=hint[len(" (did you mean '"):-3] if hint else None)
+                raise self.fail(
+                    "unknown key",
+                    target=target,
+                    key=f"{prefix}{key}",
+                    allowed=", ".join(allowed),
+                    suggestion=hint[len(" (did you mean '") : -3] if hint else None,
+                )
 
     def number(self, value: object, *, target: str | None, key: str, what: str = "a number",
                positive: bool = False, nonnegative: bool = False) -> float:  # fmt: skip
@@ -536,8 +543,11 @@ def load_targets(path: str | Path, *, params: Sequence[str] | None = None) -> Ta
     path = Path(path)
     reader = _Reader(path)
     if not path.is_file():
-        raise TargetsError("no such targets file" if not path.exists() else "is not a file",
-                           file=str(path), allowed="a path to a .toml targets file")
+        raise TargetsError(
+            "no such targets file" if not path.exists() else "is not a file",
+            file=str(path),
+            allowed="a path to a .toml targets file",
+        )
     try:
         data = tomllib.loads(path.read_bytes().decode("utf-8"))
     except UnicodeDecodeError:
@@ -570,14 +580,20 @@ def load_targets(path: str | Path, *, params: Sequence[str] | None = None) -> Ta
     else:
         where = "calibrate.params"
         if not isinstance(chosen, list):
-            raise reader.fail("must be a list of parameter names", key=where,
-                              allowed='e.g. ["seek_threshold", "exhaustion_rate"]')
+            raise reader.fail(
+                "must be a list of parameter names",
+                key=where,
+                allowed='e.g. ["seek_threshold", "exhaustion_rate"]',
+            )
     names = [param_name(name, where) for name in chosen]
     if len(set(names)) != len(names):
         raise reader.fail("names a parameter twice", key=where)
     if not names:
-        raise reader.fail("no parameters to fit", key=where,
-                          allowed="a list in [calibrate] params = [...] or --params NAME,...")
+        raise reader.fail(
+            "no parameters to fit",
+            key=where,
+            allowed="a list in [calibrate] params = [...] or --params NAME,...",
+        )
 
     ranges: dict[str, tuple[float, float]] = {}
     raw_ranges = settings.get("ranges", {})
@@ -609,8 +625,9 @@ def load_targets(path: str | Path, *, params: Sequence[str] | None = None) -> Ta
 
     raw_targets = data.get("target")
     if raw_targets is None:
-        raise reader.fail("has no targets", key="target",
-                          allowed="one [[target]] table per published finding")
+        raise reader.fail(
+            "has no targets", key="target", allowed="one [[target]] table per published finding"
+        )
     if isinstance(raw_targets, dict):
         raw_targets = [raw_targets]
     if not isinstance(raw_targets, list) or not raw_targets:
@@ -628,15 +645,20 @@ def load_targets(path: str | Path, *, params: Sequence[str] | None = None) -> Ta
             name = reader.text(raw["name"], target=label, key="name")
             label = f"target {index + 1} ({name!r})"
         else:
-            raise reader.fail("is missing", target=label, key="name",
-                              allowed="a short name, e.g. name = \"anxiety-satisfaction\"")
+            raise reader.fail(
+                "is missing",
+                target=label,
+                key="name",
+                allowed='a short name, e.g. name = "anxiety-satisfaction"',
+            )
         if name in seen:
             raise reader.fail("is used by an earlier target; names must differ", target=label,
                               key="name")  # fmt: skip
         seen.add(name)
         if "statistic" not in raw:
-            raise reader.fail("is missing", target=label, key="statistic",
-                              allowed=", ".join(STATISTICS))
+            raise reader.fail(
+                "is missing", target=label, key="statistic", allowed=", ".join(STATISTICS)
+            )
         kind = raw["statistic"]
         if not isinstance(kind, str) or kind not in STATISTICS:
             raise reader.fail(f"{_show(kind)} is not a statistic of the registry", target=label,
@@ -645,19 +667,29 @@ def load_targets(path: str | Path, *, params: Sequence[str] | None = None) -> Ta
                               or None)  # fmt: skip
         stat = STATISTICS[kind]
         reader.unknown(raw, (*COMMON_KEYS, *stat.keys), target=label)
-        for key in (*("scenario", "value", "source"), *(k for k in stat.keys
-                                                         if k not in stat.defaults)):
+        for key in (
+            *("scenario", "value", "source"),
+            *(k for k in stat.keys if k not in stat.defaults),
+        ):
             if key not in raw:
-                allowed = stat.keys.get(key) or {
-                    "scenario": "a bundled scenario name or a path to a .toml file",
-                    "value": "the published value (a number)",
-                    "source": "the citation, e.g. \"Li & Chan (2012)\""}[key]
+                allowed = (
+                    stat.keys.get(key)
+                    or {
+                        "scenario": "a bundled scenario name or a path to a .toml file",
+                        "value": "the published value (a number)",
+                        "source": 'the citation, e.g. "Li & Chan (2012)"',
+                    }[key]
+                )
                 raise reader.fail("is missing", target=label, key=key, allowed=allowed)
         scenario_name = reader.text(raw["scenario"], target=label, key="scenario")
         overrides = raw.get("set", [])
         if not isinstance(overrides, list) or not all(isinstance(o, str) for o in overrides):
-            raise reader.fail("must be a list of \"KEY=VALUE\" texts", target=label, key="set",
-                              allowed='e.g. set = ["days=365", "dynamics.stress_rate=1"]')
+            raise reader.fail(
+                'must be a list of "KEY=VALUE" texts',
+                target=label,
+                key="set",
+                allowed='e.g. set = ["days=365", "dynamics.stress_rate=1"]',
+            )
         scenario = reader.scenario(scenario_name, overrides, target=label)
         value = reader.number(raw["value"], target=label, key="value")
         se = None
@@ -665,7 +697,7 @@ def load_targets(path: str | Path, *, params: Sequence[str] | None = None) -> Ta
             se = reader.number(raw["se"], target=label, key="se", positive=True)
         if "interval" in raw:
             bounds = raw["interval"]
-            if (not isinstance(bounds, list) or len(bounds) != 2):
+            if not isinstance(bounds, list) or len(bounds) != 2:
                 raise reader.fail(f"must be [low, high], got {_show(bounds)}", target=label,
                                   key="interval")  # fmt: skip
             low, high = (reader.number(b, target=label, key="interval") for b in bounds)
@@ -800,8 +832,7 @@ def _twin(reader: _Reader, scenario: Any, name: str, overrides: Sequence[str],
         added = args["interventions"]
         if isinstance(added, dict):
             added = [added]
-        if not isinstance(added, list) or not added or not all(isinstance(i, dict)
-                                                               for i in added):
+        if not isinstance(added, list) or not added or not all(isinstance(i, dict) for i in added):
             raise reader.fail("must be a list of {kind = ..., day = ...} tables", target=label,
                               key="interventions")  # fmt: skip
         combined = [*scenario.interventions, *added]

@@ -41,7 +41,6 @@ __all__ = [
 ]
 
 
-
 @dataclass
 class HourlyTrace:
     """Everything that happened to a few couples, hour by hour.

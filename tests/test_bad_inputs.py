@@ -214,9 +214,14 @@ def test_numpy_numbers_are_accepted_from_python():
 
     from sim.scenario import scenario_from_dict
 
-    scenario = scenario_from_dict({"days": np.int64(30), "couples": np.int32(4),
-                                   "partner_a": {"anxiety": np.float64(0.7)},
-                                   "interventions": [{"kind": "therapy", "day": np.int64(3)}]})
+    scenario = scenario_from_dict(
+        {
+            "days": np.int64(30),
+            "couples": np.int32(4),
+            "partner_a": {"anxiety": np.float64(0.7)},
+            "interventions": [{"kind": "therapy", "day": np.int64(3)}],
+        }
+    )
     assert (scenario.days, scenario.couples, scenario.interventions[0]["day"]) == (30, 4, 3)
     assert type(scenario.days) is int and type(scenario.partner_a["anxiety"]) is float
 

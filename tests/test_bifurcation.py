@@ -126,8 +126,12 @@ def test_command_writes_the_folder(tmp_path, capsys):
                    "--range", "2:10", "--steps", "3", "--couples", "20", "--hold-days", "3",
                    "--out", str(out)])  # fmt: skip
     assert status == 0, capsys.readouterr().err
-    assert sorted(p.name for p in out.iterdir()) == ["bifurcation.csv", "bifurcation.png",
-                                                     "hysteresis.csv", "manifest.json"]
+    assert sorted(p.name for p in out.iterdir()) == [
+        "bifurcation.csv",
+        "bifurcation.png",
+        "hysteresis.csv",
+        "manifest.json",
+    ]
     with (out / "bifurcation.csv").open() as handle:
         rows = list(csv.DictReader(handle))
     assert {float(row["reassurance_frequency"]) for row in rows} == {2.0, 6.0, 10.0}

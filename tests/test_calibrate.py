@@ -82,64 +82,104 @@ def _replace(line: str, new: str | None) -> str:
 # Each bad file: (text, fragments the message must contain).
 BAD_FILES = {
     "not TOML": ("[[target]\nname = 1", ["targets.toml", "is not valid TOML"]),
-    "unknown top-level key": (VALID + "\n[extra]\nx = 1\n", ["unknown key", "extra",
-                                                            "calibrate, target"]),
+    "unknown top-level key": (
+        VALID + "\n[extra]\nx = 1\n",
+        ["unknown key", "extra", "calibrate, target"],
+    ),
     "no targets": ('[calibrate]\nparams = ["relief_decay"]\n', ["has no targets"]),
-    "unknown statistic": (_target(_replace("statistic", 'statistic = "corelation"')),
-                          ["target 1 ('t')", "statistic", "corelation", "correlation"]),
-    "unknown column": (_target(_replace("column", 'column = "happiness"')),
-                       ["target 1 ('t')", "column", "happiness",
-                        "not a numeric per-person column", "satisfaction"]),
-    "string column": (_target(_replace("column", 'column = "style"')),
-                      ["column", '"style"', "not a numeric per-person column"]),
-    "unknown scenario": (_target(_replace("scenario", 'scenario = "anxious-avoidnt"')),
-                         ["target 1 ('t')", "scenario", "anxious-avoidnt", "anxious-avoidant"]),
-    "missing value": (_target(_replace("value", None)), ["target 1 ('t')", "value",
-                                                         "is missing"]),
+    "unknown statistic": (
+        _target(_replace("statistic", 'statistic = "corelation"')),
+        ["target 1 ('t')", "statistic", "corelation", "correlation"],
+    ),
+    "unknown column": (
+        _target(_replace("column", 'column = "happiness"')),
+        [
+            "target 1 ('t')",
+            "column",
+            "happiness",
+            "not a numeric per-person column",
+            "satisfaction",
+        ],
+    ),
+    "string column": (
+        _target(_replace("column", 'column = "style"')),
+        ["column", '"style"', "not a numeric per-person column"],
+    ),
+    "unknown scenario": (
+        _target(_replace("scenario", 'scenario = "anxious-avoidnt"')),
+        ["target 1 ('t')", "scenario", "anxious-avoidnt", "anxious-avoidant"],
+    ),
+    "missing value": (_target(_replace("value", None)), ["target 1 ('t')", "value", "is missing"]),
     "missing name": (_target(_replace("name", None)), ["target 1", "name", "is missing"]),
     "missing uncertainty": (_target(_replace("se", None)), ["se", "interval", "is missing"]),
-    "value of wrong type": (_target(_replace("value", 'value = "high"')),
-                            ["value", "must be a number", '"high"']),
-    "interval upside down": (_target(_replace("se", "interval = [2.0, 0.5]")),
-                             ["interval", "low must be below high"]),
-    "interval missing the value": (_target(_replace("se", "interval = [2.0, 3.0]")),
-                                   ["interval", "does not contain the published value 1"]),
-    "interval of one number": (_target(_replace("se", "interval = [2.0]")),
-                               ["interval", "must be [low, high]"]),
+    "value of wrong type": (
+        _target(_replace("value", 'value = "high"')),
+        ["value", "must be a number", '"high"'],
+    ),
+    "interval upside down": (
+        _target(_replace("se", "interval = [2.0, 0.5]")),
+        ["interval", "low must be below high"],
+    ),
+    "interval missing the value": (
+        _target(_replace("se", "interval = [2.0, 3.0]")),
+        ["interval", "does not contain the published value 1"],
+    ),
+    "interval of one number": (
+        _target(_replace("se", "interval = [2.0]")),
+        ["interval", "must be [low, high]"],
+    ),
     "negative se": (_target(_replace("se", "se = -1")), ["se", "must be above 0"]),
     "negative weight": (_target(GOOD_TARGET + "weight = -2\n"), ["weight", "must be 0 or more"]),
-    "unknown key in a target": (_target(GOOD_TARGET + 'colour = "red"\n'),
-                                ["target 1 ('t')", "colour", "unknown key", "column"]),
-    "style the scenario lacks": (_target(GOOD_TARGET + 'style = "fearful"\n'),
-                                 ["style", "has no fearful people", "anxious, avoidant"]),
+    "unknown key in a target": (
+        _target(GOOD_TARGET + 'colour = "red"\n'),
+        ["target 1 ('t')", "colour", "unknown key", "column"],
+    ),
+    "style the scenario lacks": (
+        _target(GOOD_TARGET + 'style = "fearful"\n'),
+        ["style", "has no fearful people", "anxious, avoidant"],
+    ),
     "not a style": (_target(GOOD_TARGET + 'style = "clingy"\n'), ["style", "is not a style"]),
-    "bad override": (_target(GOOD_TARGET + 'set = ["dynamics.relief_decay=99"]\n'),
-                     ["target 1 ('t')", "relief_decay", "out of range"]),
-    "unknown parameter to fit": (_target(GOOD_TARGET, 'params = ["relief_decy"]'),
-                                 ["calibrate.params", "relief_decy", "relief_decay"]),
+    "bad override": (
+        _target(GOOD_TARGET + 'set = ["dynamics.relief_decay=99"]\n'),
+        ["target 1 ('t')", "relief_decay", "out of range"],
+    ),
+    "unknown parameter to fit": (
+        _target(GOOD_TARGET, 'params = ["relief_decy"]'),
+        ["calibrate.params", "relief_decy", "relief_decay"],
+    ),
     "no parameters to fit": (_target(GOOD_TARGET, "params = []"), ["no parameters to fit"]),
     "range outside the parameter's": (
         _target(GOOD_TARGET, 'params = ["relief_decay"]\nranges = { relief_decay = [0, 50] }'),
-        ["calibrate.ranges.relief_decay", "not a range inside"]),
-    "bad outcome": (_target(_replace("column", 'outcomes = ["spiralling"]').replace(
-        '"mean"', '"share"')), ["outcomes", "spiralling", "stable"]),
+        ["calibrate.ranges.relief_decay", "not a range inside"],
+    ),
+    "bad outcome": (
+        _target(_replace("column", 'outcomes = ["spiralling"]').replace('"mean"', '"share"')),
+        ["outcomes", "spiralling", "stable"],
+    ),
     "dissolution day past the run": (
         _target(_replace("column", "day = 365").replace('"mean"', '"dissolution_share"')),
-        ["day", "runs 180 days", 'set = ["days=365"]']),
+        ["day", "runs 180 days", 'set = ["days=365"]'],
+    ),
     "twin that is not a twin": (
-        _target(_replace("statistic", 'statistic = "treatment_d"')
-                + 'twin = "secure-secure"\n'),
-        ["twin", "differs from", "common random numbers"]),
+        _target(_replace("statistic", 'statistic = "treatment_d"') + 'twin = "secure-secure"\n'),
+        ["twin", "differs from", "common random numbers"],
+    ),
     "twin without treatment": (
-        _target(_replace("statistic", 'statistic = "treatment_d"')
-                + 'twin = "anxious-avoidant"\n'), ["twin", "no treatment to measure"]),
+        _target(_replace("statistic", 'statistic = "treatment_d"') + 'twin = "anxious-avoidant"\n'),
+        ["twin", "no treatment to measure"],
+    ),
     "follow-up day past the run": (
         _target(_replace("column", "at_day = 200").replace('"mean"', '"relapse_share"')),
-        ["at_day", "runs 180 days", "no follow-up after day 200"]),
-    "empty known miss": (_target(GOOD_TARGET + 'known_miss = " "\n'),
-                         ["known_miss", "must be text saying why"]),
-    "duplicate names": (_target(GOOD_TARGET) + "\n[[target]]\n" + GOOD_TARGET,
-                        ["target 2 ('t')", "name", "used by an earlier target"]),
+        ["at_day", "runs 180 days", "no follow-up after day 200"],
+    ),
+    "empty known miss": (
+        _target(GOOD_TARGET + 'known_miss = " "\n'),
+        ["known_miss", "must be text saying why"],
+    ),
+    "duplicate names": (
+        _target(GOOD_TARGET) + "\n[[target]]\n" + GOOD_TARGET,
+        ["target 2 ('t')", "name", "used by an earlier target"],
+    ),
 }
 
 
@@ -190,8 +230,9 @@ def test_valid_file_reads_with_defaults(tmp_path):
     assert target.low == pytest.approx(150.0 - tg.Z95 * 10.0)
     assert target.high == pytest.approx(150.0 + tg.Z95 * 10.0)
     assert target.known_miss == ""
-    (target,) = load_targets(_write(tmp_path, VALID + 'known_miss = "no stress in the model"\n')
-                             ).targets
+    (target,) = load_targets(
+        _write(tmp_path, VALID + 'known_miss = "no stress in the model"\n')
+    ).targets
     assert target.known_miss == "no stress in the model"
     # An interval alone gives se = width / (2 * 1.96).
     text = VALID.replace("se = 10.0", "interval = [100.0, 200.0]")
@@ -200,8 +241,10 @@ def test_valid_file_reads_with_defaults(tmp_path):
 
 
 def test_twin_by_interventions_shares_the_runs_seed_and_people(tmp_path):
-    text = _target(_replace("statistic", 'statistic = "treatment_d"')
-                   + 'interventions = [{kind = "therapy", day = 10}]\n')
+    text = _target(
+        _replace("statistic", 'statistic = "treatment_d"')
+        + 'interventions = [{kind = "therapy", day = 10}]\n'
+    )
     found = load_targets(_write(tmp_path, text))
     (target,) = found.targets
     base, twin = found.runs[target.run], found.runs[target.twin_run]
@@ -278,14 +321,13 @@ def test_treatment_d_uses_the_pooled_sd():
     base = {"partner": np.array(["a", "a"]), "s": np.array([0.0, 2.0])}
     twin = {"partner": np.array(["a", "a", "a"]), "s": np.array([1.0, 3.0, 5.0])}
     # Means 1 and 3; variances 2 and 4; pooled (1*2 + 2*4) / 3 = 10/3.
-    assert tg.treatment_d(base, twin, "s") == pytest.approx(2.0 / math.sqrt(10.0 / 3.0),
-                                                            abs=1e-15)
+    assert tg.treatment_d(base, twin, "s") == pytest.approx(2.0 / math.sqrt(10.0 / 3.0), abs=1e-15)
     same = {"partner": np.array(["a", "a"]), "s": np.array([1.0, 1.0])}
     assert math.isnan(tg.treatment_d(same, same, "s"))
 
 
 def test_loss_is_the_weighted_sum_of_squared_z(tmp_path):
-    text = VALID + VALID[VALID.index("[[target]]"):].replace("anxious-requests", "second")
+    text = VALID + VALID[VALID.index("[[target]]") :].replace("anxious-requests", "second")
     text = text.replace("se = 10.0\nsource", "se = 10.0\nweight = 2\nsource", 1)
     first, second = load_targets(_write(tmp_path, text)).targets
     assert first.weight == 2.0 and second.weight == 1.0
@@ -357,8 +399,10 @@ def _trials(folder: Path) -> list[dict]:
 
 
 def test_resume_ends_where_an_uninterrupted_run_ends(tmp_path, relsim):
-    path = _write(tmp_path, VALID.replace('["reassurance_frequency"]',
-                                          '["reassurance_frequency", "exhaustion_rate"]'))
+    path = _write(
+        tmp_path,
+        VALID.replace('["reassurance_frequency"]', '["reassurance_frequency", "exhaustion_rate"]'),
+    )
     whole, parts = tmp_path / "whole", tmp_path / "parts"
     done = relsim("calibrate", path, "--out", whole, "--budget", "12")
     assert done.status == 0, done.err
@@ -369,8 +413,12 @@ def test_resume_ends_where_an_uninterrupted_run_ends(tmp_path, relsim):
     study = open_study(parts, load_targets(path), 3, resume=True)
     import optuna
 
-    trial = study.ask({"reassurance_frequency": optuna.distributions.FloatDistribution(1, 12),
-                       "exhaustion_rate": optuna.distributions.FloatDistribution(0, 0.5)})
+    trial = study.ask(
+        {
+            "reassurance_frequency": optuna.distributions.FloatDistribution(1, 12),
+            "exhaustion_rate": optuna.distributions.FloatDistribution(0, 0.5),
+        }
+    )
     study.tell(trial, state=optuna.trial.TrialState.FAIL)
     assert relsim("calibrate", path, "--out", parts, "--budget", "12", "--resume").status == 0
     assert _trials(whole) == _trials(parts)
@@ -383,12 +431,22 @@ def test_resume_ends_where_an_uninterrupted_run_ends(tmp_path, relsim):
     # The report: every file, a scenario that loads, the per-target table.
     report = whole / "report"
     assert sorted(p.name for p in report.iterdir()) == sorted(
-        ("fitted.json", "targets.csv", "trials.csv", "fit.png", "marginals.png",
-         "convergence.png", "fitted-scenario.toml", "manifest.json"))
+        (
+            "fitted.json",
+            "targets.csv",
+            "trials.csv",
+            "fit.png",
+            "marginals.png",
+            "convergence.png",
+            "fitted-scenario.toml",
+            "manifest.json",
+        )
+    )
     scenario = load_scenario(report / "fitted-scenario.toml")
     best = fitted[0]["params"]
     assert scenario.dynamics["reassurance_frequency"] == pytest.approx(
-        best["reassurance_frequency"]["fitted"], rel=1e-5)
+        best["reassurance_frequency"]["fitted"], rel=1e-5
+    )
     assert scenario.couples == 30 and scenario.days == 40
     with (report / "targets.csv").open(encoding="utf-8") as handle:
         (row,) = list(csv.DictReader(handle))
@@ -422,7 +480,7 @@ def test_dask_scheduler_gives_the_same_study_as_local_workers(tmp_path):
 def test_readme_example_targets_file_is_valid(tmp_path):
     text = (REPO / "README.md").read_text(encoding="utf-8")
     start = text.index("# my-targets.toml")
-    example = text[start:text.index("```", start)]
+    example = text[start : text.index("```", start)]
     found = load_targets(_write(tmp_path, example, "my-targets.toml"))
     assert [t.statistic for t in found.targets] == ["correlation", "treatment_d"]
 

@@ -119,8 +119,14 @@ def _errors(page) -> list[str]:
     problems: list[str] = []
     page.on("pageerror", lambda error: problems.append(f"page error: {error}"))
     # A refused form answers 400 on purpose; the browser logs that as a failed resource.
-    page.on("console", lambda m: problems.append(f"console: {m.text}")
-            if m.type == "error" and "Failed to load resource" not in m.text else None)
+    page.on(
+        "console",
+        lambda m: (
+            problems.append(f"console: {m.text}")
+            if m.type == "error" and "Failed to load resource" not in m.text
+            else None
+        ),
+    )
     return problems
 
 
@@ -166,7 +172,8 @@ def test_teacher_and_three_students_fill_the_board_live(browser, session):
         students.append((ctx, page, student_problems))
         # The board updates by itself (no reload), within a second or two of each run.
         expect(board.locator("#live .summary")).to_contain_text(
-            f"{number} run{'s' if number > 1 else ''} from {number} group", timeout=5000)
+            f"{number} run{'s' if number > 1 else ''} from {number} group", timeout=5000
+        )
 
     live = board.locator("#live")
     for number in (1, 2, 3):

@@ -30,8 +30,9 @@ from sim.sweep import wilson_interval
 # -- what students type ------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("name", ["Team 1", "Ana's group", "Équipe 3", "  spaced   out  ",
-                                  "a-b_c.d"])
+@pytest.mark.parametrize(
+    "name", ["Team 1", "Ana's group", "Équipe 3", "  spaced   out  ", "a-b_c.d"]
+)
 def test_group_names_that_are_fine(name):
     assert group_name(name) == " ".join(name.split())
 
@@ -107,9 +108,11 @@ def _run(group: str, label: str, counts: dict[str, int], kind: str = "student",
 
 
 def test_pooled_shares_use_the_projects_wilson_interval():
-    runs = [_run("A", "one", {"stable": 30, "spiraling": 8, "distant": 0, "dissolved": 2}),
-            _run("B", "one", {"stable": 10, "spiraling": 0, "distant": 10, "dissolved": 0}),
-            _run("C", "two", {"stable": 5, "spiraling": 0, "distant": 0, "dissolved": 0})]
+    runs = [
+        _run("A", "one", {"stable": 30, "spiraling": 8, "distant": 0, "dissolved": 2}),
+        _run("B", "one", {"stable": 10, "spiraling": 0, "distant": 10, "dissolved": 0}),
+        _run("C", "two", {"stable": 5, "spiraling": 0, "distant": 0, "dissolved": 0}),
+    ]
     cells = {c["label"]: c for c in bd.pooled(runs)}
     one = cells["one"]
     assert one["couples"] == 60 and one["groups"] == 2 and one["runs"] == 2
@@ -122,8 +125,13 @@ def test_pooled_shares_use_the_projects_wilson_interval():
 
 
 def test_the_board_escapes_what_students_typed():
-    runs = [_run("<script>alert(1)</script>", 'A "x" <b>', {"stable": 1, "spiraling": 0,
-                                                            "distant": 0, "dissolved": 0})]
+    runs = [
+        _run(
+            "<script>alert(1)</script>",
+            'A "x" <b>',
+            {"stable": 1, "spiraling": 0, "distant": 0, "dissolved": 0},
+        )
+    ]
     page = bd.board_html(runs, Exercise(), students=1, version=3)
     assert "<script>" not in page and "<b>" not in page
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page
@@ -143,8 +151,10 @@ def test_the_csv_export_keeps_every_run_and_defuses_formulas():
 
 
 def test_the_board_figure_is_a_png():
-    runs = [_run("A", "one", {"stable": 3, "spiraling": 1, "distant": 0, "dissolved": 0}),
-            _run("P", "one", {"stable": 0, "spiraling": 1, "distant": 0, "dissolved": 0}, "pair")]
+    runs = [
+        _run("A", "one", {"stable": 3, "spiraling": 1, "distant": 0, "dissolved": 0}),
+        _run("P", "one", {"stable": 0, "spiraling": 1, "distant": 0, "dissolved": 0}, "pair"),
+    ]
     assert bd.figure_png(runs, Exercise())[:8] == b"\x89PNG\r\n\x1a\n"
 
 
@@ -367,8 +377,15 @@ def test_the_dashboards_settings_are_checked_before_sending():
     from sim.dashboard.state import initial_controls
 
     exercise = Exercise(allowed=("style_a", "style_b", "seed"))
-    controls = {**initial_controls(), "style_a": "anxious", "style_b": "avoidant",
-                "anxiety_a": 0.85, "avoidance_a": 0.15, "anxiety_b": 0.15, "avoidance_b": 0.85}
+    controls = {
+        **initial_controls(),
+        "style_a": "anxious",
+        "style_b": "avoidant",
+        "anxiety_a": 0.85,
+        "avoidance_a": 0.15,
+        "anxiety_b": 0.15,
+        "avoidance_b": 0.85,
+    }
     form = dashboard_form(controls, exercise)
     values = parse_config(exercise, form)
     assert (values["style_a"], values["style_b"]) == ("anxious", "avoidant")

@@ -60,7 +60,10 @@ def test_run_writes_its_folder_and_reports(relsim, tmp_path):
         assert words in result.out
     summary = json.loads((out / "summary.json").read_text())
     assert (summary["scenario"], summary["days"], summary["couples"]) == (
-        "anxious-avoidant", 20, 10)
+        "anxious-avoidant",
+        20,
+        10,
+    )
     assert sum(summary["outcomes"].values()) == 10
     assert summary["overrides"] == ["days=20", "couples=10"]
     assert "spiraling or dissolved" in result.out and "% of couples" not in result.out
@@ -84,8 +87,9 @@ def test_no_overrides_gives_an_empty_list(relsim, tmp_path, monkeypatch):
 
     titles = []
     monkeypatch.setattr(sim.results, "save_figure", lambda figure, path: path.write_bytes(b""))
-    monkeypatch.setattr("sim.plots.run_overview",
-                        lambda result, scenario: titles.append(scenario.description))
+    monkeypatch.setattr(
+        "sim.plots.run_overview", lambda result, scenario: titles.append(scenario.description)
+    )
     out = tmp_path / "run"
     assert relsim("run", "secure-secure", "--out", out).status == 0
     assert json.loads((out / "summary.json").read_text())["overrides"] == []
@@ -286,7 +290,7 @@ def test_sensitivity_hands_its_options_over(relsim, monkeypatch, tmp_path):
     status = relsim("sensitivity", "anxious-avoidant", "--method", "morris", "--samples", "8",
                     "--out", tmp_path / "s", "--set", "days=20").status  # fmt: skip
     assert status == 0
-    (scenario, options), = seen
+    ((scenario, options),) = seen
     assert scenario == "anxious-avoidant"
     assert options == {"out": tmp_path / "s", "method": "morris", "samples": 8, "workers": 1,
                        "settings": ["days=20"], "force": False}  # fmt: skip
@@ -376,8 +380,10 @@ def test_scenario_format_doc_example_loads_and_covers_every_key(tmp_path):
     path.write_text(example)
     scenario = load_scenario(path)
     assert scenario.name == "anxious-avoidant-talking"
-    assert [item["kind"] for item in scenario.interventions] == ["communication",
-                                                                 "consistent_actions"]
+    assert [item["kind"] for item in scenario.interventions] == [
+        "communication",
+        "consistent_actions",
+    ]
     assert scenario.sweep is not None and len(scenario.sweep.x.values) == 11
 
 

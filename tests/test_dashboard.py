@@ -59,9 +59,6 @@ def render():
     return rc
 
 
-
-
-
 def html(rc, css_class: str) -> list[str]:
     """Return the inner HTML of every ``solara.HTML`` block carrying ``css_class``."""
     return [w.unsafe_innerHTML for w in rc.find(solara.widgets.HTML).widgets
@@ -213,8 +210,10 @@ def test_step_adds_one_day_and_reset_rebuilds_with_the_new_values():
     # With an anxious person and an avoidant partner at default levers most couples spiral
     # (MODEL.md phenomenon 2); seed 1 with 100 couples: far more than half.
     counts = dict(re.findall(r"(\d+) (stable|spiraling|distant|dissolved)", text))
-    assert int(next(k for k, name in counts.items() if name == "spiraling")) > 50 or \
-        'data-outcome="spiraling"' in text
+    assert (
+        int(next(k for k, name in counts.items() if name == "spiraling")) > 50
+        or 'data-outcome="spiraling"' in text
+    )
 
 
 def test_a_seed_that_is_not_a_number_gives_a_message_not_a_crash():
@@ -464,7 +463,8 @@ def test_controls_take_label_step_and_lever_from_the_parameter_table(monkeypatch
     assert lever_names()[: len(flagged)] == tuple(flagged)
     # Every pair of levers has a map, and nothing else does.
     assert {frozenset(pair) for pair in LEVER_PAIRS.values()} == {
-        frozenset((x, y)) for i, x in enumerate(flagged) for y in flagged[i + 1:]}
+        frozenset((x, y)) for i, x in enumerate(flagged) for y in flagged[i + 1 :]
+    }
     # A new flag, label or step in the table reaches the controls without a change here.
     name = "burnout"
     changed = dataclasses.replace(DYNAMICS[name], lever=True, label="Burn-out", step=0.2)
@@ -502,8 +502,11 @@ def test_derived_measures_come_from_sim(monkeypatch):
 
     for style, share in LITERATURE_MIX.items():
         assert f"{share:.0%} {style}" in app.mix_words()
-    model = RelationshipModel(**model_kwargs({**initial_controls(), "style_a": "anxious",
-                                              "anxiety_a": 0.8, "couples": 40}, seed=3))
+    model = RelationshipModel(
+        **model_kwargs(
+            {**initial_controls(), "style_a": "anxious", "anxiety_a": 0.8, "couples": 40}, seed=3
+        )
+    )
     model.kernel.advance(60)
     seen = {}
 
@@ -656,8 +659,11 @@ def test_the_badge_says_undecided_instead_of_flipping(monkeypatch):
     import sim.dashboard.views as views
 
     # Couple 1's label flips every day until day 21, then holds.
-    monkeypatch.setattr(views, "followed_outcome", lambda model, couple=0: (
-        "stable" if model.day % 2 == 0 and model.day < 22 else "distant"))
+    monkeypatch.setattr(
+        views,
+        "followed_outcome",
+        lambda model, couple=0: "stable" if model.day % 2 == 0 and model.day < 22 else "distant",
+    )
     session = Session(model_kwargs({**initial_controls(), "couples": 3, "days": 60}, seed=1))
     session.advance(13)  # no verdict before day 14
     outcomes = {}
@@ -852,8 +858,9 @@ def test_where_you_are_shows_the_tipping_points_of_the_lever_moved_last():
     before = widget.unsafe_innerHTML
     app.push_frame(live, session.advance(60))
     assert widget.unsafe_innerHTML != before
-    assert re.findall(r'class="relsim-position" cx="[\d.]+" cy="([\d.]+)"', before) != \
-        re.findall(r'class="relsim-position" cx="[\d.]+" cy="([\d.]+)"', widget.unsafe_innerHTML)
+    assert re.findall(r'class="relsim-position" cx="[\d.]+" cy="([\d.]+)"', before) != re.findall(
+        r'class="relsim-position" cx="[\d.]+" cy="([\d.]+)"', widget.unsafe_innerHTML
+    )
 
 
 def test_play_draws_only_the_parts_on_screen_and_everything_when_it_stops():
@@ -869,8 +876,10 @@ def test_play_draws_only_the_parts_on_screen_and_everything_when_it_stops():
     assert playing.aspects == first.aspects
     assert playing.where["population"] >= 0 and playing.day == 25
     full = session.advance(0)
-    assert full.population["tiles"] != first.population["tiles"] or \
-        full.population["outcomes"] != first.population["outcomes"]
+    assert (
+        full.population["tiles"] != first.population["tiles"]
+        or full.population["outcomes"] != first.population["outcomes"]
+    )
     assert "day 25" in full.population["outcomes"]
 
 

@@ -124,10 +124,18 @@ def _open(browser, url: str, width: int = 1440, height: int = 900, scale: float 
                             device_scale_factor=scale)  # fmt: skip
     page.set_default_timeout(UI_SECONDS)
     failed: list[str] = []
-    page.on("response", lambda response: failed.append(
-        f"{response.status} {response.url}") if response.status >= 400 else None)
-    page.on("console", lambda message: failed.append(
-        f"console: {message.text}") if message.type == "error" else None)
+    page.on(
+        "response",
+        lambda response: (
+            failed.append(f"{response.status} {response.url}") if response.status >= 400 else None
+        ),
+    )
+    page.on(
+        "console",
+        lambda message: (
+            failed.append(f"console: {message.text}") if message.type == "error" else None
+        ),
+    )
     page.on("pageerror", lambda error: failed.append(f"page error: {error}"))
     page.goto(url)
     expect(page.locator(".relsim-badge")).to_contain_text("Day 0 of")
@@ -180,7 +188,8 @@ def test_dashboard_in_a_real_browser(server, browser):
     time.sleep(1.0)
     assert _day(page) == paused_at, "the run went on after Pause"
     expect(badge).to_have_attribute(
-        "data-outcome", re.compile(r"^(stable|spiraling|distant|dissolved|undecided)$"))
+        "data-outcome", re.compile(r"^(stable|spiraling|distant|dissolved|undecided)$")
+    )
     # An anxious and an avoidant partner at the default levers: most couples spiral (MODEL.md
     # phenomenon 2), so the long-term outcome row reads excessive.
     spiraling = re.search(r"(\d+) spiraling", badge.inner_text())
@@ -330,7 +339,8 @@ def test_keyboard_focus_is_visible_and_does_not_look_selected(server, browser):
 
 def _rendered_font_sizes(page, selector: str) -> list[float]:
     """Pixel size of every text of the charts under ``selector``, as drawn on screen."""
-    return page.evaluate("""(selector) => {
+    return page.evaluate(
+        """(selector) => {
         const sizes = [];
         for (const svg of document.querySelectorAll(selector + ' svg')) {
             const scale = svg.getBoundingClientRect().width / svg.viewBox.baseVal.width;
@@ -339,7 +349,9 @@ def _rendered_font_sizes(page, selector: str) -> list[float]:
             }
         }
         return sizes;
-    }""", selector)
+    }""",
+        selector,
+    )
 
 
 def test_projector_layout_at_1280_by_720_and_150_percent_zoom(server, browser):
@@ -392,8 +404,9 @@ def test_screenshots_of_every_tab(server, browser, width, height):
             page.locator(".relsim-settings .relsim-slider-exhaustion_rate [role=slider]").focus()
             for _ in range(11):
                 page.keyboard.press("ArrowRight")
-            expect(page.locator(".relsim-settings .relsim-slider-label",
-                                has_text="Exhaustion rate")).to_contain_text(": 0.3")
+            expect(
+                page.locator(".relsim-settings .relsim-slider-label", has_text="Exhaustion rate")
+            ).to_contain_text(": 0.3")
             page.get_by_role("button", name="Reset").click()
             expect(page.locator(".relsim-day")).to_contain_text("Day 0 of")
             page.get_by_role("button", name="▶ Play").click()

@@ -41,8 +41,9 @@ def test_one_mean_field_hour_is_the_expected_kernel_hour():
     mf._hour(expected, slice(None), 5)
     error = drawn.std(axis=1) / np.sqrt(n)
     gap = np.abs(drawn.mean(axis=1) - expected[mf._ROWS][:, 0])
-    assert np.all(gap <= 5 * error + 2e-4), dict(zip(
-        [f"{s}_{t}" for s in mf.STATE for t in "ab"], gap.round(5), strict=True))
+    assert np.all(gap <= 5 * error + 2e-4), dict(
+        zip([f"{s}_{t}" for s in mf.STATE for t in "ab"], gap.round(5), strict=True)
+    )
     # Something did happen in that hour: requests, answers, stressors.
     assert drawn.std(axis=1).max() > 0.01
 
@@ -77,8 +78,10 @@ def bistable():
     for i, equilibria in enumerate(found):
         if sum(e.stable for e in equilibria) >= 2:
             return model.lanes(i), equilibria
-    pytest.fail(f"no exhaustion rate of {BISTABLE_SEARCH} gives two stable equilibria: "
-                f"{[[(round(e.requests[0], 2), e.stable) for e in f] for f in found]}")
+    pytest.fail(
+        f"no exhaustion rate of {BISTABLE_SEARCH} gives two stable equilibria: "
+        f"{[[(round(e.requests[0], 2), e.stable) for e in f] for f in found]}"
+    )
 
 
 def test_fixed_points_satisfy_the_daily_map(bistable):
@@ -123,8 +126,11 @@ def test_where_a_couple_starts_decides_where_it_ends(bistable):
     ends, _ = mf.settle(model.tiled(2), starts, days=200)
     # The fast states of the cycle. Satisfaction and commitment follow slowly (and feed nothing
     # back), and so does the secure partner's trust, learned from their own rare requests.
-    core = [mf.state_index(name, p) for name in ("relief", "habituation", "threat", "exhaustion",
-                                                 "withdrawal") for p in (0, 1)]
+    core = [
+        mf.state_index(name, p)
+        for name in ("relief", "habituation", "threat", "exhaustion", "withdrawal")
+        for p in (0, 1)
+    ]
     core.append(mf.state_index("trust", 0))
     for end, near, far in ((ends[0], stable[0], stable[-1]), (ends[1], stable[-1], stable[0])):
         assert np.max(np.abs(end[core] - near.state[core])) < 0.01

@@ -76,10 +76,14 @@ def test_the_answerers_own_attachment_shapes_their_answers():
     calm = run(b={"style": "secure", "anxiety": 0.15, "avoidance": 0.15})
     anxious = run(b={"style": "secure", "anxiety": 0.9, "avoidance": 0.15})
     avoidant = run(b={"style": "secure", "anxiety": 0.15, "avoidance": 0.9})
-    share = {name: res.couples["answered_a"].sum() / res.couples["requests_a"].sum()
-             for name, res in (("calm", calm), ("anxious", anxious), ("avoidant", avoidant))}
-    warmth = {name: np.nanmean(res.couples["answer_warmth_a"])
-              for name, res in (("calm", calm), ("anxious", anxious), ("avoidant", avoidant))}
+    share = {
+        name: res.couples["answered_a"].sum() / res.couples["requests_a"].sum()
+        for name, res in (("calm", calm), ("anxious", anxious), ("avoidant", avoidant))
+    }
+    warmth = {
+        name: np.nanmean(res.couples["answer_warmth_a"])
+        for name, res in (("calm", calm), ("anxious", anxious), ("avoidant", avoidant))
+    }
     # The revision-1 model answered identically whatever the answerer's anxiety; now an anxious
     # caregiver answers readily but less warmly and pays more (Kunce & Shaver 1994) ...
     assert not np.array_equal(calm.couples["answered_a"], anxious.couples["answered_a"])
@@ -165,8 +169,9 @@ def test_couples_start_from_a_drawn_history():
     assert np.corrcoef(pop.people["trust"])[0, 1] > 0.3
     # The lasting appraisal is there from day 1: it correlates with starting satisfaction
     # (about 0.7 = 0.12 / 0.17), so where a person starts predicts where they settle.
-    assert np.corrcoef(pop.people["appraisal"].ravel(),
-                       pop.people["satisfaction"].ravel())[0, 1] > 0.5
+    assert (
+        np.corrcoef(pop.people["appraisal"].ravel(), pop.people["satisfaction"].ravel())[0, 1] > 0.5
+    )
 
 
 def test_starting_trust_shapes_the_first_months():
@@ -213,8 +218,14 @@ def test_satisfaction_is_off_its_ceiling_and_spreads():
 
 
 def _therapy(**item):
-    return Setup(partner_a={"style": "anxious"}, partner_b={"style": "avoidant"}, couples=300,
-                 days=240, seed=25, interventions=[{"kind": "therapy", "day": 30, **item}])
+    return Setup(
+        partner_a={"style": "anxious"},
+        partner_b={"style": "avoidant"},
+        couples=300,
+        days=240,
+        seed=25,
+        interventions=[{"kind": "therapy", "day": 30, **item}],
+    )
 
 
 def test_a_bigger_dose_helps_more():
@@ -273,8 +284,11 @@ def test_relief_hours_are_read_from_the_relief_state():
     # until relief halves) must not shorten, however often people ask; the old measure (hours to
     # the next request) still follows the request rate.
     # Unasked affection is off too: a gesture adds relief during an episode and lengthens it.
-    res = run(a="anxious", b="avoidant",
-              dynamics={"habituation_gain": 0.0, "rebound": 0.0, "affection_rate": 0.0})
+    res = run(
+        a="anxious",
+        b="avoidant",
+        dynamics={"habituation_gain": 0.0, "rebound": 0.0, "affection_rate": 0.0},
+    )
     c = res.couples
     both = np.isfinite(c["relief_hours_first_30d_a"]) & np.isfinite(c["relief_hours_last_30d_a"])
     first = c["relief_hours_first_30d_a"][both].mean()
@@ -303,8 +317,10 @@ def test_dissolution_depends_on_the_relationship():
     mix = {"mix": {"secure": 0.56, "avoidant": 0.25, "anxious": 0.19}, "couples": 2000}
     dating = simulate(Setup(population=mix, days=365, seed=27, relationship="dating"))
     married = simulate(Setup(population=mix, days=365, seed=27, relationship="married"))
-    share = {name: np.mean(res.couples["dissolved_day"] >= 0)
-             for name, res in (("dating", dating), ("married", married))}
+    share = {
+        name: np.mean(res.couples["dissolved_day"] >= 0)
+        for name, res in (("dating", dating), ("married", married))
+    }
     # One-year dissolution: married couples about 1-3% a year, unmarried far more (Rosenfeld
     # 2014). Tolerances: married below 5%, dating between 5% and 40%, dating well above married.
     assert share["married"] < 0.05, share

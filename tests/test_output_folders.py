@@ -74,12 +74,17 @@ def test_readme_commands_run_in_order(relsim, tmp_path, monkeypatch):
         assert result.status == 0, result.err
         folders.append(next(line for line in result.out.splitlines()
                             if line.startswith("Files in ")))  # fmt: skip
-    assert folders == [f"Files in {Path('results') / name}/" for name in
-                       ("anxious-avoidant", "anxious-avoidant-2", "anxious-avoidant-3")]
+    assert folders == [
+        f"Files in {Path('results') / name}/"
+        for name in ("anxious-avoidant", "anxious-avoidant-2", "anxious-avoidant-3")
+    ]
     assert sorted(p.name for p in (tmp_path / "results").iterdir()) == [
-        "anxious-avoidant", "anxious-avoidant-2", "anxious-avoidant-3"]
+        "anxious-avoidant",
+        "anxious-avoidant-2",
+        "anxious-avoidant-3",
+    ]
     summary = json.loads((tmp_path / "results/anxious-avoidant-3/summary.json").read_text())
-    assert summary["overrides"][:2] == example[example.index("--set") + 1::2][:2]
+    assert summary["overrides"][:2] == example[example.index("--set") + 1 :: 2][:2]
 
 
 def test_default_folder_taken_goes_to_a_numbered_sibling_and_says_so(relsim, tmp_path,
@@ -363,7 +368,8 @@ def test_kill_after_the_exchange_keeps_the_new_folder_and_cleans_the_old(relsim,
     result = relsim("run", "secure-secure", *TINY, "--out", "run", "--force")
     assert result.status == 0, result.err
     assert f"note: removed {left}: an old results folder left by an interrupted relsim" in (
-        result.err)
+        result.err
+    )
     assert _hidden(tmp_path) == []
 
 
@@ -392,7 +398,8 @@ def test_a_sibling_a_running_relsim_holds_is_left_alone(tmp_path):
     finally:
         os.close(handle)
     assert tidy_siblings(tmp_path / "run") == [
-        f"removed {busy}: an unfinished results folder left by an interrupted relsim"]
+        f"removed {busy}: an unfinished results folder left by an interrupted relsim"
+    ]
 
 
 def test_debris_holding_more_than_files_is_left_alone(tmp_path):
@@ -429,7 +436,8 @@ def test_files_and_folders_are_flushed_before_the_rename(relsim, tmp_path, monke
     assert staging.name.startswith(".run.tmp-")
     # every file and the folder (the figure is also synced once more as it is written)
     assert {str(staging / name) for name in RUN_FILES} | {str(staging)} <= set(
-        synced[:before_rename])
+        synced[:before_rename]
+    )
     assert synced[before_rename:] == [str(tmp_path)]  # the rename itself, made durable
 
 

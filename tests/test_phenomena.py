@@ -101,8 +101,16 @@ LEVERS = {
 def _lever_shares(lever: str, partner: dict) -> list[float]:
     shares = []
     for value in LEVERS[lever]:
-        result = simulate(Setup(partner_a={"style": "anxious"}, partner_b=partner,
-                                dynamics={lever: value}, couples=300, days=180, seed=3))
+        result = simulate(
+            Setup(
+                partner_a={"style": "anxious"},
+                partner_b=partner,
+                dynamics={lever: value},
+                couples=300,
+                days=180,
+                seed=3,
+            )
+        )
         shares.append(broken_share(result))
     return shares
 

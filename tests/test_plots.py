@@ -42,8 +42,12 @@ def table() -> SweepTable:
             share = (ax_value + ay_value) / 2
             row = {x.param: ax_value, y.param: ay_value}
             row.update(dict.fromkeys(METRIC_COLUMNS, 0.0))
-            row.update(couples=10, share_spiraling=share, share_stable=1 - share,
-                       share_spiraling_or_dissolved=share)
+            row.update(
+                couples=10,
+                share_spiraling=share,
+                share_stable=1 - share,
+                share_spiraling_or_dissolved=share,
+            )
             rows.append(row)
     return SweepTable(x, y, rows, replicates=10, days=90, seed=1)
 

@@ -54,13 +54,18 @@ def test_one_scenario_per_intervention(kind):
     base = load_scenario("anxious-avoidant")
     assert scenario.interventions == [{"kind": kind, "day": 60}]
     assert (scenario.partner_a, scenario.partner_b, scenario.seed) == (
-        base.partner_a, base.partner_b, base.seed)
+        base.partner_a,
+        base.partner_b,
+        base.seed,
+    )
 
 
 def test_special_scenarios_say_what_their_names_promise():
     mismatch = load_scenario("cultural-mismatch")
     assert (mismatch.partner_a["culture"].name, mismatch.partner_b["culture"].name) == (
-        "expressive", "reserved")
+        "expressive",
+        "reserved",
+    )
     assert load_scenario("classroom").relationship == "dating"
     classroom = load_scenario("classroom")
     assert classroom.couples == 500 and classroom.population["pairing"] == "random"
@@ -91,7 +96,11 @@ def test_bundled_scenario_runs_and_meets_the_contract(relsim, tmp_path, name):
     assert list(summary["outcomes"]) == list(LABELS)
     assert sum(summary["outcomes"].values()) == 10
     assert [row["aspect"] for row in summary["aspects"]] == [
-        "frequency", "emotional impact", "partner response", "long-term outcome"]
+        "frequency",
+        "emotional impact",
+        "partner response",
+        "long-term outcome",
+    ]
     for row in summary["aspects"]:
         assert ASPECT_KEYS <= set(row)
         assert row["verdict"] in ("healthy", "in between", "excessive")

@@ -164,18 +164,24 @@ def phase_svg(points: list[dict[str, object]], exercise: Exercise, width: int = 
         out.append(f'<line x1="{left - 5}" y1="{y:.1f}" x2="{left}" y2="{y:.1f}" stroke="#555"/>'
                    f'<text x="{left - 8}" y="{y + 4:.1f}" font-size="13" '
                    f'text-anchor="end">{esc(text)}</text>')  # fmt: skip
-    out.append(f'<text x="{left + plot_w / 2:.1f}" y="{height - 15}" font-size="14" '
-               f'text-anchor="middle">{esc(xlabel)}</text>')
-    out.append(f'<text x="16" y="{top + plot_h / 2:.1f}" font-size="14" text-anchor="middle" '
-               f'transform="rotate(-90 16 {top + plot_h / 2:.1f})">{esc(ylabel)}</text>')
+    out.append(
+        f'<text x="{left + plot_w / 2:.1f}" y="{height - 15}" font-size="14" '
+        f'text-anchor="middle">{esc(xlabel)}</text>'
+    )
+    out.append(
+        f'<text x="16" y="{top + plot_h / 2:.1f}" font-size="14" text-anchor="middle" '
+        f'transform="rotate(-90 16 {top + plot_h / 2:.1f})">{esc(ylabel)}</text>'
+    )
     biggest = max([int(p["couples"]) for p in points] or [1])  # type: ignore[call-overload]
     for p in points:
         x = left + float(p["x"]) * plot_w  # type: ignore[arg-type]
         y = top + (1 - float(p["y"])) * plot_h  # type: ignore[arg-type]
         radius = 5 + 13 * np.sqrt(int(p["couples"]) / biggest)  # type: ignore[call-overload]
         colour = _ramp(float(p["broken"]))  # type: ignore[arg-type]
-        title = (f"{p['label']}: {100 * float(p['broken']):.0f}% spiraling or dissolved of "
-                 f"{p['couples']} couples ({p['runs']} runs)")  # type: ignore[arg-type]
+        title = (
+            f"{p['label']}: {100 * float(p['broken']):.0f}% spiraling or dissolved of "
+            f"{p['couples']} couples ({p['runs']} runs)"
+        )  # type: ignore[arg-type]
         if p["kind"] == "pair":
             x += 10  # beside the simulated couples of the same styles
             r = max(radius * 0.8, 9.0)
@@ -213,8 +219,10 @@ def pairs_html(pairs: list[dict[str, object]]) -> str:
             state = "waiting for partner B"
         else:
             state = f"day {int(game['day']) + 1} of {game['days']}"  # type: ignore[call-overload]
-        rows.append(f'<tr><td class="group">{esc(game["grp"])}</td><td>A {esc(game["style_a"])} '
-                    f'× B {esc(game["style_b"])}</td><td>{esc(state)}</td></tr>')
+        rows.append(
+            f'<tr><td class="group">{esc(game["grp"])}</td><td>A {esc(game["style_a"])} '
+            f"× B {esc(game['style_b'])}</td><td>{esc(state)}</td></tr>"
+        )
     return ('<section aria-labelledby="pairs-h"><h2 id="pairs-h">Pair games</h2>'
             '<table class="pairs"><thead><tr><th scope="col">Group</th><th scope="col">Couple'
             '</th><th scope="col">Where they are</th></tr></thead><tbody>' + "".join(rows)
@@ -244,8 +252,10 @@ def pairs_csv(pairs: list[dict[str, object]]) -> str:
             for name in PAIR_CSV_COLUMNS[7:]:
                 value = record.get(name)
                 if isinstance(value, dict):
-                    value = (f"ask {value['ask']}; answer {value['answer']}; distance "
-                             f"{'yes' if value['distance'] else 'no'}")
+                    value = (
+                        f"ask {value['ask']}; answer {value['answer']}; distance "
+                        f"{'yes' if value['distance'] else 'no'}"
+                    )
                 values.append("model" if value is None and name.startswith("choice") else value)
             writer.writerow([*fixed, *values])
     return buffer.getvalue()
@@ -262,8 +272,10 @@ def board_html(runs: list[dict[str, object]], exercise: Exercise, *, students: i
              f'(<strong>{students}</strong> {"student" if students == 1 else "students"} '
              "joined).</p>"]  # fmt: skip
     if not runs:
-        parts.append('<p class="empty">No runs yet. Students: choose a group name, change what '
-                     'the exercise lets you change and press "Send to the class board".</p>')
+        parts.append(
+            '<p class="empty">No runs yet. Students: choose a group name, change what '
+            'the exercise lets you change and press "Send to the class board".</p>'
+        )
         parts.append(pairs_html(pairs or []))
         return "".join(parts)
     parts.append('<div class="board-grid"><section aria-labelledby="pooled-h">'
@@ -280,21 +292,27 @@ def board_html(runs: list[dict[str, object]], exercise: Exercise, *, students: i
             who = "the model's couples"
         else:
             who = _count(int(cell["groups"]), "group")  # type: ignore[call-overload]
-        parts.append(f'<tr><th scope="row">{esc(cell["label"])}<br><small>{esc(who)}, '
-                     f'{_count(int(cell["runs"]), "run")}</small></th>'  # type: ignore[call-overload]
-                     f'<td>{cell["couples"]}</td>')
+        parts.append(
+            f'<tr><th scope="row">{esc(cell["label"])}<br><small>{esc(who)}, '
+            f"{_count(int(cell['runs']), 'run')}</small></th>"  # type: ignore[call-overload]
+            f"<td>{cell['couples']}</td>"
+        )
         for label in LABELS:
             parts.append(f"<td>{_share_bar(cell['shares'][label], OUTCOME_COLORS[label])}</td>")
         parts.append("</tr>")
     parts.append("</tbody></table></section>")
-    parts.append('<section aria-labelledby="phase-h"><h2 id="phase-h">Configurations tried: '
-                 'share spiraling or dissolved</h2>')
+    parts.append(
+        '<section aria-labelledby="phase-h"><h2 id="phase-h">Configurations tried: '
+        "share spiraling or dissolved</h2>"
+    )
     parts.append(phase_svg(phase_points(runs, exercise), exercise))
-    parts.append('<p class="legend"><span class="swatch" style="background:#009e73"></span> none '
-                 '<span class="swatch" style="background:#f0c83c"></span> half '
-                 '<span class="swatch" style="background:#c0392b"></span> all broken; '
-                 'disc: simulated couples, diamond: a pair game. Larger: more couples.</p>'
-                 "</section></div>")
+    parts.append(
+        '<p class="legend"><span class="swatch" style="background:#009e73"></span> none '
+        '<span class="swatch" style="background:#f0c83c"></span> half '
+        '<span class="swatch" style="background:#c0392b"></span> all broken; '
+        "disc: simulated couples, diamond: a pair game. Larger: more couples.</p>"
+        "</section></div>"
+    )
     parts.append('<section aria-labelledby="groups-h"><h2 id="groups-h">By group and '
                  'configuration</h2><table class="groups"><thead><tr><th scope="col">Group</th>'
                  '<th scope="col">Configuration</th><th scope="col">Runs</th>'
@@ -303,11 +321,13 @@ def board_html(runs: list[dict[str, object]], exercise: Exercise, *, students: i
         parts.append(f'<th scope="col">{esc(label)}</th>')
     parts.append('<th scope="col">Spiraling or dissolved</th></tr></thead><tbody>')
     for row in table:
-        parts.append(f'<tr><td class="group">{esc(row["group"])}</td><td>{esc(row["label"])}</td>'
-                     f'<td>{row["runs"]}</td><td>{row["couples"]}</td>')
+        parts.append(
+            f'<tr><td class="group">{esc(row["group"])}</td><td>{esc(row["label"])}</td>'
+            f"<td>{row['runs']}</td><td>{row['couples']}</td>"
+        )
         for label in LABELS:
             parts.append(f"<td>{row[label]}</td>")
-        parts.append(f'<td>{100 * float(row["broken"]):.0f}%</td></tr>')  # type: ignore[arg-type]
+        parts.append(f"<td>{100 * float(row['broken']):.0f}%</td></tr>")  # type: ignore[arg-type]
     parts.append("</tbody></table></section>")
     parts.append(pairs_html(pairs or []))
     return "".join(parts)
@@ -367,8 +387,9 @@ def figure_png(runs: list[dict[str, object]], exercise: Exercise) -> bytes:
                       xerr=[broken[:, 0] - broken[:, 1], broken[:, 2] - broken[:, 0]],
                       fmt="none", ecolor="black", capsize=3,
                       label="spiraling or dissolved: 95% interval")  # fmt: skip
-        bars.set_yticks(y, [f"{n}\n{c['couples']} couples" for n, c in zip(names, cells,
-                                                                            strict=True)])
+        bars.set_yticks(
+            y, [f"{n}\n{c['couples']} couples" for n, c in zip(names, cells, strict=True)]
+        )
         bars.invert_yaxis()
         bars.legend(loc="lower center", bbox_to_anchor=(0.5, 1.0), ncols=3, fontsize=8)
     bars.set_xlim(0, 1)

@@ -237,8 +237,14 @@ def parse_config(exercise: Exercise, form: Mapping[str, object]) -> dict[str, ob
             follows = float(start[key]) if same_style else preset  # type: ignore[arg-type]
             if key in given and key in exercise.allowed:
                 values[key] = given[key]
-            elif key in given and min(abs(float(given[key]) - follows),  # type: ignore[arg-type]
-                                      abs(float(given[key]) - preset)) > 1e-9:  # type: ignore[arg-type]
+            elif (
+                key in given
+                and min(
+                    abs(float(given[key]) - follows),  # type: ignore[arg-type]
+                    abs(float(given[key]) - preset),
+                )
+                > 1e-9
+            ):  # type: ignore[arg-type]
                 raise fixed(key)
             else:
                 values[key] = follows

@@ -220,8 +220,9 @@ def run_day(kern, day: int, choices, *, hour_step=pair_hour) -> dict[str, object
 
 
 def _kernel_of(game: Mapping[str, object]):
-    kern, pop = _kernel(str(game["style_a"]), str(game["style_b"]), int(game["days"]),
-                        int(game["seed"]))  # type: ignore[call-overload]
+    kern, pop = _kernel(
+        str(game["style_a"]), str(game["style_b"]), int(game["days"]), int(game["seed"])
+    )  # type: ignore[call-overload]
     _unpack(kern, game["state"])  # type: ignore[arg-type]
     kern.day = int(game["day"])  # type: ignore[call-overload]
     return kern, pop
@@ -268,8 +269,11 @@ def pair_config(game: Mapping[str, object], couples: int = 1) -> dict[str, objec
         config[f"avoidance_{role}"] = style.avoidance
     for name, p in DYNAMICS.items():
         config[name] = p.default
-    config.update(days=int(game["days"]), couples=couples,  # type: ignore[call-overload]
-                  seed=int(game["seed"]))  # type: ignore[call-overload]
+    config.update(
+        days=int(game["days"]),
+        couples=couples,  # type: ignore[call-overload]
+        seed=int(game["seed"]),
+    )  # type: ignore[call-overload]
     return config
 
 
@@ -280,8 +284,15 @@ def pair_label(game: Mapping[str, object]) -> str:
 
 def simulated_counts(game: Mapping[str, object]) -> dict[str, int]:
     """Outcomes of ``SIMULATED_COUPLES`` model couples of the pair's styles and days."""
-    result = simulate(_setup(str(game["style_a"]), str(game["style_b"]), int(game["days"]),
-                             int(game["seed"]), SIMULATED_COUPLES))  # type: ignore[call-overload]
+    result = simulate(
+        _setup(
+            str(game["style_a"]),
+            str(game["style_b"]),
+            int(game["days"]),
+            int(game["seed"]),
+            SIMULATED_COUPLES,
+        )
+    )  # type: ignore[call-overload]
     return {label: int(result.outcomes.get(label, 0)) for label in LABELS}
 
 

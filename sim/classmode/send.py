@@ -35,22 +35,28 @@ def dashboard_form(controls: Mapping[str, object], exercise) -> dict[str, str]:
     days = int(controls.get("days", 0))  # type: ignore[call-overload]
     couples = int(controls.get("couples", 0))  # type: ignore[call-overload]
     if days > MAX_DAYS or couples > MAX_COUPLES:
-        raise ConfigError(f"the class board takes runs of at most {MAX_COUPLES} couples and "
-                          f"{MAX_DAYS} days; this one has {couples} couples and {days} days")
+        raise ConfigError(
+            f"the class board takes runs of at most {MAX_COUPLES} couples and "
+            f"{MAX_DAYS} days; this one has {couples} couples and {days} days"
+        )
     scenario = load_scenario(exercise.scenario)
     for name, param in DYNAMICS.items():
         if name in CONTROLS or name not in controls:
             continue
         wanted = float(scenario.dynamics.get(name, param.default))
         if abs(float(controls[name]) - wanted) > 1e-9:  # type: ignore[arg-type]
-            raise ConfigError(f"{name.replace('_', ' ')} is {controls[name]:g} here; this "
-                              f"exercise keeps it at {wanted:g} (set it back to send)")
+            raise ConfigError(
+                f"{name.replace('_', ' ')} is {controls[name]:g} here; this "
+                f"exercise keeps it at {wanted:g} (set it back to send)"
+            )
     planned = {str(item["kind"]) for item in scenario.interventions}
     for key, on in controls.items():
         if key.endswith("_on") and bool(on) != (key[:-3] in planned):
-            raise ConfigError(f"the intervention {key[:-3].replace('_', ' ')} is "
-                              f"{'on' if on else 'off'} here; this exercise has it "
-                              f"{'on' if key[:-3] in planned else 'off'}")
+            raise ConfigError(
+                f"the intervention {key[:-3].replace('_', ' ')} is "
+                f"{'on' if on else 'off'} here; this exercise has it "
+                f"{'on' if key[:-3] in planned else 'off'}"
+            )
     form: dict[str, str] = {}
     start = start_values(exercise)
     for name in CONTROLS:

@@ -167,16 +167,20 @@ def _page(title: str, body: str, *, header: str = "", script: str = "",
 
 
 def _refusal(reason: str, status: int = 403):
-    body = (f'<h2>Not allowed</h2><p class="message error" role="alert">{bd.esc(reason)}</p>'
-            '<p>Join the class with the address your teacher shows (it carries the class code), '
-            'or type the code here:</p>' + _join_form())
+    body = (
+        f'<h2>Not allowed</h2><p class="message error" role="alert">{bd.esc(reason)}</p>'
+        "<p>Join the class with the address your teacher shows (it carries the class code), "
+        "or type the code here:</p>" + _join_form()
+    )
     return _page("relsim class: not allowed", body, status=status)
 
 
 def _join_form() -> str:
-    return ('<form method="post" action="/join"><label>Class code <input name="code" '
-            'autocomplete="off" maxlength="12" required size="8"></label> '
-            '<button type="submit">Join</button></form>')
+    return (
+        '<form method="post" action="/join"><label>Class code <input name="code" '
+        'autocomplete="off" maxlength="12" required size="8"></label> '
+        '<button type="submit">Join</button></form>'
+    )
 
 
 def _options(choices, selected) -> str:
@@ -235,7 +239,7 @@ _PAIR_SCRIPT = """<script>
       var pts=days.map(function(d,i){return x(i).toFixed(1)+','+y(d[key][name]).toFixed(1);}).join(' ');
       add('polyline',{points:pts,fill:'none',stroke:COLORS[name],'stroke-width':2.5});});
     return svg;}
-  function legend(){var p=el('p','', 'muted'); Object.keys(COLORS).forEach(function(name){var s=el('span','\u25A0 ','');
+  function legend(){var p=el('p','', 'muted'); Object.keys(COLORS).forEach(function(name){var s=el('span','\u25a0 ','');
     s.style.color=COLORS[name]; p.appendChild(s); p.appendChild(document.createTextNode(name+'  '));}); return p;}
   function story(v){var wrap=el('div',undefined,'story');
     [['Your person','mine','my_choice'],['Your partner','theirs','their_choice']].forEach(function(side){
@@ -440,7 +444,8 @@ async def _form(request) -> dict[str, str]:
 
 def _wants_json(request) -> bool:
     return request.url.path.startswith("/api/") or "application/json" in request.headers.get(
-        "accept", "")
+        "accept", ""
+    )
 
 
 def build_app(folder: Path, *, join_url: str = "", teacher_url: str = "",
@@ -465,9 +470,11 @@ def build_app(folder: Path, *, join_url: str = "", teacher_url: str = "",
             qr = (f'<details class="qr"><summary>QR code</summary><img src="{qr_uri(join)}" '
                   'alt="QR code of the join address, with the class code" width="240" '
                   'height="240"></details>')  # fmt: skip
-        return (f'<span class="join">Join: <strong>{bd.esc(join.split("?")[0])}</strong> with the '
-                f'code</span> <span class="code" aria-label="class code">{store.class_code}</span>'
-                f"{qr}")
+        return (
+            f'<span class="join">Join: <strong>{bd.esc(join.split("?")[0])}</strong> with the '
+            f'code</span> <span class="code" aria-label="class code">{store.class_code}</span>'
+            f"{qr}"
+        )
 
     def set_student_cookies(response, student: str) -> None:
         for name, value in ((COOKIE_CODE, store.class_code), (COOKIE_STUDENT, student)):
@@ -500,8 +507,10 @@ def build_app(folder: Path, *, join_url: str = "", teacher_url: str = "",
             return RedirectResponse("/student", status_code=303)
         if role == "teacher":
             return RedirectResponse("/board", status_code=303)
-        return _page("relsim class: join", "<h2>Join the class</h2><p>Type the class code your "
-                     "teacher shows.</p>" + _join_form())
+        return _page(
+            "relsim class: join",
+            "<h2>Join the class</h2><p>Type the class code your teacher shows.</p>" + _join_form(),
+        )
 
     async def join(request):
         try:
@@ -519,7 +528,7 @@ def build_app(folder: Path, *, join_url: str = "", teacher_url: str = "",
                 if name in form:
                     values[name] = form[name]
         group = (form or {}).get("group", request.cookies.get("relsim_group", ""))
-        note = (f'<p class="message">{bd.esc(exercise.note)}</p>' if exercise.note else "")
+        note = f'<p class="message">{bd.esc(exercise.note)}</p>' if exercise.note else ""
         status_box = ""
         if message:
             status_box = (f'<p class="message{" error" if error else ""}" role="status" '
@@ -624,10 +633,12 @@ def build_app(folder: Path, *, join_url: str = "", teacher_url: str = "",
             '<a href="/teacher/phase.svg" download>Phase diagram (SVG)</a></details>')  # fmt: skip
         fragment = server.board_fragment()
         may = ", ".join(CONTROLS[n].label for n in exercise.allowed) or "nothing"
-        body = (f"{shown}<p>Exercise: start from <strong>{bd.esc(exercise.scenario)}</strong>; "
-                f"students may change: {bd.esc(may)}.</p>{controls}"
-                f'<div id="live" aria-live="polite" data-version="{store.version}">'
-                f"{fragment}</div>")
+        body = (
+            f"{shown}<p>Exercise: start from <strong>{bd.esc(exercise.scenario)}</strong>; "
+            f"students may change: {bd.esc(may)}.</p>{controls}"
+            f'<div id="live" aria-live="polite" data-version="{store.version}">'
+            f"{fragment}</div>"
+        )
         return _page("relsim class board", body, header=header("teacher"), script=_BOARD_SCRIPT)
 
     async def board_live(request):
@@ -636,8 +647,11 @@ def build_app(folder: Path, *, join_url: str = "", teacher_url: str = "",
             return refused
         if request.query_params.get("v", "") == str(store.version):
             return Response(status_code=204)
-        return Response(server.board_fragment(), media_type="text/html; charset=utf-8",
-                        headers={"Cache-Control": "no-store"})
+        return Response(
+            server.board_fragment(),
+            media_type="text/html; charset=utf-8",
+            headers={"Cache-Control": "no-store"},
+        )
 
     async def board_json(request):
         refused = teacher_only(request)
@@ -684,16 +698,22 @@ def build_app(folder: Path, *, join_url: str = "", teacher_url: str = "",
         if refused:
             return refused
         text = bd.pairs_csv(store.pairs(include_cleared=True))
-        return PlainTextResponse(text, media_type="text/csv; charset=utf-8", headers={
-            "Content-Disposition": 'attachment; filename="class-pair-games.csv"'})
+        return PlainTextResponse(
+            text,
+            media_type="text/csv; charset=utf-8",
+            headers={"Content-Disposition": 'attachment; filename="class-pair-games.csv"'},
+        )
 
     async def figures(request):
         refused = teacher_only(request)
         if refused:
             return refused
         png = await asyncio.to_thread(bd.figure_png, store.runs(), store.exercise())
-        return Response(png, media_type="image/png", headers={
-            "Content-Disposition": 'attachment; filename="class-board.png"'})
+        return Response(
+            png,
+            media_type="image/png",
+            headers={"Content-Disposition": 'attachment; filename="class-board.png"'},
+        )
 
     async def phase(request):
         refused = teacher_only(request)
@@ -701,8 +721,11 @@ def build_app(folder: Path, *, join_url: str = "", teacher_url: str = "",
             return refused
         exercise = store.exercise()
         svg = bd.phase_svg(bd.phase_points(store.runs(), exercise), exercise)
-        return Response(svg, media_type="image/svg+xml", headers={
-            "Content-Disposition": 'attachment; filename="class-phase.svg"'})
+        return Response(
+            svg,
+            media_type="image/svg+xml",
+            headers={"Content-Disposition": 'attachment; filename="class-phase.svg"'},
+        )
 
     # -- pairs --------------------------------------------------------------------------------
 
@@ -834,19 +857,25 @@ def build_app(folder: Path, *, join_url: str = "", teacher_url: str = "",
         return JSONResponse(pg.view(current, role))
 
     routes = [
-        Route("/", home), Route("/join", join, methods=["POST"]),
-        Route("/student", student), Route("/send", send_run, methods=["POST"]),
+        Route("/", home),
+        Route("/join", join, methods=["POST"]),
+        Route("/student", student),
+        Route("/send", send_run, methods=["POST"]),
         Route("/api/send", send_run, methods=["POST"]),
-        Route("/board", board_page), Route("/board/live", board_live),
+        Route("/board", board_page),
+        Route("/board/live", board_live),
         Route("/api/board", board_json),
         Route("/teacher/exercise", set_exercise, methods=["POST"]),
         Route("/teacher/clear", clear, methods=["POST"]),
-        Route("/teacher/export.csv", export_csv), Route("/teacher/pairs.csv", export_pairs),
+        Route("/teacher/export.csv", export_csv),
+        Route("/teacher/pairs.csv", export_pairs),
         Route("/teacher/figures.png", figures),
         Route("/teacher/phase.svg", phase),
-        Route("/pair", pair_home), Route("/pair/new", pair_new, methods=["POST"]),
+        Route("/pair", pair_home),
+        Route("/pair/new", pair_new, methods=["POST"]),
         Route("/pair/join", pair_join, methods=["POST"]),
-        Route("/pair/{pair}", pair_page), Route("/pair/{pair}/state", pair_state),
+        Route("/pair/{pair}", pair_page),
+        Route("/pair/{pair}/state", pair_state),
         Route("/pair/{pair}/choose", pair_choose, methods=["POST"]),
         Route("/favicon.ico", lambda request: Response(status_code=204)),
     ]
@@ -1025,6 +1054,7 @@ def serve(port: int = 8766, host: str = "127.0.0.1", out: Path | str = "class-se
         @contextlib.contextmanager
         def capture_signals(self):
             """Stop cleanly on Ctrl+C, SIGTERM and SIGHUP (and raise nothing afterwards)."""
+
             def stop(number, frame):
                 self.should_exit = True
 
@@ -1046,5 +1076,5 @@ def serve(port: int = 8766, host: str = "127.0.0.1", out: Path | str = "class-se
     if not runner.started:
         print(f"relsim class: could not listen on {host}:{port}", file=sys.stderr)
         return 2
-    print("relsim class: stopped; everything is in " f"{folder / 'class.sqlite'}", flush=True)
+    print(f"relsim class: stopped; everything is in {folder / 'class.sqlite'}", flush=True)
     return 0

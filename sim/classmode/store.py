@@ -151,7 +151,9 @@ class Store:
             cursor = self._db.execute(
                 "INSERT INTO runs (created, student, grp, kind, scenario, config, config_key, "
                 "label, couples, days, seed, stable, spiraling, distant, dissolved) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", row)
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                row,
+            )
             self._bump()
             self._db.execute("COMMIT")
         return int(cursor.lastrowid or 0)
@@ -188,7 +190,9 @@ class Store:
                 "INSERT INTO pairs (id, created, style_a, style_b, days, seed, day, player_a, "
                 "player_b, grp, choices, history, state, finished, outcome) VALUES "
                 "(:id, :created, :style_a, :style_b, :days, :seed, :day, :player_a, :player_b, "
-                ":grp, :choices, :history, :state, :finished, :outcome)", dict(pair))
+                ":grp, :choices, :history, :state, :finished, :outcome)",
+                dict(pair),
+            )
             self._bump()
             self._db.execute("COMMIT")
 
@@ -209,7 +213,8 @@ class Store:
         with self._lock:
             cursor = self._db.execute(
                 "SELECT id, created, style_a, style_b, days, seed, day, player_b IS NOT NULL, "
-                f"grp, history, finished, outcome FROM pairs {where} ORDER BY created")
+                f"grp, history, finished, outcome FROM pairs {where} ORDER BY created"
+            )
             rows = cursor.fetchall()
         names = ("id", "created", "style_a", "style_b", "days", "seed", "day", "joined", "grp",
                  "history", "finished", "outcome")  # fmt: skip

@@ -324,9 +324,11 @@ def InterventionControls(controls: solara.Reactive[dict]):
     days = int(controls.value["days"])
     for kind in KINDS:
         on = bool(controls.value[f"{kind}_on"])
-        solara.Checkbox(label=_KIND_WORDS[kind], value=on,
-                        on_value=lambda value, kind=kind: _update(controls,
-                                                                  **{f"{kind}_on": bool(value)}))
+        solara.Checkbox(
+            label=_KIND_WORDS[kind],
+            value=on,
+            on_value=lambda value, kind=kind: _update(controls, **{f"{kind}_on": bool(value)}),
+        )
         if on:
             day = intervention_day(controls.value, kind)
             LabelledSlider(f"{_KIND_WORDS[kind]}: from day", day, f"{kind}-day", 0,
@@ -334,8 +336,13 @@ def InterventionControls(controls: solara.Reactive[dict]):
                            lambda value, kind=kind: _update(controls, **{f"{kind}_day": value}),
                            integer=True)  # fmt: skip
             if day < int(controls.value[f"{kind}_day"]):
-                solara.HTML(tag="div", classes=["relsim-help"], unsafe_innerHTML=(
-                    f"(The run has only {days} days, so it starts on day {day}, the last.)"))
+                solara.HTML(
+                    tag="div",
+                    classes=["relsim-help"],
+                    unsafe_innerHTML=(
+                        f"(The run has only {days} days, so it starts on day {day}, the last.)"
+                    ),
+                )
 
 
 @solara.component
@@ -349,9 +356,13 @@ def RunSettings(controls: solara.Reactive[dict], seed_error: str):
                    integer=True)  # fmt: skip
     with solara.Div(classes=["relsim-couples-choices"]):
         for choice in (1, 100, MAX_COUPLES):
-            solara.Button(f"{choice} couple{'s' if choice > 1 else ''}", small=True,
-                          outlined=choice != couples, color="primary",
-                          on_click=lambda choice=choice: _update(controls, couples=choice))
+            solara.Button(
+                f"{choice} couple{'s' if choice > 1 else ''}",
+                small=True,
+                outlined=choice != couples,
+                color="primary",
+                on_click=lambda choice=choice: _update(controls, couples=choice),
+            )
     solara.InputText("Seed (whole number)", value=str(controls.value["seed_text"]),
                      on_value=lambda text: _update(controls, seed_text=text),
                      continuous_update=True, classes=["relsim-seed"])  # fmt: skip
@@ -366,8 +377,11 @@ def RunSettings(controls: solara.Reactive[dict], seed_error: str):
 def Settings(controls: solara.Reactive[dict], seed_error: str):
     """Every setting; Reset applies them."""
     solara.HTML(tag="h2", unsafe_innerHTML="Settings", classes=["relsim-h2"])
-    solara.HTML(tag="p", classes=["relsim-help"], unsafe_innerHTML=(
-        "Change anything here, then press <b>Reset</b> to start a run with it."))
+    solara.HTML(
+        tag="p",
+        classes=["relsim-help"],
+        unsafe_innerHTML=("Change anything here, then press <b>Reset</b> to start a run with it."),
+    )
     with solara.Card(margin=0, classes=["relsim-card"]):
         solara.HTML(tag="h2", unsafe_innerHTML="The two partners", classes=["relsim-h2"])
         PartnerControls(controls, "a")
@@ -493,25 +507,38 @@ def RunBar(session: Session, version: solara.Reactive[int], live: dict, pending:
             with solara.Div(classes=["relsim-speed"]):
                 solara.HTML(tag="span", unsafe_innerHTML="Days per frame:",
                             classes=["relsim-speed-label"])  # fmt: skip
-                solara.ToggleButtonsSingle(value=per_frame.value, values=list(_SPEEDS),
-                                           on_value=lambda value: per_frame.set(int(value or 1)),
-                                           dense=True, classes=["relsim-days-per-frame"])
+                solara.ToggleButtonsSingle(
+                    value=per_frame.value,
+                    values=list(_SPEEDS),
+                    on_value=lambda value: per_frame.set(int(value or 1)),
+                    dense=True,
+                    classes=["relsim-days-per-frame"],
+                )
         with solara.Div(classes=["relsim-runrow"]):
             with solara.Div(classes=["relsim-pause-box"]):
                 solara.HTML(tag="span", classes=["relsim-slider-label"], unsafe_innerHTML=(
                     f"Pause between frames: <b>{pause_ms.value} ms</b>"))  # fmt: skip
                 with solara.Div(classes=["relsim-slider", "relsim-slider-pause"]):
-                    solara.v.Slider(v_model=pause_ms.value, min=0, max=500, step=20,
-                                    label="Pause between frames (ms)", hide_details=True,
-                                    dense=True, on_v_model=lambda new: pause_ms.set(int(new)))
+                    solara.v.Slider(
+                        v_model=pause_ms.value,
+                        min=0,
+                        max=500,
+                        step=20,
+                        label="Pause between frames (ms)",
+                        hide_details=True,
+                        dense=True,
+                        on_v_model=lambda new: pause_ms.set(int(new)),
+                    )
             status = []
             if busy:
                 status.append('<span class="relsim-preparing">Preparing the engine… (the '
                               "first start on a computer compiles it, about 40 s; later "
                               "starts take a second)</span>")  # fmt: skip
             if stale:
-                status.append('<span class="relsim-stale">Settings changed: the charts still '
-                              "show the old run. Press <b>Reset</b> to apply them.</span>")
+                status.append(
+                    '<span class="relsim-stale">Settings changed: the charts still '
+                    "show the old run. Press <b>Reset</b> to apply them.</span>"
+                )
             if frame.finished:
                 status.append(f'<span class="relsim-finished">Run finished on day {frame.days}. '
                               "Reset to run again.</span>")  # fmt: skip
@@ -678,8 +705,11 @@ def ChartPngs(charts: list[tuple[str, str]]):
     with solara.Div(classes=["relsim-downloads"]):
         solara.HTML(tag="span", unsafe_innerHTML="Save a chart as PNG:", classes=["relsim-help"])
         for label, css in charts:
-            PngButton.element(selector=f".{css}", label=label,
-                              filename=f"relsim-{css.removeprefix('relsim-')}.png")
+            PngButton.element(
+                selector=f".{css}",
+                label=label,
+                filename=f"relsim-{css.removeprefix('relsim-')}.png",
+            )
 
 
 # -- the views ---------------------------------------------------------------------------------
@@ -706,8 +736,10 @@ def CoupleView(frame: Frame, live: dict, session: Session):
     LiveHTML(live, "aspects", frame.aspects, ["relsim-aspects-box"])
     HourZoom(session, frame.days, frame.generation)
     Downloads(session)
-    ChartPngs([(name.capitalize(), f"relsim-{name}") for name in frame.couple]
-              + [("Hour by hour", "relsim-hours")])
+    ChartPngs(
+        [(name.capitalize(), f"relsim-{name}") for name in frame.couple]
+        + [("Hour by hour", "relsim-hours")]
+    )
 
 
 @solara.component
@@ -733,8 +765,11 @@ def HourZoom(session: Session, days: int, generation: int):
         if simulated < 1:
             set_note("Step or play a few days first.")
             return
-        set_note("" if chosen <= simulated else
-                 f"Day {chosen} has not been simulated yet: showing day {simulated}.")
+        set_note(
+            ""
+            if chosen <= simulated
+            else f"Day {chosen} has not been simulated yet: showing day {simulated}."
+        )
         set_shown(min(chosen, simulated))
 
     solara.HTML(tag="h2", unsafe_innerHTML="Hour by hour", classes=["relsim-h2"])
@@ -762,8 +797,12 @@ def Downloads(session: Session):
             solara.FileDownload(lambda which=which: session.csv(which).encode(),
                                 filename=f"{which}.csv", label=f"{which}.csv",
                                 mime_type="text/csv")  # fmt: skip
-        solara.FileDownload(session.charts_zip, filename="relsim-charts.zip",
-                            label="every chart (SVG, zip)", mime_type="application/zip")
+        solara.FileDownload(
+            session.charts_zip,
+            filename="relsim-charts.zip",
+            label="every chart (SVG, zip)",
+            mime_type="application/zip",
+        )
 
 
 @solara.component
@@ -797,8 +836,13 @@ def TippingView(frame: Frame, live: dict, controls: solara.Reactive[dict], lever
     name = lever["name"] if lever["name"] in levers() else levers()[0]
     pending = model_kwargs(controls.value, 0)
     # Only what the mean field reads: the lever's own value, days, seed and strategies are out.
-    key = str(sorted((k, v) for k, v in pending.items()
-                     if k != name and not k.endswith("_day") and k not in ("days", "rng")))
+    key = str(
+        sorted(
+            (k, v)
+            for k, v in pending.items()
+            if k != name and not k.endswith("_day") and k not in ("days", "rng")
+        )
+    )
     diagram = solara.lab.use_task(lambda: lever_diagram(pending, name), dependencies=[key, name],
                                   prefer_threaded=True)  # fmt: skip
     setting = float(controls.value[name])
@@ -814,10 +858,13 @@ def TippingView(frame: Frame, live: dict, controls: solara.Reactive[dict], lever
     with solara.Div(classes=["relsim-charts"]):
         with solara.Column():
             titles = {DYNAMICS[lever_name].title: lever_name for lever_name in levers()}
-            solara.ToggleButtonsSingle(value=DYNAMICS[name].title, values=list(titles),
-                                       on_value=lambda title: pick(titles.get(title)),
-                                       dense=True,
-                                       classes=["relsim-lever-pairs", "relsim-tipping-lever"])
+            solara.ToggleButtonsSingle(
+                value=DYNAMICS[name].title,
+                values=list(titles),
+                on_value=lambda title: pick(titles.get(title)),
+                dense=True,
+                classes=["relsim-lever-pairs", "relsim-tipping-lever"],
+            )
             if diagram.finished and diagram.value is not None and diagram.value.name == name:
                 shown = diagram.value
 
@@ -847,8 +894,9 @@ def WhereView(applied: dict):
     which, set_which = solara.use_state(next(iter(LEVER_PAIRS)))
     traits = solara.lab.use_task(lambda: phase_grid(applied, "traits"),
                                  dependencies=[str(applied)], prefer_threaded=True)  # fmt: skip
-    lever_map = solara.lab.use_task(lambda: phase_grid(applied, which),
-                                 dependencies=[str(applied), which], prefer_threaded=True)
+    lever_map = solara.lab.use_task(
+        lambda: phase_grid(applied, which), dependencies=[str(applied), which], prefer_threaded=True
+    )
     solara.HTML(tag="h2", unsafe_innerHTML="Maps: your run with two values changed",
                 classes=["relsim-h2"])  # fmt: skip
     solara.HTML(tag="p", classes=["relsim-help"], unsafe_innerHTML=(
@@ -933,8 +981,13 @@ def ExplainView(controls: solara.Reactive[dict]):
                     solara.Text("Watch: the Trust chart in the Couple view.")
                 else:
                     solara.Text("Watch: the coloured badge in the Couple view.")
-    solara.HTML(tag="p", classes=["relsim-help"], unsafe_innerHTML="<br>".join(
-        f"<b>{_KIND_WORDS[kind]}</b>: {escape(INTERVENTIONS[kind])}" for kind in KINDS))
+    solara.HTML(
+        tag="p",
+        classes=["relsim-help"],
+        unsafe_innerHTML="<br>".join(
+            f"<b>{_KIND_WORDS[kind]}</b>: {escape(INTERVENTIONS[kind])}" for kind in KINDS
+        ),
+    )
 
 
 @solara.component
@@ -1128,8 +1181,13 @@ def Dashboard():
     with solara.v.Html(tag="div", class_="relsim-header"):
         solara.HTML(tag="h1", unsafe_innerHTML="relsim: reassurance in couples",
                     classes=["relsim-h1"])  # fmt: skip
-        solara.HTML(tag="p", classes=["relsim-sub"], unsafe_innerHTML=(
-            "An attachment simulation: how asking for and giving reassurance shapes a couple."))
+        solara.HTML(
+            tag="p",
+            classes=["relsim-sub"],
+            unsafe_innerHTML=(
+                "An attachment simulation: how asking for and giving reassurance shapes a couple."
+            ),
+        )
     with solara.Div(classes=["relsim-layout"]):
         with solara.v.Html(tag="section", class_="relsim-settings",
                            attributes={"aria-label": "Settings"}):  # fmt: skip
@@ -1178,9 +1236,11 @@ def port_problem(host: str, port: int) -> str:
             probe.bind(address)
         except OSError as error:
             if error.errno == errno.EADDRINUSE:
-                return (f"port {port} is already in use (another program, or a dashboard "
-                        f"still running); stop it or pick another port, e.g. "
-                        f"relsim dashboard --port {port + 1 if port < 65535 else 8765}")
+                return (
+                    f"port {port} is already in use (another program, or a dashboard "
+                    f"still running); stop it or pick another port, e.g. "
+                    f"relsim dashboard --port {port + 1 if port < 65535 else 8765}"
+                )
             return f"cannot listen on {host}:{port}: {error.strerror}"
     return ""
 
@@ -1245,8 +1305,12 @@ def serve(port: int = 8765, host: str = "127.0.0.1") -> int:
     command = [sys.executable, "-m", "solara", "run", str(ENTRY),
                "--port", str(port), "--host", host, "--production",
                *SOLARA_OFFLINE_FLAGS]  # fmt: skip
-    env = {**os.environ, "RELSIM_DASHBOARD_WARNED": "1", "PYTHONPATH": os.pathsep.join(
-        [str(ENTRY.parent.parent), os.environ.get("PYTHONPATH", "")])}
+    env = {
+        **os.environ,
+        "RELSIM_DASHBOARD_WARNED": "1",
+        "PYTHONPATH": os.pathsep.join([str(ENTRY.parent.parent), os.environ.get("PYTHONPATH", "")]),
+    }
+
     def on_signal(number, _frame) -> None:
         raise KeyboardInterrupt
 

@@ -66,9 +66,15 @@ def _setup_from_kwargs(kwargs: Mapping[str, object], couples: int) -> Setup:
             preset = preset_traits(str(kwargs[f"style_{role}"]))[trait == "avoidance"]
             spec[trait] = preset if value is None else value
         partners.append(spec)
-    return Setup(partner_a=partners[0], partner_b=partners[1], dynamics=dynamics_of(kwargs),
-                 interventions=_interventions_of(kwargs), couples=couples,
-                 days=int(kwargs["days"]), seed=int(kwargs["rng"]))  # type: ignore[call-overload]
+    return Setup(
+        partner_a=partners[0],
+        partner_b=partners[1],
+        dynamics=dynamics_of(kwargs),
+        interventions=_interventions_of(kwargs),
+        couples=couples,
+        days=int(kwargs["days"]),
+        seed=int(kwargs["rng"]),
+    )  # type: ignore[call-overload]
 
 
 @dataclass(frozen=True)

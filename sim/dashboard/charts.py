@@ -77,9 +77,9 @@ def _channel(value: float) -> float:
 def luminance(color: str) -> float:
     """Relative luminance (WCAG 2) of ``#rrggbb`` or ``rgb(r,g,b)``."""
     if color.startswith("#"):
-        red, green, blue = (int(color[i:i + 2], 16) for i in (1, 3, 5))
+        red, green, blue = (int(color[i : i + 2], 16) for i in (1, 3, 5))
     else:
-        red, green, blue = (int(part) for part in color[color.index("(") + 1:-1].split(","))
+        red, green, blue = (int(part) for part in color[color.index("(") + 1 : -1].split(","))
     return 0.2126 * _channel(red) + 0.7152 * _channel(green) + 0.0722 * _channel(blue)
 
 
@@ -163,8 +163,10 @@ class _Frame:
         out.append(f'<text x="{(self.x0 + self.x1) / 2:.1f}" y="{self.y1 + 40}" font-size="15" '
                    f'text-anchor="middle" fill="{_TEXT}">{escape(x_label)}</text>')  # fmt: skip
         mid = (self.y0 + self.y1) / 2
-        out.append(f'<text x="16" y="{mid:.1f}" font-size="15" text-anchor="middle" '
-                   f'transform="rotate(-90 16 {mid:.1f})" fill="{_TEXT}">{escape(y_label)}</text>')
+        out.append(
+            f'<text x="16" y="{mid:.1f}" font-size="15" text-anchor="middle" '
+            f'transform="rotate(-90 16 {mid:.1f})" fill="{_TEXT}">{escape(y_label)}</text>'
+        )
         return out
 
 
@@ -195,8 +197,10 @@ def _legend(items: Sequence[tuple[str, str, bool]], x_right: float, y: float,
         for label, color, dashed in reversed(row):
             x -= _legend_width(label)
             dash = ' stroke-dasharray="6 4"' if dashed else ""
-            out.append(f'<line x1="{x:.1f}" x2="{x + 24:.1f}" y1="{baseline - 5:.1f}" '
-                       f'y2="{baseline - 5:.1f}" stroke="{color}" stroke-width="3.5"{dash}/>')
+            out.append(
+                f'<line x1="{x:.1f}" x2="{x + 24:.1f}" y1="{baseline - 5:.1f}" '
+                f'y2="{baseline - 5:.1f}" stroke="{color}" stroke-width="3.5"{dash}/>'
+            )
             out.append(f'<text x="{x + 29:.1f}" y="{baseline:.1f}" font-size="15" '
                        f'fill="{_TEXT}">{escape(label)}</text>')  # fmt: skip
     return out
@@ -269,8 +273,10 @@ def line_chart(series: Sequence[Series], *, title: str, x_label: str, y_label: s
                     f"<title>{escape(label)}</title></line>")  # fmt: skip
         anchor = "end" if px > (frame.x0 + frame.x1) / 2 else "start"
         shift = -4 if anchor == "end" else 4
-        body.append(f'<text x="{px + shift:.1f}" y="{frame.y0 + 14 + 15 * number}" '
-                    f'font-size="15" text-anchor="{anchor}" fill="#333">{escape(label)}</text>')
+        body.append(
+            f'<text x="{px + shift:.1f}" y="{frame.y0 + 14 + 15 * number}" '
+            f'font-size="15" text-anchor="{anchor}" fill="#333">{escape(label)}</text>'
+        )
     for s in series:
         if len(s.x):
             body += _polyline(frame, s.x, s.y, s.color, s.dashed)
@@ -280,8 +286,10 @@ def line_chart(series: Sequence[Series], *, title: str, x_label: str, y_label: s
                         body.append(f'<circle cx="{a:.1f}" cy="{b:.1f}" r="3.5" '
                                     f'fill="{s.color}"/>')  # fmt: skip
     if note:
-        body.append(f'<text x="{(frame.x0 + frame.x1) / 2:.1f}" y="{(frame.y0 + frame.y1) / 2:.1f}"'
-                    f' font-size="15" text-anchor="middle" fill="#666">{escape(note)}</text>')
+        body.append(
+            f'<text x="{(frame.x0 + frame.x1) / 2:.1f}" y="{(frame.y0 + frame.y1) / 2:.1f}"'
+            f' font-size="15" text-anchor="middle" fill="#666">{escape(note)}</text>'
+        )
     body += _legend(legend, width - 10, 46, width - 20)
     return _svg(width, height, body, title)
 
@@ -322,8 +330,10 @@ def stacked_bars(categories: Sequence[str], shares: dict[str, Sequence[float]],
             w = share * (width - left - right)
             if w <= 0:
                 continue
-            body.append(f'<rect x="{x:.1f}" y="{y}" width="{w:.1f}" height="{bar}" '
-                        f'fill="{colors[part]}"><title>{escape(part)}: {share:.0%}</title></rect>')
+            body.append(
+                f'<rect x="{x:.1f}" y="{y}" width="{w:.1f}" height="{bar}" '
+                f'fill="{colors[part]}"><title>{escape(part)}: {share:.0%}</title></rect>'
+            )
             if w > 38:
                 ink = text_on(colors[part])
                 body.append(f'<text x="{x + w / 2:.1f}" y="{y + bar / 2 + 5:.1f}" font-size="15" '
@@ -332,8 +342,7 @@ def stacked_bars(categories: Sequence[str], shares: dict[str, Sequence[float]],
         if counts:
             body.append(f'<text x="{width - right + 6}" y="{y + bar / 2 + 5:.1f}" font-size="15" '
                         f'fill="#555">n={int(counts[row])}</text>')  # fmt: skip
-    body += _legend([(part, colors[part], False) for part in shares], width - 10, 52,
-                    width - 20)
+    body += _legend([(part, colors[part], False) for part in shares], width - 10, 52, width - 20)
     return _svg(width, height, body, title)
 
 
@@ -360,14 +369,18 @@ def histogram(values: Sequence[float], *, title: str, x_label: str, bins: Sequen
         if count:
             x0, x1 = float(frame.px(lo)) + 1, float(frame.px(hi)) - 1
             y = float(frame.py(count))
-            body.append(f'<rect x="{x0:.1f}" y="{y:.1f}" width="{max(x1 - x0, 1):.1f}" '
-                        f'height="{frame.y1 - y:.1f}" fill="{color}"><title>{count}</title></rect>')
+            body.append(
+                f'<rect x="{x0:.1f}" y="{y:.1f}" width="{max(x1 - x0, 1):.1f}" '
+                f'height="{frame.y1 - y:.1f}" fill="{color}"><title>{count}</title></rect>'
+            )
     if marker is not None:
         x = float(frame.px(marker))
         body.append(f'<line x1="{x:.1f}" x2="{x:.1f}" y1="{frame.y0}" y2="{frame.y1}" '
                     f'stroke="#C0392B" stroke-width="2.5" stroke-dasharray="6 4"/>')  # fmt: skip
-        body.append(f'<text x="{x + 6:.1f}" y="{frame.y0 + 16}" font-size="15" fill="#C0392B">'
-                    f"{escape(marker_label)}</text>")
+        body.append(
+            f'<text x="{x + 6:.1f}" y="{frame.y0 + 16}" font-size="15" fill="#C0392B">'
+            f"{escape(marker_label)}</text>"
+        )
     return _svg(width, height, body, title)
 
 
@@ -482,8 +495,10 @@ def heatmap(share: np.ndarray, x_values: Sequence[float], y_values: Sequence[flo
                     f'fill="{_share_color((s + 0.5) / steps)}"/>')  # fmt: skip
     for share_tick in (0.0, 0.5, 1.0):
         y = frame.y1 - share_tick * span
-        body.append(f'<text x="{key_x + 21}" y="{y + 5:.1f}" font-size="15" fill="{_TEXT}">'
-                    f"{share_tick:.0%}</text>")
+        body.append(
+            f'<text x="{key_x + 21}" y="{y + 5:.1f}" font-size="15" fill="{_TEXT}">'
+            f"{share_tick:.0%}</text>"
+        )
     body.append(f'<rect x="{key_x}" y="{frame.y0}" width="16" height="{span}" fill="none" '
                 f'stroke="#888"/>')  # fmt: skip
     label_x, label_y = key_x + 80, (frame.y0 + frame.y1) / 2
@@ -497,9 +512,11 @@ def heatmap(share: np.ndarray, x_values: Sequence[float], y_values: Sequence[flo
                     f'stroke-width="3"/>')  # fmt: skip
         anchor = "end" if mx > (frame.x0 + frame.x1) / 2 else "start"
         offset = -14 if anchor == "end" else 14
-        body.append(f'<text x="{mx + offset:.1f}" y="{my + 5:.1f}" font-size="15" '
-                    f'font-weight="700" text-anchor="{anchor}" fill="#111" stroke="white" '
-                    f'stroke-width="4" paint-order="stroke">{escape(marker_label)}</text>')
+        body.append(
+            f'<text x="{mx + offset:.1f}" y="{my + 5:.1f}" font-size="15" '
+            f'font-weight="700" text-anchor="{anchor}" fill="#111" stroke="white" '
+            f'stroke-width="4" paint-order="stroke">{escape(marker_label)}</text>'
+        )
     return _svg(width, height, body, title)
 
 
@@ -551,9 +568,11 @@ def bifurcation_chart(values: Sequence[float], calm: Sequence[float], spiral: Se
         if both:
             x0 = float(frame.px(max(x - half, xs[0])))
             x1 = float(frame.px(min(x + half, xs[-1])))
-            body.append(f'<rect class="relsim-bistable" x="{x0:.1f}" y="{frame.y0}" '
-                        f'width="{x1 - x0 + 0.5:.1f}" height="{frame.y1 - frame.y0}" '
-                        f'fill="#E4E4E4"><title>two stable states here</title></rect>')
+            body.append(
+                f'<rect class="relsim-bistable" x="{x0:.1f}" y="{frame.y0}" '
+                f'width="{x1 - x0 + 0.5:.1f}" height="{frame.y1 - frame.y0}" '
+                f'fill="#E4E4E4"><title>two stable states here</title></rect>'
+            )
     body += frame.axes(x_label, y_label, x_ticks=nice_ticks(xs[0], xs[-1], 6))
     if threshold is not None:
         y = float(frame.py(threshold))
@@ -583,8 +602,10 @@ def bifurcation_chart(values: Sequence[float], calm: Sequence[float], spiral: Se
                     f"</title></circle>")  # fmt: skip
         anchor = "end" if px > (frame.x0 + frame.x1) / 2 else "start"
         shift = -13 if anchor == "end" else 13
-        body.append(f'<text x="{px + shift:.1f}" y="{py + 5 + 17 * number:.1f}" font-size="15" '
-                    f'font-weight="700" text-anchor="{anchor}" fill="#111" stroke="white" '
-                    f'stroke-width="4" paint-order="stroke">{escape(label)}</text>')
+        body.append(
+            f'<text x="{px + shift:.1f}" y="{py + 5 + 17 * number:.1f}" font-size="15" '
+            f'font-weight="700" text-anchor="{anchor}" fill="#111" stroke="white" '
+            f'stroke-width="4" paint-order="stroke">{escape(label)}</text>'
+        )
     body += _legend(legend, width - 10, 46, width - 20)
     return _svg(width, height, body, title)

@@ -93,6 +93,7 @@ def axis_words(name: str) -> str:
     """A map's axis title: a partner's trait, or a dynamics parameter's label and unit."""
     return _TRAIT_AXES.get(name) or param_label(DYNAMICS[name])
 
+
 #: First day on which the dashboard names an outcome or a verdict. Before it a few days of data
 #: say nothing yet (on day 0 every couple would read "distant", after 3 days an anxious one
 #: "spiraling"), so the badge says "just started", the counts "too early to tell", and the
@@ -258,17 +259,23 @@ def aspects_html(model) -> str:
             f'<td class="relsim-verdict" style="color:{color};font-weight:700;white-space:nowrap">'
             f"{escape(verdict)}</td></tr>"
         )  # fmt: skip
-    style = ("<style>.relsim-aspects{border-collapse:collapse;font-size:16px;width:100%}"
-             ".relsim-aspects td,.relsim-aspects th{border-bottom:1px solid #ddd;padding:6px 8px;"
-             "text-align:left;vertical-align:top}.relsim-aspects th{background:#f3f3f3}</style>")
+    style = (
+        "<style>.relsim-aspects{border-collapse:collapse;font-size:16px;width:100%}"
+        ".relsim-aspects td,.relsim-aspects th{border-bottom:1px solid #ddd;padding:6px 8px;"
+        "text-align:left;vertical-align:top}.relsim-aspects th{background:#f3f3f3}</style>"
+    )
     who = "couple 1" if model.setup.couples == 1 else f"the {model.setup.couples} couples"
     caption = (f"<caption style='caption-side:top;text-align:left;font-size:17px;"
                f"font-weight:600;padding:4px 0'>Healthy or excessive reassurance? "
                f"(measured on {who})</caption>")  # fmt: skip
     if early:
-        caption = caption.replace("</caption>", (
-            f"<div style='font-weight:400;font-size:15px;color:{_EARLY_COLOR}'>Values so far; "
-            f"too early for a verdict ({escape(_wait_words(model))}).</div></caption>"))
+        caption = caption.replace(
+            "</caption>",
+            (
+                f"<div style='font-weight:400;font-size:15px;color:{_EARLY_COLOR}'>Values so far; "
+                f"too early for a verdict ({escape(_wait_words(model))}).</div></caption>"
+            ),
+        )
     return (f'{style}<table class="relsim-aspects">{caption}{head}{"".join(body)}'
             "</table>")  # fmt: skip
 
@@ -327,9 +334,13 @@ def couple_tiles(model, couple: int = 0) -> str:
     else:
         colors = [OUTCOME_COLORS[label] for label in labels]
         legend = {name: OUTCOME_COLORS[name] for name in LABELS}
-    return tile_grid(colors, [f"couple {i + 1}: {label}" for i, label in enumerate(labels)],
-                     legend=legend, outlined=couple,
-                     title=f"All {len(labels)} couples on day {model.day}")
+    return tile_grid(
+        colors,
+        [f"couple {i + 1}: {label}" for i, label in enumerate(labels)],
+        legend=legend,
+        outlined=couple,
+        title=f"All {len(labels)} couples on day {model.day}",
+    )
 
 
 def mixed_population_chart(table: dict) -> str:
@@ -349,8 +360,14 @@ def phase_chart(grid: PhaseGrid) -> str:
                    marker=grid.marker)  # fmt: skip
 
 
-def lever_chart(diagram: LeverDiagram, setting: float, where: Mapping[str, float] | None = None,
-                applied: float | None = None, couples: int = 0, day: int = 0) -> str:
+def lever_chart(
+    diagram: LeverDiagram,
+    setting: float,
+    where: Mapping[str, float] | None = None,
+    applied: float | None = None,
+    couples: int = 0,
+    day: int = 0,
+) -> str:
     """The bifurcation diagram of a lever with your setting and your run marked, as SVG.
 
     ``diagram`` is a ``sim.dashboard.background.LeverDiagram``; ``setting`` the lever's slider;
@@ -516,15 +533,19 @@ def run_summary(model, applied: Mapping[str, object]) -> dict:
 
 def runs_html(runs: list[dict], current: dict) -> str:
     """The comparison table of this page's last runs and the current one, as HTML."""
-    head = ("<tr><th>run</th><th>settings (changed from the defaults)</th><th>days</th>"
-            "<th>couples</th>" + "".join(f"<th>{name}</th>" for name in LABELS) + "</tr>")
+    head = (
+        "<tr><th>run</th><th>settings (changed from the defaults)</th><th>days</th>"
+        "<th>couples</th>" + "".join(f"<th>{name}</th>" for name in LABELS) + "</tr>"
+    )
     body = []
     for number, run in enumerate([*runs, current], start=1):
         name = "now" if run is current else str(number)
         cells = "".join(f'<td style="text-align:right">{run["counts"][label]}</td>'
                         for label in LABELS)  # fmt: skip
-        body.append(f"<tr><td>{name}</td><td>{escape(run['settings'])}</td>"
-                    f"<td>{run['day']} of {run['days']}</td><td>{run['couples']}</td>{cells}</tr>")
+        body.append(
+            f"<tr><td>{name}</td><td>{escape(run['settings'])}</td>"
+            f"<td>{run['day']} of {run['days']}</td><td>{run['couples']}</td>{cells}</tr>"
+        )
     return (f'<table class="relsim-aspects relsim-runs"><caption style="caption-side:top;'
             f'text-align:left;font-size:17px;font-weight:600">Your last runs on this page'
             f"</caption>{head}{''.join(body)}</table>")  # fmt: skip
