@@ -321,13 +321,23 @@ def _lever_diagram_cached(frozen: tuple, name: str, span: tuple[float, float]) -
     spiral = np.full(values.shape, np.nan)
     unstable = []
     for i, points in enumerate(found):
+        stable = []
         for e in points:
             rate = float(e.requests[seeker])
-            if not e.stable:
-                unstable.append((float(values[i]), rate))
-            elif spiral_at_equilibrium(e):
-                spiral[i] = rate if np.isnan(spiral[i]) else max(spiral[i], rate)
+            if e.stable:
+                stable.append((rate, e))
             else:
-                calm[i] = rate if np.isnan(calm[i]) else min(calm[i], rate)
-    bistable = np.array([sum(e.stable for e in points) >= 2 for points in found])
+                unstable.append((float(values[i]), rate))
+        if len(stable) >= 2:
+            # Two stable states: the one that asks more is the spiral branch, even where it sits
+            # just under the outcome rule's cut-offs (near the fold).
+            calm[i] = min(rate for rate, _ in stable)
+            spiral[i] = max(rate for rate, _ in stable)
+        elif stable:
+            rate, e = stable[0]
+            if spiral_at_equilibrium(e):
+                spiral[i] = rate
+            else:
+                calm[i] = rate
+    bistable = ~np.isnan(calm) & ~np.isnan(spiral)
     return LeverDiagram(name, values, calm, spiral, tuple(unstable), bistable, seeker)
