@@ -194,6 +194,8 @@ SATISFACTION_RATE, CLOSENESS_WEIGHT, BURDEN_WEIGHT, PURSUIT_WEIGHT = (
     _P[n] for n in ("satisfaction_rate", "closeness_weight", "burden_weight", "pursuit_weight")
 )
 COMMITMENT_RATE, COMMITMENT_FLOOR = _P["commitment_rate"], _P["commitment_floor"]
+ANXIOUS_DEPENDENCE = _P["anxious_dependence"]
+APPRAISAL_DAYS, APPRAISAL_SPREAD = _P["appraisal_days"], _P["appraisal_spread"]
 DISSOLUTION_SATISFACTION, DISSOLUTION_COMMITMENT, DISSOLUTION_DAYS = (
     _P[n] for n in ("dissolution_satisfaction", "dissolution_commitment", "dissolution_days")
 )
@@ -222,6 +224,8 @@ _S30, _S27, _S31, _S32 = np.uint64(30), np.uint64(27), np.uint64(31), np.uint64(
 _LOW32 = np.uint64(0xFFFFFFFF)
 _TO_UNIT = 1.0 / 4294967296.0
 _DRAWS = np.uint64(4)  # hashes per couple and hour, two uniforms each
+_TWO_PI = 2.0 * np.pi
+_DAY_DRAWS = 1 << 40  # the day's own draws use "hours" from here on, which no run reaches
 
 
 def run_key(seed: int) -> np.uint64:
@@ -588,17 +592,18 @@ def hour(W, j, t):
             W[F_SATISFACTION, j],
         )  # fmt: skip
         W[S_COMMITMENT + p, j] = r.commitment_step(
-            W[S_COMMITMENT + p, j], W[S_SATISFACTION + p, j], W[W_P + COMMITMENT_FLOOR, j],
-            W[F_COMMITMENT, j],
+            W[S_COMMITMENT + p, j], W[S_SATISFACTION + p, j], W[S_ANXIETY + p, j],
+            W[W_P + COMMITMENT_FLOOR, j], W[W_P + ANXIOUS_DEPENDENCE, j], W[F_COMMITMENT, j],
         )  # fmt: skip
 
 
 @_inline
-def close_day(W, j, day):
+def close_day(W, keys, j, day):
     """End ``day``: the dissolution rule and the request trend's running sum.
 
-    The rule is ``rules.wants_out`` (either partner), ``rules.unhappy_streak`` and
-    ``rules.dissolves``.
+    The rule is ``rules.wants_out`` (either partner) and ``rules.leaves`` with the day's own
+    uniform (a draw no hour uses); ``rules.unhappy_streak`` keeps the days in a row on which a
+    partner wanted out.
     """
     either = np.maximum(
         r.wants_out(W[S_SATISFACTION, j], W[S_COMMITMENT, j],
@@ -608,8 +613,17 @@ def close_day(W, j, day):
     )  # fmt: skip
     streak = r.unhappy_streak(W[C_LOW_STREAK, j], either)
     W[C_LOW_STREAK, j] = streak
-    ends = r.dissolves(streak, W[W_P + DISSOLUTION_DAYS, j]) * (W[C_DISSOLVED_DAY, j] < 0.0)
+    draw, _ = uniform_pair(keys[j], _DAY_DRAWS + day, 0)
+    ends = r.leaves(either, draw, W[W_P + DISSOLUTION_DAYS, j]) * (W[C_DISSOLVED_DAY, j] < 0.0)
     W[C_DISSOLVED_DAY, j] = ends * day + (1.0 - ends) * W[C_DISSOLVED_DAY, j]
+    # The day's outside events: one standard normal per person (Box-Muller on the day's pair).
+    u, v = uniform_pair(keys[j], _DAY_DRAWS + day, 1)
+    radius = np.sqrt(-2.0 * np.log(1.0 - u))
+    for p in range(2):
+        normal = radius * (np.cos(_TWO_PI * v) if p == 0 else np.sin(_TWO_PI * v))
+        W[S_APPRAISAL + p, j] = r.appraisal_after_day(
+            W[S_APPRAISAL + p, j], normal, W[W_P + APPRAISAL_DAYS, j], W[W_P + APPRAISAL_SPREAD, j]
+        )
     for p in range(2):
         W[R_REQUEST_DAY_SUM + p, j] = W[R_REQUEST_DAY_SUM + p, j] + day * W[R_REQUESTS_TODAY + p, j]
 
@@ -654,13 +668,13 @@ def tick(S, P, R, C, keys, i, t, first_end, last_start):
     _untable(W, S, R, C, i)
 
 
-def end_of_day(S, P, R, C, i, day, daily, row, full):
+def end_of_day(S, P, R, C, keys, i, day, daily, row, full):
     """Close ``day`` for couples ``i`` (an index array): record it if ``full``; dissolution."""
     W = _table(S, P, R, C, i)
     lanes = np.arange(len(i))
     if full:
         _record_day(W, lanes, daily, row, i)
-    close_day(W, lanes, day)
+    close_day(W, keys[i], lanes, day)
     for p in range(2):
         W[R_REQUESTS_TODAY + p, lanes] = 0.0
         W[R_ANSWERED_TODAY + p, lanes] = 0.0
@@ -696,7 +710,7 @@ def _advance_numpy(S, P, R, C, keys, day0, n_days, first_end, last_start, daily,
                 hour(W, i, t)
             if full:
                 _record_day(W, i, daily, row, i)
-            close_day(W, i, day)
+            close_day(W, keys, i, day)
             for p in range(2):
                 for v in range(SECURITY, COMMITMENT + 1):
                     agg[row, v - SECURITY, p] += W[W_S + 2 * v + p, i].sum()
@@ -787,7 +801,7 @@ def _advance_blocks(S, P, R, C, keys, day0, n_days, first_end, last_start, daily
                 c = b0 + j
                 if full:
                     _record_day(W, j, daily, row, c)
-                close_day(W, j, day)
+                close_day(W, kb, j, day)
                 for p in range(2):
                     for v in range(SECURITY, COMMITMENT + 1):
                         agg[row, v - SECURITY, p] += W[W_S + 2 * v + p, j]

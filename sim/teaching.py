@@ -169,7 +169,7 @@ def hourly_trace(
                 closed[t][done] = (R[k.RELIEF_FIRST_SUM] - sum_before)[done]
                 censored[t] = R[k.CENSORED_FIRST] > censored_before
                 states[t] = S
-            k.end_of_day(S, P, R, C, together, day, no_daily, 0, False)
+            k.end_of_day(S, P, R, C, kern.keys, together, day, no_daily, 0, False)
     return HourlyTrace(states, events[:, 0], events[:, 1], events[:, 2], C[k.DISSOLVED_DAY].copy(),
                        closed, censored)  # fmt: skip
 

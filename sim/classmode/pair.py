@@ -174,8 +174,9 @@ def pair_hour(W, j, t, choices) -> None:
             W[k.F_SATISFACTION, j],
         )  # fmt: skip
         W[k.S_COMMITMENT + p, j] = r.commitment_step(
-            W[k.S_COMMITMENT + p, j], W[k.S_SATISFACTION + p, j],
-            W[k.W_P + k.COMMITMENT_FLOOR, j], W[k.F_COMMITMENT, j],
+            W[k.S_COMMITMENT + p, j], W[k.S_SATISFACTION + p, j], W[k.S_ANXIETY + p, j],
+            W[k.W_P + k.COMMITMENT_FLOOR, j], W[k.W_P + k.ANXIOUS_DEPENDENCE, j],
+            W[k.F_COMMITMENT, j],
         )  # fmt: skip
     if evening:
         for p in range(2):
@@ -204,7 +205,7 @@ def run_day(kern, day: int, choices, *, hour_step=pair_hour) -> dict[str, object
             k.draws(W, kern.keys[lanes], lanes, t)
             hour_step(W, lanes, t, choices)
         k._untable(W, S, R, C, lanes)
-        k.end_of_day(S, P, R, C, lanes, day, np.empty((0, k.N_DAILY, 2, kern.n)), 0, False)
+        k.end_of_day(S, P, R, C, kern.keys, lanes, day, np.empty((0, k.N_DAILY, 2, kern.n)), 0, False)
     kern.day = day + 1
     delta = R[rows] - before
     record: dict[str, object] = {"day": day + 1}
