@@ -205,7 +205,8 @@ def run_day(kern, day: int, choices, *, hour_step=pair_hour) -> dict[str, object
             k.draws(W, kern.keys[lanes], lanes, t)
             hour_step(W, lanes, t, choices)
         k._untable(W, S, R, C, lanes)
-        k.end_of_day(S, P, R, C, kern.keys, lanes, day, np.empty((0, k.N_DAILY, 2, kern.n)), 0, False)
+        no_daily = np.empty((0, k.N_DAILY, 2, kern.n))
+        k.end_of_day(S, P, R, C, kern.keys, lanes, day, no_daily, 0, False)
     kern.day = day + 1
     delta = R[rows] - before
     record: dict[str, object] = {"day": day + 1}
