@@ -121,6 +121,9 @@ def test_tick_steps_like_the_day_loop():
         for t in range(k.HOURS_PER_DAY):
             k.tick(kern.S, kern.P, kern.R, kern.C, kern.keys, together, t, kern.first_end,
                    kern.last_start)  # fmt: skip
+        # The day's end belongs to the day: dissolution and the appraisal's daily step.
+        k.end_of_day(kern.S, kern.P, kern.R, kern.C, kern.keys, together, 0,
+                     np.empty((0, k.N_DAILY, 2, kern.n)), 0, False)  # fmt: skip
     np.testing.assert_array_equal(kern.S, ref.S)
 
 
