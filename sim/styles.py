@@ -73,12 +73,9 @@ class Style(enum.Enum):
 #: unclassified). Fearful is not separated in those three-category studies, so it gets no share.
 LITERATURE_MIX: Mapping[str, float] = {"secure": 0.56, "avoidant": 0.25, "anxious": 0.19}
 
-#: Standard deviation of the per-person spread around a preset, on the [0, 1] scale. Attachment
-#: is dimensional, not a set of types (Fraley & Waller 1998): people of one style differ in how
-#: anxious and avoidant they are, and those differences go with satisfaction within a style too.
-#: 0.12 keeps a secure person secure (a preset is 0.35 from the quadrant line, about three
-#: spreads) while leaving no empty band between styles.
-STYLE_JITTER = 0.12
+#: Standard deviation of the per-person jitter around a preset, on the [0, 1] scale. Large enough
+#: that no two people are identical, small enough that a jittered secure person stays secure.
+STYLE_JITTER = 0.07
 
 
 def classify(anxiety: np.ndarray | float, avoidance: np.ndarray | float) -> np.ndarray:
