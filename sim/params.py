@@ -249,7 +249,7 @@ DYNAMICS: dict[str, Param] = _table(
     ),
     Param(
         "routine_asking",
-        0.08,
+        0.1,
         0.0,
         0.5,
         "share of the full urge",
@@ -534,7 +534,7 @@ DYNAMICS: dict[str, Param] = _table(
     ),
     Param(
         "dissolution_commitment",
-        0.5,
+        0.52,
         0.0,
         1.0,
         "commitment",

