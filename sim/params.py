@@ -249,7 +249,7 @@ DYNAMICS: dict[str, Param] = _table(
     ),
     Param(
         "routine_asking",
-        0.1,
+        0.08,
         0.0,
         0.5,
         "share of the full urge",
