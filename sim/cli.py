@@ -485,7 +485,7 @@ def _files_report(target: Path, per_couple: bool) -> list[str]:
 
 def _prepare_engine() -> None:
     """Compile the engine up front, saying so, when nothing is cached yet (first run only)."""
-    from . import kernel
+    from .engine import kernel
 
     if kernel.needs_compiling():
         kernel.warm_up()  # says "compiling the simulation engine ..." itself

@@ -37,7 +37,7 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 
-from .kernel import DAILY_VARS, HOURS_PER_DAY
+from .engine.kernel import DAILY_VARS, HOURS_PER_DAY
 from .outcomes import LABELS, seeker_is_a
 from .palette import OUTCOME_COLORS, PARTNER_COLORS
 from .results import write_atomically

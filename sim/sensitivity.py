@@ -40,7 +40,7 @@ from pathlib import Path
 
 import numpy as np
 
-from . import kernel as k
+from .engine import kernel as k
 from .outcomes import broken
 from .params import DYNAMICS
 from .simulation import Population, Setup, couple_columns, population

@@ -17,8 +17,8 @@ from dataclasses import dataclass, field, replace
 
 import numpy as np
 
-from . import kernel as k
 from .culture import culture_from
+from .engine import kernel as k
 from .interventions import Intervention, schedule_rows
 from .outcomes import aspects_table, broken, classify_couples, count_outcomes, seeker_partner
 from .params import DYNAMICS, PERSON, RUN, Param, closest, validate_value

@@ -19,12 +19,12 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from sim import kernel as k
 from sim.classmode import board as bd
 from sim.classmode import pair as pg
 from sim.classmode.config import ConfigError, Exercise, parse_config, start_values
 from sim.classmode.server import Bucket, group_name
 from sim.classmode.store import CODE_ALPHABET, Store
+from sim.engine import kernel as k
 from sim.sweep import wilson_interval
 
 # -- what students type ------------------------------------------------------------------------

@@ -703,8 +703,8 @@ def test_a_lever_map_keeps_the_couple_in_view():
 
 
 def test_one_day_hour_by_hour_tells_couple_1s_story():
-    from sim import kernel as k
     from sim.dashboard.background import day_hours
+    from sim.engine import kernel as k
 
     controls = {**initial_controls(), "style_a": "anxious", "anxiety_a": 0.85,
                 "style_b": "avoidant", "avoidance_b": 0.85, "couples": 20, "days": 60}  # fmt: skip

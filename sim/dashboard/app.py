@@ -34,7 +34,6 @@ import solara.lab
 import solara.server.settings as _solara_settings
 import traitlets
 
-from sim import kernel as _kernel
 from sim.classmode.send import ClassSend
 from sim.dashboard.background import (
     LEVER_PAIRS,
@@ -72,6 +71,7 @@ from sim.dashboard.views import (
     run_summary,
     runs_html,
 )
+from sim.engine import kernel as _kernel
 from sim.interventions import KINDS
 from sim.params import DYNAMICS, INTERVENTIONS, PERSON
 from sim.styles import LITERATURE_MIX, Style
