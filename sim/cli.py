@@ -17,6 +17,8 @@ from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
+from . import net
+
 __all__ = ["BadInput", "entrypoint", "main"]
 
 EXIT_OK, EXIT_FAILURE, EXIT_BAD_INPUT, EXIT_INTERRUPTED = 0, 1, 2, 130
@@ -157,7 +159,8 @@ def _parser() -> argparse.ArgumentParser:
         help="open the interactive dashboard",
         description="Serve the Solara dashboard on 127.0.0.1.",
     )
-    dashboard.add_argument("--port", type=_whole(1), default=8765, help="port (default 8765)")
+    dashboard.add_argument("--port", type=_whole(1), default=net.DASHBOARD_PORT,
+                           help=f"port (default {net.DASHBOARD_PORT})")  # fmt: skip
 
     sens = commands.add_parser("sensitivity", help="global sensitivity analysis of a scenario",
                                description="Which dynamics parameters matter most for the share "
@@ -1000,7 +1003,8 @@ def _class_parser(commands: Any) -> None:
         "teacher's class board\nand play a couple in pairs. Listens on 127.0.0.1 unless --host "
         "says otherwise.", epilog=CLASS_EXAMPLE,
         formatter_class=argparse.RawDescriptionHelpFormatter)  # fmt: skip
-    sub.add_argument("--port", type=_whole(1), default=8766, help="port (default 8766)")
+    sub.add_argument("--port", type=_whole(1), default=net.CLASS_PORT,
+                     help=f"port (default {net.CLASS_PORT})")  # fmt: skip
     sub.add_argument(
         "--host",
         default="127.0.0.1",

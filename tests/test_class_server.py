@@ -299,6 +299,7 @@ def test_bad_flags_exit_2_and_write_nothing(relsim, tmp_path):
         port = busy.getsockname()[1]
         run = relsim("class", "--port", port, "--out", tmp_path / "never")
     assert run.status == 2 and "already in use" in run.err
+    assert f"relsim class --port {port + 1}" in run.err, run.err  # the hint names a free port
     run = relsim("class", "--host", "no such host.invalid", "--out", tmp_path / "never")
     assert run.status == 2 and "cannot listen on host" in run.err
     assert not (tmp_path / "never").exists()

@@ -25,7 +25,6 @@ from sim.dashboard.app import (
     controls_from_query,
     controls_to_query,
     exposure_warning,
-    is_loopback,
     port_problem,
     serve,
 )
@@ -49,6 +48,7 @@ from sim.dashboard.views import (
     phase_chart,
 )
 from sim.model import RelationshipModel
+from sim.net import is_loopback
 from sim.palette import OUTCOME_COLORS
 from sim.params import DYNAMICS
 
@@ -592,7 +592,8 @@ def test_a_busy_port_exits_2_naming_the_port(capsys):
         assert "already in use" in port_problem("127.0.0.1", port)
         assert serve(port=port) == 2
     err = capsys.readouterr().err
-    assert f"port {port} is already in use" in err and "--port" in err
+    assert f"port {port} is already in use" in err
+    assert f"relsim dashboard --port {port + 1}" in err, err  # the hint names the next port
     assert "Traceback" not in err
 
 
