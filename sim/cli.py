@@ -163,10 +163,11 @@ def _parser() -> argparse.ArgumentParser:
                            help=f"port (default {net.DASHBOARD_PORT})")  # fmt: skip
 
     sens = commands.add_parser("sensitivity", help="global sensitivity analysis of a scenario",
-                               description="Which dynamics parameters matter most for the share "
-                               "of couples spiraling or dissolved\nand for satisfaction (Sobol or "
-                               "Morris). Needs SALib: pip install -e \".[sensitivity]\"\nfrom a "
-                               "relsim checkout, or pip install SALib.",
+                               description="Which dynamics parameters and label thresholds matter "
+                               "most for the share of\ncouples spiraling or dissolved, for "
+                               "satisfaction and for the share distant\n(Sobol or Morris). Needs "
+                               "SALib: pip install -e \".[sensitivity]\"\nfrom a relsim "
+                               "checkout, or pip install SALib.",
                                epilog=SENSITIVITY_EXAMPLE,
                                formatter_class=argparse.RawDescriptionHelpFormatter)  # fmt: skip
     sens.add_argument("scenario", metavar="SCENARIO", help="bundled name or path to a .toml file")
@@ -186,6 +187,8 @@ def _parser() -> argparse.ArgumentParser:
                       help="base sample size (default 64 for sobol, a power of two; 20 "
                            "trajectories for morris)")  # fmt: skip
     sens.add_argument("--workers", type=_whole(1), help="local worker processes (default 1)")
+    sens.add_argument("--couples", type=_whole(1),
+                      help="couples per parameter sample (default 16)")  # fmt: skip
     sens.add_argument(
         "--set",
         dest="set",
@@ -718,11 +721,12 @@ def _cmd_dashboard(args: argparse.Namespace, argv: Sequence[str]) -> int:
 
 
 def _cmd_sensitivity(args: argparse.Namespace, argv: Sequence[str]) -> int:
-    from .sensitivity import analyse_scenario
+    from .sensitivity import COUPLES_PER_SAMPLE, analyse_scenario
 
     return analyse_scenario(args.scenario, out=args.out, method=args.method,
                             samples=args.samples, workers=args.workers or 1, settings=args.set,
-                            force=args.force)  # fmt: skip
+                            force=args.force,
+                            couples_per_sample=args.couples or COUPLES_PER_SAMPLE)  # fmt: skip
 
 
 def _cmd_gallery(args: argparse.Namespace, argv: Sequence[str]) -> int:
@@ -767,7 +771,8 @@ def _calibrate_parser(commands: Any) -> None:
     sub.add_argument(
         "--params",
         metavar="NAME,...",
-        help="dynamics parameters to fit (default: [calibrate] params of the file)",
+        help="dynamics parameters or label thresholds to fit (default: [calibrate] params of "
+        "the file)",
     )
     sub.add_argument(
         "--budget",

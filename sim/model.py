@@ -318,7 +318,7 @@ therapy_day : int or None
         for row, role in enumerate(ROLES):
             cols[f"request_rate_first_30d_{role}"] = first[row]
             cols[f"request_rate_last_30d_{role}"] = last[row]
-        cols["outcome"] = classify_couples(cols, kern.day)
+        cols["outcome"] = classify_couples(cols, kern.day, pop.labels)
         self._table = pd.DataFrame({name: cols[name] for name in COUPLE_COLUMNS})
         self._table_day = self.day
         return self._table
@@ -337,7 +337,7 @@ therapy_day : int or None
         """Return the healthy-versus-excessive table with the values measured so far."""
         table = self.couples_table()
         columns = {name: table[name].to_numpy() for name in table.columns}
-        return pd.DataFrame(aspects_table(columns, columns["outcome"]))
+        return pd.DataFrame(aspects_table(columns, columns["outcome"], self.population.labels))
 
     def daily_series(self) -> pd.DataFrame:
         """Return the population means per day and partner, one row per simulated day.
