@@ -721,12 +721,12 @@ def _cmd_dashboard(args: argparse.Namespace, argv: Sequence[str]) -> int:
 
 
 def _cmd_sensitivity(args: argparse.Namespace, argv: Sequence[str]) -> int:
-    from .sensitivity import COUPLES_PER_SAMPLE, analyse_scenario
+    from .sensitivity import analyse_scenario
 
+    given = {} if args.couples is None else {"couples_per_sample": args.couples}
     return analyse_scenario(args.scenario, out=args.out, method=args.method,
                             samples=args.samples, workers=args.workers or 1, settings=args.set,
-                            force=args.force,
-                            couples_per_sample=args.couples or COUPLES_PER_SAMPLE)  # fmt: skip
+                            force=args.force, **given)  # fmt: skip
 
 
 def _cmd_gallery(args: argparse.Namespace, argv: Sequence[str]) -> int:

@@ -246,6 +246,21 @@ def test_samples_differing_only_in_thresholds_share_one_simulation(monkeypatch):
     assert simulated == [2 * couples]
 
 
+def test_sensitivity_couples_option_reaches_the_analysis(relsim, monkeypatch, tmp_path):
+    import sys
+    import types
+
+    seen = []
+    fake = types.ModuleType("sim.sensitivity")
+    fake.analyse_scenario = lambda scenario, **options: seen.append(options) or 0
+    monkeypatch.setitem(sys.modules, "sim.sensitivity", fake)
+    assert relsim("sensitivity", "anxious-avoidant", "--couples", "48").status == 0
+    assert seen[0]["couples_per_sample"] == 48
+    result = relsim("sensitivity", "anxious-avoidant", "--couples", "0")
+    assert result.status == 2 and "--couples" in result.err
+    assert len(seen) == 1
+
+
 def test_sensitivity_command_records_threshold_bands(tmp_path, monkeypatch):
     from sim.sensitivity import analyse_scenario
 
