@@ -240,6 +240,9 @@ def test_pair_choices_decide_requests_and_answers():
     brief_kernel, _ = pg._kernel("anxious", "secure", 5, 2)
     brief_records = [pg.run_day(brief_kernel, day, [asks, brief]) for day in range(5)]
     assert 0 < brief_records[0]["warmth_received_a"] < kind_records[0]["warmth_received_a"]
+    # The first day is the same until the evening's answer: a brief one is BRIEF_WARMTH of it.
+    assert brief_records[0]["warmth_received_a"] == pytest.approx(
+        pg.BRIEF_WARMTH * kind_records[0]["warmth_received_a"], abs=1e-4)  # fmt: skip
 
 
 def game_trust_b(game) -> float:

@@ -564,13 +564,15 @@ def _record_hour(W, j, p, t, ask, answered, affection, warmth, relief_before):
 
 
 @_inline
-def hour(W, j, t):
+def hour(W, j, t, warmth_a=1.0, warmth_b=1.0):
     """Advance lanes ``j`` of the work table by one hour ``t`` (absolute hour since the start).
 
     ``j`` is one lane (compiled path) or an index array of lanes (NumPy path). The day's context
     (``day_context``) and the hour's draws (``draws``) must be in place. The order of events:
     fading and stressors; felt security; both partners decide on the same state (neither moves
-    first); the consequences; satisfaction and commitment.
+    first); the consequences; satisfaction and commitment. ``warmth_a`` and ``warmth_b`` scale
+    the warmth of an answer partner A and B receive: 1 in every run (an exact no-op); the class
+    pair game's "brief" answer lowers it, so that game runs this very hour.
     """
     _drift(W, j, 0)
     _drift(W, j, 1)
@@ -578,8 +580,8 @@ def hour(W, j, t):
     W[S_SECURITY + 1, j] = _security(W, j, 1, 0)
     ask0, ans0, aff0, q0, w0 = _decide(W, j, 0, 1)
     ask1, ans1, aff1, q1, w1 = _decide(W, j, 1, 0)
-    _apply(W, j, 0, 1, t, ask0, ans0, aff0, q0, w0)
-    _apply(W, j, 1, 0, t, ask1, ans1, aff1, q1, w1)
+    _apply(W, j, 0, 1, t, ask0, ans0, aff0, q0, w0 * warmth_a)
+    _apply(W, j, 1, 0, t, ask1, ans1, aff1, q1, w1 * warmth_b)
     for p in range(2):
         W[S_SATISFACTION + p, j] = r.satisfaction_step(
             W[S_SATISFACTION + p, j], W[S_APPRAISAL + p, j], W[S_SECURITY + p, j],
