@@ -8,12 +8,12 @@ and a relief-fading experiment (``plot_relief_fading``), are drawn by ``sim.plot
 figure and offered here next to the traces they draw; small grids run through
 ``sim.sweep.run_sweep``.
 
->>> from sim import Setup
->>> from sim.teaching import hourly_trace
->>> trace = hourly_trace(Setup(partner_a={"style": "anxious"}, partner_b={"style": "avoidant"},
-...                            couples=1, days=3, seed=1))
->>> trace.state("relief").shape
-(72, 2, 1)
+>>> from sim.teaching import format_table
+>>> print(format_table([("stable", 0.5), ("spiraling", 0.25)], ("outcome", "share")))
+outcome    share
+---------  -----
+stable     0.50
+spiraling  0.25
 """
 
 from __future__ import annotations

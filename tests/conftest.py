@@ -8,6 +8,7 @@ browser tests drive.
 from __future__ import annotations
 
 import os
+import re
 import socket
 import subprocess
 import sys
@@ -117,6 +118,41 @@ class ChildServer:
 def child_server() -> type[ChildServer]:
     """Return :class:`ChildServer`, which starts a server as a child process (browser tests)."""
     return ChildServer
+
+
+#: Seconds a server may take to answer: its first start may compile the engine (172 s seen under
+#: load on the shared 2-core machine).
+SERVER_START_SECONDS = 400
+
+
+def _class_addresses(printed: str) -> tuple[str, str] | None:
+    """The students' join address and the teacher's link, once ``relsim class`` printed both."""
+    join = re.search(r"Students join at:\s+(\S+)", printed)
+    teacher = re.search(r"(http://\S+/board\?key=\S+)", printed)
+    return (join.group(1), teacher.group(1)) if join and teacher else None
+
+
+def start_class(folder: Path, port: int, log: Path) -> tuple[ChildServer, str, str]:
+    """Start ``relsim class --out folder``; return it, the join address and the teacher's link."""
+    server = ChildServer(["-m", "sim", "class", "--port", port, "--out", folder], log)
+
+    def join_page() -> str | None:
+        found = _class_addresses(server.output())
+        return found[0].split("?")[0] if found else None
+
+    try:
+        server.wait(join_page, SERVER_START_SECONDS)
+    except BaseException:
+        server.stop()
+        raise
+    join, teacher = _class_addresses(server.output())
+    return server, join, teacher
+
+
+@pytest.fixture(scope="session")
+def class_session() -> Callable[[Path, int, Path], tuple[ChildServer, str, str]]:
+    """Return :func:`start_class`, which starts a class session as a child process."""
+    return start_class
 
 
 @pytest.fixture(scope="module")

@@ -18,35 +18,19 @@ from playwright.sync_api import expect
 
 ROOT = Path(__file__).absolute().parent.parent
 ARTIFACTS = ROOT / "test-artifacts"
-SERVER_START_SECONDS = 400  # the first start may compile the engine (172 s seen under load)
 UI_MS = 60_000
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 expect.set_options(timeout=UI_MS)
 
 
-def _addresses(printed: str) -> tuple[str, str] | None:
-    """The students' join address and the teacher's link, once ``relsim class`` printed both."""
-    join = re.search(r"Students join at:\s+(\S+)", printed)
-    teacher = re.search(r"(http://\S+/board\?key=\S+)", printed)
-    return (join.group(1), teacher.group(1)) if join and teacher else None
-
-
 @pytest.fixture(scope="module")
-def session(tmp_path_factory, child_server, free_port):
+def session(tmp_path_factory, class_session, free_port):
     """A class session on a free port and a fresh folder, stopped with SIGTERM at the end."""
     ARTIFACTS.mkdir(exist_ok=True)
     folder = tmp_path_factory.mktemp("class") / "session"
-    server = child_server(["-m", "sim", "class", "--port", free_port(), "--out", folder],
-                          ARTIFACTS / "class-server.log")  # fmt: skip
-
-    def join_page() -> str | None:
-        found = _addresses(server.output())
-        return found[0].split("?")[0] if found else None
-
+    server, join, teacher = class_session(folder, free_port(), ARTIFACTS / "class-server.log")
     try:
-        server.wait(join_page, SERVER_START_SECONDS)
-        join, teacher = _addresses(server.output())
         yield {"join": join, "teacher": teacher, "base": join.split("/?")[0], "folder": folder}
     finally:
         status = server.stop()
