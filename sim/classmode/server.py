@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import hmac
 import json
 import os
@@ -32,7 +33,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from urllib.parse import parse_qs, quote
 
-from .. import __version__
+from .. import __version__, net
 from . import CLASS_DIR_ENV
 from . import board as bd
 from . import pair as pg
@@ -164,6 +165,14 @@ def _page(title: str, body: str, *, header: str = "", script: str = "",
         "script-src 'self' 'unsafe-inline'; img-src 'self' data:; frame-ancestors 'none'",
         "X-Content-Type-Options": "nosniff", "Referrer-Policy": "no-referrer",
         "Cache-Control": "no-store"})  # fmt: skip
+
+
+def _download(content: str | bytes, filename: str, media_type: str):
+    """A file the browser saves as ``filename`` rather than shows."""
+    from starlette.responses import Response
+
+    saved_as = f'attachment; filename="{filename}"'
+    return Response(content, media_type=media_type, headers={"Content-Disposition": saved_as})
 
 
 def _refusal(reason: str, status: int = 403):
@@ -453,7 +462,7 @@ def build_app(folder: Path, *, join_url: str = "", teacher_url: str = "",
     """Return ``(app, server)``: the class application on the session folder ``folder``."""
     from starlette.applications import Starlette
     from starlette.middleware import Middleware
-    from starlette.responses import JSONResponse, PlainTextResponse, RedirectResponse, Response
+    from starlette.responses import JSONResponse, RedirectResponse, Response
     from starlette.routing import Mount, Route
 
     server = ClassServer(folder, join_url=join_url, teacher_url=teacher_url)
@@ -585,10 +594,21 @@ def build_app(folder: Path, *, join_url: str = "", teacher_url: str = "",
 
     # -- the teacher --------------------------------------------------------------------------
 
-    def teacher_only(request):
+    def not_the_teacher(request):
+        """The refusal for anyone without the teacher key's cookie (None for the teacher)."""
         if request.scope["state"]["role"] != "teacher":
             return _refusal("This is the teacher's page: it needs the teacher key.")
         return None
+
+    def teacher_only(handler):
+        """Serve ``handler`` to the teacher; refuse everyone else."""
+
+        @functools.wraps(handler)
+        async def guarded(request):
+            refused = not_the_teacher(request)
+            return refused if refused is not None else await handler(request)
+
+        return guarded
 
     async def board_page(request):
         key = request.query_params.get("key", "")
@@ -599,7 +619,7 @@ def build_app(folder: Path, *, join_url: str = "", teacher_url: str = "",
             response.set_cookie(COOKIE_TEACHER, store.teacher_key, httponly=True, samesite="lax",
                                 max_age=24 * 3600)  # fmt: skip
             return response
-        refused = teacher_only(request)
+        refused = not_the_teacher(request)
         if refused:
             return refused
         exercise = store.exercise()
@@ -641,10 +661,8 @@ def build_app(folder: Path, *, join_url: str = "", teacher_url: str = "",
         )
         return _page("relsim class board", body, header=header("teacher"), script=_BOARD_SCRIPT)
 
+    @teacher_only
     async def board_live(request):
-        refused = teacher_only(request)
-        if refused:
-            return refused
         if request.query_params.get("v", "") == str(store.version):
             return Response(status_code=204)
         return Response(
@@ -653,19 +671,15 @@ def build_app(folder: Path, *, join_url: str = "", teacher_url: str = "",
             headers={"Cache-Control": "no-store"},
         )
 
+    @teacher_only
     async def board_json(request):
-        refused = teacher_only(request)
-        if refused:
-            return refused
         runs = store.runs()
         return JSONResponse({"version": store.version, "runs": len(runs),
                              "pooled": [{k: v for k, v in c.items()} for c in bd.pooled(runs)],
                              "groups": bd.group_table(runs)})  # fmt: skip
 
+    @teacher_only
     async def set_exercise(request):
-        refused = teacher_only(request)
-        if refused:
-            return refused
         try:
             form = await _form(request)
             if "allowed" in form:
@@ -677,55 +691,31 @@ def build_app(folder: Path, *, join_url: str = "", teacher_url: str = "",
                          status=400)  # fmt: skip
         return RedirectResponse("/board?done=exercise", status_code=303)
 
+    @teacher_only
     async def clear(request):
-        refused = teacher_only(request)
-        if refused:
-            return refused
         store.clear_board()
         return RedirectResponse("/board?done=cleared", status_code=303)
 
+    @teacher_only
     async def export_csv(request):
-        refused = teacher_only(request)
-        if refused:
-            return refused
-        return PlainTextResponse(bd.csv_text(store.runs(include_cleared=True)),
-                                 media_type="text/csv; charset=utf-8",
-                                 headers={"Content-Disposition":
-                                          'attachment; filename="class-runs.csv"'})  # fmt: skip
+        return _download(bd.csv_text(store.runs(include_cleared=True)), "class-runs.csv",
+                         "text/csv; charset=utf-8")  # fmt: skip
 
+    @teacher_only
     async def export_pairs(request):
-        refused = teacher_only(request)
-        if refused:
-            return refused
         text = bd.pairs_csv(store.pairs(include_cleared=True))
-        return PlainTextResponse(
-            text,
-            media_type="text/csv; charset=utf-8",
-            headers={"Content-Disposition": 'attachment; filename="class-pair-games.csv"'},
-        )
+        return _download(text, "class-pair-games.csv", "text/csv; charset=utf-8")
 
+    @teacher_only
     async def figures(request):
-        refused = teacher_only(request)
-        if refused:
-            return refused
         png = await asyncio.to_thread(bd.figure_png, store.runs(), store.exercise())
-        return Response(
-            png,
-            media_type="image/png",
-            headers={"Content-Disposition": 'attachment; filename="class-board.png"'},
-        )
+        return _download(png, "class-board.png", "image/png")
 
+    @teacher_only
     async def phase(request):
-        refused = teacher_only(request)
-        if refused:
-            return refused
         exercise = store.exercise()
         svg = bd.phase_svg(bd.phase_points(store.runs(), exercise), exercise)
-        return Response(
-            svg,
-            media_type="image/svg+xml",
-            headers={"Content-Disposition": 'attachment; filename="class-phase.svg"'},
-        )
+        return _download(svg, "class-phase.svg", "image/svg+xml")
 
     # -- pairs --------------------------------------------------------------------------------
 
@@ -927,37 +917,10 @@ def _solara():
 # -- serving --------------------------------------------------------------------------------------
 
 
-def _is_loopback(host: str) -> bool:
-    import ipaddress
-
-    if host.strip().lower() in ("localhost", "localhost.localdomain", "ip6-localhost"):
-        return True
-    try:
-        return ipaddress.ip_address(host.strip().strip("[]")).is_loopback
-    except ValueError:
-        return False
-
-
 def port_problem(host: str, port: int) -> str:
-    """Why the server cannot listen on ``host:port`` ("" when it can)."""
-    import errno
-
-    try:
-        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
-    except socket.gaierror as error:
-        return f"cannot listen on host {host!r}: {error.strerror}"
-    family, kind, proto, _, address = infos[0]
-    with socket.socket(family, kind, proto) as probe:
-        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        try:
-            probe.bind(address)
-        except OSError as error:
-            if error.errno == errno.EADDRINUSE:
-                return (f"port {port} is already in use (another program, or a class session "
-                        f"still running); stop it or pick another, e.g. --port "
-                        f"{port + 1 if port < 65535 else 8766}")  # fmt: skip
-            return f"cannot listen on {host}:{port}: {error.strerror}"
-    return ""
+    """Why the class server cannot listen on ``host:port`` ("" when it can)."""
+    return net.port_problem(host, port, holder="a class session", command="relsim class",
+                            default=net.CLASS_PORT)  # fmt: skip
 
 
 def _lan_address() -> str:
@@ -979,13 +942,12 @@ def addresses(host: str, port: int, store: Store) -> tuple[str, str]:
 
 
 def exposure_warning(host: str) -> str:
-    """The warning printed when the class server listens beyond this machine."""
-    if _is_loopback(host):
-        return ""
-    return (f"relsim class: WARNING: listening on {host}, not only on this machine: anyone on "
-            "this network who has the class code can join and run models on this computer. "
-            "Use it only on a network you trust (the classroom's), keep the teacher link to "
-            "yourself, and stop the session (Ctrl+C) after the lesson.")  # fmt: skip
+    """The warning printed when the class server listens beyond this machine ("" on loopback)."""
+    return net.exposure_warning(host, "relsim class", "anyone on this network who has the class "
+                                "code can join and run models on this computer. Use it only on a "
+                                "network you trust (the classroom's), keep the teacher link to "
+                                "yourself, and stop the session (Ctrl+C) after the "
+                                "lesson.")  # fmt: skip
 
 
 def qr_uri(url: str) -> str:
@@ -1006,8 +968,8 @@ def qr_text(url: str) -> str:
 
 def start_problem(host: str, port: int, out: Path | str) -> str:
     """Why a session cannot start with these flags ("" when it can); nothing is written."""
-    if isinstance(port, bool) or not isinstance(port, int) or not 1 <= port <= 65535:
-        return f"--port must be a whole number from 1 to 65535, got {port!r}"
+    if net.port_number_problem(port):
+        return net.port_number_problem(port)
     folder = Path(out)
     if folder.exists() and not folder.is_dir():
         return f"--out {folder} is a file; give a folder (new, or a class session's)"
@@ -1017,7 +979,7 @@ def start_problem(host: str, port: int, out: Path | str) -> str:
     return port_problem(host, port)
 
 
-def serve(port: int = 8766, host: str = "127.0.0.1", out: Path | str = "class-session",
+def serve(port: int = net.CLASS_PORT, host: str = "127.0.0.1", out: Path | str = "class-session",
           *, qr: bool = True) -> int:  # fmt: skip
     """Run a class session until stopped; return an exit status (0 clean stop, 2 bad input).
 
