@@ -516,6 +516,13 @@ def _apply(W, j, p, q, t, ask, answered, affection, quality, warmth):
 
 
 @_inline
+def _tally(W, j, sum_row, count_row, counted, hours):
+    """Add ``counted`` (1 or 0) episodes of ``hours`` to a window's sum and count rows."""
+    W[sum_row, j] = W[sum_row, j] + counted * hours
+    W[count_row, j] = W[count_row, j] + counted
+
+
+@_inline
 def _record_hour(W, j, p, t, ask, answered, affection, warmth, relief_before):
     """Recorders: requests by window, warmth received, and the two relief measures."""
     in_first, in_last = W[X_IN_FIRST, j], W[X_IN_LAST, j]
@@ -536,10 +543,8 @@ def _record_hour(W, j, p, t, ask, answered, affection, warmth, relief_before):
     is_open = 1.0 * (start >= 0.0)
     done = is_open * (relief_before <= W[R_EPISODE_TARGET + p, j])
     hours = t - start
-    W[R_RELIEF_FIRST_SUM + p, j] = W[R_RELIEF_FIRST_SUM + p, j] + done * first * hours
-    W[R_RELIEF_FIRST_N + p, j] = W[R_RELIEF_FIRST_N + p, j] + done * first
-    W[R_RELIEF_LAST_SUM + p, j] = W[R_RELIEF_LAST_SUM + p, j] + done * last * hours
-    W[R_RELIEF_LAST_N + p, j] = W[R_RELIEF_LAST_N + p, j] + done * last
+    _tally(W, j, R_RELIEF_FIRST_SUM + p, R_RELIEF_FIRST_N + p, done * first, hours)
+    _tally(W, j, R_RELIEF_LAST_SUM + p, R_RELIEF_LAST_N + p, done * last, hours)
     still_open = is_open - done
     censored = still_open * answered
     W[R_CENSORED_FIRST + p, j] = W[R_CENSORED_FIRST + p, j] + censored * first
@@ -557,10 +562,8 @@ def _record_hour(W, j, p, t, ask, answered, affection, warmth, relief_before):
     pending_last = W[R_PENDING_LAST + p, j]
     closes = ask * (pending >= 0.0)
     wait = t - pending
-    W[R_WAIT_FIRST_SUM + p, j] = W[R_WAIT_FIRST_SUM + p, j] + closes * pending_first * wait
-    W[R_WAIT_FIRST_N + p, j] = W[R_WAIT_FIRST_N + p, j] + closes * pending_first
-    W[R_WAIT_LAST_SUM + p, j] = W[R_WAIT_LAST_SUM + p, j] + closes * pending_last * wait
-    W[R_WAIT_LAST_N + p, j] = W[R_WAIT_LAST_N + p, j] + closes * pending_last
+    _tally(W, j, R_WAIT_FIRST_SUM + p, R_WAIT_FIRST_N + p, closes * pending_first, wait)
+    _tally(W, j, R_WAIT_LAST_SUM + p, R_WAIT_LAST_N + p, closes * pending_last, wait)
     rebuffed = ask - answered
     W[R_PENDING_TICK + p, j] = ask * (answered * t - rebuffed) + (1.0 - ask) * pending
     W[R_PENDING_FIRST + p, j] = ask * answered * in_first + (1.0 - ask) * pending_first
