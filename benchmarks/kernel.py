@@ -43,7 +43,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from sim import kernel as k  # noqa: E402
+from sim.engine import kernel as k  # noqa: E402
 from sim.simulation import Setup, population  # noqa: E402
 
 TARGET = 5e7  # couple-ticks per second at 100,000 couples (issue 6)
@@ -109,7 +109,9 @@ def _revision_package(rev: str, folder: Path):
         with tempfile.TemporaryDirectory(dir=folder) as tmp:
             subprocess.run(["tar", "-x", "-C", tmp], input=archive, check=True)
             (Path(tmp) / "sim").rename(folder / name)
-    return (importlib.import_module(f"{name}.kernel"),
+    # The kernel moved into sim/engine/ (issue 10); older revisions have it at sim/kernel.py.
+    kernel = "engine.kernel" if (folder / name / "engine" / "kernel.py").is_file() else "kernel"
+    return (importlib.import_module(f"{name}.{kernel}"),
             importlib.import_module(f"{name}.simulation"))  # fmt: skip
 
 

@@ -45,13 +45,12 @@ def shares(labels: np.ndarray) -> dict[str, float]:
 
 
 def relabel(columns: dict, days: int, name: str, value: float) -> np.ndarray:
-    """Labels of ``columns`` with threshold ``name`` set to ``value`` (restored afterwards)."""
-    old = getattr(outcomes, name)
-    setattr(outcomes, name, value)
-    try:
-        return outcomes.classify_couples(columns, days)
-    finally:
-        setattr(outcomes, name, old)
+    """Labels of ``columns`` with threshold ``name`` (``SPIRAL_RATE`` ...) set to ``value``.
+
+    The constant's parameter (``spiral_rate`` ..., ``sim.params.LABEL_THRESHOLDS``) is handed to
+    the labelling function; the others keep their defaults.
+    """
+    return outcomes.classify_couples(columns, days, {name.lower(): value})
 
 
 def variants(scenario: str, engine: str) -> list[tuple[str, dict[str, float]]]:

@@ -5,13 +5,13 @@ How a Mesa user would write relsim: ``Person`` agents whose state is plain Pytho
 model's own ``random`` for every draw. Nothing in the loop touches NumPy (the old yardstick called
 NumPy-based functions on scalars, paying NumPy's per-call overhead on every ``exp``).
 
-**The same mechanisms as the kernel.** The rule functions are the lines of ``sim/rules.py``
+**The same mechanisms as the kernel.** The rule functions are the lines of ``sim/engine/rules.py``
 themselves, re-bound to ``math`` (``exp``, ``log1p``) and the builtins ``abs``, ``min`` and ``max``
 (:func:`plain_rules`): a Mesa user who copied rules.py into a model would write exactly this. The
-composition follows ``sim.kernel``, step for step, listed in :data:`MECHANISMS`; when the lead
-changes the hourly order in ``sim/kernel.py`` (``hour``, ``_drift``, ``_security``, ``_decide``,
-``_apply``, ``close_day``, ``day_context``), change the method named there. Mirrors model
-revision 2 as committed in 95bf599 (sim/rules.py blob d8652ed, sim/kernel.py blob 8bba889:
+composition follows ``sim.engine.kernel``, step for step, listed in :data:`MECHANISMS`; when the
+lead changes the hourly order in ``sim/engine/kernel.py`` (``hour``, ``_drift``, ``_security``,
+``_decide``, ``_apply``, ``close_day``, ``day_context``), change the method named there. Mirrors
+model revision 2 as committed in 95bf599 (sim/rules.py blob d8652ed, sim/kernel.py blob 8bba889:
 closeness, warmth, push-pull, avoidant holdback, rebuff learning, treatment gains; the run here
 schedules no strategy, so the strategies' gains stay 0). A rule whose signature changes shows up
 at once as a TypeError; ``--check`` catches a changed composition.
@@ -44,8 +44,8 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from benchmarks import kernel as kernel_bench
-from sim import kernel as k
-from sim import rules
+from sim.engine import kernel as k
+from sim.engine import rules
 from sim.outcomes import LABELS, classify_couples
 from sim.simulation import Setup, build_kernel, couple_columns
 
@@ -78,7 +78,7 @@ def _clip01(x: float) -> float:
 
 
 def plain_rules() -> types.SimpleNamespace:
-    """Every function of ``sim.rules``, re-bound to ``math`` and builtins for plain floats."""
+    """Every function of ``sim.engine.rules``, re-bound to ``math`` and builtins (plain floats)."""
     shim = types.SimpleNamespace(abs=abs, log1p=math.log1p, minimum=min, maximum=max,
                                  exp=math.exp)  # fmt: skip
     namespace = {**vars(rules), "np": shim, "exp": math.exp, "clip01": _clip01}
@@ -97,7 +97,7 @@ R = plain_rules()
 
 
 class Person(mesa.Agent):
-    """One partner; every state of ``sim.kernel.STATE_VARS`` is an attribute (a float)."""
+    """One partner; every state of ``sim.engine.kernel.STATE_VARS`` is an attribute (a float)."""
 
     def __init__(self, model: RelationshipLoop, state: dict[str, float]) -> None:
         super().__init__(model)

@@ -106,7 +106,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=0, help="seed of the search")
     args = parser.parse_args(argv)
 
-    from sim import kernel
+    from sim.engine import kernel
 
     kernel.warm_up()
     print(

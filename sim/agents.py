@@ -1,9 +1,9 @@
 """The people of the Mesa face: each :class:`Person` is a window onto one row of the kernel.
 
-The kernel (``sim.kernel.Kernel``) keeps every couple's state in a few arrays and advances all of
-them at once. A ``Person`` stores only *where* it lives in those arrays (its role and its couple)
-and reads everything else from the kernel when asked, so an agent is never out of date and never
-holds a copy of the state.
+The kernel (``sim.engine.kernel.Kernel``) keeps every couple's state in a few arrays and advances
+all of them at once. A ``Person`` stores only *where* it lives in those arrays (its role and its
+couple) and reads everything else from the kernel when asked, so an agent is never out of date and
+never holds a copy of the state.
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 
 import mesa
 
-from .kernel import RECORDER_VARS, STATE_VARS
+from .engine.kernel import RECORDER_VARS, STATE_VARS
 from .styles import classify
 
 if TYPE_CHECKING:

@@ -27,9 +27,9 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from . import kernel as k
 from . import meanfield as mf
 from . import outcomes as oc
+from .engine import kernel as k
 from .params import DYNAMICS, PERSON, Param, closest
 
 __all__ = [

@@ -5,8 +5,9 @@ The procedure, in order:
 1. **Targets.** A targets file (:mod:`sim.targets`) lists published findings, each a statistic
    of the registry measured on a scenario, with its value, uncertainty, weight and source.
    Everything is validated before anything is simulated or written.
-2. **Search.** The chosen dynamics parameters (``[calibrate] params`` or ``--params``; each
-   within its range in :data:`sim.params.DYNAMICS`, or a narrower ``[calibrate] ranges``) are
+2. **Search.** The chosen parameters (``[calibrate] params`` or ``--params``; dynamics
+   parameters and outcome-label thresholds, each within its range in :data:`sim.params.DYNAMICS`
+   or :data:`sim.params.LABEL_THRESHOLDS`, or a narrower ``[calibrate] ranges``) are
    searched with Optuna's TPE sampler. One trial simulates every scenario the targets need, each
    with its own seed (common random numbers: every trial sees the same people and the same
    random stream, so differences between trials come from the parameters, not from noise), and
@@ -70,7 +71,7 @@ from typing import Any
 
 import numpy as np
 
-from .targets import Target, TargetsError, TargetsFile, load_targets
+from .targets import Target, TargetsError, TargetsFile, fittable_params, load_targets
 
 __all__ = [
     "REPORT_FILES",
@@ -103,19 +104,25 @@ def evaluate(targets_file: TargetsFile, values: Mapping[str, float], *, seed_off
     """Simulate every run the targets need with ``values``; return each target's statistic.
 
     A value replaces the parameter's default; a scenario (or a target's ``set``) that gives the
-    parameter itself keeps its own value. ``seed_offset`` shifts every run's seed (0: the
-    scenarios' own seeds, as in the search).
+    parameter itself keeps its own value. A label threshold's value relabels the run's couples
+    (``[labels]``). ``seed_offset`` shifts every run's seed (0: the scenarios' own seeds, as in
+    the search).
     """
-    from .params import RUN
+    from .params import LABEL_THRESHOLDS, RUN
     from .simulation import simulate
 
     engine = engine or "compiled"  # RELSIM_ENGINE=numpy makes the kernel use NumPy anyway
     tables = {}
     top = int(RUN["seed"].high)
     for key, scenario in targets_file.runs.items():
-        dynamics = {**{k: v for k, v in values.items() if k not in scenario.dynamics},
+        dynamics = {**{k: v for k, v in values.items()
+                       if k not in scenario.dynamics and k not in LABEL_THRESHOLDS},
                     **scenario.dynamics}  # fmt: skip
-        setup = scenario.setup(dynamics=dynamics, seed=(scenario.seed + seed_offset) % top)
+        labels = {**{k: v for k, v in values.items()
+                     if k in LABEL_THRESHOLDS and k not in scenario.labels},
+                  **scenario.labels}  # fmt: skip
+        setup = scenario.setup(dynamics=dynamics, labels=labels,
+                               seed=(scenario.seed + seed_offset) % top)  # fmt: skip
         tables[key] = simulate(setup, engine=engine).couples
     out = {}
     for target in targets_file.targets:
@@ -267,11 +274,10 @@ def trial_seeded_sampler(seed: int, startup_trials: int = 10):
 def _distributions(targets_file: TargetsFile) -> dict[str, Any]:
     import optuna
 
-    from .params import DYNAMICS
-
+    fittable = fittable_params()
     out = {}
     for name, (low, high) in targets_file.ranges.items():
-        if DYNAMICS[name].integer:
+        if fittable[name].integer:
             out[name] = optuna.distributions.IntDistribution(math.ceil(low), math.floor(high))
         else:
             out[name] = optuna.distributions.FloatDistribution(low, high)
@@ -295,8 +301,7 @@ def open_study(folder: Path, targets_file: TargetsFile, seed: int, *, resume: bo
     """
     import optuna
 
-    from .params import DYNAMICS
-
+    fittable = fittable_params()
     optuna.logging.set_verbosity(optuna.logging.WARNING)
     path = folder / STUDY_FILE
     storage = optuna.storages.RDBStorage(
@@ -311,8 +316,8 @@ def open_study(folder: Path, targets_file: TargetsFile, seed: int, *, resume: bo
         study.set_user_attr("fingerprint", wanted)
         # The first trial is the current defaults (those inside the search ranges), so the
         # search starts from them and its best is never worse than they are on the search seeds.
-        start = {name: DYNAMICS[name].default for name, (low, high) in targets_file.ranges.items()
-                 if low <= DYNAMICS[name].default <= high}  # fmt: skip
+        start = {name: fittable[name].default for name, (low, high) in targets_file.ranges.items()
+                 if low <= fittable[name].default <= high}  # fmt: skip
         if start:
             study.enqueue_trial(start)
     elif stored != wanted:
@@ -503,11 +508,9 @@ class Calibration:
 
     def fitted(self) -> dict[str, Any]:
         """The body of ``fitted.json``."""
-        from .params import DYNAMICS
-
         params = {}
         for j, name in enumerate(self.params):
-            spec = DYNAMICS[name]
+            spec = fittable_params()[name]
             post = self.posterior["params"][j]
             params[name] = {
                 "fitted": self.best[name],
@@ -577,8 +580,7 @@ def calibrate(targets_file: TargetsFile, folder: Path, *, budget: int, seed: int
 
     ``folder`` must exist. See the module docstring for the procedure.
     """
-    from .params import DYNAMICS
-
+    fittable = fittable_params()
     started = time.perf_counter()
     study = open_study(folder, targets_file, seed, resume=resume)
     runner = _Runner(targets_file, workers=workers, scheduler=scheduler, engine=engine)
@@ -603,7 +605,7 @@ def calibrate(targets_file: TargetsFile, folder: Path, *, budget: int, seed: int
                                           [targets_file.ranges[n] for n in names],
                                           targets=weighted)  # fmt: skip
         offsets = list(range(1, targets_file.replicates + 1))
-        defaults = {n: DYNAMICS[n].default for n in names}
+        defaults = {n: fittable[n].default for n in names}
         evaluations = runner.map([best] * len(offsets) + [defaults] * len(offsets),
                                  [*offsets, *offsets])  # fmt: skip
     finally:
@@ -671,12 +673,13 @@ def fitted_scenario_toml(calibration: Calibration, argv: Sequence[str] | None = 
     """A scenario file: the base scenario of the targets file with the fitted values.
 
     Built from the base scenario's own file (and its ``--set`` changes), so every key it has is
-    kept as written; its ``[dynamics]`` gains the fitted values (a value the scenario sets itself
-    stays). A ``[sweep]`` is dropped: the file describes one run.
+    kept as written; its ``[dynamics]`` (and ``[labels]``, for fitted label thresholds) gains the
+    fitted values (a value the scenario sets itself stays). A ``[sweep]`` is dropped: the file
+    describes one run.
     """
     import tomllib
 
-    from .params import DYNAMICS
+    from .params import LABEL_THRESHOLDS
     from .scenario import parse_override
 
     base = calibration.targets_file.base_scenario
@@ -693,11 +696,16 @@ def fitted_scenario_toml(calibration: Calibration, argv: Sequence[str] | None = 
     for key in ("name", "sweep"):
         data.pop(key, None)
     dynamics = dict(data.get("dynamics", {}))
+    labels = dict(data.get("labels", {}))
+    fittable = fittable_params()
     for name in calibration.params:
-        if name not in dynamics:
+        table = labels if name in LABEL_THRESHOLDS else dynamics
+        if name not in table:
             value = calibration.best[name]
-            dynamics[name] = round(value) if DYNAMICS[name].integer else float(value)
+            table[name] = round(value) if fittable[name].integer else float(value)
     data["dynamics"] = dynamics
+    if labels:
+        data["labels"] = labels
     description = f"{base.description} (dynamics fitted to {calibration.targets_file.path.name})"
     data = {"description": description.strip(), **{k: v for k, v in data.items()
                                                    if k != "description"}}  # fmt: skip
@@ -729,8 +737,9 @@ def _figures(calibration: Calibration, folder: Path) -> None:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    from .params import DYNAMICS
     from .results import save_figure
+
+    fittable = fittable_params()
 
     rows = calibration.table()
     n = len(rows)
@@ -792,9 +801,9 @@ def _figures(calibration: Calibration, folder: Path) -> None:
         post = calibration.posterior["params"][j]
         ax.axvspan(post["low"], post["high"], color="#4c72b0", alpha=0.12, label="95% interval")
         ax.axvline(calibration.best[name], color="#c0392b", lw=1.5, label="fitted")
-        ax.axvline(DYNAMICS[name].default, color="#333333", ls="--", lw=1, label="default")
+        ax.axvline(fittable[name].default, color="#333333", ls="--", lw=1, label="default")
         ax.set_xlim(low, high)
-        ax.set_xlabel(f"{name} ({DYNAMICS[name].unit})", fontsize=8)
+        ax.set_xlabel(f"{name} ({fittable[name].unit})", fontsize=8)
         ax.tick_params(labelsize=7)
     for row in axes:
         row[0].set_ylabel("share of weight", fontsize=8)
@@ -875,8 +884,7 @@ def write_report(target: Path, calibration: Calibration, *, argv: Sequence[str] 
 
 def summary_lines(calibration: Calibration, out: Path) -> list[str]:
     """What ``relsim calibrate`` prints at the end."""
-    from .params import DYNAMICS
-
+    fittable = fittable_params()
     fitted = calibration.fitted()
     rows = calibration.table()
     lines = [
@@ -889,7 +897,7 @@ def summary_lines(calibration: Calibration, out: Path) -> list[str]:
     for name, item in fitted["params"].items():
         low, high = item["interval_95"]
         lines.append(f"  {name:{width}s}  {item['fitted']:.4g}  ({low:.4g} to {high:.4g}; "
-                     f"default {DYNAMICS[name].default:g})")  # fmt: skip
+                     f"default {fittable[name].default:g})")  # fmt: skip
     lines += ["", "Targets (published [interval] -> simulated ± MC error)"]
     width = max(len(r["target"]) for r in rows)
     for r in rows:

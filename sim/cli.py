@@ -17,6 +17,8 @@ from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
+from . import net
+
 __all__ = ["BadInput", "entrypoint", "main"]
 
 EXIT_OK, EXIT_FAILURE, EXIT_BAD_INPUT, EXIT_INTERRUPTED = 0, 1, 2, 130
@@ -157,13 +159,15 @@ def _parser() -> argparse.ArgumentParser:
         help="open the interactive dashboard",
         description="Serve the Solara dashboard on 127.0.0.1.",
     )
-    dashboard.add_argument("--port", type=_whole(1), default=8765, help="port (default 8765)")
+    dashboard.add_argument("--port", type=_whole(1), default=net.DASHBOARD_PORT,
+                           help=f"port (default {net.DASHBOARD_PORT})")  # fmt: skip
 
     sens = commands.add_parser("sensitivity", help="global sensitivity analysis of a scenario",
-                               description="Which dynamics parameters matter most for the share "
-                               "of couples spiraling or dissolved\nand for satisfaction (Sobol or "
-                               "Morris). Needs SALib: pip install -e \".[sensitivity]\"\nfrom a "
-                               "relsim checkout, or pip install SALib.",
+                               description="Which dynamics parameters and label thresholds matter "
+                               "most for the share of\ncouples spiraling or dissolved, for "
+                               "satisfaction and for the share distant\n(Sobol or Morris). Needs "
+                               "SALib: pip install -e \".[sensitivity]\"\nfrom a relsim "
+                               "checkout, or pip install SALib.",
                                epilog=SENSITIVITY_EXAMPLE,
                                formatter_class=argparse.RawDescriptionHelpFormatter)  # fmt: skip
     sens.add_argument("scenario", metavar="SCENARIO", help="bundled name or path to a .toml file")
@@ -183,6 +187,8 @@ def _parser() -> argparse.ArgumentParser:
                       help="base sample size (default 64 for sobol, a power of two; 20 "
                            "trajectories for morris)")  # fmt: skip
     sens.add_argument("--workers", type=_whole(1), help="local worker processes (default 1)")
+    sens.add_argument("--couples", type=_whole(1),
+                      help="couples per parameter sample (default 16)")  # fmt: skip
     sens.add_argument(
         "--set",
         dest="set",
@@ -485,7 +491,7 @@ def _files_report(target: Path, per_couple: bool) -> list[str]:
 
 def _prepare_engine() -> None:
     """Compile the engine up front, saying so, when nothing is cached yet (first run only)."""
-    from . import kernel
+    from .engine import kernel
 
     if kernel.needs_compiling():
         kernel.warm_up()  # says "compiling the simulation engine ..." itself
@@ -717,9 +723,10 @@ def _cmd_dashboard(args: argparse.Namespace, argv: Sequence[str]) -> int:
 def _cmd_sensitivity(args: argparse.Namespace, argv: Sequence[str]) -> int:
     from .sensitivity import analyse_scenario
 
+    given = {} if args.couples is None else {"couples_per_sample": args.couples}
     return analyse_scenario(args.scenario, out=args.out, method=args.method,
                             samples=args.samples, workers=args.workers or 1, settings=args.set,
-                            force=args.force)  # fmt: skip
+                            force=args.force, **given)  # fmt: skip
 
 
 def _cmd_gallery(args: argparse.Namespace, argv: Sequence[str]) -> int:
@@ -764,7 +771,8 @@ def _calibrate_parser(commands: Any) -> None:
     sub.add_argument(
         "--params",
         metavar="NAME,...",
-        help="dynamics parameters to fit (default: [calibrate] params of the file)",
+        help="dynamics parameters or label thresholds to fit (default: [calibrate] params of "
+        "the file)",
     )
     sub.add_argument(
         "--budget",
@@ -1000,7 +1008,8 @@ def _class_parser(commands: Any) -> None:
         "teacher's class board\nand play a couple in pairs. Listens on 127.0.0.1 unless --host "
         "says otherwise.", epilog=CLASS_EXAMPLE,
         formatter_class=argparse.RawDescriptionHelpFormatter)  # fmt: skip
-    sub.add_argument("--port", type=_whole(1), default=8766, help="port (default 8766)")
+    sub.add_argument("--port", type=_whole(1), default=net.CLASS_PORT,
+                     help=f"port (default {net.CLASS_PORT})")  # fmt: skip
     sub.add_argument(
         "--host",
         default="127.0.0.1",

@@ -5,7 +5,7 @@ weeks' worth of sessions) a week. While it runs, the couple's benefit from it (a
 1, ``rules.treatment_gain``) grows toward the couple's engagement, which is drawn per couple
 (attendance and response vary); after it ends the benefit fades, slowly for most couples and fast
 for the share that relapses. Every effect below is scaled by that benefit, and is written as a
-rule in ``sim.rules``; the kernel composes them in ``kernel.day_context``.
+rule in ``sim.engine.rules``; the kernel composes them in ``kernel.day_context``.
 
 ``style_awareness`` (recognise each other's styles)
     withdrawal after a request is halved (``strategy_scale`` by ``awareness_effect``) and

@@ -2,9 +2,9 @@
 
 The agent-based model draws random events every hour for each person (a stressor, a request,
 the partner's answer, a gesture of unasked affection), each as ``1.0 * (u < p)`` with a uniform
-``u``. The mean-field model runs the kernel's own hour, ``sim.kernel.hour``, on a work table whose
-draws read as "the probability of ``u < p``" (:class:`_Expected`), so that every event counts its
-probability instead of 0 or 1: a request counts ``p_ask``, an answer ``p_ask * p_answer``, a
+``u``. The mean-field model runs the kernel's own hour, ``sim.engine.kernel.hour``, on a work table
+whose draws read as "the probability of ``u < p``" (:class:`_Expected`), so that every event counts
+its probability instead of 0 or 1: a request counts ``p_ask``, an answer ``p_ask * p_answer``, a
 rebuff ``p_ask * (1 - p_answer)``, a stressor ``stress_rate * dt``. The rules, their order and
 their arguments are the kernel's, line for line; nothing of the model is written twice. Every
 rule is linear in its ``happened`` argument, so one mean-field hour is the expected change of
@@ -47,9 +47,9 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from . import interventions as iv
-from . import kernel as k
 from . import outcomes as oc
-from . import rules as r
+from .engine import kernel as k
+from .engine import rules as r
 from .params import DYNAMICS, PERSON
 
 __all__ = [
@@ -107,7 +107,7 @@ _FIRST_DRAW = k.W_U  # the draw rows are the table's last rows: W_U to N_W
 class _Expected:
     """The kernel's work table with every draw row (``U``) reading as :class:`_Chance`.
 
-    Handed to ``sim.kernel.hour``, it makes the kernel's own hour the mean-field hour: each
+    Handed to ``sim.engine.kernel.hour``, it makes the kernel's own hour the mean-field hour: each
     random event becomes its probability, and nothing of the model is written twice.
     """
 
@@ -129,7 +129,7 @@ class _Expected:
 
 
 def _hour(W, j, t):
-    """Advance lanes ``j`` of work table ``W`` by hour ``t``: ``sim.kernel.hour`` in expectation."""
+    """Advance lanes ``j`` of work table ``W`` by hour ``t``: the kernel's hour in expectation."""
     k.hour(_Expected(W), j, t)
 
 
@@ -160,7 +160,7 @@ class MeanField:
                     notes: Sequence[str] = ()) -> MeanField:  # fmt: skip
         """A model from per-person arrays ``(2, m)`` and a parameter matrix ``(len(P_ROWS), m)``.
 
-        ``people`` as for :class:`sim.kernel.Kernel`. Strategy schedules are set to never.
+        ``people`` as for :class:`sim.engine.kernel.Kernel`. Strategy schedules are set to never.
         """
         params = np.array(params, dtype=float)
         for kind in iv.KINDS:

@@ -1,6 +1,6 @@
 """The Mesa face of relsim: a ``mesa.Model`` whose step is one simulated day of the kernel.
 
-``RelationshipModel`` owns one ``sim.kernel.Kernel`` (all couples' state in arrays) and one
+``RelationshipModel`` owns one ``sim.engine.kernel.Kernel`` (all couples' state in arrays) and one
 :class:`~sim.agents.Person` view per partner, so ``model.agents``, ``DataCollector``,
 ``mesa.batch_run`` and ``SolaraViz`` work as with any Mesa model.
 
@@ -23,8 +23,8 @@ import mesa
 import numpy as np
 import pandas as pd
 
-from . import kernel as k
 from .agents import ROLES, Person
+from .engine import kernel as k
 from .interventions import KINDS, Intervention
 from .outcomes import LABELS, aspects_table, classify_couples, count_outcomes
 from .params import DYNAMICS, PERSON, RUN, Param, closest
@@ -270,7 +270,7 @@ therapy_day : int or None
 
     @property
     def kernel(self) -> k.Kernel:
-        """The engine holding every couple's state (``sim.kernel.Kernel``)."""
+        """The engine holding every couple's state (``sim.engine.kernel.Kernel``)."""
         return self._kernel
 
     @property
@@ -318,7 +318,7 @@ therapy_day : int or None
         for row, role in enumerate(ROLES):
             cols[f"request_rate_first_30d_{role}"] = first[row]
             cols[f"request_rate_last_30d_{role}"] = last[row]
-        cols["outcome"] = classify_couples(cols, kern.day)
+        cols["outcome"] = classify_couples(cols, kern.day, pop.labels)
         self._table = pd.DataFrame({name: cols[name] for name in COUPLE_COLUMNS})
         self._table_day = self.day
         return self._table
@@ -337,14 +337,14 @@ therapy_day : int or None
         """Return the healthy-versus-excessive table with the values measured so far."""
         table = self.couples_table()
         columns = {name: table[name].to_numpy() for name in table.columns}
-        return pd.DataFrame(aspects_table(columns, columns["outcome"]))
+        return pd.DataFrame(aspects_table(columns, columns["outcome"], self.population.labels))
 
     def daily_series(self) -> pd.DataFrame:
         """Return the population means per day and partner, one row per simulated day.
 
         Columns: ``day`` (1-based), then ``<var>_a`` and ``<var>_b`` for each of
-        ``sim.kernel.DAILY_VARS`` (means over couples still together that day; ``requests`` and
-        ``answered`` are per-day counts), then ``couples_together``.
+        ``sim.engine.kernel.DAILY_VARS`` (means over couples still together that day; ``requests``
+        and ``answered`` are per-day counts), then ``couples_together``.
         """
         means = self._kernel.daily_mean
         data: dict[str, np.ndarray] = {"day": np.arange(1, means.shape[0] + 1)}

@@ -18,6 +18,11 @@ A couple ends in one of four labels, decided in this order (the first that appli
     gestures of affection a day between them (two people who no longer reach for each other).
 ``stable``
     everything else.
+
+The thresholds are parameters (``sim.params.LABEL_THRESHOLDS``, ``[labels]`` in a scenario file,
+``--set labels.spiral_rate=1.5``): :func:`classify_couples` takes them, one number each or one
+per couple, and uses the table's defaults for any not given. The module constants
+(``SPIRAL_RATE`` ...) are those defaults, for code that draws or mirrors the rule.
 """
 
 from __future__ import annotations
@@ -25,6 +30,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 import numpy as np
+
+from .params import LABEL_THRESHOLDS, closest
 
 __all__ = [
     "ASPECTS",
@@ -40,6 +47,7 @@ __all__ = [
     "broken",
     "classify_couples",
     "count_outcomes",
+    "label_thresholds",
     "seeker_is_a",
     "seeker_partner",
 ]
@@ -49,32 +57,55 @@ LABELS = ("stable", "spiraling", "distant", "dissolved")
 #: "spiraling or dissolved" is the share that the levers and the strategies move.
 BROKEN = ("spiraling", "dissolved")
 
-SPIRAL_RATE = 1.0  # requests per day, last 30 days
-EXCESSIVE_RATE = 2.0  # requests per day, last 30 days
-SPIRAL_TRUST = 0.45
-SPIRAL_EXHAUSTION = 0.5
-DISTANT_SATISFACTION = 0.45
-DISTANT_CONTACT = 1.0  # answers + unasked gestures per day, both partners together
+# The defaults of ``sim.params.LABEL_THRESHOLDS``, by their former names.
+SPIRAL_RATE = LABEL_THRESHOLDS["spiral_rate"].default  # requests per day, last 30 days
+EXCESSIVE_RATE = LABEL_THRESHOLDS["excessive_rate"].default  # requests per day, last 30 days
+SPIRAL_TRUST = LABEL_THRESHOLDS["spiral_trust"].default
+SPIRAL_EXHAUSTION = LABEL_THRESHOLDS["spiral_exhaustion"].default
+DISTANT_SATISFACTION = LABEL_THRESHOLDS["distant_satisfaction"].default
+DISTANT_CONTACT = LABEL_THRESHOLDS["distant_contact"].default  # answers + gestures a day, both
 
 
-def classify_couples(columns: Mapping[str, np.ndarray], days: int) -> np.ndarray:
+def label_thresholds(values: Mapping[str, object] | None = None) -> dict[str, object]:
+    """Every label threshold by name: ``values`` where given, the table's default elsewhere.
+
+    ``values`` maps names of ``sim.params.LABEL_THRESHOLDS`` to a number or one number per
+    couple (already validated: ``Setup`` and the scenario loader check them); an unknown name
+    raises ``ValueError`` naming the allowed ones.
+    """
+    values = {} if values is None else values
+    for name in values:
+        if name not in LABEL_THRESHOLDS:
+            hint = closest(str(name), LABEL_THRESHOLDS)
+            raise ValueError(f"unknown label threshold {name!r}{hint}; allowed: "
+                             f"{', '.join(LABEL_THRESHOLDS)}")  # fmt: skip
+    return {name: values.get(name, spec.default) for name, spec in LABEL_THRESHOLDS.items()}
+
+
+def classify_couples(columns: Mapping[str, np.ndarray], days: int,
+                     thresholds: Mapping[str, object] | None = None) -> np.ndarray:  # fmt: skip
     """Label every couple from its per-couple columns (see ``sim.simulation.COUPLE_COLUMNS``).
 
-    Returns an array of labels from ``LABELS``.
+    ``thresholds`` overrides label thresholds by name (``sim.params.LABEL_THRESHOLDS``), each a
+    number or an array with one value per couple; the others keep their defaults. Returns an
+    array of labels from ``LABELS``.
     """
+    t = label_thresholds(thresholds)
     dissolved = columns["dissolved_day"] >= 0
     spiral = np.zeros(dissolved.shape, dtype=bool)
     for me, partner in (("a", "b"), ("b", "a")):
         rate_last = columns[f"request_rate_last_30d_{me}"]
-        not_working = ((columns[f"trust_{me}"] < SPIRAL_TRUST)
-                       | (columns[f"exhaustion_{partner}"] >= SPIRAL_EXHAUSTION))  # fmt: skip
-        spiral |= (rate_last >= EXCESSIVE_RATE) | ((rate_last >= SPIRAL_RATE) & not_working)
+        not_working = ((columns[f"trust_{me}"] < t["spiral_trust"])
+                       | (columns[f"exhaustion_{partner}"] >= t["spiral_exhaustion"]))  # fmt: skip
+        spiral |= (rate_last >= t["excessive_rate"]) | (
+            (rate_last >= t["spiral_rate"]) & not_working
+        )
     low_satisfaction = np.minimum(columns["satisfaction_a"], columns["satisfaction_b"])
     contact = (
         columns["answered_a"] + columns["answered_b"]
         + columns["affection_received_a"] + columns["affection_received_b"]
     ) / max(days, 1)  # fmt: skip
-    distant = (low_satisfaction < DISTANT_SATISFACTION) | (contact < DISTANT_CONTACT)
+    distant = (low_satisfaction < t["distant_satisfaction"]) | (contact < t["distant_contact"])
     labels = np.full(dissolved.shape, "stable", dtype=object)
     labels[distant] = "distant"
     labels[spiral] = "spiraling"
@@ -121,14 +152,20 @@ def _verdict(value: float, healthy_if_at_most: float, excessive_if_at_least: flo
     return "in between"
 
 
-def aspects_table(columns: Mapping[str, np.ndarray], labels: np.ndarray) -> list[dict]:
+def aspects_table(columns: Mapping[str, np.ndarray], labels: np.ndarray,
+                  thresholds: Mapping[str, object] | None = None) -> list[dict]:  # fmt: skip
     """Fill in the healthy-versus-excessive table for a run, with measured values.
 
     In every couple the *seeker* is the partner who asked more over the run; the table describes
     seekers and their partners, averaged over couples. Each row has ``aspect``, ``measure`` (what
     was measured, in words), ``value``, ``healthy``, ``excessive`` and ``verdict`` (``healthy``,
-    ``in between`` or ``excessive``), with the thresholds in ``rule``.
+    ``in between`` or ``excessive``), with the thresholds in ``rule``. The frequency row's bounds
+    are the run's ``spiral_rate`` and ``excessive_rate`` (``thresholds``, as for
+    :func:`classify_couples`; the mean over couples where they vary).
     """
+    t = label_thresholds(thresholds)
+    spiral_rate = float(np.mean(t["spiral_rate"]))
+    excessive_rate = float(np.mean(t["excessive_rate"]))
 
     def seeker(name: str, partner: bool = False) -> np.ndarray:
         return seeker_partner(columns, name)[1 if partner else 0]
@@ -141,8 +178,8 @@ def aspects_table(columns: Mapping[str, np.ndarray], labels: np.ndarray) -> list
     )
     share_broken = float(np.mean(broken(labels)))
     rows = [
-        ("frequency", "seeker's requests per day, last 30 days", rate, SPIRAL_RATE, EXCESSIVE_RATE,
-         f"healthy at most {SPIRAL_RATE:g} a day, excessive from {EXCESSIVE_RATE:g} a day"),
+        ("frequency", "seeker's requests per day, last 30 days", rate, spiral_rate, excessive_rate,
+         f"healthy at most {spiral_rate:g} a day, excessive from {excessive_rate:g} a day"),
         ("emotional impact", "seeker's final trust in the partner (0-1; starts near 0.55)",
          1.0 - trust, 0.45, 0.6, "healthy if trust ends at 0.55 or more, excessive at 0.4 or less"),
         ("partner response", "partner's final exhaustion or withdrawal, the larger (0-1)",

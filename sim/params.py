@@ -16,6 +16,7 @@ from dataclasses import dataclass
 __all__ = [
     "DYNAMICS",
     "INTERVENTIONS",
+    "LABEL_THRESHOLDS",
     "PERSON",
     "RUN",
     "Param",
@@ -920,6 +921,70 @@ INTERVENTIONS: dict[str, str] = {
     "therapy": "Professional support (couple therapy): self-soothing gives relief without the "
     "partner, and anxiety and avoidance ease toward the population norm (bounded).",
 }
+
+
+#: The outcome labels' thresholds (``[labels]`` in a scenario file; ``sim.outcomes``). They are
+#: applied to a run's end state, not inside the simulation, so changing one relabels the same
+#: couples. Why each value (docs/ODD.md, section 8): ``spiral_rate`` is the source article's
+#: "occasional" bound (about once a day), ``excessive_rate`` its "constant, repetitive" (twice a
+#: day, whatever else holds); ``spiral_trust`` lies below where trust starts (0.55), so the asker
+#: has learned that answers fail; ``spiral_exhaustion`` is half of the partner's possible
+#: exhaustion; ``distant_satisfaction`` lies below where satisfaction starts (0.7) and below the
+#: bulk of a secure population's; ``distant_contact`` is one answer or unasked gesture a day
+#: between the two partners, less than secure couples exchange on their own (affection alone is
+#: about 1.5 a day each).
+LABEL_THRESHOLDS: dict[str, Param] = _table(
+    Param(
+        "spiral_rate",
+        1.0,
+        0.0,
+        24.0,
+        "requests per day, last 30 days",
+        "Requests a day at which an asker spirals if the cycle is not working (low trust or an "
+        "exhausted partner).",
+    ),
+    Param(
+        "excessive_rate",
+        2.0,
+        0.0,
+        24.0,
+        "requests per day, last 30 days",
+        "Requests a day at which an asker spirals whatever else holds (constant asking).",
+    ),
+    Param(
+        "spiral_trust",
+        0.45,
+        0.0,
+        1.0,
+        "trust",
+        "The asker's final trust below which the cycle is not working.",
+    ),
+    Param(
+        "spiral_exhaustion",
+        0.5,
+        0.0,
+        1.0,
+        "exhaustion",
+        "The partner's final exhaustion from which the cycle is not working.",
+    ),
+    Param(
+        "distant_satisfaction",
+        0.45,
+        0.0,
+        1.0,
+        "satisfaction",
+        "The lower final satisfaction of the two below which a couple is distant.",
+    ),
+    Param(
+        "distant_contact",
+        1.0,
+        0.0,
+        100.0,
+        "answers and gestures per day, both partners",
+        "Answers plus unasked gestures a day, both partners together, below which a couple is "
+        "distant.",
+    ),
+)
 
 
 def dynamics_defaults() -> dict[str, float]:

@@ -37,7 +37,7 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 
-from .kernel import DAILY_VARS, HOURS_PER_DAY
+from .engine.kernel import DAILY_VARS, HOURS_PER_DAY
 from .outcomes import LABELS, seeker_is_a
 from .palette import OUTCOME_COLORS, PARTNER_COLORS
 from .results import write_atomically
@@ -854,7 +854,7 @@ def sensitivity_ranking(result: SensitivityResult, title: str, top: int = 12) ->
 
     sobol = result.method == "sobol"
     key, ci = ("total_order", "total_order_ci") if sobol else ("mu_star", "mu_star_ci")
-    fig = Figure(figsize=(11, 6.5), dpi=DPI)
+    fig = Figure(figsize=(5.0 * len(OUTPUTS), 6.5), dpi=DPI)
     FigureCanvasAgg(fig)
     axes = fig.subplots(1, len(OUTPUTS))
     for ax, output in zip(axes, OUTPUTS, strict=True):

@@ -633,7 +633,7 @@ def _couple_rows(result: Any) -> Iterator[list[Any]]:
 
 
 def _timeseries(result: Any) -> tuple[list[str], Iterator[list[Any]]]:
-    from .kernel import DAILY_VARS
+    from .engine.kernel import DAILY_VARS
 
     if result.daily is None:
         rows = result.daily_rows()

@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .params import DYNAMICS, INTERVENTIONS, PERSON, RUN, Param, closest
+from .params import DYNAMICS, INTERVENTIONS, LABEL_THRESHOLDS, PERSON, RUN, Param, closest
 
 __all__ = [
     "SCENARIO_DIR",
@@ -58,7 +58,7 @@ SCENARIO_DIR = _bundled_dir()
 
 STYLES = ("secure", "anxious", "avoidant", "fearful")
 TOP_LEVEL = ("name", "description", "days", "seed", "couples", "relationship", "culture",
-             "partner_a", "partner_b", "dynamics", "interventions", "population",
+             "partner_a", "partner_b", "dynamics", "labels", "interventions", "population",
              "sweep")  # fmt: skip
 PARTNER_KEYS = ("style", "culture", *PERSON)
 INTERVENTION_KEYS = ("kind", "day", "dose", "weeks")
@@ -273,6 +273,8 @@ class Scenario:
         ``style`` plus any trait overrides (``anxiety``, ``avoidance``, ``expression``).
     dynamics : dict
         Overrides of :data:`sim.params.DYNAMICS`.
+    labels : dict
+        Overrides of the outcome labels' thresholds, :data:`sim.params.LABEL_THRESHOLDS`.
     interventions : list of dict
         ``{"kind": ..., "day": ...}`` in file order.
     population : dict or None
@@ -297,6 +299,7 @@ class Scenario:
     partner_a: dict[str, Any] = field(default_factory=lambda: {"style": "secure"})
     partner_b: dict[str, Any] = field(default_factory=lambda: {"style": "secure"})
     dynamics: dict[str, float] = field(default_factory=dict)
+    labels: dict[str, float] = field(default_factory=dict)
     interventions: list[dict[str, Any]] = field(default_factory=list)
     population: dict[str, Any] | None = None
     sweep: SweepSpec | None = None
@@ -317,6 +320,7 @@ class Scenario:
             "partner_a": dict(self.partner_a),
             "partner_b": dict(self.partner_b),
             "dynamics": dict(self.dynamics),
+            "labels": dict(self.labels),
             "interventions": [dict(item) for item in self.interventions],
             "couples": self.couples,
             "days": self.days,
@@ -354,6 +358,8 @@ class Scenario:
         else:
             out["population"] = {**self.population, "mix": dict(self.population["mix"])}
         out["dynamics"] = dynamics
+        out["labels"] = {name: self.labels.get(name, spec.default)
+                         for name, spec in LABEL_THRESHOLDS.items()}  # fmt: skip
         out["interventions"] = [dict(item) for item in self.interventions]
         if self.sweep is not None:
             out["sweep"] = self.sweep.to_dict()
@@ -567,9 +573,11 @@ def _apply_overrides(data: dict[str, Any], overrides: Sequence[str]) -> dict[str
 
 
 def _table_of(name: str) -> str | None:
-    """``dynamics.<name>`` or ``partner_a.<name>`` for a key given without its table."""
+    """``dynamics.<name>``, ``labels.<name>`` or ``partner_a.<name>`` for a bare key."""
     if name in DYNAMICS:
         return f"dynamics.{name}"
+    if name in LABEL_THRESHOLDS:
+        return f"labels.{name}"
     if name in PERSON or name == "style":
         return f"partner_a.{name}"
     return None
@@ -663,6 +671,12 @@ class _Checker:
         spec = self.table(value, "dynamics")
         self.unknown_keys(spec, list(DYNAMICS), "dynamics")
         return {name: self.number(DYNAMICS[name], v, f"dynamics.{name}")
+                for name, v in spec.items()}  # fmt: skip
+
+    def labels(self, value: object) -> dict[str, float]:
+        spec = self.table(value, "labels")
+        self.unknown_keys(spec, list(LABEL_THRESHOLDS), "labels")
+        return {name: self.number(LABEL_THRESHOLDS[name], v, f"labels.{name}")
                 for name, v in spec.items()}  # fmt: skip
 
     def interventions(self, value: object) -> list[dict[str, Any]]:
@@ -868,6 +882,7 @@ def scenario_from_dict(
     partner_a = check.partner(data.get("partner_a", {}), "partner_a")
     partner_b = check.partner(data.get("partner_b", {}), "partner_b")
     dynamics = check.dynamics(data.get("dynamics", {}))
+    labels = check.labels(data.get("labels", {}))
     interventions = check.interventions(data.get("interventions", []))
     culture = check.culture(data.get("culture", "neutral"), "culture")
     relationship = data.get("relationship")
@@ -890,6 +905,7 @@ def scenario_from_dict(
         partner_a=partner_a,
         partner_b=partner_b,
         dynamics=dynamics,
+        labels=labels,
         interventions=interventions,
         population=population,
         sweep=sweep,

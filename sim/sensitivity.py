@@ -1,13 +1,19 @@
-"""Global sensitivity analysis: which dynamics parameters drive spiraling and satisfaction.
+"""Global sensitivity analysis: which parameters drive spiraling, satisfaction and distance.
 
-``relsim sensitivity SCENARIO`` varies every dynamics parameter of ``sim.params.DYNAMICS`` at once
-over a plausible band around its default, runs the scenario's couples for each parameter sample,
-and apportions the variation of two outcomes among the parameters with SALib:
+``relsim sensitivity SCENARIO`` varies every dynamics parameter of ``sim.params.DYNAMICS`` and
+every outcome-label threshold of ``sim.params.LABEL_THRESHOLDS`` at once over a plausible band
+around its default, runs the scenario's couples for each parameter sample, and apportions the
+variation of three outcomes among the parameters with SALib:
 
 * ``share_spiraling_or_dissolved``: the share of the sample's couples labelled ``spiraling`` or
   ``dissolved`` (a couple that spirals long enough dissolves, so counting spiraling alone would
   make the dissolution thresholds look like brakes on spiraling);
-* ``mean_satisfaction``: the couples' mean final satisfaction (both partners).
+* ``mean_satisfaction``: the couples' mean final satisfaction (both partners);
+* ``share_distant``: the share labelled ``distant`` (what the distance thresholds govern).
+
+The label thresholds act on a run's end state, not inside the simulation: a sample's couples are
+labelled with that sample's thresholds, and samples that differ only in thresholds (or in the
+control) share one simulation, so the thresholds add no runs.
 
 Methods: ``sobol`` (Saltelli/Sobol' sampling; total-order index ``ST``, the share of the outcome's
 variance a parameter accounts for with all its interactions, and first-order ``S1``) or
@@ -40,9 +46,9 @@ from pathlib import Path
 
 import numpy as np
 
-from . import kernel as k
-from .outcomes import broken
-from .params import DYNAMICS
+from .engine import kernel as k
+from .outcomes import broken, classify_couples
+from .params import DYNAMICS, LABEL_THRESHOLDS, Param
 from .simulation import Population, Setup, couple_columns, population
 
 __all__ = [
@@ -51,6 +57,7 @@ __all__ = [
     "SensitivityResult",
     "analyse",
     "analyse_scenario",
+    "analysed_params",
     "bands",
 ]
 
@@ -58,6 +65,7 @@ __all__ = [
 OUTPUTS = {
     "share_spiraling_or_dissolved": "share of couples spiraling or dissolved",
     "mean_satisfaction": "mean satisfaction",
+    "share_distant": "share of couples distant",
 }
 #: The dummy parameter the model never reads (a noise floor for the indices).
 CONTROL = "control"
@@ -69,18 +77,24 @@ COUPLES_PER_SAMPLE = 16
 BAND = (0.5, 1.5)
 
 
+def analysed_params() -> dict[str, Param]:
+    """Every parameter the analysis can vary, by name: the dynamics, then the label thresholds."""
+    return {**DYNAMICS, **LABEL_THRESHOLDS}
+
+
 def bands(names: Sequence[str] | None = None) -> dict[str, tuple[float, float]]:
     """Return the band ``(low, high)`` each parameter varies over (see the module's docstring).
 
     Parameters
     ----------
     names : sequence of str, optional
-        Parameters of ``DYNAMICS`` (default: all of them).
+        Parameters of :func:`analysed_params` (default: all of them).
 
     """
+    table = analysed_params()
     out = {}
-    for name in names or list(DYNAMICS):
-        spec = DYNAMICS[name]
+    for name in names or list(table):
+        spec = table[name]
         if spec.default == 0:
             low, high = spec.low, spec.low + 0.1 * (spec.high - spec.low)
         else:
@@ -129,13 +143,22 @@ class SensitivityResult:
 
 
 def _evaluate_block(setup: Setup, names: list[str], X: np.ndarray, couples: int) -> np.ndarray:
-    """Run one block of parameter samples; return the outputs, shape ``(len(X), len(OUTPUTS))``."""
+    """Run one block of parameter samples; return the outputs, shape ``(len(X), len(OUTPUTS))``.
+
+    Samples with the same dynamics values (they differ only in label thresholds or the control)
+    are simulated once; each sample's couples are then labelled with its own thresholds.
+    """
+    dynamics = [j for j, name in enumerate(names) if name in DYNAMICS]
+    if dynamics:
+        runs, run_of = np.unique(X[:, dynamics], axis=0, return_inverse=True)
+    else:
+        runs, run_of = np.empty((1, 0)), np.zeros(len(X), dtype=int)
+    run_of = np.asarray(run_of).ravel()
     base = population(replace(setup, couples=couples))
-    groups = X.shape[0]
+    groups = len(runs)
     params = np.tile(base.params, (1, groups))
-    for column, name in enumerate(names):
-        if name != CONTROL:
-            params[k.p_row(name)] = np.repeat(X[:, column], couples)
+    for column, j in enumerate(dynamics):
+        params[k.p_row(names[j])] = np.repeat(runs[:, column], couples)
     tiled = Population(np.tile(base.styles, (1, groups)),
                        {name: np.tile(v, (1, groups)) for name, v in base.people.items()},
                        params, np.tile(base.cultures, (1, groups)))  # fmt: skip
@@ -143,9 +166,19 @@ def _evaluate_block(setup: Setup, names: list[str], X: np.ndarray, couples: int)
                     couple_ids=np.tile(np.arange(couples, dtype=np.uint64), groups))  # fmt: skip
     kern.advance(setup.days)
     cols = couple_columns(kern, tiled)
-    spiraling = broken(cols["outcome"]).reshape(groups, couples).mean(axis=1)
-    satisfaction = ((cols["satisfaction_a"] + cols["satisfaction_b"]) / 2).reshape(groups, couples)
-    return np.column_stack([spiraling, satisfaction.mean(axis=1)])
+    # Sample i's couples are its run's couples, labelled with sample i's thresholds (over the
+    # scenario's own, if it sets any).
+    samples = len(X)
+    take = (run_of[:, None] * couples + np.arange(couples)).ravel()
+    mine = {name: values[take] for name, values in cols.items()}
+    thresholds = {name: np.tile(values, samples) for name, values in base.labels.items()}
+    thresholds.update({name: np.repeat(X[:, j], couples) for j, name in enumerate(names)
+                       if name in LABEL_THRESHOLDS})  # fmt: skip
+    labels = classify_couples(mine, kern.day, thresholds).reshape(samples, couples)
+    spiraling = broken(labels).mean(axis=1)
+    distant = (labels == "distant").mean(axis=1)
+    satisfaction = ((mine["satisfaction_a"] + mine["satisfaction_b"]) / 2).reshape(samples, couples)
+    return np.column_stack([spiraling, satisfaction.mean(axis=1), distant])
 
 
 def _evaluate(setup: Setup, names: list[str], X: np.ndarray, couples: int, workers: int):
@@ -164,7 +197,7 @@ def _evaluate(setup: Setup, names: list[str], X: np.ndarray, couples: int, worke
 def analyse(setup: Setup, *, method: str = "sobol", samples: int | None = None,
             names: Sequence[str] | None = None, couples: int = COUPLES_PER_SAMPLE,
             workers: int = 1, seed: int | None = None) -> SensitivityResult:  # fmt: skip
-    """Run a global sensitivity analysis of ``setup``'s dynamics parameters.
+    """Run a global sensitivity analysis of ``setup``'s parameters and label thresholds.
 
     Parameters
     ----------
@@ -177,7 +210,8 @@ def analyse(setup: Setup, *, method: str = "sobol", samples: int | None = None,
         Base sample size: ``N`` of Saltelli's scheme (a power of two; ``N * (D + 2)`` runs for
         ``D`` parameters) or Morris trajectories (``N * (D + 1)`` runs).
     names : sequence of str, optional
-        Parameters to vary (default: every dynamics parameter). The control is always added.
+        Parameters to vary (default: every dynamics parameter and label threshold,
+        :func:`analysed_params`). The control is always added.
     couples : int
         Couples per parameter sample.
     workers : int
@@ -197,10 +231,11 @@ def analyse(setup: Setup, *, method: str = "sobol", samples: int | None = None,
 
     if method not in ("sobol", "morris"):
         raise ValueError(f"method must be 'sobol' or 'morris', got {method!r}")
-    names = list(names or DYNAMICS)
+    table = analysed_params()
+    names = list(names or table)
     for name in names:
-        if name not in DYNAMICS:
-            raise ValueError(f"unknown parameter {name!r}; allowed: {', '.join(DYNAMICS)}")
+        if name not in table:
+            raise ValueError(f"unknown parameter {name!r}; allowed: {', '.join(table)}")
     samples = DEFAULT_SAMPLES[method] if samples is None else int(samples)
     if samples < 2:
         raise ValueError(f"samples must be at least 2, got {samples}")

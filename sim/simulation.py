@@ -17,11 +17,11 @@ from dataclasses import dataclass, field, replace
 
 import numpy as np
 
-from . import kernel as k
 from .culture import culture_from
+from .engine import kernel as k
 from .interventions import Intervention, schedule_rows
 from .outcomes import aspects_table, broken, classify_couples, count_outcomes, seeker_partner
-from .params import DYNAMICS, PERSON, RUN, Param, closest, validate_value
+from .params import DYNAMICS, LABEL_THRESHOLDS, PERSON, RUN, Param, closest, validate_value
 from .styles import Style, draw_population, draw_traits
 
 __all__ = [
@@ -137,6 +137,9 @@ class Setup:
     relationship : {"dating", "married"}, optional
         What the couples stand for; sets the barriers to leaving (``RELATIONSHIPS``) under any
         explicit ``dynamics``.
+    labels : mapping, optional
+        Overrides of the outcome labels' thresholds (``params.LABEL_THRESHOLDS``); each value
+        may be a number or a per-couple array. They label the end state and change nothing else.
 
     """
 
@@ -150,6 +153,7 @@ class Setup:
     population: Mapping[str, object] | None = None
     culture: object = "neutral"
     relationship: str | None = None
+    labels: Mapping[str, object] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         for name in ("couples", "days", "seed"):
@@ -174,6 +178,11 @@ class Setup:
         self.culture = culture_from(self.culture)
         self.dynamics = {name: _value(DYNAMICS, name, value, f"dynamics.{name}", self.couples)
                          for name, value in self.dynamics.items()}  # fmt: skip
+        if not isinstance(self.labels, Mapping):
+            raise TypeError(f"labels must be a mapping of threshold names to values, "
+                            f"got {type(self.labels).__name__}")  # fmt: skip
+        self.labels = {name: _value(LABEL_THRESHOLDS, name, value, f"labels.{name}", self.couples)
+                       for name, value in self.labels.items()}  # fmt: skip
         self.interventions = tuple(
             item if isinstance(item, Intervention) else Intervention.from_mapping(item)
             for item in self.interventions
@@ -271,13 +280,16 @@ class Population:
 
     ``styles`` and ``cultures`` have shape ``(2, n)``; ``people`` maps person states
     (``kernel.STATE_VARS``) to their starting values, shape ``(2, n)``; ``params`` has shape
-    ``(len(kernel.P_ROWS), n)``. Slicing the last axis gives a chunk of couples.
+    ``(len(kernel.P_ROWS), n)``. ``labels`` maps the outcome-label thresholds the setup changed
+    (``params.LABEL_THRESHOLDS``) to one value per couple, shape ``(n,)``; the others keep their
+    defaults. Slicing the last axis gives a chunk of couples.
     """
 
     styles: np.ndarray
     people: dict[str, np.ndarray]
     params: np.ndarray
     cultures: np.ndarray
+    labels: dict[str, np.ndarray] = field(default_factory=dict)
 
     @property
     def n(self) -> int:
@@ -304,7 +316,8 @@ class Population:
         part = slice(start, stop)
         return Population(self.styles[:, part],
                           {name: v[:, part] for name, v in self.people.items()},
-                          self.params[:, part], self.cultures[:, part])  # fmt: skip
+                          self.params[:, part], self.cultures[:, part],
+                          {name: v[part] for name, v in self.labels.items()})  # fmt: skip
 
 
 def population(setup: Setup) -> Population:
@@ -331,7 +344,10 @@ def population(setup: Setup) -> Population:
     P[k.RELAPSES] = 1.0 * (treat.random(n) < P[k.p_row("relapse_share")])
     people = {"anxiety": anxiety, "avoidance": avoidance, "expression": expression,
               "asking_norm": asking, **_history(P, n, rng["history"])}  # fmt: skip
-    return Population(styles, people, P, cultures)
+    # One value per couple without copying a number n times (a read-only broadcast view).
+    labels = {name: np.broadcast_to(np.asarray(value, dtype=float), (n,))
+              for name, value in setup.labels.items()}  # fmt: skip
+    return Population(styles, people, P, cultures, labels)
 
 
 def run_population(pop: Population, *, seed: int, days: int, first_couple: int = 0,
@@ -443,7 +459,7 @@ def couple_columns(kern: k.Kernel, pop: Population) -> dict[str, np.ndarray]:
         cols[f"final_avoidance_{tag}"] = S[k.AVOIDANCE, p].copy()
         cols[f"expression_{tag}"] = pop.expression[p]
         cols[f"culture_{tag}"] = pop.cultures[p]
-    cols["outcome"] = classify_couples(cols, kern.day)
+    cols["outcome"] = classify_couples(cols, kern.day, pop.labels)
     return {name: cols[name] for name in COUPLE_COLUMNS}
 
 
@@ -481,7 +497,7 @@ class Result:
 
     def aspects(self) -> list[dict]:
         """The healthy-versus-excessive table with measured values."""
-        return aspects_table(self.couples, self.labels)
+        return aspects_table(self.couples, self.labels, self.setup.labels)
 
     def headline(self) -> dict[str, float | None]:
         """Headline metrics, the seeker's and the partner's apart.

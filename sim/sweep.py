@@ -2,9 +2,10 @@
 
 Every grid point (a *cell*) holds ``replicates`` couples. Replicate ``r`` of every cell is the
 same couple: it has the same people (the same trait jitter, except for a trait the sweep sets)
-and draws the same random numbers every hour (its draws are keyed by ``r``, see ``sim.kernel``).
-So two cells differ only by their parameters, and a map of the shares has no noise islands: cell
-``(i, j)`` is exactly ``relsim run`` of ``replicates`` couples with the two swept values set.
+and draws the same random numbers every hour (its draws are keyed by ``r``, see
+``sim.engine.kernel``). So two cells differ only by their parameters, and a map of the shares has no
+noise islands: cell ``(i, j)`` is exactly ``relsim run`` of ``replicates`` couples with the two
+swept values set.
 
 The couples are cut into chunks of a fixed size, which run one after another, on local worker
 processes or on a Dask cluster; only a bounded number of chunks is in flight at once, and each
@@ -511,7 +512,7 @@ _FIRST_CELL: list = [None, None]  # (plan, population of cell 0) for the written
 
 
 def _param_row(name: str) -> int:
-    from . import kernel as k
+    from .engine import kernel as k
 
     row = getattr(k, "p_row", None)
     return row(name) if callable(row) else k.P_ROWS.index(name)

@@ -53,6 +53,7 @@ __all__ = [
     "TargetsFile",
     "correlation",
     "dissolution_share",
+    "fittable_params",
     "load_targets",
     "mean",
     "numeric_person_columns",
@@ -318,6 +319,20 @@ COMMON_KEYS = ("name", "statistic", "scenario", "set", "value", "se", "interval"
 COLUMN_KEYS = ("x", "y", "column")
 STYLE_KEYS = ("style", "numerator", "denominator")
 CALIBRATE_KEYS = ("params", "ranges", "seed", "startup_trials", "replicates", "scenario")
+
+
+def fittable_params() -> dict[str, Any]:
+    """What ``relsim calibrate`` can fit, by name: every dynamics parameter and label threshold.
+
+    A threshold (``sim.params.LABEL_THRESHOLDS``) changes only how the runs' couples are
+    labelled, so it can be fitted to targets that count outcomes (``share``, ``dissolution_share``
+    and ``relapse_share`` read the ``outcome`` column).
+    """
+    from .params import DYNAMICS, LABEL_THRESHOLDS
+
+    return {**DYNAMICS, **LABEL_THRESHOLDS}
+
+
 TOP_KEYS = ("description", "calibrate", "target")
 
 
@@ -538,8 +553,9 @@ def load_targets(path: str | Path, *, params: Sequence[str] | None = None) -> Ta
         The parameters to fit (``--params``); default the file's ``[calibrate] params``.
 
     """
-    from .params import DYNAMICS, RUN, closest
+    from .params import RUN, closest
 
+    fittable = fittable_params()
     path = Path(path)
     reader = _Reader(path)
     if not path.is_file():
@@ -567,10 +583,10 @@ def load_targets(path: str | Path, *, params: Sequence[str] | None = None) -> Ta
     reader.unknown(settings, CALIBRATE_KEYS, target=None, prefix="calibrate.")
 
     def param_name(name: object, key: str) -> str:
-        if not isinstance(name, str) or name not in DYNAMICS:
-            raise reader.fail(f"{_show(name)} is not a dynamics parameter", key=key,
-                              allowed=", ".join(DYNAMICS),
-                              suggestion=closest(str(name), DYNAMICS)[len(" (did you mean '"):-3]
+        if not isinstance(name, str) or name not in fittable:
+            raise reader.fail(f"{_show(name)} is not a dynamics parameter or label threshold",
+                              key=key, allowed=", ".join(fittable),
+                              suggestion=closest(str(name), fittable)[len(" (did you mean '"):-3]
                               or None)  # fmt: skip
         return name
 
@@ -602,7 +618,7 @@ def load_targets(path: str | Path, *, params: Sequence[str] | None = None) -> Ta
     for name, bounds in raw_ranges.items():
         key = f"calibrate.ranges.{name}"
         param_name(name, key)
-        spec = DYNAMICS[name]
+        spec = fittable[name]
         if not isinstance(bounds, list) or len(bounds) != 2:
             raise reader.fail("must be [low, high]", key=key)
         low, high = (reader.number(b, target=None, key=key) for b in bounds)
@@ -612,7 +628,7 @@ def load_targets(path: str | Path, *, params: Sequence[str] | None = None) -> Ta
                               f"{spec.high:g} ({spec.unit})")  # fmt: skip
         ranges[name] = (low, high)
     for name in names:
-        ranges.setdefault(name, (float(DYNAMICS[name].low), float(DYNAMICS[name].high)))
+        ranges.setdefault(name, (float(fittable[name].low), float(fittable[name].high)))
     ranges = {name: ranges[name] for name in names}
 
     seed = settings.get("seed")

@@ -1,9 +1,9 @@
 """Small helpers for the teaching notebooks and the gallery: hour-by-hour traces and plain tables.
 
 Nothing here adds to the model. Every number comes from the same engine as ``simulate``: the
-hourly trace runs ``sim.kernel.tick`` (the NumPy path of the engine) one hour at a time and writes
-down what happened, so that a student can watch a single request, its answer and the relief that
-follows. Its two figures, an hourly strip (``plot_hourly``) and a relief-fading experiment
+hourly trace runs ``sim.engine.kernel.tick`` (the NumPy path of the engine) one hour at a time and
+writes down what happened, so that a student can watch a single request, its answer and the relief
+that follows. Its two figures, an hourly strip (``plot_hourly``) and a relief-fading experiment
 (``plot_relief_fading``), are drawn by ``sim.plots`` like every other figure and offered here
 next to the traces they draw; small grids run through ``sim.sweep.run_sweep``.
 
@@ -23,7 +23,7 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
-from . import kernel as k
+from .engine import kernel as k
 from .outcomes import LABELS
 from .plots import plot_hourly, plot_relief_fading  # drawn there, offered here with the traces
 from .simulation import Result, Setup, build_kernel, simulate

@@ -127,6 +127,25 @@ CASES = [
     ("an intervention set after the last day", None,
      ["run", "anxious-avoidant", "--set", 'interventions=[{kind="therapy", day=400}]'],
      ["--set", "interventions[0].day = 400", "0 to 179"]),
+    # outcome-label thresholds (sim.params.LABEL_THRESHOLDS, [labels])
+    ("label threshold out of range", None,
+     ["run", "anxious-secure", "--set", "labels.spiral_rate=-1"],
+     ["labels.spiral_rate = -1", "out of range", "0 to 24 (requests per day, last 30 days)"]),
+    ("label threshold in the file out of range", GOOD + "[labels]\nspiral_trust = 1.5\n",
+     ["run", "bad.toml"], ["bad.toml", "labels.spiral_trust = 1.5", "0 to 1"]),
+    ("label threshold typo", GOOD + "[labels]\ndistant_satisfation = 0.5\n", ["run", "bad.toml"],
+     ["labels.distant_satisfation", "unknown key", "did you mean 'distant_satisfaction'?"]),
+    ("label threshold as text", None,
+     ["run", "anxious-secure", "--set", "labels.excessive_rate=often"],
+     ["labels.excessive_rate", "must be a number"]),
+    ("label threshold without its table", None,
+     ["run", "anxious-secure", "--set", "spiral_rate=1.5"],
+     ["spiral_rate", "did you mean 'labels.spiral_rate'?"]),
+    ("labels not a table", "labels = 2\n" + GOOD, ["run", "bad.toml"],
+     ["labels = 2", "must be a table"]),
+    ("label threshold in a sensitivity run", None,
+     ["sensitivity", "anxious-secure", "--set", "labels.distant_contact=1000"],
+     ["labels.distant_contact = 1000", "0 to 100"]),
 ]  # fmt: skip
 
 

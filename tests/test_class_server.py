@@ -19,12 +19,12 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from sim import kernel as k
 from sim.classmode import board as bd
 from sim.classmode import pair as pg
 from sim.classmode.config import ConfigError, Exercise, parse_config, start_values
 from sim.classmode.server import Bucket, group_name
 from sim.classmode.store import CODE_ALPHABET, Store
+from sim.engine import kernel as k
 from sim.sweep import wilson_interval
 
 # -- what students type ------------------------------------------------------------------------
@@ -299,6 +299,7 @@ def test_bad_flags_exit_2_and_write_nothing(relsim, tmp_path):
         port = busy.getsockname()[1]
         run = relsim("class", "--port", port, "--out", tmp_path / "never")
     assert run.status == 2 and "already in use" in run.err
+    assert f"relsim class --port {port + 1}" in run.err, run.err  # the hint names a free port
     run = relsim("class", "--host", "no such host.invalid", "--out", tmp_path / "never")
     assert run.status == 2 and "cannot listen on host" in run.err
     assert not (tmp_path / "never").exists()

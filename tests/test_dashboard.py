@@ -25,7 +25,6 @@ from sim.dashboard.app import (
     controls_from_query,
     controls_to_query,
     exposure_warning,
-    is_loopback,
     port_problem,
     serve,
 )
@@ -49,6 +48,7 @@ from sim.dashboard.views import (
     phase_chart,
 )
 from sim.model import RelationshipModel
+from sim.net import is_loopback
 from sim.palette import OUTCOME_COLORS
 from sim.params import DYNAMICS
 
@@ -592,7 +592,8 @@ def test_a_busy_port_exits_2_naming_the_port(capsys):
         assert "already in use" in port_problem("127.0.0.1", port)
         assert serve(port=port) == 2
     err = capsys.readouterr().err
-    assert f"port {port} is already in use" in err and "--port" in err
+    assert f"port {port} is already in use" in err
+    assert f"relsim dashboard --port {port + 1}" in err, err  # the hint names the next port
     assert "Traceback" not in err
 
 
@@ -703,8 +704,8 @@ def test_a_lever_map_keeps_the_couple_in_view():
 
 
 def test_one_day_hour_by_hour_tells_couple_1s_story():
-    from sim import kernel as k
     from sim.dashboard.background import day_hours
+    from sim.engine import kernel as k
 
     controls = {**initial_controls(), "style_a": "anxious", "anxiety_a": 0.85,
                 "style_b": "avoidant", "avoidance_b": 0.85, "couples": 20, "days": 60}  # fmt: skip

@@ -13,7 +13,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from sim import Setup, simulate
-from sim import kernel as k
+from sim.engine import kernel as k
 from sim.interventions import KINDS, NEVER
 from sim.outcomes import LABELS
 from sim.params import DYNAMICS

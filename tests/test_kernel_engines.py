@@ -14,7 +14,7 @@ import re
 import numpy as np
 import pytest
 
-from sim import kernel as k
+from sim.engine import kernel as k
 from sim.simulation import Setup, population, run_population
 
 STATE_TOLERANCE = 1e-9

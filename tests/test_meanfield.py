@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from sim import kernel as k
 from sim import meanfield as mf
+from sim.engine import kernel as k
 from sim.scenario import load_scenario
 from sim.simulation import Setup
 

@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 
 from sim import Setup, simulate
-from sim import rules as r
+from sim.engine import rules as r
 from sim.outcomes import broken, seeker_partner
 from sim.params import DYNAMICS
 from sim.simulation import population, strategy_effects

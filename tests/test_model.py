@@ -8,9 +8,9 @@ import mesa
 import numpy as np
 import pytest
 
-from sim import kernel as k
 from sim import simulate
 from sim.agents import Person
+from sim.engine import kernel as k
 from sim.model import RelationshipModel
 from sim.outcomes import LABELS
 from sim.params import DYNAMICS

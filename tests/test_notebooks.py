@@ -34,8 +34,8 @@ SECONDS_PER_NOTEBOOK = 600
 
 
 def test_hourly_trace_is_the_engine_hour_by_hour():
-    # The trace steps sim.kernel.tick itself, so after N days it must hold exactly the state the
-    # engine reaches by advancing N days (same seed, same couples).
+    # The trace steps sim.engine.kernel.tick itself, so after N days it must hold exactly the state
+    # the engine reaches by advancing N days (same seed, same couples).
     setup = Setup(partner_a={"style": "anxious"}, partner_b={"style": "avoidant"}, couples=3,
                   days=6, seed=4)  # fmt: skip
     trace = teaching.hourly_trace(setup)

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from sim import rules
+from sim.engine import rules
 
 ROOT = Path(__file__).resolve().parents[1]
 ODD = ROOT / "docs" / "ODD.md"
@@ -47,6 +47,6 @@ def test_region_without_markers_is_a_clear_error():
 
 @pytest.mark.parametrize("name", [n for n in rules.__all__ if n != "clip01"])
 def test_every_rule_is_named_in_the_odd(name):
-    # Every mechanism of sim/rules.py is documented: named as code (`name`) in docs/ODD.md.
+    # Every mechanism of sim/engine/rules.py is documented: named as code (`name`) in docs/ODD.md.
     text = ODD.read_text(encoding="utf-8")
     assert re.search(rf"`(rules\.)?{name}`", text), f"rules.{name} is not described in docs/ODD.md"

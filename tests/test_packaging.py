@@ -67,6 +67,8 @@ def test_wheel_holds_the_scenarios_and_the_type_marker(installed):
     names = set(zipfile.ZipFile(wheel).namelist())
     assert {f"sim/scenarios/{name}.toml" for name in BUNDLED} <= names
     assert "sim/py.typed" in names
+    sources = {path.relative_to(REPO).as_posix() for path in (REPO / "sim").rglob("*.py")}
+    assert sources <= names, f"modules missing from the wheel: {sorted(sources - names)}"
     metadata = next(n for n in names if n.endswith(".dist-info/METADATA"))
     text = zipfile.ZipFile(wheel).read(metadata).decode()
     assert f"Version: {sim.__version__}" in text  # single-sourced from sim/__init__.py

@@ -16,9 +16,9 @@ import numpy as np
 import pytest
 
 from sim import Setup, simulate
+from sim.engine.rules import habituation_after_reassurance, seek_probability
 from sim.outcomes import broken
 from sim.params import DYNAMICS, INTERVENTIONS
-from sim.rules import habituation_after_reassurance, seek_probability
 from sim.simulation import build_kernel
 
 pytestmark = pytest.mark.slow

@@ -56,10 +56,11 @@ def test_morris_ranks_the_control_last():
 
 
 def test_bands_stay_inside_the_allowed_ranges():
-    from sim.params import DYNAMICS
+    from sim.sensitivity import analysed_params
 
+    table = analysed_params()  # the dynamics parameters and the label thresholds
     for name, (low, high) in bands().items():
-        assert DYNAMICS[name].low <= low < high <= DYNAMICS[name].high, name
+        assert table[name].low <= low < high <= table[name].high, name
 
 
 @pytest.mark.parametrize(

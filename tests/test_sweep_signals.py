@@ -84,8 +84,9 @@ def _kill_session(sid: int) -> None:
 @pytest.fixture(scope="module")
 def warm_engine():
     """Compile (or load) the engine once, so no trial measures a first-run compile."""
-    subprocess.run([sys.executable, "-c", "from sim import kernel; kernel.warm_up()"], cwd=ROOT,
-                   capture_output=True, timeout=900, check=True)  # fmt: skip
+    warm = "from sim.engine import kernel; kernel.warm_up()"
+    subprocess.run([sys.executable, "-c", warm], cwd=ROOT, capture_output=True, timeout=900,
+                   check=True)  # fmt: skip
 
 
 @pytest.mark.slow

@@ -1,4 +1,4 @@
-"""The compiled ``exp`` and ``clip01`` of ``sim.vexp`` agree with NumPy's.
+"""The compiled ``exp`` and ``clip01`` of ``sim.engine.vexp`` agree with NumPy's.
 
 Tolerance: the polynomial exp is within one unit in the last place of NumPy's (relative 2.3e-16,
 with 2.2e-16 the spacing of doubles near 1); the bound is checked on 2 million points over the
@@ -10,7 +10,7 @@ from __future__ import annotations
 import numba
 import numpy as np
 
-from sim.vexp import clip01, exp
+from sim.engine.vexp import clip01, exp
 
 
 @numba.njit

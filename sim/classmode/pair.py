@@ -8,12 +8,13 @@ Each simulated day both players choose, for their own person:
 * **distance**: take distance today (no unasked affection, and one pull-back by the model's own
   withdrawal rule in the evening).
 
-The day is then run hour by hour with the engine's own pieces (``sim.kernel``: the day's context,
-the hour's draws, each person's drift and felt security, the decision and consequence steps) and
-the rules of ``sim.rules``; the players' choices replace only the decisions they name. Each player
-sees only their own person's feelings (security, relief, exhaustion, trust); what was said between
-them (asked, answered, how warmly) both can see. At the end both see the whole story side by
-side, and the couple goes to the class board beside simulated couples of the same styles.
+The day is then run hour by hour with the engine's own pieces (``sim.engine.kernel``: the day's
+context, the hour's draws, each person's drift and felt security, the decision and consequence
+steps) and the rules of ``sim.engine.rules``; the players' choices replace only the decisions they
+name. Each player sees only their own person's feelings (security, relief, exhaustion, trust); what
+was said between them (asked, answered, how warmly) both can see. At the end both see the whole
+story side by side, and the couple goes to the class board beside simulated couples of the same
+styles.
 
 Documented simplifications (until the kernel offers a hook for decisions taken outside it; the
 exact need is in the project notes, class-to-lead):
@@ -39,8 +40,8 @@ from collections.abc import Mapping
 
 import numpy as np
 
-from .. import kernel as k
-from .. import rules as r
+from ..engine import kernel as k
+from ..engine import rules as r
 from ..outcomes import LABELS, classify_couples, count_outcomes
 from ..params import DYNAMICS
 from ..simulation import Setup, build_kernel, couple_columns, simulate

@@ -32,7 +32,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from urllib.parse import parse_qs, quote
 
-from .. import __version__
+from .. import __version__, net
 from . import CLASS_DIR_ENV
 from . import board as bd
 from . import pair as pg
@@ -927,37 +927,10 @@ def _solara():
 # -- serving --------------------------------------------------------------------------------------
 
 
-def _is_loopback(host: str) -> bool:
-    import ipaddress
-
-    if host.strip().lower() in ("localhost", "localhost.localdomain", "ip6-localhost"):
-        return True
-    try:
-        return ipaddress.ip_address(host.strip().strip("[]")).is_loopback
-    except ValueError:
-        return False
-
-
 def port_problem(host: str, port: int) -> str:
-    """Why the server cannot listen on ``host:port`` ("" when it can)."""
-    import errno
-
-    try:
-        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
-    except socket.gaierror as error:
-        return f"cannot listen on host {host!r}: {error.strerror}"
-    family, kind, proto, _, address = infos[0]
-    with socket.socket(family, kind, proto) as probe:
-        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        try:
-            probe.bind(address)
-        except OSError as error:
-            if error.errno == errno.EADDRINUSE:
-                return (f"port {port} is already in use (another program, or a class session "
-                        f"still running); stop it or pick another, e.g. --port "
-                        f"{port + 1 if port < 65535 else 8766}")  # fmt: skip
-            return f"cannot listen on {host}:{port}: {error.strerror}"
-    return ""
+    """Why the class server cannot listen on ``host:port`` ("" when it can)."""
+    return net.port_problem(host, port, holder="a class session", command="relsim class",
+                            default=net.CLASS_PORT)  # fmt: skip
 
 
 def _lan_address() -> str:
@@ -980,7 +953,7 @@ def addresses(host: str, port: int, store: Store) -> tuple[str, str]:
 
 def exposure_warning(host: str) -> str:
     """The warning printed when the class server listens beyond this machine."""
-    if _is_loopback(host):
+    if net.is_loopback(host):
         return ""
     return (f"relsim class: WARNING: listening on {host}, not only on this machine: anyone on "
             "this network who has the class code can join and run models on this computer. "
@@ -1006,8 +979,8 @@ def qr_text(url: str) -> str:
 
 def start_problem(host: str, port: int, out: Path | str) -> str:
     """Why a session cannot start with these flags ("" when it can); nothing is written."""
-    if isinstance(port, bool) or not isinstance(port, int) or not 1 <= port <= 65535:
-        return f"--port must be a whole number from 1 to 65535, got {port!r}"
+    if net.port_number_problem(port):
+        return net.port_number_problem(port)
     folder = Path(out)
     if folder.exists() and not folder.is_dir():
         return f"--out {folder} is a file; give a folder (new, or a class session's)"
@@ -1017,7 +990,7 @@ def start_problem(host: str, port: int, out: Path | str) -> str:
     return port_problem(host, port)
 
 
-def serve(port: int = 8766, host: str = "127.0.0.1", out: Path | str = "class-session",
+def serve(port: int = net.CLASS_PORT, host: str = "127.0.0.1", out: Path | str = "class-session",
           *, qr: bool = True) -> int:  # fmt: skip
     """Run a class session until stopped; return an exit status (0 clean stop, 2 bad input).
 

@@ -14,11 +14,8 @@ mixed population run in background threads on each Reset and are cached by param
 
 from __future__ import annotations
 
-import errno
-import ipaddress
 import os
 import signal
-import socket
 import subprocess
 import sys
 import threading
@@ -34,7 +31,7 @@ import solara.lab
 import solara.server.settings as _solara_settings
 import traitlets
 
-from sim import kernel as _kernel
+from sim import net
 from sim.classmode.send import ClassSend
 from sim.dashboard.background import (
     LEVER_PAIRS,
@@ -72,6 +69,7 @@ from sim.dashboard.views import (
     run_summary,
     runs_html,
 )
+from sim.engine import kernel as _kernel
 from sim.interventions import KINDS
 from sim.params import DYNAMICS, INTERVENTIONS, PERSON
 from sim.styles import LITERATURE_MIX, Style
@@ -99,19 +97,9 @@ warnings.filterwarnings("ignore", message="Cookies with samesite=none require ht
                         category=UserWarning)  # fmt: skip
 
 
-def is_loopback(host: str) -> bool:
-    """Whether ``host`` (a name or an address) only listens on this machine."""
-    if host.strip().lower() in ("localhost", "localhost.localdomain", "ip6-localhost"):
-        return True
-    try:
-        return ipaddress.ip_address(host.strip().strip("[]")).is_loopback
-    except ValueError:
-        return False
-
-
 def exposure_warning(host: str) -> str:
     """The warning printed when the dashboard listens beyond this machine ("" on loopback)."""
-    if is_loopback(host):
+    if net.is_loopback(host):
         return ""
     return (f"relsim dashboard: WARNING: listening on {host}, not only on this machine: anyone "
             "who can reach this computer on the network can open the page and run models on "
@@ -1223,26 +1211,8 @@ EXIT_BAD_INPUT = 2
 
 def port_problem(host: str, port: int) -> str:
     """Return why the dashboard cannot listen on ``host:port`` ("" when it can)."""
-    try:
-        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
-    except socket.gaierror as error:
-        return f"cannot listen on host {host!r}: {error.strerror}"
-    family, kind, proto, _, address = infos[0]
-    with socket.socket(family, kind, proto) as probe:
-        # Uvicorn sets SO_REUSEADDR too, so a port left in TIME_WAIT by a stopped server counts
-        # as free; only a program listening on it makes it busy.
-        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        try:
-            probe.bind(address)
-        except OSError as error:
-            if error.errno == errno.EADDRINUSE:
-                return (
-                    f"port {port} is already in use (another program, or a dashboard "
-                    f"still running); stop it or pick another port, e.g. "
-                    f"relsim dashboard --port {port + 1 if port < 65535 else 8765}"
-                )
-            return f"cannot listen on {host}:{port}: {error.strerror}"
-    return ""
+    return net.port_problem(host, port, holder="a dashboard", command="relsim dashboard",
+                            default=net.DASHBOARD_PORT)  # fmt: skip
 
 
 def _die_with_parent(parent: int):
@@ -1268,7 +1238,7 @@ def _die_with_parent(parent: int):
     return arrange
 
 
-def serve(port: int = 8765, host: str = "127.0.0.1") -> int:
+def serve(port: int = net.DASHBOARD_PORT, host: str = "127.0.0.1") -> int:
     """Serve the dashboard on ``http://host:port`` until stopped; return an exit status.
 
     Runs ``solara run`` on this file in a child process (production mode: no auto-reload), so
@@ -1291,11 +1261,7 @@ def serve(port: int = 8765, host: str = "127.0.0.1") -> int:
         else the server's status.
 
     """
-    if isinstance(port, bool) or not isinstance(port, int) or not 1 <= port <= 65535:
-        print(f"relsim dashboard: --port must be a whole number from 1 to 65535, got {port!r}",
-              file=sys.stderr)  # fmt: skip
-        return EXIT_BAD_INPUT
-    problem = port_problem(host, port)
+    problem = net.port_number_problem(port) or port_problem(host, port)
     if problem:
         print(f"relsim dashboard: {problem}", file=sys.stderr)
         return EXIT_BAD_INPUT

@@ -13,7 +13,7 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
-from .. import kernel as k
+from ..engine import kernel as k
 from ..interventions import KINDS
 from ..outcomes import broken
 from ..params import DYNAMICS, dynamics_defaults

@@ -13,7 +13,7 @@ from collections.abc import Mapping
 
 import numpy as np
 
-from .. import kernel as k
+from ..engine import kernel as k
 from ..interventions import KINDS
 from ..params import DYNAMICS, RUN, Param
 from ..styles import Style

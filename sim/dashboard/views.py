@@ -21,7 +21,7 @@ from html import escape
 import mesa
 import numpy as np
 
-from .. import kernel as k
+from ..engine import kernel as k
 from ..model import RelationshipModel
 from ..outcomes import LABELS, SPIRAL_RATE, seeker_partner
 from ..params import DYNAMICS

@@ -1,12 +1,12 @@
 """Two elementwise helpers that compile to straight-line vector code: ``exp`` and ``clip01``.
 
-The compiled kernel advances a block of couples side by side in SIMD registers (``sim.kernel``).
-That only happens if the hourly loop contains no function call at all. A call to the C library's
-``exp`` cannot be vectorised, and two of the model's fades depend on the current state (relief
-fades faster with habituation, exhaustion recovers slower when exhausted), so they need an
-``exp`` every hour. Called from Python (the NumPy reference path), both helpers are plain NumPy.
-Under Numba they are lowered straight into LLVM instructions at each call site (no call, and
-nothing for Numba's inliner to re-type, which keeps compile time down):
+The compiled kernel advances a block of couples side by side in SIMD registers
+(``sim.engine.kernel``). That only happens if the hourly loop contains no function call at all. A
+call to the C library's ``exp`` cannot be vectorised, and two of the model's fades depend on the
+current state (relief fades faster with habituation, exhaustion recovers slower when exhausted), so
+they need an ``exp`` every hour. Called from Python (the NumPy reference path), both helpers are
+plain NumPy. Under Numba they are lowered straight into LLVM instructions at each call site (no
+call, and nothing for Numba's inliner to re-type, which keeps compile time down):
 
 * :func:`exp`: range reduction ``x = k ln 2 + r`` with ``k`` the integer nearest ``x / ln 2``,
   found by adding the shifter ``1.5 * 2**52`` (the sum's low mantissa bits then hold ``k``, so

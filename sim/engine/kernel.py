@@ -25,7 +25,7 @@ What that needs, each checked by tests/test_kernel_engines.py or found the hard 
 * every rule and helper is inlined into Numba's IR (``inline="always"``); a single call left in
   the loop, even ``min``/``max`` or ``x ** 2``, stops the vectoriser;
 * rates that do not change hourly are turned into factors once per block or day (``F_*``,
-  ``X_*``), and the two state-dependent fades use the polynomial ``exp`` of ``sim.vexp``;
+  ``X_*``), and the two state-dependent fades use the polynomial ``exp`` of ``sim.engine.vexp``;
 * the table has a constant shape, so the compiler knows the rows never overlap, but the lane
   loop's trip count arrives as an argument: a loop of a known small count is fully unrolled
   and then no longer vectorised;
@@ -44,6 +44,7 @@ on how the population is chunked, on how many workers ran it, or on the other co
 
 from __future__ import annotations
 
+import ast
 import hashlib
 import os
 import sys
@@ -53,9 +54,9 @@ from pathlib import Path
 
 import numpy as np
 
-from . import interventions as iv
+from .. import interventions as iv
+from ..params import DYNAMICS
 from . import rules as r
-from .params import DYNAMICS
 from .rules import clip01
 from .vexp import prefer_wide_vectors
 
@@ -851,16 +852,41 @@ def _advance_blocks(S, P, R, C, keys, day0, n_days, first_end, last_start, daily
                 _store_lane(W, j, S, R, C, b0 + j)
 
 
+def _engine_sources() -> list[Path]:
+    """Return this folder's modules and every ``sim`` module they import, directly or not.
+
+    Found by reading their relative imports (the engine imports ``sim`` modules only that way),
+    so the list follows the code: a module the engine starts to import joins the cache key.
+    """
+    todo, found = sorted(Path(__file__).resolve().parent.glob("*.py")), set()
+    while todo:
+        path = todo.pop()
+        if path in found:
+            continue
+        found.add(path)
+        for node in ast.walk(ast.parse(path.read_bytes(), str(path))):
+            if not isinstance(node, ast.ImportFrom) or not node.level:
+                continue
+            base = path.parents[node.level - 1]
+            names = [node.module] if node.module else [alias.name for alias in node.names]
+            for name in names:
+                target = base.joinpath(*name.split("."))
+                candidates = (target.with_suffix(".py"), target / "__init__.py")
+                todo += [module for module in candidates if module.is_file()]
+    return sorted(found)
+
+
 def _numba_cache_dir() -> str:
     """Return a cache folder keyed by the engine's source, so edited rules never meet stale code.
 
     Numba checks only the timestamp of the file that holds the compiled function, not of the
-    functions it calls, so a change to rules.py alone would otherwise reuse old machine code.
+    functions it calls, so a change to rules.py alone would otherwise reuse old machine code. The
+    key hashes every file of ``_engine_sources`` (name and bytes).
     """
-    here = Path(__file__).resolve().parent
+    root = Path(__file__).resolve().parents[1]
     digest = hashlib.sha256()
-    for name in ("rules.py", "kernel.py", "interventions.py", "params.py", "vexp.py"):
-        digest.update((here / name).read_bytes())
+    for path in _engine_sources():
+        digest.update(path.relative_to(root).as_posix().encode() + b"\0" + path.read_bytes())
     base = os.environ.get("RELSIM_CACHE_DIR") or os.path.join(
         os.environ.get("XDG_CACHE_HOME") or os.path.expanduser("~/.cache"), "relsim"
     )
@@ -1006,7 +1032,7 @@ class Kernel:
 
     def __init__(self, people: Mapping[str, np.ndarray], params, *, seed, days, couple_ids=None,
                  record_daily=False, engine="compiled"):  # fmt: skip
-        from .params import PERSON
+        from ..params import PERSON
 
         n = params.shape[1]
         if params.shape[0] != N_P_ROWS:

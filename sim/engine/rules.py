@@ -2,14 +2,14 @@
 
 Every function works elementwise: called from Python with NumPy arrays it updates every person of
 a population at once; compiled by Numba it runs inside the fused kernel on one person at a time.
-Both paths run these same lines (see ``sim.kernel``). Time is in days; one tick is ``dt = 1/24``
-day (one hour). All states are in [0, 1]. Conditions are passed as 0.0/1.0 numbers (``happened``)
-so that the same arithmetic serves arrays and scalars.
+Both paths run these same lines (see ``sim.engine.kernel``). Time is in days; one tick is
+``dt = 1/24`` day (one hour). All states are in [0, 1]. Conditions are passed as 0.0/1.0 numbers
+(``happened``) so that the same arithmetic serves arrays and scalars.
 
 Names of persons: *self* is the person the state belongs to, *partner* the other one. Units:
 traits, states, probabilities and shares are numbers in [0, 1]; rates are per day; ``dt`` is in
-days. The hourly order of events is ``sim.kernel.hour``; everything that happens to a person is a
-function here.
+days. The hourly order of events is ``sim.engine.kernel.hour``; everything that happens to a person
+is a function here.
 """
 
 from __future__ import annotations
