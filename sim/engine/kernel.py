@@ -801,8 +801,13 @@ def _advance_blocks(S, P, R, C, keys, day0, n_days, first_end, last_start, daily
     prefer_wide_vectors()  # 512-bit registers where the machine has them (LLVM prefers 256)
     n = S.shape[2]
     width = min(width, BLOCK)
-    W = np.zeros((N_W, BLOCK))
-    kb = np.zeros(BLOCK, dtype=np.uint64)
+    # The couples' draw keys live in the table's own allocation (one extra row, read as
+    # uint64), so that the hourly loop touches a single array: LLVM then proves from the rows'
+    # constant distances that no write reaches another row. A separate keys array needs run-time
+    # overlap checks against every row, and past about 100 rows (LLVM's
+    # -memory-check-merge-threshold) LLVM stops merging them and gives up vectorising.
+    W = np.zeros((N_W + 1, BLOCK))
+    kb = W[N_W].view(np.uint64)
     alive = np.zeros(BLOCK, dtype=np.bool_)
     for b0 in range(0, n, width):
         lanes = min(width, n - b0)
