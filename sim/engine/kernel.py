@@ -29,6 +29,10 @@ What that needs, each checked by tests/test_kernel_engines.py or found the hard 
 * the table has a constant shape, so the compiler knows the rows never overlap, but the lane
   loop's trip count arrives as an argument: a loop of a known small count is fully unrolled
   and then no longer vectorised;
+* the loop reads and writes one allocation only (the draw keys are the table's extra row):
+  with a second array LLVM adds run-time overlap checks against each row, stops merging them
+  past about 100 rows (``-memory-check-merge-threshold``) and then does not vectorise, which is
+  what adding the rules' coefficients as parameter rows first did;
 * dissolved couples and the spare lanes of the last block are computed like the others (masking
   would cost more) but never recorded nor copied back.
 
