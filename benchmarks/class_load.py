@@ -155,12 +155,19 @@ def main() -> int:
     stop = threading.Event()
     hard_deadline = time.monotonic() + args.seconds + 120
 
-    def student(number: int, moments: list[float], began: float) -> None:
+    def joined(who: str):
+        """A new browser (its own cookies) that joined with the class code; None if refused."""
         opener = _client()
         status, _ = _get(opener, join)
-        if status != 200:
-            with lock:
-                errors.append(f"student {number} could not join: {status}")
+        if status == 200:
+            return opener
+        with lock:
+            errors.append(f"{who} could not join: {status}")
+        return None
+
+    def student(number: int, moments: list[float], began: float) -> None:
+        opener = joined(f"student {number}")
+        if opener is None:
             return
         for i, moment in enumerate(moments):
             time.sleep(max(0.0, began + moment - time.monotonic()))
@@ -188,13 +195,10 @@ def main() -> int:
     pairs_done: list[int] = []
 
     def pair(number: int, start: float, began: float) -> None:
-        a, b = _client(), _client()
-        for opener in (a, b):
-            status, _ = _get(opener, join)
-            if status != 200:
-                with lock:
-                    errors.append(f"pair {number} could not join: {status}")
-                return
+        a = joined(f"pair {number}")
+        b = joined(f"pair {number}") if a else None
+        if a is None or b is None:
+            return
         time.sleep(max(0.0, began + start - time.monotonic()))
         form = {"style_a": STYLES[number % 4], "style_b": STYLES[(number + 2) % 4], "days": 10,
                 "group": f"Pair {number}"}  # fmt: skip

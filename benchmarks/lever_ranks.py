@@ -1,8 +1,9 @@
 """Where the three levers rank in a global sensitivity analysis (issue 11's criterion).
 
 For ``anxious-secure`` and ``anxious-avoidant`` this runs a Sobol analysis of every dynamics
-parameter (``sim.sensitivity.analyse``: each parameter from half to one and a half times its
-default, a dummy ``control`` parameter as the noise floor, common random numbers) and prints, for
+parameter and outcome-label threshold (``sim.sensitivity.analyse``: each parameter from half to
+one and a half times its default, a dummy ``control`` parameter as the noise floor, common random
+numbers) and prints, for
 the share of couples spiraling or dissolved, each lever's total-order index with its 95%
 interval, its rank, and whether it is in the top third. Seeded; about two minutes a scenario on
 one core at the defaults below.

@@ -68,7 +68,8 @@ MECHANISMS = (
     ("hour/_record_hour: requests, answers, affection and requests by 30-day window",
      "Person.apply"),
     ("hour: satisfaction and commitment follow", "Person.settle"),
-    ("close_day: the dissolution rule (wants_out, unhappy_streak, dissolves)",
+    ("close_day: the dissolution rule (wants_out, unhappy_streak, leaves); the appraisal's "
+     "daily step (appraisal_after_day)",
      "RelationshipLoop.close_day"),
 )  # fmt: skip
 
@@ -80,7 +81,7 @@ def _clip01(x: float) -> float:
 def plain_rules() -> types.SimpleNamespace:
     """Every function of ``sim.engine.rules``, re-bound to ``math`` and builtins (plain floats)."""
     shim = types.SimpleNamespace(abs=abs, log1p=math.log1p, minimum=min, maximum=max,
-                                 exp=math.exp)  # fmt: skip
+                                 exp=math.exp, sqrt=math.sqrt)  # fmt: skip
     namespace = {**vars(rules), "np": shim, "exp": math.exp, "clip01": _clip01}
     out = {}
     for name in rules.__all__:
@@ -238,8 +239,9 @@ class Person(mesa.Agent):
             p["closeness_weight"], p["burden_weight"], p["pursuit_weight"],
             x["f_satisfaction"])  # fmt: skip
         self.commitment = R.commitment_step(
-            self.commitment, self.satisfaction, p["commitment_floor"], x["f_commitment"]
-        )
+            self.commitment, self.satisfaction, self.anxiety, p["commitment_floor"],
+            p["anxious_dependence"], x["f_commitment"],
+        )  # fmt: skip
 
 
 class RelationshipLoop(mesa.Model):
@@ -325,8 +327,13 @@ class RelationshipLoop(mesa.Model):
                          R.wants_out(b.satisfaction, b.commitment, p["dissolution_satisfaction"],
                                      p["dissolution_commitment"]))  # fmt: skip
             self.streak[c] = R.unhappy_streak(self.streak[c], either)
-            if R.dissolves(self.streak[c], p["dissolution_days"]):
+            if R.leaves(either, self.random.random(), p["dissolution_days"]):
                 self.dissolved_day[c] = day
+            for person in (a, b):
+                person.appraisal = R.appraisal_after_day(
+                    person.appraisal, self.random.gauss(0.0, 1.0), p["appraisal_days"],
+                    p["appraisal_spread"],
+                )  # fmt: skip
 
     def columns(self) -> dict[str, np.ndarray]:
         """The columns ``sim.outcomes.classify_couples`` reads."""

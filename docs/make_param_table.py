@@ -1,7 +1,7 @@
 """Write the parameter tables of the model as Markdown, for section 9 of docs/ODD.md.
 
-Run from the repository root whenever ``sim/params.py`` (or the intervention, culture,
-relationship or label constants) change::
+Run from the repository root whenever ``sim/params.py`` (or the intervention, culture or
+relationship constants) change::
 
     python docs/make_param_table.py            # print the tables
     python docs/make_param_table.py --write    # replace them in docs/ODD.md
@@ -19,9 +19,8 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from sim import interventions as iv
-from sim import outcomes
 from sim.culture import CULTURES
-from sim.params import DYNAMICS, INTERVENTIONS, PERSON, RUN, Param
+from sim.params import DYNAMICS, INTERVENTIONS, LABEL_THRESHOLDS, PERSON, RUN, Param
 from sim.simulation import RELATIONSHIPS
 
 ODD = Path(__file__).resolve().parent / "ODD.md"
@@ -104,24 +103,6 @@ def relationships_table() -> str:
     return "\n".join(lines)
 
 
-def labels_table() -> str:
-    """The outcome label thresholds of ``sim.outcomes``."""
-    rows = (
-        ("SPIRAL_RATE", "requests a day, last 30 days, for a spiral when the cycle is not working"),
-        ("EXCESSIVE_RATE", "requests a day, last 30 days, for a spiral whatever else holds"),
-        ("SPIRAL_TRUST", "the asker's final trust below which the cycle is not working"),
-        ("SPIRAL_EXHAUSTION", "the partner's final exhaustion from which the cycle is not working"),
-        ("DISTANT_SATISFACTION", "the lower final satisfaction below which a couple is distant"),
-        ("DISTANT_CONTACT", "answers plus unasked gestures a day (both partners) below which a "
-                            "couple is distant"),
-    )  # fmt: skip
-    lines = ["#### Outcome label thresholds (`sim/outcomes.py`)", "",
-             "| constant | value | meaning |", "|---|---|---|"]  # fmt: skip
-    for name, meaning in rows:
-        lines.append(f"| `{name}` | {getattr(outcomes, name):g} | {meaning} |")
-    return "\n".join(lines)
-
-
 def markdown() -> str:
     """Every table, as the text that goes between the markers in docs/ODD.md."""
     parts = [
@@ -131,7 +112,10 @@ def markdown() -> str:
         interventions_table(),
         cultures_table(),
         relationships_table(),
-        labels_table(),
+        table(
+            LABEL_THRESHOLDS,
+            "Outcome label thresholds (`[labels]`; applied to the end state, section 8)",
+        ),
     ]
     return "\n\n".join(parts) + "\n"
 

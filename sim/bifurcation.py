@@ -189,7 +189,7 @@ def abm_shares(scenario, key: str, values: Sequence[float], *, couples: int | No
     labels = simulate(scenario.setup(**kwargs)).labels.reshape(len(values), n)
     spiraling = (labels == "spiraling").mean(axis=1)
     dissolved = (labels == "dissolved").mean(axis=1)
-    broken = np.isin(labels, ("spiraling", "dissolved")).sum(axis=1)
+    broken = oc.broken(labels).sum(axis=1)
     low, high = wilson(broken, n)
     return {"share": broken / n, "low": low, "high": high, "spiraling": spiraling,
             "dissolved": dissolved}  # fmt: skip
@@ -230,7 +230,7 @@ def grid_agreement(scenario, x_key: str, x_values: Sequence[float], y_key: str,
             partners[tag][trait] = per_couple
     setup = scenario.setup(dynamics=dynamics, **partners, **kwargs)
     labels = simulate(setup).labels.reshape(cells, n)
-    share = np.isin(labels, ("spiraling", "dissolved")).mean(axis=1).reshape(X.shape)
+    share = oc.broken(labels).mean(axis=1).reshape(X.shape)
     model = mf.mean_couple(scenario.setup(), lanes={x_key: X.ravel(), y_key: Y.ravel()})
     predicted = mf.regime(model)["spiraling_or_dissolved"].reshape(X.shape)
     agree = (share >= 0.5) == predicted
@@ -399,15 +399,15 @@ def write_bifurcation(target, result: BifurcationResult, scenario, *, argv=None,
     ``bifurcation.png``, ``bifurcation.csv``, ``hysteresis.csv`` and ``manifest.json``.
     """
     from .plots import bifurcation_diagram, save
-    from .results import atomic_folder, manifest, write_json
+    from .results import atomic_folder, manifest, write_csv, write_json
 
     files = ["bifurcation.png", "bifurcation.csv", "hysteresis.csv", "manifest.json"]
     figure = bifurcation_diagram(result)
     with atomic_folder(target, force=force) as folder:
         save(figure, folder / "bifurcation.png")
         header, rows = result.csv_rows()
-        _write_csv(folder / "bifurcation.csv", header, rows)
-        _write_csv(
+        write_csv(folder / "bifurcation.csv", header, rows)
+        write_csv(
             folder / "hysteresis.csv",
             list(HYSTERESIS_COLUMNS),
             [[row[c] for c in HYSTERESIS_COLUMNS] for row in result.hysteresis],
@@ -425,20 +425,3 @@ def write_bifurcation(target, result: BifurcationResult, scenario, *, argv=None,
         write_json(folder / "manifest.json",
                    manifest(scenario, argv=argv, timings=timings or {}, kind="bifurcation",
                             files=files, extra=extra))  # fmt: skip
-
-
-def _write_csv(path, header, rows) -> None:
-    import csv
-
-    def cell(value):
-        if isinstance(value, bool):
-            return "true" if value else "false"
-        if isinstance(value, float):
-            return "" if not math.isfinite(value) else f"{value:.10g}"
-        return str(value)
-
-    with open(path, "w", encoding="utf-8", newline="") as handle:
-        writer = csv.writer(handle, lineterminator="\n")
-        writer.writerow(header)
-        for row in rows:
-            writer.writerow([cell(v) for v in row])

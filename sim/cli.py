@@ -83,6 +83,21 @@ def _whole(low: int) -> Callable[[str], int]:
     return parse
 
 
+def _scenario_argument(sub: argparse.ArgumentParser) -> None:
+    sub.add_argument("scenario", metavar="SCENARIO", help="bundled name or path to a .toml file")
+
+
+def _set_option(sub: argparse.ArgumentParser, *, dest: str = "overrides",
+                example: str = "dynamics.relief_decay=2") -> None:  # fmt: skip
+    sub.add_argument("--set", dest=dest, action="append", default=[], metavar="KEY=VALUE",
+                     help=f"change one scenario key, e.g. {example} (repeatable)")  # fmt: skip
+
+
+def _force_option(sub: argparse.ArgumentParser,
+                  help: str = "replace an existing results folder") -> None:  # fmt: skip
+    sub.add_argument("--force", action="store_true", help=help)
+
+
 def _parser() -> argparse.ArgumentParser:
     from . import __version__
 
@@ -100,26 +115,23 @@ def _parser() -> argparse.ArgumentParser:
         sub.add_argument("--days", type=_whole(1), help="simulated days")
         if run_size:
             sub.add_argument("--couples", type=_whole(1), help="number of couples")
-        sub.add_argument("--set", dest="overrides", action="append", default=[],
-                         metavar="KEY=VALUE",
-                         help="change one scenario key, e.g. dynamics.relief_decay=2 "
-                              "(repeatable)")  # fmt: skip
+        _set_option(sub)
 
     run = commands.add_parser("run", help="run a scenario and write its results folder",
                               description="Run a scenario and write its results folder.",
                               epilog="example: relsim run anxious-avoidant --days 365",
                               formatter_class=argparse.RawDescriptionHelpFormatter)  # fmt: skip
-    run.add_argument("scenario", metavar="SCENARIO", help="bundled name or path to a .toml file")
+    _scenario_argument(run)
     run.add_argument("--out", type=Path, metavar="DIR",
                      help="results folder (default results/<scenario name>)")  # fmt: skip
     scenario_options(run)
-    run.add_argument("--force", action="store_true", help="replace an existing results folder")
+    _force_option(run)
 
     sweep = commands.add_parser("sweep", help="run a scenario's [sweep] grid, draw the phase map",
                                 description="Run a scenario's [sweep] grid and draw the phase "
                                 "diagram.", epilog="example: relsim sweep phase-levers --workers 2",
                                 formatter_class=argparse.RawDescriptionHelpFormatter)  # fmt: skip
-    sweep.add_argument("scenario", metavar="SCENARIO", help="bundled name or path to a .toml file")
+    _scenario_argument(sweep)
     sweep.add_argument("--out", type=Path, metavar="DIR",
                        help="results folder (default results/<scenario name>)")  # fmt: skip
     sweep.add_argument("--workers", type=_whole(1), help="local worker processes (default: all "
@@ -129,9 +141,11 @@ def _parser() -> argparse.ArgumentParser:
     sweep.add_argument("--resume", action="store_true",
                        help="continue an interrupted sweep from <out>.partial")  # fmt: skip
     scenario_options(sweep, run_size=False)
-    sweep.add_argument("--force", action="store_true",
-                       help="replace an existing results folder and discard the finished chunks "
-                            "of an interrupted sweep (<out>.partial)")  # fmt: skip
+    _force_option(
+        sweep,
+        "replace an existing results folder and discard the finished chunks of "
+        "an interrupted sweep (<out>.partial)",
+    )
 
     commands.add_parser(
         "list",
@@ -170,7 +184,7 @@ def _parser() -> argparse.ArgumentParser:
                                "checkout, or pip install SALib.",
                                epilog=SENSITIVITY_EXAMPLE,
                                formatter_class=argparse.RawDescriptionHelpFormatter)  # fmt: skip
-    sens.add_argument("scenario", metavar="SCENARIO", help="bundled name or path to a .toml file")
+    _scenario_argument(sens)
     sens.add_argument(
         "--out",
         type=Path,
@@ -189,15 +203,8 @@ def _parser() -> argparse.ArgumentParser:
     sens.add_argument("--workers", type=_whole(1), help="local worker processes (default 1)")
     sens.add_argument("--couples", type=_whole(1),
                       help="couples per parameter sample (default 16)")  # fmt: skip
-    sens.add_argument(
-        "--set",
-        dest="set",
-        action="append",
-        default=[],
-        metavar="KEY=VALUE",
-        help="change one scenario key, e.g. partner_a.anxiety=0.8 (repeatable)",
-    )
-    sens.add_argument("--force", action="store_true", help="replace an existing results folder")
+    _set_option(sens, dest="set", example="partner_a.anxiety=0.8")
+    _force_option(sens)
     gallery = commands.add_parser("gallery", help="redraw the README's and class guide's figures",
                                   description="Redraw the gallery's figures (results/gallery/): "
                                   "fixed scenarios and seeds, so the same pictures.")  # fmt: skip
@@ -850,7 +857,7 @@ def _bifurcation_parser(commands: Any) -> None:
         epilog=BIFURCATION_EXAMPLE,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    sub.add_argument("scenario", metavar="SCENARIO", help="bundled name or path to a .toml file")
+    _scenario_argument(sub)
     sub.add_argument("--param", required=True, metavar="NAME",
                      help="a dynamics parameter (exhaustion_rate, relief_decay, ...) or "
                           "partner_a.anxiety, partner_b.avoidance, ...")  # fmt: skip
@@ -875,21 +882,14 @@ def _bifurcation_parser(commands: Any) -> None:
         help="days the ramp holds each value (default 30)",
     )
     sub.add_argument("--seed", type=_whole(0), help="seed of the random numbers")
-    sub.add_argument(
-        "--set",
-        dest="overrides",
-        action="append",
-        default=[],
-        metavar="KEY=VALUE",
-        help="change one scenario key (repeatable)",
-    )
+    _set_option(sub)
     sub.add_argument(
         "--out",
         type=Path,
         metavar="DIR",
         help="results folder (default results/<scenario>-bifurcation-<param>)",
     )
-    sub.add_argument("--force", action="store_true", help="replace an existing results folder")
+    _force_option(sub)
 
 
 def _cmd_bifurcation(args: argparse.Namespace, argv: Sequence[str]) -> int:

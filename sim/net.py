@@ -28,6 +28,16 @@ def is_loopback(host: str) -> bool:
         return False
 
 
+def exposure_warning(host: str, command: str, risk: str) -> str:
+    """The warning ``command`` prints when it listens on ``host`` beyond this machine.
+
+    "" on loopback; else the host and ``risk`` (who can then do what, and how to keep it safe).
+    """
+    if is_loopback(host):
+        return ""
+    return f"{command}: WARNING: listening on {host}, not only on this machine: {risk}"
+
+
 def port_number_problem(port: object) -> str:
     """Why ``port`` is not a port number ("" when it is one)."""
     if isinstance(port, bool) or not isinstance(port, int) or not 1 <= port <= 65535:

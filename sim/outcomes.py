@@ -28,10 +28,14 @@ per couple, and uses the table's defaults for any not given. The module constant
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from .params import LABEL_THRESHOLDS, closest
+
+if TYPE_CHECKING:
+    from .simulation import Result
 
 __all__ = [
     "ASPECTS",
@@ -48,6 +52,7 @@ __all__ = [
     "classify_couples",
     "count_outcomes",
     "label_thresholds",
+    "outcomes_by_pairing",
     "seeker_is_a",
     "seeker_partner",
 ]
@@ -200,4 +205,16 @@ def aspects_table(columns: Mapping[str, np.ndarray], labels: np.ndarray,
             "verdict": _verdict(score, low, high),
             "rule": rule,
         })  # fmt: skip
+    return table
+
+
+def outcomes_by_pairing(result: Result) -> dict[str, dict[str, float]]:
+    """Share of each outcome per pairing of styles (``"anxious + avoidant"``; order ignored)."""
+    a, b = result.couples["style_a"], result.couples["style_b"]
+    pairs = np.array([" + ".join(sorted(map(str, p))) for p in zip(a, b, strict=True)])
+    table = {}
+    for pair in sorted(set(pairs.tolist())):
+        chosen = result.labels[pairs == pair]
+        table[pair] = {"couples": int(chosen.size)}
+        table[pair].update({label: float(np.mean(chosen == label)) for label in LABELS})
     return table

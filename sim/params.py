@@ -711,6 +711,15 @@ DYNAMICS: dict[str, Param] = _table(
         "(higher for married couples).",
     ),
     Param(
+        "anxious_dependence",
+        0.4,
+        0.0,
+        1.0,
+        "share",
+        "How much of the commitment that dissatisfaction takes an anxious person keeps "
+        "(dependence: fewer alternatives, fear of being single).",
+    ),
+    Param(
         "dissolution_satisfaction",
         0.3,
         0.0,
@@ -720,14 +729,20 @@ DYNAMICS: dict[str, Param] = _table(
     ),
     Param(
         "dissolution_commitment",
-        0.45,
+        0.52,
         0.0,
         1.0,
         "commitment",
         "Commitment below which a dissatisfied person actually leaves.",
     ),
     Param(
-        "dissolution_days", 60, 1, 365, "days", "How long both conditions must hold.", integer=True
+        "dissolution_days",
+        60,
+        1,
+        365,
+        "days",
+        "Mean wait from wanting out to leaving (a daily chance of 1 in this many).",
+        integer=True,
     ),
     # The couple's history before day 1.
     Param(
@@ -750,12 +765,21 @@ DYNAMICS: dict[str, Param] = _table(
     ),
     Param(
         "appraisal_spread",
-        0.12,
+        0.15,
         0.0,
         0.5,
         "standard deviation",
         "Lasting person-to-person differences in how satisfied one is with the same "
         "relationship (things the model leaves out).",
+    ),
+    Param(
+        "appraisal_days",
+        2000,
+        30,
+        36500,
+        "days",
+        "How long the lasting appraisal holds: it follows outside events as a slow walk whose "
+        "values a year apart correlate exp(-365 / days).",
     ),
     # Treatments (the five strategies): response, relapse, trait change.
     Param(

@@ -44,7 +44,7 @@ from .results import write_atomically
 
 if TYPE_CHECKING:
     from .sensitivity import SensitivityResult
-    from .teaching import HourlyTrace
+    from .trace import HourlyTrace
 
 __all__ = [
     "DPI",

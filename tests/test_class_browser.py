@@ -10,103 +10,31 @@ board and the pair game at 1440×900 and 1280×720 go to test-artifacts/.
 
 from __future__ import annotations
 
-import os
 import re
-import signal
-import socket
-import subprocess
-import sys
-import time
-import urllib.request
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import expect, sync_playwright
+from playwright.sync_api import expect
 
 ROOT = Path(__file__).absolute().parent.parent
 ARTIFACTS = ROOT / "test-artifacts"
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
-                  "--no-first-run", "--disable-background-networking",
-                  "--disable-component-update", "--disable-sync"]  # fmt: skip
-SERVER_START_SECONDS = 400  # the first start may compile the engine (172 s seen under load)
 UI_MS = 60_000
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 expect.set_options(timeout=UI_MS)
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def start_class(folder: Path, port: int, log_path: Path) -> tuple[subprocess.Popen, str, str]:
-    """Start ``relsim class`` on ``folder``; return the process, join and teacher addresses."""
-    log = open(log_path, "w")
-    process = subprocess.Popen(
-        [sys.executable, "-m", "sim", "class", "--port", str(port), "--out", str(folder)],
-        cwd=ROOT, env={**os.environ, "PYTHONPATH": str(ROOT)}, stdout=log,
-        stderr=subprocess.STDOUT)  # fmt: skip
-    log.close()
-    deadline = time.monotonic() + SERVER_START_SECONDS
-    join = teacher = ""
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"relsim class exited with {process.returncode}: "
-                               f"{log_path.read_text()}")  # fmt: skip
-        text = log_path.read_text()
-        join_match = re.search(r"Students join at:\s+(\S+)", text)
-        teacher_match = re.search(r"(http://\S+/board\?key=\S+)", text)
-        if join_match and teacher_match:
-            join, teacher = join_match.group(1), teacher_match.group(1)
-            try:
-                with urllib.request.urlopen(join.split("?")[0], timeout=5) as response:
-                    if response.status == 200:
-                        return process, join, teacher
-            except OSError:
-                pass
-        time.sleep(0.3)
-    process.kill()
-    raise RuntimeError(f"relsim class did not start within {SERVER_START_SECONDS} s")
-
-
-def stop_class(process: subprocess.Popen) -> int:
-    """Stop the session with SIGTERM (as a terminal's close would); return its status."""
-    if process.poll() is None:
-        process.send_signal(signal.SIGTERM)
-        try:
-            return process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(timeout=10)
-            raise
-    return process.returncode
-
-
 @pytest.fixture(scope="module")
-def session(tmp_path_factory):
+def session(tmp_path_factory, class_session, free_port):
+    """A class session on a free port and a fresh folder, stopped with SIGTERM at the end."""
     ARTIFACTS.mkdir(exist_ok=True)
     folder = tmp_path_factory.mktemp("class") / "session"
-    process, join, teacher = start_class(folder, _free_port(), ARTIFACTS / "class-server.log")
+    server, join, teacher = class_session(folder, free_port(), ARTIFACTS / "class-server.log")
     try:
         yield {"join": join, "teacher": teacher, "base": join.split("/?")[0], "folder": folder}
     finally:
-        assert stop_class(process) == 0
-
-
-@pytest.fixture(scope="module")
-def browser():
-    assert Path(CHROMIUM).exists(), (f"{CHROMIUM} is missing: install Debian's chromium "
-                                     "(apt-get install -y chromium)")  # fmt: skip
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_FLAGS,
-                                              headless=True)  # fmt: skip
-        try:
-            yield chromium
-        finally:
-            chromium.close()
+        status = server.stop()
+    assert status == 0, f"the class session stopped with {status}"
 
 
 def _context(browser, width: int = 1440, height: int = 900):

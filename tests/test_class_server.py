@@ -240,6 +240,9 @@ def test_pair_choices_decide_requests_and_answers():
     brief_kernel, _ = pg._kernel("anxious", "secure", 5, 2)
     brief_records = [pg.run_day(brief_kernel, day, [asks, brief]) for day in range(5)]
     assert 0 < brief_records[0]["warmth_received_a"] < kind_records[0]["warmth_received_a"]
+    # The first day is the same until the evening's answer: a brief one is BRIEF_WARMTH of it.
+    assert brief_records[0]["warmth_received_a"] == pytest.approx(
+        pg.BRIEF_WARMTH * kind_records[0]["warmth_received_a"], abs=1e-4)  # fmt: skip
 
 
 def game_trust_b(game) -> float:
@@ -315,12 +318,10 @@ def _get(opener, url: str, data: bytes | None = None) -> bytes:
         return response.read()
 
 
-def test_restart_keeps_the_board(tmp_path):
-    from test_class_browser import _free_port, start_class, stop_class
-
+def test_restart_keeps_the_board(tmp_path, class_session, free_port):
     folder = tmp_path / "lesson"
-    port = _free_port()
-    process, join, teacher = start_class(folder, port, tmp_path / "first.log")
+    port = free_port()
+    server, join, teacher = class_session(folder, port, tmp_path / "first.log")
     try:
         student, staff = _client(), _client()
         _get(student, join)
@@ -334,9 +335,9 @@ def test_restart_keeps_the_board(tmp_path):
         before_csv = _get(staff, base + "/teacher/export.csv").decode()
         before = json.loads(_get(staff, base + "/api/board"))
     finally:
-        assert stop_class(process) == 0  # stopped mid-session, with a signal
+        assert server.stop() == 0  # stopped mid-session, with a signal
     assert "stopped; everything is in" in (tmp_path / "first.log").read_text()
-    process, join_again, teacher_again = start_class(folder, port, tmp_path / "second.log")
+    server, join_again, teacher_again = class_session(folder, port, tmp_path / "second.log")
     try:
         assert (join_again, teacher_again) == (join, teacher)  # the same codes
         assert "resumed: 2 runs on the board" in (tmp_path / "second.log").read_text()
@@ -351,7 +352,7 @@ def test_restart_keeps_the_board(tmp_path):
         assert refused.value.code == 403
         refused.value.close()
     finally:
-        assert stop_class(process) == 0
+        assert server.stop() == 0
     assert Path(folder / "class.sqlite").exists()
 
 

@@ -10,14 +10,10 @@ A missing browser fails these tests (CI installs ``chromium`` with apt-get); the
 
 from __future__ import annotations
 
-import os
 import random
 import re
 import signal
-import socket
 import struct
-import subprocess
-import sys
 import time
 import urllib.request
 from pathlib import Path
@@ -25,17 +21,12 @@ from pathlib import Path
 import psutil
 import pytest
 from axe_playwright_python.sync_playwright import Axe
-from playwright.sync_api import expect, sync_playwright
+from playwright.sync_api import expect
 
 from sim.dashboard.app import SOLARA_OFFLINE_FLAGS, port_problem
 
 ROOT = Path(__file__).absolute().parent.parent
 ARTIFACTS = ROOT / "test-artifacts"
-CHROMIUM = "/usr/bin/chromium"
-# What Debian's Chromium needs to run headless in a container, offline.
-CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
-                  "--no-first-run", "--disable-background-networking",
-                  "--disable-component-update", "--disable-sync"]  # fmt: skip
 SERVER_START_SECONDS = 120  # first start compiles the engine with Numba on a slow machine
 UI_SECONDS = 90_000  # ms, for Playwright waits (the first page may wait for the engine)
 TABS = ("Couple", "All couples", "Where you are", "Population", "Explain")
@@ -47,75 +38,18 @@ pytestmark = [pytest.mark.browser, pytest.mark.slow]
 expect.set_options(timeout=UI_SECONDS)
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def _wait_for(url: str, process: subprocess.Popen, seconds: float, log: Path) -> None:
-    deadline = time.monotonic() + seconds
-    while True:
-        if process.poll() is not None:
-            raise RuntimeError(f"the dashboard server exited with {process.returncode}; "
-                               f"see {log}")  # fmt: skip
-        try:
-            with urllib.request.urlopen(url, timeout=5) as response:
-                if response.status == 200:
-                    return
-        except OSError:
-            pass
-        if time.monotonic() > deadline:
-            raise RuntimeError(f"the dashboard did not answer on {url} within {seconds} s")
-        time.sleep(0.3)
-
-
-def _stop(process: subprocess.Popen) -> None:
-    if process.poll() is None:
-        process.terminate()
-        try:
-            process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(timeout=15)
-    for stream in (process.stdout, process.stderr):
-        if stream is not None:
-            stream.close()
-
-
 @pytest.fixture(scope="module")
-def server():
+def server(child_server, free_port):
     """Serve the dashboard with ``solara run sim/app.py --production`` on a free port."""
-    port = _free_port()
+    port = free_port()
     ARTIFACTS.mkdir(exist_ok=True)
-    log_path = ARTIFACTS / "dashboard-server.log"
-    log = open(log_path, "w")
-    env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    process = subprocess.Popen(
-        [sys.executable, "-m", "solara", "run", str(ROOT / "sim" / "app.py"), "--port", str(port),
-         "--host", "127.0.0.1", "--production", *SOLARA_OFFLINE_FLAGS],
-        cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
-    )  # fmt: skip
-    url = f"http://127.0.0.1:{port}/"
+    server = child_server(["-m", "solara", "run", ROOT / "sim" / "app.py", "--port", port,
+                           "--host", "127.0.0.1", "--production", *SOLARA_OFFLINE_FLAGS],
+                          ARTIFACTS / "dashboard-server.log")  # fmt: skip
     try:
-        _wait_for(url, process, SERVER_START_SECONDS, log_path)
-        yield url
+        yield server.wait(f"http://127.0.0.1:{port}/", SERVER_START_SECONDS)
     finally:
-        _stop(process)
-        log.close()
-
-
-@pytest.fixture(scope="module")
-def browser():
-    assert Path(CHROMIUM).exists(), (f"{CHROMIUM} is missing: install Debian's chromium "
-                                     "(apt-get install -y chromium)")  # fmt: skip
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_FLAGS,
-                                              headless=True)  # fmt: skip
-        try:
-            yield chromium
-        finally:
-            chromium.close()
+        server.stop()
 
 
 def _open(browser, url: str, width: int = 1440, height: int = 900, scale: float = 1.0):
@@ -443,11 +377,10 @@ def test_the_server_stays_offline_and_quiet(server):
 # -- serve(): the child server stops with its parent ------------------------------------------
 
 
-def _serve(port: int) -> subprocess.Popen:
-    code = f"from sim.app import serve; raise SystemExit(serve(port={port}))"
-    env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    return subprocess.Popen([sys.executable, "-c", code], cwd=ROOT, env=env,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)  # fmt: skip
+def _serve(child_server, port: int):
+    """Run ``serve`` (which starts the server as its own child) as a child of this test."""
+    return child_server(["-c", f"from sim.app import serve; raise SystemExit(serve(port={port}))"],
+                        ARTIFACTS / "dashboard-serve.log")  # fmt: skip
 
 
 def _gone(pids: list[int], seconds: float) -> bool:
@@ -461,12 +394,13 @@ def _gone(pids: list[int], seconds: float) -> bool:
 
 
 @pytest.mark.parametrize("signal_number", [signal.SIGTERM, signal.SIGHUP, signal.SIGKILL])
-def test_a_signal_to_serve_stops_the_server_and_frees_the_port(signal_number):
-    port = _free_port()
-    parent = _serve(port)
+def test_a_signal_to_serve_stops_the_server_and_frees_the_port(signal_number, child_server,
+                                                               free_port):  # fmt: skip
+    port = free_port()
+    serving = _serve(child_server, port)
+    parent = serving.process
     try:
-        _wait_for(f"http://127.0.0.1:{port}/", parent, SERVER_START_SECONDS,
-                  ARTIFACTS / "dashboard-server.log")  # fmt: skip
+        serving.wait(f"http://127.0.0.1:{port}/", SERVER_START_SECONDS)
         children = [child.pid for child in psutil.Process(parent.pid).children(recursive=True)]
         assert children, "serve runs the server in a child process"
         parent.send_signal(signal_number)
@@ -476,31 +410,31 @@ def test_a_signal_to_serve_stops_the_server_and_frees_the_port(signal_number):
         assert _gone(children, 30), f"the server outlived its parent ({signal_number!r})"
         assert port_problem("127.0.0.1", port) == "", "the port is still taken"
     finally:
-        _stop(parent)
+        serving.stop()
 
 
-def test_early_signals_never_leave_a_server_behind():
+def test_early_signals_never_leave_a_server_behind(child_server, free_port):
     """Signals at random moments of start-up (seeded): no child survives its parent."""
     chooser = random.Random(15)
     for trial in range(12):
-        port = _free_port()
-        parent = _serve(port)
+        serving = _serve(child_server, free_port())
+        parent = serving.process
         time.sleep(chooser.uniform(0.0, 2.5))
         children = [child.pid for child in psutil.Process(parent.pid).children(recursive=True)]
         parent.send_signal(chooser.choice([signal.SIGTERM, signal.SIGHUP, signal.SIGKILL]))
         parent.wait(timeout=30)
         assert _gone(children, 30), f"trial {trial}: a server outlived its parent"
-        _stop(parent)
+        serving.stop()
 
 
-def test_a_second_server_on_a_busy_port_says_so_and_exits_2(server):
+def test_a_second_server_on_a_busy_port_says_so_and_exits_2(server, child_server):
     port = int(server.rsplit(":", 1)[1].strip("/"))
-    process = _serve(port)
+    serving = _serve(child_server, port)
     try:
-        status = process.wait(timeout=60)
-        err = process.stderr.read().decode()
+        status = serving.process.wait(timeout=60)
     finally:
-        _stop(process)
+        serving.stop()
+    err = serving.output()
     assert status == 2
     assert f"port {port} is already in use" in err and "--port" in err
     assert "open http" not in err

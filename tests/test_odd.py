@@ -32,10 +32,10 @@ def test_parameter_tables_are_the_generated_ones():
 
 def test_every_parameter_appears_in_the_odd_table():
     # Guards the generator itself: a parameter it left out would pass the test above.
-    from sim.params import DYNAMICS, PERSON, RUN
+    from sim.params import DYNAMICS, LABEL_THRESHOLDS, PERSON, RUN
 
     region = _table_script().region(ODD.read_text(encoding="utf-8"))
-    for table in (PERSON, DYNAMICS, RUN):
+    for table in (PERSON, DYNAMICS, RUN, LABEL_THRESHOLDS):
         for name in table:
             assert f"`{name}`" in region, name
 

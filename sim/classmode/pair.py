@@ -24,10 +24,9 @@ exact need is in the project notes, class-to-lead):
   it cooler); ``brief`` gives ``BRIEF_WARMTH`` of that;
 * forcing a request or an answer sets that hour's uniform draw for it (to -1 or 2), so the
   engine's own comparison gives the chosen decision; a brief answer scales the warmth that the
-  decision step returns. ``pair_hour`` repeats the order of ``kernel.hour`` (drift, security,
-  decisions, consequences, satisfaction and commitment) so that it can scale that warmth;
-  tests/test_class_pair.py checks that with every choice left to the model it gives exactly the
-  engine's own day.
+  decision step returns (``kernel.hour``'s warmth arguments). ``pair_hour`` runs
+  ``kernel.hour`` itself; tests/test_class_server.py checks that with every choice left to the
+  model it gives exactly the engine's own day.
 """
 
 from __future__ import annotations
@@ -142,7 +141,8 @@ def pair_hour(W, j, t, choices) -> None:
     """One hour of the engine for one couple, the players' ``choices`` (``[a, b]``) applied.
 
     ``choices[p]`` is None (everything by the model) or a mapping as from :func:`check_choice`.
-    The order of steps is ``kernel.hour``'s.
+    The hour is ``kernel.hour`` itself, its draws set first for the choices made; a chosen
+    distance then pulls that person back once in the evening.
     """
     evening = t % k.HOURS_PER_DAY == EVENING
     for p, q in ((0, 1), (1, 0)):
@@ -155,29 +155,9 @@ def pair_hour(W, j, t, choices) -> None:
             W[k.U_ANSWER + p, j] = 2.0
         if theirs is not None and theirs["distance"]:
             W[k.U_AFFECTION + p, j] = 2.0
-    k._drift(W, j, 0)
-    k._drift(W, j, 1)
-    W[k.S_SECURITY + 0, j] = k._security(W, j, 0, 1)
-    W[k.S_SECURITY + 1, j] = k._security(W, j, 1, 0)
-    decided = [list(k._decide(W, j, 0, 1)), list(k._decide(W, j, 1, 0))]
-    for p, q in ((0, 1), (1, 0)):
-        if choices[q] is not None and choices[q]["answer"] == "brief":
-            decided[p][4] = BRIEF_WARMTH * decided[p][4]
-    k._apply(W, j, 0, 1, t, *decided[0])
-    k._apply(W, j, 1, 0, t, *decided[1])
-    for p in range(2):
-        W[k.S_SATISFACTION + p, j] = r.satisfaction_step(
-            W[k.S_SATISFACTION + p, j], W[k.S_APPRAISAL + p, j], W[k.S_SECURITY + p, j],
-            W[k.S_TRUST + p, j], W[k.S_CLOSENESS + p, j], W[k.S_EXHAUSTION + p, j],
-            W[k.S_WITHDRAWAL + p, j], W[k.W_P + k.SECURITY_WEIGHT, j],
-            W[k.W_P + k.PARTNER_TRUST_WEIGHT, j], W[k.W_P + k.CLOSENESS_WEIGHT, j],
-            W[k.W_P + k.BURDEN_WEIGHT, j], W[k.W_P + k.PURSUIT_WEIGHT, j],
-            W[k.F_SATISFACTION, j],
-        )  # fmt: skip
-        W[k.S_COMMITMENT + p, j] = r.commitment_step(
-            W[k.S_COMMITMENT + p, j], W[k.S_SATISFACTION + p, j],
-            W[k.W_P + k.COMMITMENT_FLOOR, j], W[k.F_COMMITMENT, j],
-        )  # fmt: skip
+    # A brief answer gives BRIEF_WARMTH of the warmth the model's answer would have had.
+    brief = [choices[q] is not None and choices[q]["answer"] == "brief" for q in (1, 0)]
+    k.hour(W, j, t, *(BRIEF_WARMTH if scaled else 1.0 for scaled in brief))
     if evening:
         for p in range(2):
             if choices[p] is not None and choices[p]["distance"]:
@@ -206,7 +186,8 @@ def run_day(kern, day: int, choices, *, hour_step=pair_hour) -> dict[str, object
             k.draws(W, kern.keys[lanes], lanes, t)
             hour_step(W, lanes, t, choices)
         k._untable(W, S, R, C, lanes)
-        k.end_of_day(S, P, R, C, lanes, day, np.empty((0, k.N_DAILY, 2, kern.n)), 0, False)
+        no_daily = np.empty((0, k.N_DAILY, 2, kern.n))
+        k.end_of_day(S, P, R, C, kern.keys, lanes, day, no_daily, 0, False)
     kern.day = day + 1
     delta = R[rows] - before
     record: dict[str, object] = {"day": day + 1}

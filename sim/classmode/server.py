@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import hmac
 import json
 import os
@@ -164,6 +165,14 @@ def _page(title: str, body: str, *, header: str = "", script: str = "",
         "script-src 'self' 'unsafe-inline'; img-src 'self' data:; frame-ancestors 'none'",
         "X-Content-Type-Options": "nosniff", "Referrer-Policy": "no-referrer",
         "Cache-Control": "no-store"})  # fmt: skip
+
+
+def _download(content: str | bytes, filename: str, media_type: str):
+    """A file the browser saves as ``filename`` rather than shows."""
+    from starlette.responses import Response
+
+    saved_as = f'attachment; filename="{filename}"'
+    return Response(content, media_type=media_type, headers={"Content-Disposition": saved_as})
 
 
 def _refusal(reason: str, status: int = 403):
@@ -453,7 +462,7 @@ def build_app(folder: Path, *, join_url: str = "", teacher_url: str = "",
     """Return ``(app, server)``: the class application on the session folder ``folder``."""
     from starlette.applications import Starlette
     from starlette.middleware import Middleware
-    from starlette.responses import JSONResponse, PlainTextResponse, RedirectResponse, Response
+    from starlette.responses import JSONResponse, RedirectResponse, Response
     from starlette.routing import Mount, Route
 
     server = ClassServer(folder, join_url=join_url, teacher_url=teacher_url)
@@ -585,10 +594,21 @@ def build_app(folder: Path, *, join_url: str = "", teacher_url: str = "",
 
     # -- the teacher --------------------------------------------------------------------------
 
-    def teacher_only(request):
+    def not_the_teacher(request):
+        """The refusal for anyone without the teacher key's cookie (None for the teacher)."""
         if request.scope["state"]["role"] != "teacher":
             return _refusal("This is the teacher's page: it needs the teacher key.")
         return None
+
+    def teacher_only(handler):
+        """Serve ``handler`` to the teacher; refuse everyone else."""
+
+        @functools.wraps(handler)
+        async def guarded(request):
+            refused = not_the_teacher(request)
+            return refused if refused is not None else await handler(request)
+
+        return guarded
 
     async def board_page(request):
         key = request.query_params.get("key", "")
@@ -599,7 +619,7 @@ def build_app(folder: Path, *, join_url: str = "", teacher_url: str = "",
             response.set_cookie(COOKIE_TEACHER, store.teacher_key, httponly=True, samesite="lax",
                                 max_age=24 * 3600)  # fmt: skip
             return response
-        refused = teacher_only(request)
+        refused = not_the_teacher(request)
         if refused:
             return refused
         exercise = store.exercise()
@@ -641,10 +661,8 @@ def build_app(folder: Path, *, join_url: str = "", teacher_url: str = "",
         )
         return _page("relsim class board", body, header=header("teacher"), script=_BOARD_SCRIPT)
 
+    @teacher_only
     async def board_live(request):
-        refused = teacher_only(request)
-        if refused:
-            return refused
         if request.query_params.get("v", "") == str(store.version):
             return Response(status_code=204)
         return Response(
@@ -653,19 +671,15 @@ def build_app(folder: Path, *, join_url: str = "", teacher_url: str = "",
             headers={"Cache-Control": "no-store"},
         )
 
+    @teacher_only
     async def board_json(request):
-        refused = teacher_only(request)
-        if refused:
-            return refused
         runs = store.runs()
         return JSONResponse({"version": store.version, "runs": len(runs),
                              "pooled": [{k: v for k, v in c.items()} for c in bd.pooled(runs)],
                              "groups": bd.group_table(runs)})  # fmt: skip
 
+    @teacher_only
     async def set_exercise(request):
-        refused = teacher_only(request)
-        if refused:
-            return refused
         try:
             form = await _form(request)
             if "allowed" in form:
@@ -677,55 +691,31 @@ def build_app(folder: Path, *, join_url: str = "", teacher_url: str = "",
                          status=400)  # fmt: skip
         return RedirectResponse("/board?done=exercise", status_code=303)
 
+    @teacher_only
     async def clear(request):
-        refused = teacher_only(request)
-        if refused:
-            return refused
         store.clear_board()
         return RedirectResponse("/board?done=cleared", status_code=303)
 
+    @teacher_only
     async def export_csv(request):
-        refused = teacher_only(request)
-        if refused:
-            return refused
-        return PlainTextResponse(bd.csv_text(store.runs(include_cleared=True)),
-                                 media_type="text/csv; charset=utf-8",
-                                 headers={"Content-Disposition":
-                                          'attachment; filename="class-runs.csv"'})  # fmt: skip
+        return _download(bd.csv_text(store.runs(include_cleared=True)), "class-runs.csv",
+                         "text/csv; charset=utf-8")  # fmt: skip
 
+    @teacher_only
     async def export_pairs(request):
-        refused = teacher_only(request)
-        if refused:
-            return refused
         text = bd.pairs_csv(store.pairs(include_cleared=True))
-        return PlainTextResponse(
-            text,
-            media_type="text/csv; charset=utf-8",
-            headers={"Content-Disposition": 'attachment; filename="class-pair-games.csv"'},
-        )
+        return _download(text, "class-pair-games.csv", "text/csv; charset=utf-8")
 
+    @teacher_only
     async def figures(request):
-        refused = teacher_only(request)
-        if refused:
-            return refused
         png = await asyncio.to_thread(bd.figure_png, store.runs(), store.exercise())
-        return Response(
-            png,
-            media_type="image/png",
-            headers={"Content-Disposition": 'attachment; filename="class-board.png"'},
-        )
+        return _download(png, "class-board.png", "image/png")
 
+    @teacher_only
     async def phase(request):
-        refused = teacher_only(request)
-        if refused:
-            return refused
         exercise = store.exercise()
         svg = bd.phase_svg(bd.phase_points(store.runs(), exercise), exercise)
-        return Response(
-            svg,
-            media_type="image/svg+xml",
-            headers={"Content-Disposition": 'attachment; filename="class-phase.svg"'},
-        )
+        return _download(svg, "class-phase.svg", "image/svg+xml")
 
     # -- pairs --------------------------------------------------------------------------------
 
@@ -952,13 +942,12 @@ def addresses(host: str, port: int, store: Store) -> tuple[str, str]:
 
 
 def exposure_warning(host: str) -> str:
-    """The warning printed when the class server listens beyond this machine."""
-    if net.is_loopback(host):
-        return ""
-    return (f"relsim class: WARNING: listening on {host}, not only on this machine: anyone on "
-            "this network who has the class code can join and run models on this computer. "
-            "Use it only on a network you trust (the classroom's), keep the teacher link to "
-            "yourself, and stop the session (Ctrl+C) after the lesson.")  # fmt: skip
+    """The warning printed when the class server listens beyond this machine ("" on loopback)."""
+    return net.exposure_warning(host, "relsim class", "anyone on this network who has the class "
+                                "code can join and run models on this computer. Use it only on a "
+                                "network you trust (the classroom's), keep the teacher link to "
+                                "yourself, and stop the session (Ctrl+C) after the "
+                                "lesson.")  # fmt: skip
 
 
 def qr_uri(url: str) -> str:

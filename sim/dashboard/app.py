@@ -99,13 +99,11 @@ warnings.filterwarnings("ignore", message="Cookies with samesite=none require ht
 
 def exposure_warning(host: str) -> str:
     """The warning printed when the dashboard listens beyond this machine ("" on loopback)."""
-    if net.is_loopback(host):
-        return ""
-    return (f"relsim dashboard: WARNING: listening on {host}, not only on this machine: anyone "
-            "who can reach this computer on the network can open the page and run models on "
-            "it (there is no password). In a classroom, share it only on a network you trust, "
-            "and stop it (Ctrl+C) after the lesson; see docs/teaching.md, 'Sharing the "
-            "dashboard'.")  # fmt: skip
+    return net.exposure_warning(host, "relsim dashboard", "anyone who can reach this computer "
+                                "on the network can open the page and run models on it (there "
+                                "is no password). In a classroom, share it only on a network you "
+                                "trust, and stop it (Ctrl+C) after the lesson; see "
+                                "docs/teaching.md, 'Sharing the dashboard'.")  # fmt: skip
 
 
 # `solara run` sets SERVER_NAME to the host it binds before it imports this module.

@@ -15,11 +15,12 @@ import numpy as np
 
 from ..engine import kernel as k
 from ..interventions import KINDS
-from ..outcomes import broken
+from ..outcomes import broken, outcomes_by_pairing
 from ..params import DYNAMICS, dynamics_defaults
 from ..simulation import Setup, simulate
 from ..styles import LITERATURE_MIX
 from ..sweep import sweep_setup
+from ..trace import hourly_trace
 from .state import MAX_COUPLES, dynamics_of, levers, preset_traits
 
 __all__ = [
@@ -173,7 +174,7 @@ def mixed_population(kwargs: Mapping[str, object], couples: int = MAX_COUPLES) -
 
     People are drawn from the literature mix (``sim.styles.LITERATURE_MIX``) and paired at
     random; the levers, communication, stress, interventions, days and seed are the dashboard's.
-    Returns ``teaching.outcomes_by_pairing``'s table (cached).
+    Returns ``sim.outcomes.outcomes_by_pairing``'s table (cached).
     """
     frozen = {key: value for key, value in kwargs.items()
               if key not in ("couples", "style_a", "style_b") and "anxiety" not in key
@@ -187,8 +188,6 @@ def _mixed_cached(frozen: tuple, couples: int) -> dict:
     setup = Setup(dynamics=dynamics_of(kwargs), interventions=_interventions_of(kwargs),
                   days=int(kwargs["days"]), seed=int(kwargs["rng"]), couples=couples,  # type: ignore[call-overload]
                   population={"mix": dict(LITERATURE_MIX), "couples": couples})  # fmt: skip
-    from ..teaching import outcomes_by_pairing  # see the note at day_hours
-
     return outcomes_by_pairing(simulate(setup))
 
 
@@ -217,16 +216,12 @@ class DayHours:
 def day_hours(setup: Setup, day: int) -> DayHours:
     """Replay couple 1 of ``setup`` hour by hour up to ``day`` and return that day's hours.
 
-    ``sim.teaching.hourly_trace`` runs the same engine one hour at a time; with one couple, the
+    ``sim.trace.hourly_trace`` runs the same engine one hour at a time; with one couple, the
     same people, parameters and seed, it tells couple 1's story to the hour.
     """
     day = int(day)
     if not 1 <= day <= setup.days:
         raise ValueError(f"day must be between 1 and {setup.days}, got {day}")
-    # Imported here: sim.teaching draws figures (Matplotlib), which the page never needs.
-    # hourly_trace and outcomes_by_pairing belong in the model's modules (asked of the lead).
-    from ..teaching import hourly_trace
-
     trace = hourly_trace(replace(setup, couples=1), days=day)
     hours = slice((day - 1) * k.HOURS_PER_DAY, day * k.HOURS_PER_DAY)
     return DayHours(day, trace.state("security")[hours, :, 0].copy(),

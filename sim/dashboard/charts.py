@@ -144,6 +144,12 @@ class _Frame:
         lo, hi = self.y_range
         return self.y1 - (np.asarray(y, dtype=float) - lo) / (hi - lo) * (self.y1 - self.y0)
 
+    def beside(self, px: float, gap: float) -> tuple[float, str]:
+        """Where a label beside a mark at ``px`` goes, on the side of the middle: x, text-anchor."""
+        if px > (self.x0 + self.x1) / 2:
+            return px - gap, "end"
+        return px + gap, "start"
+
     def axes(self, x_label: str, y_label: str, x_ticks=None, y_ticks=None) -> list[str]:
         out = []
         for tick in nice_ticks(*self.y_range) if y_ticks is None else y_ticks:
@@ -178,6 +184,18 @@ def _legend_width(label: str) -> float:
 def _legend_rows(items: Sequence[tuple[str, str, bool]], room: float) -> int:
     """How many rows the legend needs in ``room`` units (1 or 2)."""
     return 1 if sum(_legend_width(label) for label, _, _ in items) <= room else 2
+
+
+def _below_legend(items: Sequence[tuple[str, str, bool]], width: int) -> int:
+    """The top of what is drawn below the legend of a chart ``width`` wide (one or two rows)."""
+    return 58 + 19 * (_legend_rows(items, width - 20) - 1)
+
+
+def _halo_label(x: float, y: float, anchor: str, label: str) -> str:
+    """A bold label with a white halo, readable over lines and shading."""
+    return (f'<text x="{x:.1f}" y="{y:.1f}" font-size="15" font-weight="700" '
+            f'text-anchor="{anchor}" fill="#111" stroke="white" stroke-width="4" '
+            f'paint-order="stroke">{escape(label)}</text>')  # fmt: skip
 
 
 def _legend(items: Sequence[tuple[str, str, bool]], x_right: float, y: float,
@@ -261,8 +279,7 @@ def line_chart(series: Sequence[Series], *, title: str, x_label: str, y_label: s
     if x_hi <= x_lo:
         x_hi = x_lo + 1
     legend = [(s.label, s.color, s.dashed) for s in series]
-    rows = _legend_rows(legend, width - 20)
-    frame = _Frame(width, height, (x_lo, x_hi), y_range, top=58 + 19 * (rows - 1))
+    frame = _Frame(width, height, (x_lo, x_hi), y_range, top=_below_legend(legend, width))
     body = frame.axes(x_label, y_label)
     for number, (x, label) in enumerate(events):
         if not x_lo <= x <= x_hi:
@@ -271,10 +288,9 @@ def line_chart(series: Sequence[Series], *, title: str, x_label: str, y_label: s
         body.append(f'<line class="relsim-event" x1="{px:.1f}" x2="{px:.1f}" y1="{frame.y0}" '
                     f'y2="{frame.y1}" stroke="#444" stroke-width="1.5" stroke-dasharray="2 3">'
                     f"<title>{escape(label)}</title></line>")  # fmt: skip
-        anchor = "end" if px > (frame.x0 + frame.x1) / 2 else "start"
-        shift = -4 if anchor == "end" else 4
+        tx, anchor = frame.beside(px, 4)
         body.append(
-            f'<text x="{px + shift:.1f}" y="{frame.y0 + 14 + 15 * number}" '
+            f'<text x="{tx:.1f}" y="{frame.y0 + 14 + 15 * number}" '
             f'font-size="15" text-anchor="{anchor}" fill="#333">{escape(label)}</text>'
         )
     for s in series:
@@ -408,7 +424,7 @@ def tile_grid(colors: Sequence[str], tooltips: Sequence[str], *, title: str,
     gap = 3
     size = min(16.0, (width - 16) / per_row - gap)
     legend_items = [(label, color, False) for label, color in legend.items()]
-    top = 58 + 19 * (_legend_rows(legend_items, width - 20) - 1) + 8
+    top = _below_legend(legend_items, width) + 8
     rows = max(-(-len(colors) // per_row), 1)
     height = int(top + rows * (size + gap) + 10)
     body = []
@@ -510,13 +526,8 @@ def heatmap(share: np.ndarray, x_values: Sequence[float], y_values: Sequence[flo
         my = float(frame.py(min(max(marker[1], ys[0]), ys[-1])))
         body.append(f'<circle cx="{mx:.1f}" cy="{my:.1f}" r="9" fill="#111" stroke="white" '
                     f'stroke-width="3"/>')  # fmt: skip
-        anchor = "end" if mx > (frame.x0 + frame.x1) / 2 else "start"
-        offset = -14 if anchor == "end" else 14
-        body.append(
-            f'<text x="{mx + offset:.1f}" y="{my + 5:.1f}" font-size="15" '
-            f'font-weight="700" text-anchor="{anchor}" fill="#111" stroke="white" '
-            f'stroke-width="4" paint-order="stroke">{escape(marker_label)}</text>'
-        )
+        tx, anchor = frame.beside(mx, 14)
+        body.append(_halo_label(tx, my + 5, anchor, marker_label))
     return _svg(width, height, body, title)
 
 
@@ -559,9 +570,8 @@ def bifurcation_chart(values: Sequence[float], calm: Sequence[float], spiral: Se
     legend = [("calm", OUTCOME_COLORS["stable"], False),
               ("spiral", OUTCOME_COLORS["spiraling"], False),
               ("tipping threshold", "#333333", True)]  # fmt: skip
-    rows = _legend_rows(legend, width - 20)
     frame = _Frame(width, height, (float(xs[0]), float(xs[-1])), (0.0, y_top),
-                   top=58 + 19 * (rows - 1))  # fmt: skip
+                   top=_below_legend(legend, width))  # fmt: skip
     body = []
     half = (xs[-1] - xs[0]) / max(len(xs) - 1, 1) / 2
     for x, both in zip(xs, bistable, strict=True):
@@ -600,12 +610,7 @@ def bifurcation_chart(values: Sequence[float], calm: Sequence[float], spiral: Se
         body.append(f'<circle class="relsim-position" cx="{px:.1f}" cy="{py:.1f}" r="8" '
                     f'fill="{color}" stroke="white" stroke-width="3"><title>{escape(label)}'
                     f"</title></circle>")  # fmt: skip
-        anchor = "end" if px > (frame.x0 + frame.x1) / 2 else "start"
-        shift = -13 if anchor == "end" else 13
-        body.append(
-            f'<text x="{px + shift:.1f}" y="{py + 5 + 17 * number:.1f}" font-size="15" '
-            f'font-weight="700" text-anchor="{anchor}" fill="#111" stroke="white" '
-            f'stroke-width="4" paint-order="stroke">{escape(label)}</text>'
-        )
+        tx, anchor = frame.beside(px, 13)
+        body.append(_halo_label(tx, py + 5 + 17 * number, anchor, label))
     body += _legend(legend, width - 10, 46, width - 20)
     return _svg(width, height, body, title)

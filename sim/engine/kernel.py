@@ -199,6 +199,8 @@ SATISFACTION_RATE, CLOSENESS_WEIGHT, BURDEN_WEIGHT, PURSUIT_WEIGHT = (
     _P[n] for n in ("satisfaction_rate", "closeness_weight", "burden_weight", "pursuit_weight")
 )
 COMMITMENT_RATE, COMMITMENT_FLOOR = _P["commitment_rate"], _P["commitment_floor"]
+ANXIOUS_DEPENDENCE = _P["anxious_dependence"]
+APPRAISAL_DAYS, APPRAISAL_SPREAD = _P["appraisal_days"], _P["appraisal_spread"]
 DISSOLUTION_SATISFACTION, DISSOLUTION_COMMITMENT, DISSOLUTION_DAYS = (
     _P[n] for n in ("dissolution_satisfaction", "dissolution_commitment", "dissolution_days")
 )
@@ -248,6 +250,8 @@ _S30, _S27, _S31, _S32 = np.uint64(30), np.uint64(27), np.uint64(31), np.uint64(
 _LOW32 = np.uint64(0xFFFFFFFF)
 _TO_UNIT = 1.0 / 4294967296.0
 _DRAWS = np.uint64(4)  # hashes per couple and hour, two uniforms each
+_TWO_PI = 2.0 * np.pi
+_DAY_DRAWS = 1 << 40  # the day's own draws use "hours" from here on, which no run reaches
 
 
 def run_key(seed: int) -> np.uint64:
@@ -561,6 +565,13 @@ def _apply(W, j, p, q, t, ask, answered, affection, quality, warmth):
 
 
 @_inline
+def _tally(W, j, sum_row, count_row, counted, hours):
+    """Add ``counted`` (1 or 0) episodes of ``hours`` to a window's sum and count rows."""
+    W[sum_row, j] = W[sum_row, j] + counted * hours
+    W[count_row, j] = W[count_row, j] + counted
+
+
+@_inline
 def _record_hour(W, j, p, t, ask, answered, affection, warmth, relief_before):
     """Recorders: requests by window, warmth received, and the two relief measures."""
     in_first, in_last = W[X_IN_FIRST, j], W[X_IN_LAST, j]
@@ -581,10 +592,8 @@ def _record_hour(W, j, p, t, ask, answered, affection, warmth, relief_before):
     is_open = 1.0 * (start >= 0.0)
     done = is_open * (relief_before <= W[R_EPISODE_TARGET + p, j])
     hours = t - start
-    W[R_RELIEF_FIRST_SUM + p, j] = W[R_RELIEF_FIRST_SUM + p, j] + done * first * hours
-    W[R_RELIEF_FIRST_N + p, j] = W[R_RELIEF_FIRST_N + p, j] + done * first
-    W[R_RELIEF_LAST_SUM + p, j] = W[R_RELIEF_LAST_SUM + p, j] + done * last * hours
-    W[R_RELIEF_LAST_N + p, j] = W[R_RELIEF_LAST_N + p, j] + done * last
+    _tally(W, j, R_RELIEF_FIRST_SUM + p, R_RELIEF_FIRST_N + p, done * first, hours)
+    _tally(W, j, R_RELIEF_LAST_SUM + p, R_RELIEF_LAST_N + p, done * last, hours)
     still_open = is_open - done
     censored = still_open * answered
     W[R_CENSORED_FIRST + p, j] = W[R_CENSORED_FIRST + p, j] + censored * first
@@ -602,10 +611,8 @@ def _record_hour(W, j, p, t, ask, answered, affection, warmth, relief_before):
     pending_last = W[R_PENDING_LAST + p, j]
     closes = ask * (pending >= 0.0)
     wait = t - pending
-    W[R_WAIT_FIRST_SUM + p, j] = W[R_WAIT_FIRST_SUM + p, j] + closes * pending_first * wait
-    W[R_WAIT_FIRST_N + p, j] = W[R_WAIT_FIRST_N + p, j] + closes * pending_first
-    W[R_WAIT_LAST_SUM + p, j] = W[R_WAIT_LAST_SUM + p, j] + closes * pending_last * wait
-    W[R_WAIT_LAST_N + p, j] = W[R_WAIT_LAST_N + p, j] + closes * pending_last
+    _tally(W, j, R_WAIT_FIRST_SUM + p, R_WAIT_FIRST_N + p, closes * pending_first, wait)
+    _tally(W, j, R_WAIT_LAST_SUM + p, R_WAIT_LAST_N + p, closes * pending_last, wait)
     rebuffed = ask - answered
     W[R_PENDING_TICK + p, j] = ask * (answered * t - rebuffed) + (1.0 - ask) * pending
     W[R_PENDING_FIRST + p, j] = ask * answered * in_first + (1.0 - ask) * pending_first
@@ -613,13 +620,15 @@ def _record_hour(W, j, p, t, ask, answered, affection, warmth, relief_before):
 
 
 @_inline
-def hour(W, j, t):
+def hour(W, j, t, warmth_a=1.0, warmth_b=1.0):
     """Advance lanes ``j`` of the work table by one hour ``t`` (absolute hour since the start).
 
     ``j`` is one lane (compiled path) or an index array of lanes (NumPy path). The day's context
     (``day_context``) and the hour's draws (``draws``) must be in place. The order of events:
     fading and stressors; felt security; both partners decide on the same state (neither moves
-    first); the consequences; satisfaction and commitment.
+    first); the consequences; satisfaction and commitment. ``warmth_a`` and ``warmth_b`` scale
+    the warmth of an answer partner A and B receive: 1 in every run (an exact no-op); the class
+    pair game's "brief" answer lowers it, so that game runs this very hour.
     """
     _drift(W, j, 0)
     _drift(W, j, 1)
@@ -627,8 +636,8 @@ def hour(W, j, t):
     W[S_SECURITY + 1, j] = _security(W, j, 1, 0)
     ask0, ans0, aff0, q0, w0 = _decide(W, j, 0, 1)
     ask1, ans1, aff1, q1, w1 = _decide(W, j, 1, 0)
-    _apply(W, j, 0, 1, t, ask0, ans0, aff0, q0, w0)
-    _apply(W, j, 1, 0, t, ask1, ans1, aff1, q1, w1)
+    _apply(W, j, 0, 1, t, ask0, ans0, aff0, q0, w0 * warmth_a)
+    _apply(W, j, 1, 0, t, ask1, ans1, aff1, q1, w1 * warmth_b)
     for p in range(2):
         W[S_SATISFACTION + p, j] = r.satisfaction_step(
             W[S_SATISFACTION + p, j], W[S_APPRAISAL + p, j], W[S_SECURITY + p, j],
@@ -638,17 +647,18 @@ def hour(W, j, t):
             W[F_SATISFACTION, j],
         )  # fmt: skip
         W[S_COMMITMENT + p, j] = r.commitment_step(
-            W[S_COMMITMENT + p, j], W[S_SATISFACTION + p, j], W[W_P + COMMITMENT_FLOOR, j],
-            W[F_COMMITMENT, j],
+            W[S_COMMITMENT + p, j], W[S_SATISFACTION + p, j], W[S_ANXIETY + p, j],
+            W[W_P + COMMITMENT_FLOOR, j], W[W_P + ANXIOUS_DEPENDENCE, j], W[F_COMMITMENT, j],
         )  # fmt: skip
 
 
 @_inline
-def close_day(W, j, day):
+def close_day(W, keys, j, day):
     """End ``day``: the dissolution rule and the request trend's running sum.
 
-    The rule is ``rules.wants_out`` (either partner), ``rules.unhappy_streak`` and
-    ``rules.dissolves``.
+    The rule is ``rules.wants_out`` (either partner) and ``rules.leaves`` with the day's own
+    uniform (a draw no hour uses); ``rules.unhappy_streak`` keeps the days in a row on which a
+    partner wanted out.
     """
     either = np.maximum(
         r.wants_out(W[S_SATISFACTION, j], W[S_COMMITMENT, j],
@@ -658,8 +668,17 @@ def close_day(W, j, day):
     )  # fmt: skip
     streak = r.unhappy_streak(W[C_LOW_STREAK, j], either)
     W[C_LOW_STREAK, j] = streak
-    ends = r.dissolves(streak, W[W_P + DISSOLUTION_DAYS, j]) * (W[C_DISSOLVED_DAY, j] < 0.0)
+    draw, _ = uniform_pair(keys[j], _DAY_DRAWS + day, 0)
+    ends = r.leaves(either, draw, W[W_P + DISSOLUTION_DAYS, j]) * (W[C_DISSOLVED_DAY, j] < 0.0)
     W[C_DISSOLVED_DAY, j] = ends * day + (1.0 - ends) * W[C_DISSOLVED_DAY, j]
+    # The day's outside events: one standard normal per person (Box-Muller on the day's pair).
+    u, v = uniform_pair(keys[j], _DAY_DRAWS + day, 1)
+    radius = np.sqrt(-2.0 * np.log(1.0 - u))
+    for p in range(2):
+        normal = radius * (np.cos(_TWO_PI * v) if p == 0 else np.sin(_TWO_PI * v))
+        W[S_APPRAISAL + p, j] = r.appraisal_after_day(
+            W[S_APPRAISAL + p, j], normal, W[W_P + APPRAISAL_DAYS, j], W[W_P + APPRAISAL_SPREAD, j]
+        )
     for p in range(2):
         W[R_REQUEST_DAY_SUM + p, j] = W[R_REQUEST_DAY_SUM + p, j] + day * W[R_REQUESTS_TODAY + p, j]
 
@@ -704,13 +723,13 @@ def tick(S, P, R, C, keys, i, t, first_end, last_start):
     _untable(W, S, R, C, i)
 
 
-def end_of_day(S, P, R, C, i, day, daily, row, full):
+def end_of_day(S, P, R, C, keys, i, day, daily, row, full):
     """Close ``day`` for couples ``i`` (an index array): record it if ``full``; dissolution."""
     W = _table(S, P, R, C, i)
     lanes = np.arange(len(i))
     if full:
         _record_day(W, lanes, daily, row, i)
-    close_day(W, lanes, day)
+    close_day(W, keys[i], lanes, day)
     for p in range(2):
         W[R_REQUESTS_TODAY + p, lanes] = 0.0
         W[R_ANSWERED_TODAY + p, lanes] = 0.0
@@ -746,7 +765,7 @@ def _advance_numpy(S, P, R, C, keys, day0, n_days, first_end, last_start, daily,
                 hour(W, i, t)
             if full:
                 _record_day(W, i, daily, row, i)
-            close_day(W, i, day)
+            close_day(W, keys, i, day)
             for p in range(2):
                 for v in range(SECURITY, COMMITMENT + 1):
                     agg[row, v - SECURITY, p] += W[W_S + 2 * v + p, i].sum()
@@ -842,7 +861,7 @@ def _advance_blocks(S, P, R, C, keys, day0, n_days, first_end, last_start, daily
                 c = b0 + j
                 if full:
                     _record_day(W, j, daily, row, c)
-                close_day(W, j, day)
+                close_day(W, kb, j, day)
                 for p in range(2):
                     for v in range(SECURITY, COMMITMENT + 1):
                         agg[row, v - SECURITY, p] += W[W_S + 2 * v + p, j]

@@ -37,6 +37,7 @@ __all__ = [
     "answer_probability",
     "answer_quality",
     "answer_warmth",
+    "appraisal_after_day",
     "approach_share",
     "awareness_barrier",
     "baseline_security",
@@ -44,12 +45,12 @@ __all__ = [
     "closeness_after_exchange",
     "commitment_step",
     "decay_factor",
-    "dissolves",
     "exhaustion_after_answering",
     "exhaustion_recovery",
     "fade",
     "felt_security",
     "habituation_after_reassurance",
+    "leaves",
     "rebound_threat",
     "relief_after_affection",
     "relief_after_answer",
@@ -510,16 +511,40 @@ def satisfaction_step(satisfaction, appraisal, security, trust, closeness, exhau
 
 
 @_jitable
-def commitment_step(commitment, satisfaction, commitment_floor, share):
-    """Commitment drifts toward ``floor + (1 - floor) satisfaction`` by ``share`` per tick.
+def commitment_step(commitment, satisfaction, anxiety, commitment_floor, anxious_dependence, share):
+    """Commitment drifts toward what satisfaction, investments and dependence make it.
 
-    Satisfaction is the strongest predictor of commitment and of staying (Le et al. 2010); the
-    floor stands for investments and barriers that keep some unhappy couples together, higher
-    in marriage (Rusbult 1983; Rosenfeld 2014). ``share`` is
-    ``approach_share(commitment_rate, dt)``.
+    The target is ``floor + (1 - floor) (satisfaction + anxious_dependence anxiety
+    (1 - satisfaction))``, approached by ``share`` per tick (``approach_share(commitment_rate,
+    dt)``). In the investment model commitment rests on satisfaction, investments and the poor
+    quality of alternatives (Rusbult 1983; meta-analysis: Le & Agnew 2003). The floor stands
+    for investments and barriers that keep some unhappy couples together, higher in marriage
+    (Rosenfeld 2014). Anxious people depend on the relationship more: they fear being single and
+    see fewer alternatives, so part of what dissatisfaction takes from their commitment is
+    filled back (Spielmann et al. 2013; Davila & Bradbury 2001: anxious spouses stay in unhappy
+    marriages; Etcheverry, Le, Wu & Wei 2013: anxiety goes with dependence, avoidance with lower
+    commitment, which here comes through avoidance's lower satisfaction).
     """
-    target = commitment_floor + (1.0 - commitment_floor) * satisfaction
+    hold = satisfaction + anxious_dependence * anxiety * (1.0 - satisfaction)
+    target = commitment_floor + (1.0 - commitment_floor) * hold
     return clip01(commitment + (target - commitment) * share)
+
+
+@_jitable
+def appraisal_after_day(appraisal, normal, appraisal_days, appraisal_spread):
+    """A person's lasting appraisal moves a little each day with what happens outside the couple.
+
+    Stress from outside the relationship (work, money, health, family) spills over into how
+    partners see their relationship (Karney & Bradbury 1995; Neff & Karney 2004), and
+    satisfaction changes over years more than its one-year stability suggests (Lavner & Bradbury
+    2010). The appraisal is a slow mean-reverting walk (Ornstein-Uhlenbeck, one step a day):
+    ``keep = exp(-1 / appraisal_days)``, ``appraisal keep + sqrt(1 - keep^2) appraisal_spread
+    normal``, so its spread stays ``appraisal_spread`` and two values a year apart correlate
+    ``exp(-365 / appraisal_days)``. ``normal`` is the day's standard normal draw.
+    """
+    keep = exp(-1.0 / appraisal_days)
+    step = np.sqrt(1.0 - keep * keep) * appraisal_spread * normal
+    return np.minimum(np.maximum(appraisal * keep + step, -0.5), 0.5)
 
 
 @_jitable
@@ -539,9 +564,18 @@ def unhappy_streak(streak, either_wants_out):
 
 
 @_jitable
-def dissolves(streak, dissolution_days):
-    """1.0 once a partner has wanted out for ``dissolution_days`` days in a row, else 0.0."""
-    return 1.0 * (streak >= dissolution_days)
+def leaves(either_wants_out, draw, dissolution_days):
+    """1.0 if the couple ends today, else 0.0: a daily hazard while a partner wants out.
+
+    Leaving is a decision that comes after a period of wanting out, at no fixed day: while a
+    partner is both dissatisfied and uncommitted (``wants_out``), the couple ends on any given day
+    with probability ``1 / dissolution_days`` (``draw`` is the day's uniform), so the wait is
+    geometric with mean ``dissolution_days``. A fixed streak would end every such couple on the
+    same day of its unhappiness and make break-ups a wave a fixed time after the start.
+    Dissolution is a hazard that falls with time together (Rosenfeld 2014), which comes here from
+    couples who recover or were never at risk.
+    """
+    return 1.0 * (either_wants_out > 0.0) * (draw * dissolution_days < 1.0)
 
 
 # 13. Strategies as treatments ----------------------------------------------------------------
