@@ -317,5 +317,5 @@ EXPLAIN: tuple[tuple[str, str, str], ...] = (
     ("How it ends", "outcome",
      "Stable: calm, with few requests. Spiraling: someone asks often and it no longer works. "
      "Distant: no spiral, but the two no longer reach for each other. Dissolved: one of them "
-     "stayed unhappy and uncommitted for a month and left."),
+     "became unhappy and uncommitted enough to want out, and after a while left."),
 )  # fmt: skip
