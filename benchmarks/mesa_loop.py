@@ -44,7 +44,6 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from benchmarks import kernel as kernel_bench
-from sim import interventions as iv
 from sim.engine import kernel as k
 from sim.engine import rules
 from sim.outcomes import LABELS, classify_couples
@@ -123,7 +122,8 @@ class Person(mesa.Agent):
         p, x = self.model.p, self.model.context
         threat = self.threat * x["f_threat"]
         hit = 1.0 if self.random.random() < x["f_stress"] else 0.0
-        threat = R.threat_after_stressor(threat, hit, p["stress_size"], self.anxiety)
+        threat = R.threat_after_stressor(threat, hit, p["stress_size"], self.anxiety,
+                                         p["stress_floor"])  # fmt: skip
         faded = R.relief_fading(self.relief, p["relief_decay"], self.habituation,
                                 p["habituation_speedup"], DT)  # fmt: skip
         self.threat = R.rebound_threat(threat, self.relief - faded, x["rebound"], self.anxiety)
@@ -137,7 +137,8 @@ class Person(mesa.Agent):
     def feel(self) -> None:
         """``kernel._security``: felt security from baseline, relief, threat, the partner."""
         p = self.model.p
-        base = R.baseline_security(self.anxiety, self.trust, p["trust_weight"])
+        base = R.baseline_security(self.anxiety, self.trust, p["trust_weight"],
+                                   p["base_security"], p["anxiety_insecurity"])  # fmt: skip
         self.security = R.felt_security(
             base,
             self.relief,
@@ -145,6 +146,7 @@ class Person(mesa.Agent):
             self.anxiety,
             self.partner.withdrawal,
             p["withdrawal_threat"],
+            p["secure_hurt"],
         )
 
     def decide(self) -> None:
@@ -154,9 +156,12 @@ class Person(mesa.Agent):
         p_ask = R.seek_probability(self.security, self.anxiety, self.avoidance, self.withdrawal,
                                    self.asking_norm, self.trust, p["reassurance_frequency"],
                                    p["seek_threshold"], p["seek_softness"],
-                                   p["routine_asking"], p["discouragement"], DT)  # fmt: skip
+                                   p["routine_asking"], p["discouragement"],
+                                   p["secure_asking"], p["withdrawn_asking"],
+                                   p["norm_asking"], DT)  # fmt: skip
         self.ask = 1.0 if rand() < p_ask else 0.0
-        barrier = R.awareness_barrier(q.avoidance, p["avoidant_holdback"], x["awareness"])
+        barrier = R.awareness_barrier(q.avoidance, p["avoidant_holdback"], x["awareness"],
+                                      p["awareness_effect"])  # fmt: skip
         p_answer = R.answer_probability(
             p["responsiveness"],
             barrier,
@@ -165,15 +170,22 @@ class Person(mesa.Agent):
             q.withdrawal,
             q.security,
             x["communication"],
+            p["exhaustion_reluctance"],
+            p["withdrawn_answering"],
+            p["clear_answering"],
+            p["insecure_caregiving"],
+            p["compulsive_caregiving"],
         )
         self.got_answer = self.ask * (1.0 if rand() < p_answer else 0.0)
         self.warmth = R.answer_warmth(q.exhaustion, q.avoidance, q.anxiety,
-                                      p["exhaustion_coldness"])  # fmt: skip
+                                      p["exhaustion_coldness"], p["avoidant_coolness"],
+                                      p["anxious_insensitivity"])  # fmt: skip
         p_affection = R.affection_probability(x["affection_rate"], q.avoidance, q.exhaustion,
-                                              q.withdrawal, DT)  # fmt: skip
+                                              q.withdrawal, p["avoidant_reserve"],
+                                              DT)  # fmt: skip
         self.got_affection = 1.0 if rand() < p_affection else 0.0
         self.quality = R.answer_quality(x["communication"], self.expression, q.expression,
-                                        x["mismatch"])  # fmt: skip
+                                        x["mismatch"], p["clear_quality"])  # fmt: skip
 
     def apply(self) -> None:
         """``kernel._apply`` and the counts of ``_record_hour`` that the outcomes need."""
@@ -187,27 +199,31 @@ class Person(mesa.Agent):
                                        self.habituation)  # fmt: skip
         self.relief = R.relief_after_affection(relief, affection, p["affection_relief"], quality)
         self.habituation = R.habituation_after_reassurance(
-            self.habituation, answered, x["habituation_gain"], anxiety
+            self.habituation, answered, x["habituation_gain"], anxiety, p["secure_habituation"]
         )
-        threat = R.threat_after_rebuff(self.threat, rebuffed, p["rebuff_hurt"], anxiety)
+        threat = R.threat_after_rebuff(self.threat, rebuffed, p["rebuff_hurt"], anxiety,
+                                       p["secure_hurt"])  # fmt: skip
         self.threat = R.threat_after_cold_answer(threat, answered, warmth, p["cold_answer_hurt"],
-                                                 anxiety)  # fmt: skip
+                                                 anxiety, p["secure_hurt"])  # fmt: skip
         rate = p["trust_learning_rate"]
         trust = R.trust_update(self.trust, answered, rebuffed, warmth, rate, p["rebuff_learning"])
         fit = 1.0 - x["mismatch"] * abs(self.expression - q.expression)
-        self.trust = R.trust_update(trust, affection, 0.0, fit, 0.5 * rate, 0.0)
+        self.trust = R.trust_update(trust, affection, 0.0, fit, p["affection_learning"] * rate,
+                                    0.0)  # fmt: skip
         self.closeness = R.closeness_after_exchange(
             self.closeness, answered * landed + affection * quality, p["closeness_gain"],
             avoidance)  # fmt: skip
         self.withdrawal = R.withdrawal_after_answer(self.withdrawal, answered, p["push_pull"],
-                                                    anxiety, avoidance)  # fmt: skip
+                                                    anxiety, avoidance,
+                                                    p["pullback"])  # fmt: skip
         exhaustion_q = q.exhaustion
         q.withdrawal = R.withdrawal_after_request(
             q.withdrawal, ask, x["withdrawal_gain"], q.avoidance, exhaustion_q,
-            p["exhaustion_withdrawal"], x["communication"])  # fmt: skip
+            p["exhaustion_withdrawal"], x["communication"], p["clear_ease"])  # fmt: skip
         q.exhaustion = R.exhaustion_after_answering(
             exhaustion_q, answered, p["exhaustion_rate"], q.avoidance, q.anxiety,
-            x["communication"], q.asking_norm)  # fmt: skip
+            x["communication"], q.asking_norm, p["avoidant_burden"], p["anxious_burden"],
+            p["clear_ease"], p["norm_burden"])  # fmt: skip
         self.requests += int(ask)
         self.answered += int(answered)
         self.affection_received += int(affection)
@@ -264,15 +280,16 @@ class RelationshipLoop(mesa.Model):
             "f_satisfaction": R.approach_share(p["satisfaction_rate"], DT),
             "f_commitment": R.approach_share(p["commitment_rate"], DT),
             "f_stress": p["stress_rate"] * DT,
-            "communication": R.trained_communication(p["communication"], 0.0),
+            "communication": R.trained_communication(p["communication"], 0.0,
+                                                     p["communication_target"]),
             "withdrawal_gain": R.strategy_scale(p["withdrawal_gain"], 0.0,
-                                                iv.AWARENESS_WITHDRAWAL),
+                                                -p["awareness_effect"]),
             "awareness": 0.0,
-            "mismatch": R.strategy_scale(p["channel_mismatch"], 0.0, iv.ACTIONS_MISMATCH),
-            "affection_rate": R.strategy_scale(p["affection_rate"], 0.0, iv.ACTIONS_AFFECTION),
+            "mismatch": R.strategy_scale(p["channel_mismatch"], 0.0, -p["actions_channel"]),
+            "affection_rate": R.strategy_scale(p["affection_rate"], 0.0, p["actions_affection"]),
             "habituation_gain": R.strategy_scale(p["habituation_gain"], 0.0,
-                                                 iv.FEARS_HABITUATION),
-            "rebound": R.strategy_scale(p["rebound"], 0.0, iv.FEARS_REBOUND),
+                                                 -p["fears_habituation"]),
+            "rebound": R.strategy_scale(p["rebound"], 0.0, -p["fears_rebound"]),
             "self_soothing": p["self_soothing"] * 0.0,
         }  # fmt: skip
 

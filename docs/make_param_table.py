@@ -65,16 +65,11 @@ def interventions_table() -> str:
                      f"| {text} |")  # fmt: skip
     lines += [
         "",
-        "Effects at full benefit (`sim/interventions.py`; each multiplies its quantity by "
-        "`1 + effect · gain`, `rules.strategy_scale`, except `FEARS_TRAIT`, the share of "
-        "therapy's trait change that `address_fears` brings to anxiety):",
-        "",
-        "| constant | value |",
-        "|---|---|",
+        "The size of each effect at full benefit is a dynamics parameter (above, from "
+        "`awareness_effect` to `fears_trait`): a share removed or added multiplies its quantity "
+        "by `1 ∓ effect · gain` (`rules.strategy_scale`); `fears_trait` is the share of "
+        "therapy's trait change that `address_fears` brings to anxiety.",
     ]
-    for name in ("AWARENESS_WITHDRAWAL", "ACTIONS_MISMATCH", "ACTIONS_AFFECTION",
-                 "FEARS_HABITUATION", "FEARS_REBOUND", "FEARS_TRAIT"):  # fmt: skip
-        lines.append(f"| `{name}` | {getattr(iv, name):g} |")
     return "\n".join(lines)
 
 

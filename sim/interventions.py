@@ -8,23 +8,26 @@ for the share that relapses. Every effect below is scaled by that benefit, and i
 rule in ``sim.engine.rules``; the kernel composes them in ``kernel.day_context``.
 
 ``style_awareness`` (recognise each other's styles)
-    withdrawal after a request is halved (``strategy_scale`` with ``AWARENESS_WITHDRAWAL``) and
+    withdrawal after a request is halved (``strategy_scale`` by ``awareness_effect``) and
     avoidance holds answers back half as much (``awareness_barrier``): a request read as an
     attachment need, not criticism, lets the avoidant partner stay (Mikulincer & Shaver 2003);
     and the partner's distance hurts half as much (``withdrawal_threat`` scaled the same way): it
     is read as a style, not as rejection.
 ``communication`` (communicate openly)
-    communication rises toward 0.8 (``trained_communication``).
+    communication rises toward ``communication_target`` 0.8 (``trained_communication``).
 ``consistent_actions`` (reassure through words and consistent actions)
-    the word/action mismatch disappears and unasked affection doubles (``ACTIONS_MISMATCH``,
-    ``ACTIONS_AFFECTION``).
+    the word/action mismatch disappears and unasked affection doubles (``actions_channel``,
+    ``actions_affection``).
 ``address_fears`` (address the underlying fear)
-    habituation gain and rebound halve (``FEARS_HABITUATION``, ``FEARS_REBOUND``) and anxiety
-    eases toward the population norm at ``FEARS_TRAIT`` of therapy's strength (exposure-based work
+    habituation gain and rebound halve (``fears_habituation``, ``fears_rebound``) and anxiety
+    eases toward the population norm at ``fears_trait`` of therapy's strength (exposure-based work
     on reassurance seeking; Salkovskis & Kobori 2015).
 ``therapy`` (professional support, couple therapy)
     self-soothing gives relief without the partner (``self_soothing``) and anxiety and avoidance
     ease toward the population norms (``treated_trait``), bounded by ``max_trait_change``.
+
+The sizes of these effects at full benefit are dynamics parameters (``sim.params.DYNAMICS``, from
+``awareness_effect`` to ``fears_trait``), so that sweeps, sensitivity and calibration reach them.
 """
 
 from __future__ import annotations
@@ -37,14 +40,8 @@ import numpy as np
 from .params import INTERVENTIONS, closest
 
 __all__ = [
-    "ACTIONS_AFFECTION",
-    "ACTIONS_MISMATCH",
-    "AWARENESS_WITHDRAWAL",
     "DEFAULT_DOSE",
     "DEFAULT_WEEKS",
-    "FEARS_HABITUATION",
-    "FEARS_REBOUND",
-    "FEARS_TRAIT",
     "KINDS",
     "NEVER",
     "Intervention",
@@ -75,14 +72,6 @@ DEFAULT_WEEKS: dict[str, float] = {
     "address_fears": 12.0,
     "therapy": 16.0,
 }
-
-# Effects at full benefit (the rules in sim.engine.rules say what each does).
-AWARENESS_WITHDRAWAL = -0.5
-ACTIONS_MISMATCH = -1.0
-ACTIONS_AFFECTION = 1.0
-FEARS_HABITUATION = -0.5
-FEARS_REBOUND = -0.5
-FEARS_TRAIT = 0.7
 
 
 @dataclass(frozen=True)

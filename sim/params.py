@@ -222,6 +222,15 @@ DYNAMICS: dict[str, Param] = _table(
         "threat per stressor",
         "How much one stressor shakes a person (more for anxious people).",
     ),
+    Param(
+        "stress_floor",
+        0.5,
+        0.0,
+        2.0,
+        "share of stress_size",
+        "How much a stressor shakes a person without anxiety; a fully anxious person is shaken "
+        "by one stress_size more.",
+    ),
     Param("threat_decay", 1.0, 0.01, 10.0, "per day", "How fast accumulated stress and hurt fade."),
     Param(
         "trust_weight",
@@ -230,6 +239,32 @@ DYNAMICS: dict[str, Param] = _table(
         1.0,
         "felt security",
         "How much trust in the partner lifts or lowers a person's baseline security.",
+    ),
+    Param(
+        "base_security",
+        0.8,
+        0.0,
+        1.0,
+        "felt security",
+        "Security a person without anxiety and with middling trust returns to when nothing "
+        "happens.",
+    ),
+    Param(
+        "anxiety_insecurity",
+        0.3,
+        0.0,
+        1.0,
+        "felt security",
+        "How much lower a fully anxious person's baseline security is.",
+    ),
+    Param(
+        "secure_hurt",
+        0.3,
+        0.0,
+        1.0,
+        "share of the hurt",
+        "Share of a hurt (a rebuff, a cold answer, the partner's distance) a person without "
+        "anxiety feels; a fully anxious person feels all of it.",
     ),
     # Seeking.
     Param(
@@ -263,6 +298,32 @@ DYNAMICS: dict[str, Param] = _table(
         1.0,
         "share of asking",
         "How much a person who expects no answer (low trust) stops asking.",
+    ),
+    Param(
+        "secure_asking",
+        0.5,
+        0.0,
+        1.0,
+        "share of the full rate",
+        "How often a person without anxiety asks at most, as a share of a fully anxious "
+        "person's rate.",
+    ),
+    Param(
+        "withdrawn_asking",
+        0.5,
+        0.0,
+        1.0,
+        "share of asking",
+        "How much less a person who has fully pulled back asks (the fearful push-pull).",
+    ),
+    Param(
+        "norm_asking",
+        0.4,
+        0.0,
+        1.0,
+        "asking rate factor",
+        "Added to the asking norm to scale asking: 0.4 makes the default norm 0.6 count as 1, "
+        "a norm of 0 as 0.4.",
     ),
     # Answering (caregiving).
     Param(
@@ -305,6 +366,71 @@ DYNAMICS: dict[str, Param] = _table(
         "threat per cold answer",
         "How much a fully cold, dismissive answer hurts (more for anxious people).",
     ),
+    Param(
+        "exhaustion_reluctance",
+        0.8,
+        0.0,
+        1.0,
+        "share of answers",
+        "How many answers a fully exhausted partner no longer gives.",
+    ),
+    Param(
+        "withdrawn_answering",
+        0.5,
+        0.0,
+        1.0,
+        "share of answers",
+        "How many answers a partner who has fully pulled back no longer gives.",
+    ),
+    Param(
+        "clear_answering",
+        0.05,
+        0.0,
+        1.0,
+        "share of answers",
+        "How many more answers a fully explained need gets than an unexplained one.",
+    ),
+    Param(
+        "insecure_caregiving",
+        0.25,
+        0.0,
+        1.0,
+        "share of answers",
+        "How many answers a caregiver who feels no security at all holds back.",
+    ),
+    Param(
+        "compulsive_caregiving",
+        0.15,
+        0.0,
+        1.0,
+        "share of answers",
+        "How much more readily a fully anxious caregiver answers (compulsive caregiving).",
+    ),
+    Param(
+        "avoidant_coolness",
+        0.4,
+        0.0,
+        1.0,
+        "warmth lost",
+        "How much cooler a fully avoidant partner's answers are.",
+    ),
+    Param(
+        "anxious_insensitivity",
+        0.2,
+        0.0,
+        1.0,
+        "warmth lost",
+        "How much less attuned a fully anxious partner's answers are.",
+    ),
+    Param(
+        "clear_quality",
+        0.4,
+        0.0,
+        1.0,
+        "quality lost",
+        "How much of an answer's or gesture's quality is lost when nothing is explained "
+        "(communication 0).",
+    ),
     # Relief, habituation, rebound, rebuff.
     Param(
         "relief_gain",
@@ -332,6 +458,15 @@ DYNAMICS: dict[str, Param] = _table(
         "How much habituation shortens relief: relief decays (1 + this x habituation) faster.",
     ),
     Param(
+        "secure_habituation",
+        0.2,
+        0.0,
+        1.0,
+        "share of the gain",
+        "How fast a person without anxiety habituates to reassurance, as a share of a fully "
+        "anxious person's pace.",
+    ),
+    Param(
         "rebound",
         0.15,
         0.0,
@@ -354,6 +489,14 @@ DYNAMICS: dict[str, Param] = _table(
         1.0,
         "share",
         "How much a fearful person discounts an answer and pulls back after getting one.",
+    ),
+    Param(
+        "pullback",
+        0.25,
+        0.0,
+        1.0,
+        "share of push_pull",
+        "How far a fully fearful person pulls back after each answer, as a share of push_pull.",
     ),
     # The answerer's cost.
     Param(
@@ -380,6 +523,41 @@ DYNAMICS: dict[str, Param] = _table(
         "withdrawal per request received",
         "How much an exhausted partner pulls back when asked again, whatever their style.",
     ),
+    Param(
+        "avoidant_burden",
+        1.0,
+        0.0,
+        2.0,
+        "share of the base cost",
+        "How much more answering costs a fully avoidant partner (the base cost is half of "
+        "exhaustion_rate).",
+    ),
+    Param(
+        "anxious_burden",
+        0.5,
+        0.0,
+        2.0,
+        "share of the base cost",
+        "How much more answering costs a fully anxious partner (compulsive caregiving).",
+    ),
+    Param(
+        "clear_ease",
+        0.5,
+        0.0,
+        1.0,
+        "share",
+        "How much a fully explained request lowers what it costs the partner and how much it "
+        "crowds them.",
+    ),
+    Param(
+        "norm_burden",
+        1.6,
+        1.0,
+        3.0,
+        "cost factor",
+        "The asking norm is subtracted from this to scale what answering costs: 1.6 makes the "
+        "default norm 0.6 count as 1.",
+    ),
     # Trust and distance.
     Param(
         "trust_learning_rate",
@@ -396,6 +574,14 @@ DYNAMICS: dict[str, Param] = _table(
         2.0,
         "share of the learning rate",
         "How much an unanswered request teaches distrust, relative to what an answer teaches.",
+    ),
+    Param(
+        "affection_learning",
+        0.5,
+        0.0,
+        2.0,
+        "share of the learning rate",
+        "How much one unasked gesture teaches trust, relative to an answered request.",
     ),
     Param(
         "withdrawal_gain",
@@ -422,6 +608,14 @@ DYNAMICS: dict[str, Param] = _table(
         24.0,
         "gestures per day",
         "Unasked affection a close, rested partner gives.",
+    ),
+    Param(
+        "avoidant_reserve",
+        0.5,
+        0.0,
+        1.0,
+        "share of gestures",
+        "How many fewer unasked gestures a fully avoidant person makes.",
     ),
     Param(
         "affection_relief",
@@ -668,6 +862,63 @@ DYNAMICS: dict[str, Param] = _table(
         5.0,
         "relief per day",
         "Relief a person gives themself per day with therapy's skills at full benefit.",
+    ),
+    Param(
+        "awareness_effect",
+        0.5,
+        0.0,
+        1.0,
+        "share",
+        "How much style awareness at full benefit lowers withdrawal after a request, the hurt "
+        "of the partner's distance and avoidance's hold on answers.",
+    ),
+    Param(
+        "communication_target",
+        0.8,
+        0.0,
+        1.0,
+        "scale 0-1",
+        "The communication that practising open communication brings a couple to at full benefit.",
+    ),
+    Param(
+        "actions_channel",
+        1.0,
+        0.0,
+        1.0,
+        "share of the mismatch",
+        "How much of the word/action mismatch consistent actions remove at full benefit.",
+    ),
+    Param(
+        "actions_affection",
+        1.0,
+        0.0,
+        4.0,
+        "times the usual rate",
+        "How much unasked affection consistent actions add at full benefit (1 doubles it).",
+    ),
+    Param(
+        "fears_habituation",
+        0.5,
+        0.0,
+        1.0,
+        "share",
+        "How much addressing the fears lowers habituation gain at full benefit.",
+    ),
+    Param(
+        "fears_rebound",
+        0.5,
+        0.0,
+        1.0,
+        "share",
+        "How much addressing the fears lowers rebound at full benefit.",
+    ),
+    Param(
+        "fears_trait",
+        0.7,
+        0.0,
+        1.0,
+        "share of therapy's",
+        "How much of therapy's change in anxiety addressing the fears brings.",
     ),
 )
 

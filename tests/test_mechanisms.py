@@ -14,6 +14,7 @@ import pytest
 from sim import Setup, simulate
 from sim.engine import rules as r
 from sim.outcomes import broken, seeker_partner
+from sim.params import DYNAMICS
 from sim.simulation import population, strategy_effects
 
 pytestmark = pytest.mark.slow
@@ -44,16 +45,18 @@ def test_answering_costs_the_answerer():
 
 def test_a_cold_answer_can_hurt_more_than_silence():
     # With the default hurts, a fully cold answer (warmth 0) raises threat more than a rebuff.
-    rebuffed = r.threat_after_rebuff(0.0, 1.0, 0.12, 0.85)
-    cold = r.threat_after_cold_answer(0.0, 1.0, 0.0, 0.15, 0.85)
-    warm = r.threat_after_cold_answer(0.0, 1.0, 1.0, 0.15, 0.85)
+    hurt = DYNAMICS["secure_hurt"].default
+    rebuffed = r.threat_after_rebuff(0.0, 1.0, 0.12, 0.85, hurt)
+    cold = r.threat_after_cold_answer(0.0, 1.0, 0.0, 0.15, 0.85, hurt)
+    warm = r.threat_after_cold_answer(0.0, 1.0, 1.0, 0.15, 0.85, hurt)
     assert cold > rebuffed > warm == 0.0
 
 
 def test_exhaustion_feeds_withdrawal_even_in_a_secure_partner():
     # A request received by an exhausted secure person makes them pull back more than a rested one.
-    rested = r.withdrawal_after_request(0.0, 1.0, 0.12, 0.15, 0.0, 0.4, 0.2)
-    drained = r.withdrawal_after_request(0.0, 1.0, 0.12, 0.15, 0.8, 0.4, 0.2)
+    ease = DYNAMICS["clear_ease"].default
+    rested = r.withdrawal_after_request(0.0, 1.0, 0.12, 0.15, 0.0, 0.4, 0.2, ease)
+    drained = r.withdrawal_after_request(0.0, 1.0, 0.12, 0.15, 0.8, 0.4, 0.2, ease)
     assert drained > 2 * rested
 
 
@@ -120,8 +123,9 @@ def test_healthy_asking_by_style_with_the_same_partner():
 def test_fearful_people_discount_answers_and_pull_back():
     # The push-pull rules themselves: discount and withdrawal after an answer rise with both traits.
     assert r.answer_discount(0.85, 0.85, 0.5) < r.answer_discount(0.85, 0.15, 0.5) < 1.0
-    assert (r.withdrawal_after_answer(0.0, 1.0, 0.5, 0.85, 0.85)
-            > 5 * r.withdrawal_after_answer(0.0, 1.0, 0.5, 0.85, 0.15))  # fmt: skip
+    pullback = DYNAMICS["pullback"].default
+    assert (r.withdrawal_after_answer(0.0, 1.0, 0.5, 0.85, 0.85, pullback)
+            > 5 * r.withdrawal_after_answer(0.0, 1.0, 0.5, 0.85, 0.15, pullback))  # fmt: skip
     # In runs: a fearful person with a secure partner pulls back more after being answered than
     # with push-pull switched off, and their partner feels it (lower security).
     on = run(a="fearful", b="secure")

@@ -18,7 +18,7 @@ import pytest
 from sim import Setup, simulate
 from sim.engine.rules import habituation_after_reassurance, seek_probability
 from sim.outcomes import broken
-from sim.params import INTERVENTIONS
+from sim.params import DYNAMICS, INTERVENTIONS
 from sim.simulation import build_kernel
 
 pytestmark = pytest.mark.slow
@@ -170,7 +170,9 @@ def test_6_low_anxiety_keeps_relief_high_anxiety_rebounds():
     anxiety = kern.state("anxiety")
     habituation = np.zeros((2, n))
     for _ in range(20):
-        habituation = habituation_after_reassurance(habituation, 1.0, 0.03, anxiety)
+        habituation = habituation_after_reassurance(
+            habituation, 1.0, 0.03, anxiety, DYNAMICS["secure_habituation"].default
+        )
     kern.state("habituation")[:] = habituation
     kern.state("trust")[:] = 0.2  # keeps the secure person's security off its ceiling of 1
     kern.advance(1)  # settle security on its own baseline first
@@ -190,8 +192,10 @@ def test_6_low_anxiety_keeps_relief_high_anxiety_rebounds():
     assert np.all(excess[:, 1].min(axis=0) < -0.002), excess[:, 1].min(axis=0).max()
     # And the rebound matters: the dip brings the anxious person closer to asking again.
     # (anxiety, avoidance, withdrawal, asking norm, trust, frequency, threshold, softness,
-    # routine asking, discouragement, dt), at the defaults
-    args = (0.9, 0.1, 0.0, 0.6, 0.2, 4.0, 0.6, 0.1, 0.05, 0.0, 1 / 24)
+    # routine asking, discouragement, the three asking coefficients, dt), at the defaults
+    coefficients = tuple(DYNAMICS[n].default for n in ("secure_asking", "withdrawn_asking",
+                                                        "norm_asking"))  # fmt: skip
+    args = (0.9, 0.1, 0.0, 0.6, 0.2, 4.0, 0.6, 0.1, 0.05, 0.0, *coefficients, 1 / 24)
     before = seek_probability(baseline[1], *args)
     dip = seek_probability(baseline[1] + excess[:, 1].min(axis=0), *args)
     assert np.all(dip > before), "the rebound's dip does not raise asking"

@@ -165,6 +165,7 @@ def pair_hour(W, j, t, choices) -> None:
                     W[k.S_WITHDRAWAL + p, j], 1.0, W[k.X_WITHDRAWAL_GAIN, j],
                     W[k.S_AVOIDANCE + p, j], W[k.S_EXHAUSTION + p, j],
                     W[k.W_P + k.EXHAUSTION_WITHDRAWAL, j], W[k.X_COMMUNICATION, j],
+                    W[k.W_P + k.CLEAR_EASE, j],
                 )  # fmt: skip
 
 

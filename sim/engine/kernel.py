@@ -29,6 +29,10 @@ What that needs, each checked by tests/test_kernel_engines.py or found the hard 
 * the table has a constant shape, so the compiler knows the rows never overlap, but the lane
   loop's trip count arrives as an argument: a loop of a known small count is fully unrolled
   and then no longer vectorised;
+* the loop reads and writes one allocation only (the draw keys are the table's extra row):
+  with a second array LLVM adds run-time overlap checks against each row, stops merging them
+  past about 100 rows (``-memory-check-merge-threshold``) and then does not vectorise, which is
+  what adding the rules' coefficients as parameter rows first did;
 * dissolved couples and the spare lanes of the last block are computed like the others (masking
   would cost more) but never recorded nor copied back.
 
@@ -206,15 +210,36 @@ SESSION_GAIN, GAIN_FADING, RELAPSE_FADING = (
 ANXIETY_NORM, AVOIDANCE_NORM, MAX_TRAIT_CHANGE, TRAIT_CHANGE, SELF_SOOTHING = (
     _P[n] for n in ("anxiety_norm", "avoidance_norm", "max_trait_change", "trait_change",
                     "self_soothing"))  # fmt: skip
+# The rules' coefficients (parameters like the others, so that sweeps, sensitivity and
+# calibration reach them).
+STRESS_FLOOR, BASE_SECURITY, ANXIETY_INSECURITY, SECURE_HURT = (
+    _P[n] for n in ("stress_floor", "base_security", "anxiety_insecurity", "secure_hurt")
+)
+SECURE_ASKING, WITHDRAWN_ASKING, NORM_ASKING = (
+    _P[n] for n in ("secure_asking", "withdrawn_asking", "norm_asking")
+)
+EXHAUSTION_RELUCTANCE, WITHDRAWN_ANSWERING, CLEAR_ANSWERING = (
+    _P[n] for n in ("exhaustion_reluctance", "withdrawn_answering", "clear_answering")
+)
+INSECURE_CAREGIVING, COMPULSIVE_CAREGIVING = (
+    _P["insecure_caregiving"], _P["compulsive_caregiving"]
+)  # fmt: skip
+AVOIDANT_COOLNESS, ANXIOUS_INSENSITIVITY = _P["avoidant_coolness"], _P["anxious_insensitivity"]
+CLEAR_QUALITY, SECURE_HABITUATION, PULLBACK = (
+    _P[n] for n in ("clear_quality", "secure_habituation", "pullback")
+)
+AVOIDANT_BURDEN, ANXIOUS_BURDEN, CLEAR_EASE, NORM_BURDEN = (
+    _P[n] for n in ("avoidant_burden", "anxious_burden", "clear_ease", "norm_burden")
+)
+AFFECTION_LEARNING, AVOIDANT_RESERVE = _P["affection_learning"], _P["avoidant_reserve"]
+# The strategies' effects at full benefit.
+AWARENESS_EFFECT, COMMUNICATION_TARGET, ACTIONS_CHANNEL, ACTIONS_AFFECTION = (
+    _P[n] for n in ("awareness_effect", "communication_target", "actions_channel",
+                    "actions_affection"))  # fmt: skip
+FEARS_HABITUATION, FEARS_REBOUND, FEARS_TRAIT = (
+    _P[n] for n in ("fears_habituation", "fears_rebound", "fears_trait")
+)
 N_KINDS = len(iv.KINDS)
-
-# Strategy effects, copied to module constants so that Numba compiles them in.
-_AWARENESS_WITHDRAWAL = iv.AWARENESS_WITHDRAWAL
-_ACTIONS_MISMATCH = iv.ACTIONS_MISMATCH
-_ACTIONS_AFFECTION = iv.ACTIONS_AFFECTION
-_FEARS_HABITUATION = iv.FEARS_HABITUATION
-_FEARS_REBOUND = iv.FEARS_REBOUND
-_FEARS_TRAIT = iv.FEARS_TRAIT
 
 # SplitMix64 constants (Steele, Lea & Flood 2014): a counter hashed twice gives independent draws.
 _GOLDEN = np.uint64(0x9E3779B97F4A7C15)
@@ -346,7 +371,7 @@ def day_context(W, j, day, first_end, last_start):
     fears = W[C_GAIN_FEARS, j]
     awareness = W[C_GAIN_AWARENESS, j]
     actions = W[C_GAIN_ACTIONS, j]
-    anxiety_gain = np.maximum(therapy, _FEARS_TRAIT * fears)
+    anxiety_gain = np.maximum(therapy, W[W_P + FEARS_TRAIT, j] * fears)
     for p in range(2):
         W[S_ANXIETY + p, j] = r.treated_trait(
             W[S_ANXIETY_BASE + p, j], anxiety_gain, W[W_P + ANXIETY_NORM, j],
@@ -357,23 +382,27 @@ def day_context(W, j, day, first_end, last_start):
             W[W_P + MAX_TRAIT_CHANGE, j], W[W_P + TRAIT_CHANGE, j],
         )  # fmt: skip
     W[X_COMMUNICATION, j] = r.trained_communication(
-        W[W_P + COMMUNICATION, j], W[C_GAIN_COMMUNICATION, j]
+        W[W_P + COMMUNICATION, j], W[C_GAIN_COMMUNICATION, j], W[W_P + COMMUNICATION_TARGET, j]
     )
+    # The strategies' effects: a share removed is a negative effect (``rules.strategy_scale``).
+    awareness_effect = -W[W_P + AWARENESS_EFFECT, j]
     W[X_WITHDRAWAL_GAIN, j] = r.strategy_scale(
-        W[W_P + WITHDRAWAL_GAIN, j], awareness, _AWARENESS_WITHDRAWAL
+        W[W_P + WITHDRAWAL_GAIN, j], awareness, awareness_effect
     )
     W[X_WITHDRAWAL_THREAT, j] = r.strategy_scale(
-        W[W_P + WITHDRAWAL_THREAT, j], awareness, _AWARENESS_WITHDRAWAL
+        W[W_P + WITHDRAWAL_THREAT, j], awareness, awareness_effect
     )
     W[X_AWARENESS, j] = awareness
-    W[X_MISMATCH, j] = r.strategy_scale(W[W_P + CHANNEL_MISMATCH, j], actions, _ACTIONS_MISMATCH)
+    W[X_MISMATCH, j] = r.strategy_scale(
+        W[W_P + CHANNEL_MISMATCH, j], actions, -W[W_P + ACTIONS_CHANNEL, j]
+    )
     W[X_AFFECTION_RATE, j] = r.strategy_scale(
-        W[W_P + AFFECTION_RATE, j], actions, _ACTIONS_AFFECTION
+        W[W_P + AFFECTION_RATE, j], actions, W[W_P + ACTIONS_AFFECTION, j]
     )
     W[X_HABITUATION_GAIN, j] = r.strategy_scale(
-        W[W_P + HABITUATION_GAIN, j], fears, _FEARS_HABITUATION
+        W[W_P + HABITUATION_GAIN, j], fears, -W[W_P + FEARS_HABITUATION, j]
     )
-    W[X_REBOUND, j] = r.strategy_scale(W[W_P + REBOUND, j], fears, _FEARS_REBOUND)
+    W[X_REBOUND, j] = r.strategy_scale(W[W_P + REBOUND, j], fears, -W[W_P + FEARS_REBOUND, j])
     W[X_SELF_SOOTHING, j] = W[W_P + SELF_SOOTHING, j] * therapy
     W[X_IN_FIRST, j] = 1.0 * (day < first_end)
     W[X_IN_LAST, j] = 1.0 * (day >= last_start)
@@ -383,14 +412,15 @@ def day_context(W, j, day, first_end, last_start):
         q = 1 - p
         W[X_QUALITY + p, j] = r.answer_quality(
             W[X_COMMUNICATION, j], W[S_EXPRESSION + p, j], W[S_EXPRESSION + q, j],
-            W[X_MISMATCH, j],
+            W[X_MISMATCH, j], W[W_P + CLEAR_QUALITY, j],
         )  # fmt: skip
         W[X_DISCOUNT + p, j] = r.answer_discount(
             W[S_ANXIETY + p, j], W[S_AVOIDANCE + p, j], W[W_P + PUSH_PULL, j]
         )
         W[X_BARRIER + p, j] = r.awareness_barrier(
-            W[S_AVOIDANCE + p, j], W[W_P + AVOIDANT_HOLDBACK, j], W[X_AWARENESS, j]
-        )
+            W[S_AVOIDANCE + p, j], W[W_P + AVOIDANT_HOLDBACK, j], W[X_AWARENESS, j],
+            W[W_P + AWARENESS_EFFECT, j],
+        )  # fmt: skip
         # Unasked affection teaches availability as far as it is read as meant (the channel fit).
         W[X_FIT + p, j] = 1.0 - W[X_MISMATCH, j] * np.abs(
             W[S_EXPRESSION + p, j] - W[S_EXPRESSION + q, j]
@@ -410,7 +440,9 @@ def _drift(W, j, p):
     anxiety = W[S_ANXIETY + p, j]
     threat = W[S_THREAT + p, j] * W[F_THREAT, j]
     hit = 1.0 * (W[U_STRESS + p, j] < W[F_STRESS, j])
-    threat = r.threat_after_stressor(threat, hit, W[W_P + STRESS_SIZE, j], anxiety)
+    threat = r.threat_after_stressor(
+        threat, hit, W[W_P + STRESS_SIZE, j], anxiety, W[W_P + STRESS_FLOOR, j]
+    )
 
     habituation = W[S_HABITUATION + p, j]
     relief = W[S_RELIEF + p, j]
@@ -429,10 +461,13 @@ def _drift(W, j, p):
 
 @_inline
 def _security(W, j, p, q):
-    base = r.baseline_security(W[S_ANXIETY + p, j], W[S_TRUST + p, j], W[W_P + TRUST_WEIGHT, j])
+    base = r.baseline_security(
+        W[S_ANXIETY + p, j], W[S_TRUST + p, j], W[W_P + TRUST_WEIGHT, j],
+        W[W_P + BASE_SECURITY, j], W[W_P + ANXIETY_INSECURITY, j],
+    )  # fmt: skip
     return r.felt_security(
         base, W[S_RELIEF + p, j], W[S_THREAT + p, j], W[S_ANXIETY + p, j],
-        W[S_WITHDRAWAL + q, j], W[X_WITHDRAWAL_THREAT, j],
+        W[S_WITHDRAWAL + q, j], W[X_WITHDRAWAL_THREAT, j], W[W_P + SECURE_HURT, j],
     )  # fmt: skip
 
 
@@ -444,22 +479,27 @@ def _decide(W, j, p, q):
         W[S_SECURITY + p, j], W[S_ANXIETY + p, j], W[S_AVOIDANCE + p, j],
         W[S_WITHDRAWAL + p, j], W[S_ASKING_NORM + p, j], W[S_TRUST + p, j],
         W[W_P + REASSURANCE_FREQUENCY, j], W[W_P + SEEK_THRESHOLD, j], W[W_P + SEEK_SOFTNESS, j],
-        W[W_P + ROUTINE_ASKING, j], W[W_P + DISCOURAGEMENT, j], DT,
+        W[W_P + ROUTINE_ASKING, j], W[W_P + DISCOURAGEMENT, j], W[W_P + SECURE_ASKING, j],
+        W[W_P + WITHDRAWN_ASKING, j], W[W_P + NORM_ASKING, j], DT,
     )  # fmt: skip
     ask = 1.0 * (W[U_ASK + p, j] < p_ask)
     barrier = W[X_BARRIER + q, j]  # rules.awareness_barrier, once a day
     p_answer = r.answer_probability(
         W[W_P + RESPONSIVENESS, j], barrier, W[S_ANXIETY + q, j], W[S_EXHAUSTION + q, j],
         W[S_WITHDRAWAL + q, j], W[S_SECURITY + q, j], communication,
+        W[W_P + EXHAUSTION_RELUCTANCE, j], W[W_P + WITHDRAWN_ANSWERING, j],
+        W[W_P + CLEAR_ANSWERING, j], W[W_P + INSECURE_CAREGIVING, j],
+        W[W_P + COMPULSIVE_CAREGIVING, j],
     )  # fmt: skip
     answered = ask * (W[U_ANSWER + p, j] < p_answer)
     warmth = r.answer_warmth(
         W[S_EXHAUSTION + q, j], W[S_AVOIDANCE + q, j], W[S_ANXIETY + q, j],
-        W[W_P + EXHAUSTION_COLDNESS, j],
+        W[W_P + EXHAUSTION_COLDNESS, j], W[W_P + AVOIDANT_COOLNESS, j],
+        W[W_P + ANXIOUS_INSENSITIVITY, j],
     )  # fmt: skip
     p_affection = r.affection_probability(
         W[X_AFFECTION_RATE, j], W[S_AVOIDANCE + q, j], W[S_EXHAUSTION + q, j],
-        W[S_WITHDRAWAL + q, j], DT,
+        W[S_WITHDRAWAL + q, j], W[W_P + AVOIDANT_RESERVE, j], DT,
     )  # fmt: skip
     affection = 1.0 * (W[U_AFFECTION + p, j] < p_affection)
     quality = W[X_QUALITY + p, j]  # rules.answer_quality, once a day
@@ -482,35 +522,44 @@ def _apply(W, j, p, q, t, ask, answered, affection, quality, warmth):
         relief, affection, W[W_P + AFFECTION_RELIEF, j], quality
     )
     W[S_HABITUATION + p, j] = r.habituation_after_reassurance(
-        W[S_HABITUATION + p, j], answered, W[X_HABITUATION_GAIN, j], anxiety
+        W[S_HABITUATION + p, j], answered, W[X_HABITUATION_GAIN, j], anxiety,
+        W[W_P + SECURE_HABITUATION, j],
+    )  # fmt: skip
+    secure_hurt = W[W_P + SECURE_HURT, j]
+    threat = r.threat_after_rebuff(
+        W[S_THREAT + p, j], rebuffed, W[W_P + REBUFF_HURT, j], anxiety, secure_hurt
     )
-    threat = r.threat_after_rebuff(W[S_THREAT + p, j], rebuffed, W[W_P + REBUFF_HURT, j], anxiety)
     W[S_THREAT + p, j] = r.threat_after_cold_answer(
-        threat, answered, warmth, W[W_P + COLD_ANSWER_HURT, j], anxiety
+        threat, answered, warmth, W[W_P + COLD_ANSWER_HURT, j], anxiety, secure_hurt
     )
     learning_rate = W[W_P + TRUST_LEARNING_RATE, j]
     trust = r.trust_update(
         W[S_TRUST + p, j], answered, rebuffed, warmth, learning_rate, W[W_P + REBUFF_LEARNING, j]
     )
-    # Unasked affection teaches availability too, at half the rate of an answered request, as
-    # far as it is read as meant (the channel fit, ``X_FIT``).
+    # Unasked affection teaches availability too, at ``affection_learning`` (half) the rate of an
+    # answered request, as far as it is read as meant (the channel fit, ``X_FIT``).
     W[S_TRUST + p, j] = r.trust_update(trust, affection, 0.0, W[X_FIT + p, j],
-                                       0.5 * learning_rate, 0.0)  # fmt: skip
+                                       W[W_P + AFFECTION_LEARNING, j] * learning_rate,
+                                       0.0)  # fmt: skip
     W[S_CLOSENESS + p, j] = r.closeness_after_exchange(
         W[S_CLOSENESS + p, j], answered * landed + affection * quality,
         W[W_P + CLOSENESS_GAIN, j], avoidance,
     )  # fmt: skip
     W[S_WITHDRAWAL + p, j] = r.withdrawal_after_answer(
-        W[S_WITHDRAWAL + p, j], answered, W[W_P + PUSH_PULL, j], anxiety, avoidance
-    )
+        W[S_WITHDRAWAL + p, j], answered, W[W_P + PUSH_PULL, j], anxiety, avoidance,
+        W[W_P + PULLBACK, j],
+    )  # fmt: skip
     exhaustion_q = W[S_EXHAUSTION + q, j]
+    clear_ease = W[W_P + CLEAR_EASE, j]
     W[S_WITHDRAWAL + q, j] = r.withdrawal_after_request(
         W[S_WITHDRAWAL + q, j], ask, W[X_WITHDRAWAL_GAIN, j], W[S_AVOIDANCE + q, j],
-        exhaustion_q, W[W_P + EXHAUSTION_WITHDRAWAL, j], communication,
+        exhaustion_q, W[W_P + EXHAUSTION_WITHDRAWAL, j], communication, clear_ease,
     )  # fmt: skip
     W[S_EXHAUSTION + q, j] = r.exhaustion_after_answering(
         exhaustion_q, answered, W[W_P + EXHAUSTION_RATE, j], W[S_AVOIDANCE + q, j],
         W[S_ANXIETY + q, j], communication, W[S_ASKING_NORM + q, j],
+        W[W_P + AVOIDANT_BURDEN, j], W[W_P + ANXIOUS_BURDEN, j], clear_ease,
+        W[W_P + NORM_BURDEN, j],
     )  # fmt: skip
     _record_hour(W, j, p, t, ask, answered, affection, warmth, relief_before)
 
@@ -775,8 +824,13 @@ def _advance_blocks(S, P, R, C, keys, day0, n_days, first_end, last_start, daily
     prefer_wide_vectors()  # 512-bit registers where the machine has them (LLVM prefers 256)
     n = S.shape[2]
     width = min(width, BLOCK)
-    W = np.zeros((N_W, BLOCK))
-    kb = np.zeros(BLOCK, dtype=np.uint64)
+    # The couples' draw keys live in the table's own allocation (one extra row, read as
+    # uint64), so that the hourly loop touches a single array: LLVM then proves from the rows'
+    # constant distances that no write reaches another row. A separate keys array needs run-time
+    # overlap checks against every row, and past about 100 rows (LLVM's
+    # -memory-check-merge-threshold) LLVM stops merging them and gives up vectorising.
+    W = np.zeros((N_W + 1, BLOCK))
+    kb = W[N_W].view(np.uint64)
     alive = np.zeros(BLOCK, dtype=np.bool_)
     for b0 in range(0, n, width):
         lanes = min(width, n - b0)
@@ -1038,8 +1092,9 @@ class Kernel:
             value = people.get(name, start.get(name, 0.0))
             self.S[_S[name]] = value
         self.S[SECURITY] = clip01(
-            r.baseline_security(self.S[ANXIETY], self.S[TRUST], self.P[TRUST_WEIGHT])
-        )
+            r.baseline_security(self.S[ANXIETY], self.S[TRUST], self.P[TRUST_WEIGHT],
+                                self.P[BASE_SECURITY], self.P[ANXIETY_INSECURITY])
+        )  # fmt: skip
         self.R = _padded((len(RECORDER_VARS), 2), n)
         self.R[PENDING_TICK] = -1.0
         self.R[EPISODE_TICK] = -1.0

@@ -102,40 +102,45 @@ def approach_share(rate, dt):
 
 
 @_jitable
-def threat_after_stressor(threat, happened, stress_size, anxiety):
+def threat_after_stressor(threat, happened, stress_size, anxiety, stress_floor):
     """A stressor (outside stress, an intrusive doubt) raises threat.
 
     ``threat``, ``anxiety`` in [0, 1]; ``happened`` 1.0 or 0.0; ``stress_size`` threat per
-    stressor. Anxious people are shaken more: the hit is ``stress_size * (0.5 + anxiety)``,
-    because hyperactivated vigilance amplifies ambiguous cues (Mikulincer & Shaver 2003). Threat
-    then fades at ``threat_decay`` per day (applied with :func:`fade`).
+    stressor. Anxious people are shaken more: the hit is ``stress_size * (stress_floor +
+    anxiety)`` (``stress_floor`` 0.5: a fully anxious person is shaken three times as much as a
+    secure one), because hyperactivated vigilance amplifies ambiguous cues (Mikulincer & Shaver
+    2003). Threat then fades at ``threat_decay`` per day (applied with :func:`fade`).
     """
-    return clip01(threat + happened * stress_size * (0.5 + anxiety))
+    return clip01(threat + happened * stress_size * (stress_floor + anxiety))
 
 
 # 2. Felt security ----------------------------------------------------------------------------
 
 
 @_jitable
-def baseline_security(anxiety, trust, trust_weight):
+def baseline_security(anxiety, trust, trust_weight, base_security, anxiety_insecurity):
     """The security a person returns to when nothing happens (0 to 1).
 
     It falls with anxiety (an insecure working model of self) and moves with trust in this
     partner: a responsive partner earns security, an unresponsive one erodes it (earned security;
-    Simpson & Overall 2014). ``0.8 - 0.3 anxiety + trust_weight (trust - 0.5)``.
+    Simpson & Overall 2014). ``base_security - anxiety_insecurity anxiety + trust_weight (trust
+    - 0.5)`` (defaults 0.8 and 0.3: a secure person with middling trust feels fairly safe, a fully
+    anxious one sits at 0.5, near the urge to ask).
     """
-    return 0.8 - 0.3 * anxiety + trust_weight * (trust - 0.5)
+    return base_security - anxiety_insecurity * anxiety + trust_weight * (trust - 0.5)
 
 
 @_jitable
-def felt_security(baseline, relief, threat, anxiety, partner_withdrawal, withdrawal_threat):
+def felt_security(baseline, relief, threat, anxiety, partner_withdrawal, withdrawal_threat,
+                  secure_hurt):  # fmt: skip
     """How safe the person feels right now (0 to 1).
 
-    ``baseline + relief - threat - withdrawal_threat * (0.3 + 0.7 anxiety) * partner_withdrawal``,
-    clipped: the partner's distance hurts anxious people most (demand-withdraw; Christensen &
-    Heavey 1990).
+    ``baseline + relief - threat - withdrawal_threat * (secure_hurt + (1 - secure_hurt) anxiety)
+    * partner_withdrawal``, clipped: the partner's distance hurts anxious people most
+    (demand-withdraw; Christensen & Heavey 1990). ``secure_hurt`` (0.3) is the share of a hurt
+    that a person without anxiety feels, here and for rebuffs and cold answers.
     """
-    hurt = withdrawal_threat * (0.3 + 0.7 * anxiety) * partner_withdrawal
+    hurt = withdrawal_threat * (secure_hurt + (1.0 - secure_hurt) * anxiety) * partner_withdrawal
     return clip01(baseline + relief - threat - hurt)
 
 
@@ -145,7 +150,8 @@ def felt_security(baseline, relief, threat, anxiety, partner_withdrawal, withdra
 @_jitable
 def seek_probability(security, anxiety, avoidance, withdrawal, asking_norm, trust,
                      reassurance_frequency, seek_threshold, seek_softness, routine_asking,
-                     discouragement, dt):  # fmt: skip
+                     discouragement, secure_asking, withdrawn_asking, norm_asking,
+                     dt):  # fmt: skip
     """Chance that the person asks for reassurance during a tick of ``dt`` days.
 
     The urge to ask has two parts. A small routine part, ``routine_asking``, is there whatever
@@ -156,19 +162,21 @@ def seek_probability(security, anxiety, avoidance, withdrawal, asking_norm, trus
     (``baseline_security``, bigger stress hits, rebound) and a higher rate, not through the bar
     itself: everyone asks now and then, anxious people several times as often (Shaver,
     Schachner & Nalbone 2005; Evraire, Dozois & Wilde 2022). The full rate,
-    ``reassurance_frequency`` requests a day, is scaled by ``0.5 + 0.5 anxiety``; avoidance
-    suppresses asking even when insecure (deactivation), by ``(1 - avoidance)²``; a person who
-    has pulled back asks less, by ``1 - 0.5 withdrawal`` (the fearful push-pull); where explicit
-    asking is less acceptable people ask less, ``0.4 + asking_norm`` (1 at the default norm
-    0.6); and a person who has learned that asking goes unanswered asks less,
+    ``reassurance_frequency`` requests a day, is scaled by ``secure_asking + (1 - secure_asking)
+    anxiety`` (0.5: a secure person asks at most half as often); avoidance suppresses asking even
+    when insecure (deactivation), by ``(1 - avoidance)²``; a person who has pulled back asks
+    less, by ``1 - withdrawn_asking withdrawal`` (0.5; the fearful push-pull); where explicit
+    asking is less acceptable people ask less, ``norm_asking + asking_norm`` (0.4: 1 at the
+    default norm 0.6); and a person who has learned that asking goes unanswered asks less,
     ``1 - discouragement (1 - trust)``: bids that are turned away are rarely repeated (Gottman &
     Driver 2005), and protest gives way to despair (Bowlby 1973).
     """
     step = 1.0 / (1.0 + exp((security - seek_threshold) / seek_softness))
     urge = routine_asking + (1.0 - routine_asking) * step
     openness = 1.0 - avoidance  # squared by hand: a power would compile to a loop
-    rate = (reassurance_frequency * (0.5 + 0.5 * anxiety) * (openness * openness) * urge
-            * (1.0 - 0.5 * withdrawal) * (0.4 + asking_norm)
+    rate = (reassurance_frequency * (secure_asking + (1.0 - secure_asking) * anxiety)
+            * (openness * openness) * urge
+            * (1.0 - withdrawn_asking * withdrawal) * (norm_asking + asking_norm)
             * (1.0 - discouragement * (1.0 - trust)))  # fmt: skip
     return clip01(rate * dt)
 
@@ -177,47 +185,57 @@ def seek_probability(security, anxiety, avoidance, withdrawal, asking_norm, trus
 
 
 @_jitable
-def awareness_barrier(avoidance, avoidant_holdback, awareness):
+def awareness_barrier(avoidance, avoidant_holdback, awareness, awareness_effect):
     """How much the answerer's avoidance holds back an answer.
 
-    ``avoidant_holdback * avoidance² * (1 - awareness / 2)``: avoidant caregivers answer less
-    (Feeney & Collins 2001).
+    ``avoidant_holdback * avoidance² * (1 - awareness_effect awareness)``: avoidant caregivers
+    answer less (Feeney & Collins 2001); style awareness at full benefit halves the barrier
+    (``awareness_effect`` 0.5).
 
     ``awareness`` (0 to 1) is the benefit a couple has gained from recognising each other's
     styles: a request read as an attachment need, not criticism, is easier to meet (Mikulincer &
     Shaver 2003 on deactivation).
     """
-    return avoidant_holdback * avoidance * avoidance * (1.0 - 0.5 * awareness)
+    return avoidant_holdback * avoidance * avoidance * (1.0 - awareness_effect * awareness)
 
 
 @_jitable
 def answer_probability(responsiveness, barrier, partner_anxiety, partner_exhaustion,
-                       partner_withdrawal, partner_security, communication):  # fmt: skip
+                       partner_withdrawal, partner_security, communication,
+                       exhaustion_reluctance, withdrawn_answering, clear_answering,
+                       insecure_caregiving, compulsive_caregiving):  # fmt: skip
     """Chance that the partner answers a request (0 to 1).
 
-    ``responsiveness * (1 - barrier) * (1 - 0.8 exhaustion) * (1 - 0.5 withdrawal) *
-    (0.95 + 0.05 communication) * readiness``, where ``barrier`` is :func:`awareness_barrier` of
-    the partner's avoidance and ``readiness = min(1, 0.75 + 0.25 security + 0.15 anxiety)``: a
-    caregiver who feels insecure has less to give, while anxious caregivers answer readily
-    (compulsive caregiving; Kunce & Shaver 1994; Feeney & Collins 2001).
+    ``responsiveness * (1 - barrier) * (1 - exhaustion_reluctance exhaustion) * (1 -
+    withdrawn_answering withdrawal) * (1 - clear_answering + clear_answering communication) *
+    readiness``, where ``barrier`` is :func:`awareness_barrier` of the partner's avoidance and
+    ``readiness = min(1, 1 - insecure_caregiving + insecure_caregiving security +
+    compulsive_caregiving anxiety)`` (defaults 0.8, 0.5, 0.05, 0.25, 0.15): a drained or
+    withdrawn partner answers less (Coyne 1976), a clearly explained need is a little easier to
+    meet, a caregiver who feels insecure has less to give, while anxious caregivers answer
+    readily (compulsive caregiving; Kunce & Shaver 1994; Feeney & Collins 2001).
     """
-    readiness = clip01(0.75 + 0.25 * partner_security + 0.15 * partner_anxiety)
+    readiness = clip01(1.0 - insecure_caregiving + insecure_caregiving * partner_security
+                       + compulsive_caregiving * partner_anxiety)  # fmt: skip
     p = (
         responsiveness
         * (1.0 - barrier)
-        * (1.0 - 0.8 * partner_exhaustion)
-        * (1.0 - 0.5 * partner_withdrawal)
-        * (0.95 + 0.05 * communication)
+        * (1.0 - exhaustion_reluctance * partner_exhaustion)
+        * (1.0 - withdrawn_answering * partner_withdrawal)
+        * (1.0 - clear_answering + clear_answering * communication)
         * readiness
     )
     return clip01(p)
 
 
 @_jitable
-def answer_warmth(partner_exhaustion, partner_avoidance, partner_anxiety, exhaustion_coldness):
+def answer_warmth(partner_exhaustion, partner_avoidance, partner_anxiety, exhaustion_coldness,
+                  avoidant_coolness, anxious_insensitivity):  # fmt: skip
     """How warm and sensitive an answer is (0 = cold and dismissive, 1 = fully warm).
 
-    ``(1 - exhaustion_coldness * exhaustion) * (1 - 0.4 avoidance) * (1 - 0.2 anxiety)``: a
+    ``(1 - exhaustion_coldness * exhaustion) * (1 - avoidant_coolness avoidance) * (1 -
+    anxious_insensitivity anxiety)`` (0.4 and 0.2: avoidance cools an answer more than anxiety
+    blunts it): a
     drained partner answers reluctantly or irritably, the interpersonal cost of repeated
     reassurance seeking (Coyne 1976; Joiner, Metalsky, Katz & Beach 1999); avoidant caregivers
     answer more coolly and anxious ones less sensitively (Kunce & Shaver 1994; Collins & Feeney
@@ -225,22 +243,26 @@ def answer_warmth(partner_exhaustion, partner_avoidance, partner_anxiety, exhaus
     """
     return clip01(
         (1.0 - exhaustion_coldness * partner_exhaustion)
-        * (1.0 - 0.4 * partner_avoidance)
-        * (1.0 - 0.2 * partner_anxiety)
+        * (1.0 - avoidant_coolness * partner_avoidance)
+        * (1.0 - anxious_insensitivity * partner_anxiety)
     )
 
 
 @_jitable
-def answer_quality(communication, expression, partner_expression, channel_mismatch):
+def answer_quality(communication, expression, partner_expression, channel_mismatch,
+                   clear_quality):  # fmt: skip
     """How well an answer or gesture lands in the receiver's channel (0 to 1).
 
-    Clear communication improves it (``0.6 + 0.4 communication``). Reassurance is given in the
-    partner's own channel (words or actions, ``expression`` 0 to 1) and read in the person's
-    own: a mismatch of the two costs up to ``channel_mismatch`` of the quality (the source
-    article's cultural norms).
+    Clear communication improves it (``1 - clear_quality + clear_quality communication``;
+    ``clear_quality`` 0.4: an unexplained answer lands at 0.6 of a fully explained one).
+    Reassurance is given in the partner's own channel (words or actions, ``expression`` 0 to 1)
+    and read in the person's own: a mismatch of the two costs up to ``channel_mismatch`` of the
+    quality (the source article's cultural norms).
     """
     mismatch = np.abs(expression - partner_expression)
-    return (0.6 + 0.4 * communication) * (1.0 - channel_mismatch * mismatch)
+    return (1.0 - clear_quality + clear_quality * communication) * (
+        1.0 - channel_mismatch * mismatch
+    )
 
 
 @_jitable
@@ -301,13 +323,16 @@ def self_soothing(relief, rate, dt):
 
 
 @_jitable
-def habituation_after_reassurance(habituation, happened, habituation_gain, anxiety):
+def habituation_after_reassurance(habituation, happened, habituation_gain, anxiety,
+                                  secure_habituation):  # fmt: skip
     """Each answered request gets a person more used to reassurance.
 
-    Habituation rises by ``habituation_gain * (0.2 + 0.8 anxiety)`` toward 1: anxious people
-    habituate most. It fades at ``habituation_decay`` per day (weeks).
+    Habituation rises by ``habituation_gain * (secure_habituation + (1 - secure_habituation)
+    anxiety)`` toward 1: anxious people habituate most (``secure_habituation`` 0.2: a person
+    without anxiety habituates at a fifth of the pace). It fades at ``habituation_decay`` per day
+    (weeks).
     """
-    gain = habituation_gain * (0.2 + 0.8 * anxiety)
+    gain = habituation_gain * (secure_habituation + (1.0 - secure_habituation) * anxiety)
     return clip01(habituation + happened * gain * (1.0 - habituation))
 
 
@@ -315,23 +340,25 @@ def habituation_after_reassurance(habituation, happened, habituation_gain, anxie
 
 
 @_jitable
-def threat_after_rebuff(threat, happened, rebuff_hurt, anxiety):
-    """An unanswered request hurts: threat rises by ``rebuff_hurt * (0.3 + 0.7 anxiety)``.
+def threat_after_rebuff(threat, happened, rebuff_hurt, anxiety, secure_hurt):
+    """An unanswered request hurts: by ``rebuff_hurt * (secure_hurt + (1 - secure_hurt) anx)``.
 
     Excessive reassurance seeking invites rejection, and rejection feeds the need (Joiner et al.
     1999; Starr & Davila 2008).
     """
-    return clip01(threat + happened * rebuff_hurt * (0.3 + 0.7 * anxiety))
+    return clip01(threat + happened * rebuff_hurt * (secure_hurt + (1.0 - secure_hurt) * anxiety))
 
 
 @_jitable
-def threat_after_cold_answer(threat, happened, warmth, cold_answer_hurt, anxiety):
-    """A reluctant or irritated answer hurts: ``cold_answer_hurt * (1 - warmth) * (0.3 + 0.7 anx)``.
+def threat_after_cold_answer(threat, happened, warmth, cold_answer_hurt, anxiety, secure_hurt):
+    """A reluctant or irritated answer hurts, ``cold_answer_hurt * (1 - warmth)`` at full anxiety.
 
+    The hurt is scaled by anxiety as a rebuff's is (``secure_hurt + (1 - secure_hurt) anxiety``).
     With ``cold_answer_hurt`` above ``rebuff_hurt`` a fully cold answer hurts more than silence:
     it is read as rejection that confirms the doubt (Joiner et al. 1999; Starr & Davila 2008).
     """
-    return clip01(threat + happened * cold_answer_hurt * (1.0 - warmth) * (0.3 + 0.7 * anxiety))
+    felt = secure_hurt + (1.0 - secure_hurt) * anxiety
+    return clip01(threat + happened * cold_answer_hurt * (1.0 - warmth) * felt)
 
 
 # 8. Exhaustion: the answerer's cost ----------------------------------------------------------
@@ -339,18 +366,21 @@ def threat_after_cold_answer(threat, happened, warmth, cold_answer_hurt, anxiety
 
 @_jitable
 def exhaustion_after_answering(exhaustion, happened, exhaustion_rate, avoidance, anxiety,
-                               communication, asking_norm):  # fmt: skip
+                               communication, asking_norm, avoidant_burden, anxious_burden,
+                               clear_ease, norm_burden):  # fmt: skip
     """Answering a request costs the answerer exhaustion.
 
-    The cost is ``exhaustion_rate * (0.5 + avoidance + 0.5 anxiety) * (1 - 0.5 communication)
-    * (1.6 - asking_norm)``, toward 1. Requests feel intrusive to avoidant partners, and anxious
+    The cost is ``exhaustion_rate * (0.5 + avoidant_burden avoidance + anxious_burden anxiety) *
+    (1 - clear_ease communication) * (norm_burden - asking_norm)``, toward 1 (defaults 1, 0.5,
+    0.5 and 1.6: a fully avoidant answerer pays three times a secure one's cost, a fully anxious
+    one twice). Requests feel intrusive to avoidant partners, and anxious
     caregivers give with their own distress (compulsive caregiving), so both pay more (Kunce &
     Shaver 1994); an explained request costs less (the source article's "communicate openly");
     explicit asking weighs more on a person from a norm where asking is less acceptable (1 at the
     default norm 0.6).
     """
-    cost = (exhaustion_rate * (0.5 + avoidance + 0.5 * anxiety) * (1.0 - 0.5 * communication)
-            * (1.6 - asking_norm))  # fmt: skip
+    cost = (exhaustion_rate * (0.5 + avoidant_burden * avoidance + anxious_burden * anxiety)
+            * (1.0 - clear_ease * communication) * (norm_burden - asking_norm))  # fmt: skip
     return clip01(exhaustion + happened * cost * (1.0 - exhaustion))
 
 
@@ -369,28 +399,30 @@ def exhaustion_recovery(exhaustion, recovery_rate, burnout, dt):
 
 @_jitable
 def withdrawal_after_request(withdrawal, happened, withdrawal_gain, avoidance, exhaustion,
-                             exhaustion_withdrawal, communication):  # fmt: skip
+                             exhaustion_withdrawal, communication, clear_ease):  # fmt: skip
     """A request received makes the partner take distance.
 
     Withdrawal rises by ``withdrawal_gain * (avoidance + exhaustion_withdrawal * exhaustion) *
-    (1 - 0.5 communication)`` toward 1: avoidant partners pull back when pursued (Christensen &
-    Heavey 1990), and so does anyone worn out by answering (Coyne 1976). An explained need reads
-    as collaboration rather than demand, so it crowds the partner less. Withdrawal fades at
+    (1 - clear_ease communication)`` toward 1: avoidant partners pull back when pursued
+    (Christensen & Heavey 1990), and so does anyone worn out by answering (Coyne 1976). An
+    explained need reads as collaboration rather than demand, so it crowds the partner less
+    (``clear_ease`` 0.5, as for the cost of answering). Withdrawal fades at
     ``withdrawal_decay`` per day.
     """
     drive = avoidance + exhaustion_withdrawal * exhaustion
-    gain = withdrawal_gain * drive * (1.0 - 0.5 * communication)
+    gain = withdrawal_gain * drive * (1.0 - clear_ease * communication)
     return clip01(withdrawal + happened * gain * (1.0 - withdrawal))
 
 
 @_jitable
-def withdrawal_after_answer(withdrawal, happened, push_pull, anxiety, avoidance):
+def withdrawal_after_answer(withdrawal, happened, push_pull, anxiety, avoidance, pullback):
     """Fearful push-pull: after getting the reassurance they asked for, fearful people pull back.
 
-    Withdrawal rises by ``0.25 * push_pull * anxiety * avoidance`` toward 1 on each answer
-    received: closeness sought is then felt as a risk (Bartholomew & Horowitz 1991).
+    Withdrawal rises by ``pullback * push_pull * anxiety * avoidance`` toward 1 on each answer
+    received (``pullback`` 0.25: a quarter of the discount ``push_pull`` puts on the answer):
+    closeness sought is then felt as a risk (Bartholomew & Horowitz 1991).
     """
-    gain = 0.25 * push_pull * anxiety * avoidance
+    gain = pullback * push_pull * anxiety * avoidance
     return clip01(withdrawal + happened * gain * (1.0 - withdrawal))
 
 
@@ -416,14 +448,17 @@ def trust_update(trust, answered, rebuffed, shown, trust_learning_rate, rebuff_l
 
 
 @_jitable
-def affection_probability(affection_rate, avoidance, exhaustion, withdrawal, dt):
+def affection_probability(affection_rate, avoidance, exhaustion, withdrawal, avoidant_reserve,
+                          dt):  # fmt: skip
     """Chance that the person shows unasked affection to the partner this tick.
 
-    ``affection_rate * (1 - 0.5 avoidance) * (1 - exhaustion) * (1 - withdrawal)`` per day:
-    close, rested partners reassure without being asked; avoidant people give fewer gestures
-    (Brennan, Wu & Loev 1998).
+    ``affection_rate * (1 - avoidant_reserve avoidance) * (1 - exhaustion) * (1 - withdrawal)``
+    per day: close, rested partners reassure without being asked; avoidant people give fewer
+    gestures (Brennan, Wu & Loev 1998; ``avoidant_reserve`` 0.5: half as many when fully
+    avoidant).
     """
-    rate = affection_rate * (1.0 - 0.5 * avoidance) * (1.0 - exhaustion) * (1.0 - withdrawal)
+    rate = (affection_rate * (1.0 - avoidant_reserve * avoidance) * (1.0 - exhaustion)
+            * (1.0 - withdrawal))  # fmt: skip
     return clip01(rate * dt)
 
 
@@ -577,9 +612,13 @@ def treated_trait(base, gain, norm, max_change, trait_change):
 
 
 @_jitable
-def trained_communication(communication, gain):
-    """Communication after practising open communication: ``+ gain * max(0, 0.8 - comm)``."""
-    return communication + gain * np.maximum(0.8 - communication, 0.0)
+def trained_communication(communication, gain, communication_target):
+    """Communication after practising open communication: ``+ gain * max(0, target - comm)``.
+
+    ``communication_target`` (0.8) is where practice takes a couple at full benefit: clear, not
+    perfect.
+    """
+    return communication + gain * np.maximum(communication_target - communication, 0.0)
 
 
 @_jitable
