@@ -157,5 +157,8 @@ def hourly_trace(
                 censored[t] = R[k.CENSORED_FIRST] > censored_before
                 states[t] = S
             k.end_of_day(S, P, R, C, kern.keys, together, day, no_daily, 0, False)
+            # The day's close moves state too (each person's appraisal takes its daily step), so
+            # the day's last hour keeps the state after it: what the engine holds after the day.
+            states[t] = S
     return HourlyTrace(states, events[:, 0], events[:, 1], events[:, 2], C[k.DISSOLVED_DAY].copy(),
                        closed, censored)  # fmt: skip
