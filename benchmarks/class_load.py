@@ -34,7 +34,6 @@ import os
 import random
 import re
 import signal
-import socket
 import statistics
 import subprocess
 import sys
@@ -49,18 +48,16 @@ from pathlib import Path
 import psutil
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from sim.net import free_port  # noqa: E402
+
 #: The stated bound on the server's resident memory during the load (MiB).
 BOUND_MIB = 600.0
 #: A run must show on the board within this many seconds of its answer (the page polls at 0.5 s).
 SHOW_WITHIN = 1.0
 MIB = 1024 * 1024
 STYLES = ("secure", "anxious", "avoidant", "fearful")
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def _client():
@@ -141,7 +138,7 @@ def main() -> int:
         )
     rng = random.Random(args.seed)
     work = Path(tempfile.mkdtemp(prefix="relsim-class-load-"))
-    process, join, teacher = _start(work / "session", _free_port(), work / "server.log")
+    process, join, teacher = _start(work / "session", free_port(), work / "server.log")
     base = join.split("/?")[0]
     server = psutil.Process(process.pid)
     start_rss = server.memory_info().rss / MIB

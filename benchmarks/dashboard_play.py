@@ -23,7 +23,7 @@ from playwright.sync_api import expect, sync_playwright
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from dashboard_memory import CHROMIUM, FLAGS, _free_port, _setup
+from dashboard_memory import CHROMIUM, FLAGS, _setup, free_port
 
 ROOT = Path(__file__).resolve().parent.parent
 TARGET = 30.0
@@ -138,7 +138,7 @@ def main() -> int:
         print(f"--speeds must be whole numbers separated by commas, got {args.speeds!r}",
               file=sys.stderr)  # fmt: skip
         return 2
-    port = _free_port()
+    port = free_port()
     server = _start_server(port)
     try:
         with sync_playwright() as playwright:

@@ -77,3 +77,10 @@ def port_problem(host: str, port: int, *, holder: str, command: str, default: in
                         f"{other}")  # fmt: skip
             return f"cannot listen on {host}:{port}: {error.strerror}"
     return ""
+
+
+def free_port(host: str = "127.0.0.1") -> int:
+    """Return a TCP port on ``host`` that nobody listens on now (the system picks it)."""
+    with socket.socket() as probe:
+        probe.bind((host, 0))
+        return probe.getsockname()[1]

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import os
 import re
-import socket
 import subprocess
 import sys
 import time
@@ -52,16 +51,12 @@ def relsim(capsys: pytest.CaptureFixture[str]) -> Callable[..., CliRun]:
     return run
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))  # the system picks a port nobody is listening on
-        return probe.getsockname()[1]
-
-
 @pytest.fixture(scope="session")
 def free_port() -> Callable[[], int]:
     """Return a function that gives a free TCP port on 127.0.0.1 (for servers a test starts)."""
-    return _free_port
+    from sim.net import free_port
+
+    return free_port
 
 
 class ChildServer:
