@@ -3,7 +3,8 @@
 A couple ends in one of four labels, decided in this order (the first that applies):
 
 ``dissolved``
-    the dissolution rule fired (a partner dissatisfied and uncommitted for ``dissolution_days``).
+    the dissolution rule fired (while a partner was dissatisfied and uncommitted, the couple
+    left on a day with chance ``1 / dissolution_days``).
 ``spiraling``
     someone asks constantly at the end (at least ``EXCESSIVE_RATE`` requests a day over the last
     30 days: "constant, repetitive" in the source article's table), or still asks often (at least
