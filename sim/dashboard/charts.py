@@ -131,7 +131,7 @@ def _svg(width: int, height: int, body: list[str], title: str) -> str:
 class _Frame:
     """Plot area and the mapping from data to pixels."""
 
-    def __init__(self, width, height, x_range, y_range, left=58, right=14, top=58, bottom=46):
+    def __init__(self, width, height, x_range, y_range, left=66, right=14, top=58, bottom=46):
         self.x0, self.x1 = left, width - right
         self.y0, self.y1 = top, height - bottom
         self.x_range, self.y_range = x_range, y_range
@@ -170,8 +170,8 @@ class _Frame:
                    f'text-anchor="middle" fill="{_TEXT}">{escape(x_label)}</text>')  # fmt: skip
         mid = (self.y0 + self.y1) / 2
         out.append(
-            f'<text x="16" y="{mid:.1f}" font-size="15" text-anchor="middle" '
-            f'transform="rotate(-90 16 {mid:.1f})" fill="{_TEXT}">{escape(y_label)}</text>'
+            f'<text x="14" y="{mid:.1f}" font-size="15" text-anchor="middle" '
+            f'transform="rotate(-90 14 {mid:.1f})" fill="{_TEXT}">{escape(y_label)}</text>'
         )
         return out
 
