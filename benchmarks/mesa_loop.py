@@ -158,7 +158,7 @@ class Person(mesa.Agent):
                                    p["seek_threshold"], p["seek_softness"],
                                    p["routine_asking"], p["discouragement"],
                                    p["secure_asking"], p["withdrawn_asking"],
-                                   p["norm_asking"], DT)  # fmt: skip
+                                   p["norm_asking"], p["fearful_asking"], DT)  # fmt: skip
         self.ask = 1.0 if rand() < p_ask else 0.0
         barrier = R.awareness_barrier(q.avoidance, p["avoidant_holdback"], x["awareness"],
                                       p["awareness_effect"])  # fmt: skip

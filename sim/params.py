@@ -325,6 +325,15 @@ DYNAMICS: dict[str, Param] = _table(
         "Added to the asking norm to scale asking: 0.4 makes the default norm 0.6 count as 1, "
         "a norm of 0 as 0.4.",
     ),
+    Param(
+        "fearful_asking",
+        0.6,
+        0.0,
+        1.0,
+        "share of deactivation",
+        "How far anxiety overrides avoidant deactivation of asking: 0, avoidance suppresses "
+        "asking whatever the anxiety; 1, a fully anxious person asks as if not avoidant.",
+    ),
     # Answering (caregiving).
     Param(
         "responsiveness",
@@ -729,7 +738,7 @@ DYNAMICS: dict[str, Param] = _table(
     ),
     Param(
         "dissolution_commitment",
-        0.52,
+        0.58,
         0.0,
         1.0,
         "commitment",
@@ -784,7 +793,7 @@ DYNAMICS: dict[str, Param] = _table(
     # Treatments (the five strategies): response, relapse, trait change.
     Param(
         "treatment_engagement",
-        0.65,
+        0.8,
         0.01,
         0.99,
         "share",

@@ -69,7 +69,7 @@ RELATIONSHIPS: dict[str, dict[str, float]] = {
         "commitment_floor": 0.05,
         "start_commitment": 0.55,
         "dissolution_satisfaction": 0.45,
-        "dissolution_commitment": 0.55,
+        "dissolution_commitment": 0.6,
     },
     "married": {"commitment_floor": 0.3, "start_commitment": 0.75},
 }

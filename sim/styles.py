@@ -16,8 +16,10 @@ import numpy as np
 __all__ = [
     "LITERATURE_MIX",
     "STYLE_JITTER",
+    "TRAIT_NORMS",
     "Style",
     "classify",
+    "draw_continuum",
     "draw_population",
     "draw_traits",
 ]
@@ -68,10 +70,33 @@ class Style(enum.Enum):
         return [s.label for s in cls]
 
 
-#: Share of each style in a general adult population: about 56% secure, 25% avoidant, 19% anxious
-#: (Hazan & Shaver 1987; Mickelson, Kessler & Shaver 1997 report 59% / 25% / 11% with the rest
-#: unclassified). Fearful is not separated in those three-category studies, so it gets no share.
-LITERATURE_MIX: Mapping[str, float] = {"secure": 0.56, "avoidant": 0.25, "anxious": 0.19}
+#: Share of each style in a general adult population. Hazan & Shaver (1987) found about 56% secure,
+#: 25% avoidant and 19% anxious (Mickelson, Kessler & Shaver 1997: 59% / 25% / 11%, the rest
+#: unclassified). Their three categories have no fearful one: their "avoidant" description (being
+#: uncomfortable close to others, finding it hard to trust and depend on them) covers both
+#: Bartholomew & Horowitz's (1991) fearful and dismissing people, whom they found in the ratio
+#: 21 : 18. The 25% is split in that ratio: 13.5% fearful, 11.5% avoidant (dismissing).
+LITERATURE_MIX: Mapping[str, float] = {
+    "secure": 0.56,
+    "anxious": 0.19,
+    "avoidant": 0.115,
+    "fearful": 0.135,
+}
+
+#: The continuum a population's people are drawn from, on the [0, 1] scale of the plane (an ECR-R
+#: score s from 1 to 7 is (s - 1) / 6): in community and student samples attachment anxiety
+#: averages about 3.5 and avoidance about 3, each with a standard deviation a little over 1
+#: (Fraley, Waller & Brennan 2000; Sibley, Fischer & Liu 2005), and the two correlate positively,
+#: about .1 to .4 by instrument (Cameron, Finnegan & Morry 2012). Attachment is dimensional, not
+#: a set of types (Fraley & Waller 1998): the style of a population's person is the quadrant they
+#: fall in, and within it their traits follow this distribution (``draw_population``).
+TRAIT_NORMS: Mapping[str, float] = {
+    "anxiety_mean": 0.42,
+    "anxiety_sd": 0.19,
+    "avoidance_mean": 0.33,
+    "avoidance_sd": 0.19,
+    "correlation": 0.3,
+}
 
 #: Standard deviation of the per-person jitter around a preset, on the [0, 1] scale. Large enough
 #: that no two people are identical, small enough that a jittered secure person stays secure.
@@ -116,10 +141,51 @@ def draw_traits(
     return anxiety, avoidance
 
 
+def draw_continuum(
+    style: Style, n: int, rng: np.random.Generator, norms: Mapping[str, float] = TRAIT_NORMS
+) -> tuple[np.ndarray, np.ndarray]:
+    """Draw ``n`` people from the population's continuum, restricted to ``style``'s quadrant.
+
+    Anxiety and avoidance are a bivariate normal with ``norms``' means, standard deviations and
+    correlation, clipped to [0, 1]; draws outside the quadrant (``classify``) are rejected, so
+    the people of a style are the part of the continuum that falls in its quadrant.
+
+    Returns
+    -------
+    anxiety, avoidance : numpy.ndarray
+        Two arrays of shape ``(n,)`` in [0, 1], each point classified as ``style``.
+
+    """
+    rho = norms["correlation"]
+    kept_anx: list[np.ndarray] = []
+    kept_avo: list[np.ndarray] = []
+    found = 0
+    while found < n:
+        batch = 4 * (n - found) + 64
+        z = rng.standard_normal((2, batch))
+        anxiety = np.clip(norms["anxiety_mean"] + norms["anxiety_sd"] * z[0], 0.0, 1.0)
+        avoidance = np.clip(
+            norms["avoidance_mean"]
+            + norms["avoidance_sd"] * (rho * z[0] + np.sqrt(1.0 - rho * rho) * z[1]),
+            0.0,
+            1.0,
+        )
+        inside = classify(anxiety, avoidance) == style.label
+        kept_anx.append(anxiety[inside])
+        kept_avo.append(avoidance[inside])
+        found += int(inside.sum())
+    return np.concatenate(kept_anx)[:n], np.concatenate(kept_avo)[:n]
+
+
 def draw_population(
     mix: Mapping[str, float], n_couples: int, rng: np.random.Generator
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Draw ``2 * n_couples`` people from a style mix and pair them at random.
+
+    The mix sets how many people fall in each style's quadrant; within it, a person's anxiety
+    and avoidance are drawn from the population's continuum (``draw_continuum``, ``TRAIT_NORMS``),
+    not jittered around the style's preset: a population has people of every degree, and the
+    two dimensions correlate. (Couples of named styles, ``draw_traits``, keep the presets.)
 
     Parameters
     ----------
@@ -135,7 +201,7 @@ def draw_population(
     styles : numpy.ndarray of str, shape (2, n_couples)
         The style each person was drawn from (row 0 partner A, row 1 partner B).
     anxiety, avoidance : numpy.ndarray, shape (2, n_couples)
-        Jittered traits.
+        Traits, each point in its style's quadrant.
 
     """
     labels = list(mix)
@@ -149,7 +215,7 @@ def draw_population(
     avoidance = np.empty(2 * n_couples)
     for k, style in enumerate(styles_enum):
         sel = idx == k
-        anxiety[sel], avoidance[sel] = draw_traits(style, int(sel.sum()), rng)
+        anxiety[sel], avoidance[sel] = draw_continuum(style, int(sel.sum()), rng)
     # Random pairing: people are drawn independently, so consecutive draws are a random pairing.
     names = np.array([s.label for s in styles_enum])[idx]
     return (

@@ -192,9 +192,9 @@ def test_6_low_anxiety_keeps_relief_high_anxiety_rebounds():
     assert np.all(excess[:, 1].min(axis=0) < -0.002), excess[:, 1].min(axis=0).max()
     # And the rebound matters: the dip brings the anxious person closer to asking again.
     # (anxiety, avoidance, withdrawal, asking norm, trust, frequency, threshold, softness,
-    # routine asking, discouragement, the three asking coefficients, dt), at the defaults
-    coefficients = tuple(DYNAMICS[n].default for n in ("secure_asking", "withdrawn_asking",
-                                                        "norm_asking"))  # fmt: skip
+    # routine asking, discouragement, the four asking coefficients, dt), at the defaults
+    names = ("secure_asking", "withdrawn_asking", "norm_asking", "fearful_asking")
+    coefficients = tuple(DYNAMICS[n].default for n in names)
     args = (0.9, 0.1, 0.0, 0.6, 0.2, 4.0, 0.6, 0.1, 0.05, 0.0, *coefficients, 1 / 24)
     before = seek_probability(baseline[1], *args)
     dip = seek_probability(baseline[1] + excess[:, 1].min(axis=0), *args)

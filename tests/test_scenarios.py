@@ -17,6 +17,7 @@ import pytest
 
 from sim.outcomes import LABELS, broken
 from sim.params import DYNAMICS, INTERVENTIONS
+from sim.styles import LITERATURE_MIX
 from sim.scenario import SCENARIO_DIR, find_scenario, list_scenarios, load_scenario
 from sim.simulation import COUPLE_COLUMNS, Setup, simulate, strategy_effects
 
@@ -69,7 +70,7 @@ def test_special_scenarios_say_what_their_names_promise():
     assert load_scenario("classroom").relationship == "dating"
     classroom = load_scenario("classroom")
     assert classroom.couples == 500 and classroom.population["pairing"] == "random"
-    assert classroom.population["mix"] == {"secure": 0.56, "avoidant": 0.25, "anxious": 0.19}
+    assert classroom.population["mix"] == dict(LITERATURE_MIX)
     phase = load_scenario("phase-anxiety-avoidance").sweep
     assert (phase.x.param, phase.y.param) == ("partner_a.anxiety", "partner_b.avoidance")
     assert (len(phase.x.values), len(phase.y.values), phase.replicates) == (21, 21, 50)

@@ -215,8 +215,8 @@ ANXIETY_NORM, AVOIDANCE_NORM, MAX_TRAIT_CHANGE, TRAIT_CHANGE, SELF_SOOTHING = (
 STRESS_FLOOR, BASE_SECURITY, ANXIETY_INSECURITY, SECURE_HURT = (
     _P[n] for n in ("stress_floor", "base_security", "anxiety_insecurity", "secure_hurt")
 )
-SECURE_ASKING, WITHDRAWN_ASKING, NORM_ASKING = (
-    _P[n] for n in ("secure_asking", "withdrawn_asking", "norm_asking")
+SECURE_ASKING, WITHDRAWN_ASKING, NORM_ASKING, FEARFUL_ASKING = (
+    _P[n] for n in ("secure_asking", "withdrawn_asking", "norm_asking", "fearful_asking")
 )
 EXHAUSTION_RELUCTANCE, WITHDRAWN_ANSWERING, CLEAR_ANSWERING = (
     _P[n] for n in ("exhaustion_reluctance", "withdrawn_answering", "clear_answering")
@@ -480,7 +480,7 @@ def _decide(W, j, p, q):
         W[S_WITHDRAWAL + p, j], W[S_ASKING_NORM + p, j], W[S_TRUST + p, j],
         W[W_P + REASSURANCE_FREQUENCY, j], W[W_P + SEEK_THRESHOLD, j], W[W_P + SEEK_SOFTNESS, j],
         W[W_P + ROUTINE_ASKING, j], W[W_P + DISCOURAGEMENT, j], W[W_P + SECURE_ASKING, j],
-        W[W_P + WITHDRAWN_ASKING, j], W[W_P + NORM_ASKING, j], DT,
+        W[W_P + WITHDRAWN_ASKING, j], W[W_P + NORM_ASKING, j], W[W_P + FEARFUL_ASKING, j], DT,
     )  # fmt: skip
     ask = 1.0 * (W[U_ASK + p, j] < p_ask)
     barrier = W[X_BARRIER + q, j]  # rules.awareness_barrier, once a day

@@ -151,7 +151,7 @@ def felt_security(baseline, relief, threat, anxiety, partner_withdrawal, withdra
 def seek_probability(security, anxiety, avoidance, withdrawal, asking_norm, trust,
                      reassurance_frequency, seek_threshold, seek_softness, routine_asking,
                      discouragement, secure_asking, withdrawn_asking, norm_asking,
-                     dt):  # fmt: skip
+                     fearful_asking, dt):  # fmt: skip
     """Chance that the person asks for reassurance during a tick of ``dt`` days.
 
     The urge to ask has two parts. A small routine part, ``routine_asking``, is there whatever
@@ -164,7 +164,11 @@ def seek_probability(security, anxiety, avoidance, withdrawal, asking_norm, trus
     Schachner & Nalbone 2005; Evraire, Dozois & Wilde 2022). The full rate,
     ``reassurance_frequency`` requests a day, is scaled by ``secure_asking + (1 - secure_asking)
     anxiety`` (0.5: a secure person asks at most half as often); avoidance suppresses asking even
-    when insecure (deactivation), by ``(1 - avoidance)²``; a person who has pulled back asks
+    when insecure (deactivation), by ``openness²`` with ``openness = 1 - avoidance (1 -
+    fearful_asking anxiety)``: in a person who is anxious as well, the deactivating strategy gives
+    way to the hyperactivating one, so fearful people ask (and then discount the answer or pull
+    back: the push-pull), while dismissing people, avoidant without anxiety, hardly ask
+    (Bartholomew & Horowitz 1991; Brennan & Carnelley 1999; Mikulincer & Shaver 2007); a person who has pulled back asks
     less, by ``1 - withdrawn_asking withdrawal`` (0.5; the fearful push-pull); where explicit
     asking is less acceptable people ask less, ``norm_asking + asking_norm`` (0.4: 1 at the
     default norm 0.6); and a person who has learned that asking goes unanswered asks less,
@@ -173,7 +177,8 @@ def seek_probability(security, anxiety, avoidance, withdrawal, asking_norm, trus
     """
     step = 1.0 / (1.0 + exp((security - seek_threshold) / seek_softness))
     urge = routine_asking + (1.0 - routine_asking) * step
-    openness = 1.0 - avoidance  # squared by hand: a power would compile to a loop
+    # Squared by hand below: a power would compile to a loop.
+    openness = 1.0 - avoidance * (1.0 - fearful_asking * anxiety)
     rate = (reassurance_frequency * (secure_asking + (1.0 - secure_asking) * anxiety)
             * (openness * openness) * urge
             * (1.0 - withdrawn_asking * withdrawal) * (norm_asking + asking_norm)
