@@ -327,12 +327,13 @@ DYNAMICS: dict[str, Param] = _table(
     ),
     Param(
         "fearful_asking",
-        0.6,
+        1.0,
         0.0,
         1.0,
         "share of deactivation",
         "How far anxiety overrides avoidant deactivation of asking: 0, avoidance suppresses "
-        "asking whatever the anxiety; 1, a fully anxious person asks as if not avoidant.",
+        "asking whatever the anxiety; 1, a fully anxious and fully avoidant person asks as if "
+        "not avoidant.",
     ),
     # Answering (caregiving).
     Param(

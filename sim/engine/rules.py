@@ -165,8 +165,10 @@ def seek_probability(security, anxiety, avoidance, withdrawal, asking_norm, trus
     ``reassurance_frequency`` requests a day, is scaled by ``secure_asking + (1 - secure_asking)
     anxiety`` (0.5: a secure person asks at most half as often); avoidance suppresses asking even
     when insecure (deactivation), by ``openness²`` with ``openness = 1 - avoidance (1 -
-    fearful_asking anxiety)``: in a person who is anxious as well, the deactivating strategy gives
-    way to the hyperactivating one, so fearful people ask (and then discount the answer or pull
+    fearful_asking anxiety avoidance)``: in a person who is anxious as well, the deactivating
+    strategy gives way to the hyperactivating one, the more so the more deactivation there is to
+    undo (the product with avoidance leaves an anxious person with little avoidance nearly
+    as before), so fearful people ask (and then discount the answer or pull
     back: the push-pull), while dismissing people, avoidant without anxiety, hardly ask
     (Bartholomew & Horowitz 1991; Brennan & Carnelley 1999; Mikulincer & Shaver 2007); a person who has pulled back asks
     less, by ``1 - withdrawn_asking withdrawal`` (0.5; the fearful push-pull); where explicit
@@ -178,7 +180,7 @@ def seek_probability(security, anxiety, avoidance, withdrawal, asking_norm, trus
     step = 1.0 / (1.0 + exp((security - seek_threshold) / seek_softness))
     urge = routine_asking + (1.0 - routine_asking) * step
     # Squared by hand below: a power would compile to a loop.
-    openness = 1.0 - avoidance * (1.0 - fearful_asking * anxiety)
+    openness = 1.0 - avoidance * (1.0 - fearful_asking * anxiety * avoidance)
     rate = (reassurance_frequency * (secure_asking + (1.0 - secure_asking) * anxiety)
             * (openness * openness) * urge
             * (1.0 - withdrawn_asking * withdrawal) * (norm_asking + asking_norm)
