@@ -794,7 +794,7 @@ DYNAMICS: dict[str, Param] = _table(
     # Treatments (the five strategies): response, relapse, trait change.
     Param(
         "treatment_engagement",
-        0.8,
+        0.75,
         0.01,
         0.99,
         "share",
