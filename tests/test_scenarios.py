@@ -17,9 +17,9 @@ import pytest
 
 from sim.outcomes import LABELS, broken
 from sim.params import DYNAMICS, INTERVENTIONS
-from sim.styles import LITERATURE_MIX
 from sim.scenario import SCENARIO_DIR, find_scenario, list_scenarios, load_scenario
 from sim.simulation import COUPLE_COLUMNS, Setup, simulate, strategy_effects
+from sim.styles import LITERATURE_MIX
 
 #: Options that make any bundled run take well under a second.
 TINY = ("--days", "20", "--couples", "10")

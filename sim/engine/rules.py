@@ -168,11 +168,11 @@ def seek_probability(security, anxiety, avoidance, withdrawal, asking_norm, trus
     fearful_asking anxiety avoidance)``: in a person who is anxious as well, the deactivating
     strategy gives way to the hyperactivating one, the more so the more deactivation there is to
     undo (the product with avoidance leaves an anxious person with little avoidance nearly
-    as before), so fearful people ask (and then discount the answer or pull
-    back: the push-pull), while dismissing people, avoidant without anxiety, hardly ask
-    (Bartholomew & Horowitz 1991; Brennan & Carnelley 1999; Mikulincer & Shaver 2007); a person who has pulled back asks
-    less, by ``1 - withdrawn_asking withdrawal`` (0.5; the fearful push-pull); where explicit
-    asking is less acceptable people ask less, ``norm_asking + asking_norm`` (0.4: 1 at the
+    as before), so fearful people ask (and then discount the answer or pull back: the
+    push-pull), while dismissing people, avoidant without anxiety, hardly ask (Bartholomew &
+    Horowitz 1991; Brennan & Carnelley 1999; Mikulincer & Shaver 2007); a person who has pulled
+    back asks less, by ``1 - withdrawn_asking withdrawal`` (0.5; the fearful push-pull); where
+    explicit asking is less acceptable people ask less, ``norm_asking + asking_norm`` (0.4: 1 at the
     default norm 0.6); and a person who has learned that asking goes unanswered asks less,
     ``1 - discouragement (1 - trust)``: bids that are turned away are rarely repeated (Gottman &
     Driver 2005), and protest gives way to despair (Bowlby 1973).
