@@ -230,27 +230,48 @@ def test_anxious_secure_asking_falls_and_most_stay_stable():
     assert _share(result, "stable") >= 0.6  # "most"
 
 
-@pytest.mark.parametrize(("name", "distant"), [("avoidant-avoidant", (0.2, 0.4)),
-                                              ("fearful-avoidant", (0.35, 0.65))])  # fmt: skip
-def test_avoidant_partners_hardly_ask_nobody_spirals_some_drift_apart(name, distant):
-    result = _run(name)
+def test_avoidant_partners_hardly_ask_nobody_spirals_some_drift_apart():
+    result = _run("avoidant-avoidant")
     for tag in "ab":
-        assert _asks_per_day(result, tag) < 0.2  # "hardly anyone asks": under one in five days
+        # "hardly anyone asks": under one in five days (defaults: 0.02 a day each).
+        assert _asks_per_day(result, tag) < 0.2
     # "nobody spirals", give or take a couple in 50; outside events part a few couples anyway
-    # (defaults: 4% and 1.5% dissolved), "a few" read as at most 8%.
+    # (defaults: 6.5% dissolved), "a few" read as at most 10%.
     assert _share(result, "spiraling") <= 0.02
-    assert _share(result, "dissolved") <= 0.08
-    # "about 3 in 10" (defaults: 29%) or "about half" (53%) drift apart: within the bounds given.
-    assert distant[0] <= _share(result, "distant") <= distant[1], _share(result, "distant")
+    assert _share(result, "dissolved") <= 0.1
+    # "about 3 in 10" drift apart (defaults: 28%).
+    assert 0.2 <= _share(result, "distant") <= 0.4, _share(result, "distant")
 
 
-def test_fearful_secure_rarely_asks_a_third_drift_apart_rest_stable():
+def test_fearful_avoidant_fearful_asks_and_pulls_back_many_drift_spiral_or_split():
+    result = _run("fearful-avoidant")
+    # "A fearful partner asks", "an avoidant one hardly asks" (defaults: 1.6 and 0.03 a day):
+    # anxiety overrides the fearful partner's deactivation, not the dismissing partner's.
+    assert _asks_per_day(result, "a") >= 0.5
+    assert _asks_per_day(result, "b") < 0.2
+    # "and pulls back": the fearful partner withdraws far more than an anxious partner would in
+    # the same couples (same seed; defaults: 0.14 against 0.035).
+    anxious = simulate(_with("fearful-avoidant", partner_a={"style": "anxious"}))
+    pulled = float(np.mean(result.couples["withdrawal_a"]))
+    assert pulled >= 2 * float(np.mean(anxious.couples["withdrawal_a"])), pulled
+    # "4 in 10 drift apart, a third spiral, a fifth split" (defaults: 41%, 36.5%, 21%).
+    assert 0.3 <= _share(result, "distant") <= 0.5, _share(result, "distant")
+    assert 0.25 <= _share(result, "spiraling") <= 0.45, _share(result, "spiraling")
+    assert 0.12 <= _share(result, "dissolved") <= 0.3, _share(result, "dissolved")
+
+
+def test_fearful_secure_asks_and_pulls_back_4_in_10_drift_apart_6_in_10_stable():
     result = _run("fearful-secure")
-    assert _asks_per_day(result, "a") < 0.1  # "seldom": less than once in ten days
-    # "a third drift apart, the rest are stable" (defaults: 34% distant, 66% stable, none
-    # spiraling): distant between 22% and 45%, stable at least 55%.
-    assert 0.22 <= _share(result, "distant") <= 0.45, _share(result, "distant")
-    assert _share(result, "stable") >= 0.55, _share(result, "stable")
+    # "asks": far more than the routine asking of a secure person (defaults: 0.76 a day; the
+    # secure partner 0.33, a secure-secure partner 0.18).
+    assert _asks_per_day(result, "a") >= 0.4, _asks_per_day(result, "a")
+    # "and pulls back" (defaults: withdrawal 0.14 against the secure partner's 0.026).
+    c = result.couples
+    assert np.mean(c["withdrawal_a"]) >= 3 * np.mean(c["withdrawal_b"])
+    # "4 in 10 drift apart, 6 in 10 stable" (defaults: 38% distant, 58.5% stable, 2% spiraling,
+    # 1.5% dissolved).
+    assert 0.3 <= _share(result, "distant") <= 0.5, _share(result, "distant")
+    assert 0.5 <= _share(result, "stable") <= 0.7, _share(result, "stable")
     assert _broken(result) < 0.15
 
 
@@ -264,13 +285,26 @@ def test_classroom_outcomes_depend_on_the_pairing():
     from sim.teaching import outcomes_by_pairing
 
     table = outcomes_by_pairing(_run("classroom"))
-    broken_by_pair = {pair: v["spiraling"] + v["dissolved"] for pair, v in table.items()}
-    # Secure pairs do not spiral; some dating couples part anyway (outside events move everyone's
-    # appraisal; defaults: 0% spiraling, about 9% dissolved in 180 days), the fewest of any pairing.
+
+    def broken_share(pairs) -> float:
+        couples = sum(table[p]["couples"] for p in pairs)
+        return sum(table[p]["couples"] * (table[p]["spiraling"] + table[p]["dissolved"])
+                   for p in pairs) / couples  # fmt: skip
+
+    with_secure = [p for p in table if "secure" in p.split(" + ")]
+    insecure = [p for p in table if p not in with_secure]
+    # "with a secure partner, under half as many spiral or split" (defaults at 180 days: 16% of
+    # the 407 couples with a secure partner, 38% of the 93 of two insecure partners; overall 77%
+    # stable, 3% distant, 1% spiraling, 19% dissolved: dating couples part for outside reasons
+    # too, so no pairing is free of breakups).
+    assert broken_share(with_secure) < 0.5 * broken_share(insecure)
+    # Secure pairs do not spiral (defaults: none of 152; 14% dissolved).
     assert table["secure + secure"]["spiraling"] <= 0.02
-    assert broken_by_pair["secure + secure"] <= 0.15
-    assert broken_by_pair["secure + secure"] == min(broken_by_pair.values())
-    assert broken_by_pair["anxious + avoidant"] >= 0.5
+    assert table["secure + secure"]["spiraling"] + table["secure + secure"]["dissolved"] <= 0.2
+    # "how they fare depends on the pairing": among pairings of at least 10 couples the share
+    # broken ranges widely (defaults: 13% fearful + secure to 61% avoidant + fearful).
+    big = [v["spiraling"] + v["dissolved"] for v in table.values() if v["couples"] >= 10]
+    assert max(big) - min(big) >= 0.3
 
 
 def test_cultural_mismatch_numbers_in_its_description_are_measured():
