@@ -227,7 +227,7 @@ def _range_of(key: str) -> tuple[float, float]:
 
 
 def mix_words() -> str:
-    """The literature's style mix in words ("56% secure, 25% avoidant, 19% anxious")."""
+    """The literature's style mix in words ("56% secure, 19% anxious, 12% avoidant, ...")."""
     return ", ".join(f"{share:.0%} {style}" for style, share in LITERATURE_MIX.items())
 
 
