@@ -45,7 +45,8 @@ __all__ = [
     "write_sweep",
 ]
 
-MANIFEST_SCHEMA_VERSION = 2  # 2: model revision 2 (new couples.csv columns, relief measure)
+#: 3: request_rate_* (revision 2.3); 2: model revision 2 (new columns, the relief measure).
+MANIFEST_SCHEMA_VERSION = 3
 #: Runs with at most this many couples get one timeseries row per day, couple and partner;
 #: larger runs get the population means per day and partner.
 PER_COUPLE_TIMESERIES_MAX = 50

@@ -42,6 +42,7 @@ COUPLE_COLUMNS = (
     "couple", "style_a", "style_b", "anxiety_a", "avoidance_a", "anxiety_b", "avoidance_b",
     "outcome", "dissolved_day", "requests_a", "requests_b", "answered_a", "answered_b",
     "satisfaction_a", "satisfaction_b", "trust_a", "trust_b", "exhaustion_a", "exhaustion_b",
+    "request_rate_a", "request_rate_b",
     "request_rate_first_30d_a", "request_rate_last_30d_a", "request_rate_first_30d_b",
     "request_rate_last_30d_b", "relief_hours_first_30d_a", "relief_hours_last_30d_a",
     "relief_hours_first_30d_b", "relief_hours_last_30d_b", "relief_censored_first_30d_a",
@@ -428,6 +429,7 @@ def couple_columns(kern: k.Kernel, pop: Population) -> dict[str, np.ndarray]:
         cols[f"answered_{tag}"] = R[k.ANSWERED, p].astype(int)
         cols[f"affection_received_{tag}"] = R[k.AFFECTION_RECEIVED, p].astype(int)
         cols[f"answer_warmth_{tag}"] = _ratio(R[k.WARMTH_RECEIVED, p], R[k.ANSWERED, p])
+        cols[f"request_rate_{tag}"] = R[k.REQUESTS, p] / together
         cols[f"request_rate_first_30d_{tag}"] = R[k.REQUESTS_FIRST, p] / first_days
         cols[f"request_rate_last_30d_{tag}"] = R[k.REQUESTS_LAST, p] / last_days
         cols[f"relief_hours_first_30d_{tag}"] = _ratio(R[k.RELIEF_FIRST_SUM, p],

@@ -132,13 +132,18 @@ def _rows(people: Mapping[str, Any], style: str | None) -> np.ndarray:
     return np.asarray(people["style"]).astype(str) == style
 
 
-def correlation(people: Mapping[str, Any], x: str, y: str, style: str | None = None) -> float:
+def correlation(people: Mapping[str, Any], x: str, y: str, style: str | None = None,
+                together: bool = False) -> float:  # fmt: skip
     """Pearson correlation of two per-person columns over everyone (or one style).
 
-    Rows where either value is missing (NaN) are left out; ``nan`` if fewer than three rows
-    remain or a column has no spread.
+    With ``together``, only people whose couple is still together at the end count, as in a
+    survey of couples (a dissolved couple's counts stop on the day it ended). Rows where either
+    value is missing (NaN) are left out; ``nan`` if fewer than three rows remain or a column has
+    no spread.
     """
     rows = _rows(people, style)
+    if together:
+        rows = rows & (_numbers(people, "dissolved_day") < 0)
     a, b = _numbers(people, x)[rows], _numbers(people, y)[rows]
     keep = np.isfinite(a) & np.isfinite(b)
     a, b = a[keep], b[keep]
@@ -254,10 +259,11 @@ STATISTICS: dict[str, Statistic] = {
             "correlation",
             "Pearson r between two per-person columns, both partners pooled (optionally one "
             "style); partner_<column> is the other partner's value",
-            {"x": "per-person column", "y": "per-person column", "style": "only this style"},
-            {"style": None},
+            {"x": "per-person column", "y": "per-person column", "style": "only this style",
+             "together": "true: only couples still together at the end (a survey of couples)"},
+            {"style": None, "together": False},
             lambda t, g: correlation(_people(t, g.run), g.args["x"], g.args["y"],
-                                     g.args.get("style")),
+                                     g.args.get("style"), g.args.get("together", False)),
         ),
         Statistic(
             "mean",
@@ -764,6 +770,9 @@ def load_targets(path: str | Path, *, params: Sequence[str] | None = None) -> Ta
                     raise reader.fail(f"scenario {scenario.name!r} has no {style} people",
                                       target=label, key=key,
                                       allowed=", ".join(sorted(present)))  # fmt: skip
+        if "together" in stat.keys and not isinstance(args["together"], bool):
+            raise reader.fail(f"{_show(args['together'])} is not true or false", target=label,
+                              key="together", allowed="true or false")  # fmt: skip
         if kind == "share":
             args["outcomes"] = _outcome_labels(reader, args["outcomes"], label, "outcomes")
         if kind == "dissolution_share":

@@ -175,7 +175,7 @@ def test_manifest_describes_the_run(relsim, tmp_path):
     out = tmp_path / "run"
     assert relsim("run", "anxious-avoidant-therapy", *TINY, "--out", out).status == 0
     manifest = json.loads((out / "manifest.json").read_text())
-    assert manifest["schema_version"] == sim.results.MANIFEST_SCHEMA_VERSION == 2
+    assert manifest["schema_version"] == sim.results.MANIFEST_SCHEMA_VERSION == 3
     assert manifest["version"] == sim.__version__
     assert manifest["command"][:3] == ["relsim", "run", "anxious-avoidant-therapy"]
     assert {"python", "numpy", "matplotlib"} <= set(manifest["versions"])
