@@ -289,8 +289,8 @@ EXPLAIN: tuple[tuple[str, str, str], ...] = (
     ("Asking for reassurance", "reassurance_frequency",
      "When someone feels unsafe enough, they ask: 'Do you still love me?' Anxious people feel "
      "unsafe sooner and ask more often; avoidant people hold back even when they feel bad. "
-     "Fearful people, anxious as well as avoidant, ask often all the same, and then pull "
-     "back. This slider is the most requests a day a very insecure person makes."),
+     "Fearful people, anxious as well as avoidant, ask all the same, and then pull back. "
+     "This slider is the most requests a day a very insecure person makes."),
     ("Relief, and why it gets shorter", "relief_decay",
      "A kind answer brings relief, and relief fades. The more used to reassurance a person "
      "gets, the faster it fades: the same words help for a shorter time, so they ask again "
