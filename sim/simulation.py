@@ -429,7 +429,7 @@ def couple_columns(kern: k.Kernel, pop: Population) -> dict[str, np.ndarray]:
         cols[f"answered_{tag}"] = R[k.ANSWERED, p].astype(int)
         cols[f"affection_received_{tag}"] = R[k.AFFECTION_RECEIVED, p].astype(int)
         cols[f"answer_warmth_{tag}"] = _ratio(R[k.WARMTH_RECEIVED, p], R[k.ANSWERED, p])
-        cols[f"request_rate_{tag}"] = R[k.REQUESTS, p] / together
+        cols[f"request_rate_{tag}"] = R[k.REQUESTS, p] / np.maximum(together, 1.0)
         cols[f"request_rate_first_30d_{tag}"] = R[k.REQUESTS_FIRST, p] / first_days
         cols[f"request_rate_last_30d_{tag}"] = R[k.REQUESTS_LAST, p] / last_days
         cols[f"relief_hours_first_30d_{tag}"] = _ratio(R[k.RELIEF_FIRST_SUM, p],

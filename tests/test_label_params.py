@@ -20,9 +20,10 @@ from sim.params import DYNAMICS, LABEL_THRESHOLDS, PERSON, RUN
 from sim.simulation import Setup, simulate
 
 ENGINE = "numpy"
-#: A mixed population, so that every threshold has couples on both sides of some value.
+#: A mixed population whose partner A is highly anxious, so that every threshold has couples on
+#: both sides of some value (people drawn on the continuum are too mild for the spiral rate).
 SETUP = Setup(population={"mix": {"secure": 1, "anxious": 1, "avoidant": 1, "fearful": 1}},
-              couples=80, days=60, seed=12)  # fmt: skip
+              partner_a={"anxiety": 0.9}, couples=80, days=60, seed=12)  # fmt: skip
 
 
 @pytest.fixture(scope="module")
@@ -226,9 +227,13 @@ def test_samples_differing_only_in_thresholds_share_one_simulation(monkeypatch):
         return real(people, params, **kwargs)
 
     monkeypatch.setattr(sensitivity.k, "Kernel", counting)
-    setup, couples = _small_setup(), 10
+    # Anxious-secure couples: some on each side of both thresholds (anxious-avoidant ones all
+    # spiral at any trust threshold).
+    setup = Setup(partner_a={"style": "anxious"}, partner_b={"style": "secure"}, couples=10,
+                  days=45, seed=4)  # fmt: skip
+    couples = 10
     names = ["spiral_trust", "distant_satisfaction", sensitivity.CONTROL]
-    X = np.array([[0.3, 0.3, 0.1], [0.6, 0.3, 0.9], [0.45, 0.6, 0.5], [0.3, 0.3, 0.2]])
+    X = np.array([[0.3, 0.3, 0.1], [0.8, 0.3, 0.9], [0.45, 0.6, 0.5], [0.3, 0.3, 0.2]])
     Y = sensitivity._evaluate_block(setup, names, X, couples)
     assert simulated == [couples]  # one run: no dynamics parameter varies
     plain = simulate(replace(setup, couples=couples), engine=ENGINE)

@@ -11,7 +11,7 @@ from sim.scenario import load_scenario
 from sim.simulation import Setup
 
 #: Exhaustion rates searched for two stable equilibria side by side (anxious-secure).
-BISTABLE_SEARCH = (0.2, 0.3, 0.4, 0.5)
+BISTABLE_SEARCH = (0.2, 0.25, 0.3, 0.4, 0.5)
 
 
 def _model(lanes=None, **setup):
