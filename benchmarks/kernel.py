@@ -26,17 +26,18 @@ by side, and this tree scaled by revision 1's slowdown.
 Measured on this project's 2-core machine (Intel Xeon, Emerald Rapids, AVX-512, 2.3 GHz), shared
 with other sessions (load average 2-3), so absolute figures move by +-20% between runs and only
 ratios side by side mean much. ``python benchmarks/kernel.py --against main ea029fd --reps 8
---days 10`` (100,000 anxious-avoidant couples; best and median of 8 per CPU-second), at 08:30 UTC
+--days 10`` (100,000 anxious-avoidant couples; best and median of 8 per CPU-second), 08:34 UTC
 on 2026-11-30:
 
-* this machine: 2.4e8 random doubles per CPU-second (0.41x issue 6's), copy 20.1 GB/s
-  (1.12x); the draw rate moved between 2.4e8 and 3.4e8 in runs the same morning;
+* this machine: 3.1e8 random doubles per CPU-second (0.52x issue 6's), copy 23.0 GB/s
+  (1.28x); the draw rate moved between 2.4e8 and 3.4e8 in three runs that morning;
 * this tree (``main`` plus the day's request counts added once a day in ``close_day``, and 16
-  lanes a step, ``kernel.loop_lanes``): best 2.48e7, median 2.18e7, FALLS SHORT of 5e7;
-* ``main`` (``7a85138``): best 2.50e7, median 2.03e7 (this tree 1.08x; 1.07x in a second run);
-* ``ea029fd`` (revision 1): best 3.11e7, median 2.94e7 (this tree 0.74x).
-* Scaled, not the target: by the draw rate 5.35e7 (4.2e7 in the run where the machine drew
-  3.4e8), by revision 1's slowdown (6.6e7 then, 2.94e7 here) 4.9e7.
+  lanes a step, ``kernel.loop_lanes``): best 3.01e7, median 2.52e7: FALLS SHORT of 5e7;
+* ``main`` (``7a85138``): best 2.62e7, median 2.45e7 (this tree 1.03x; 1.07x and 1.08x in the
+  two runs before);
+* ``ea029fd`` (revision 1): best 3.73e7, median 3.31e7 (this tree 0.76x);
+* scaled, not the target: by the draw rate 4.81e7 (5.35e7 and 4.18e7 in the runs before), by
+  revision 1's slowdown (6.6e7 then, 3.31e7 here) 5.03e7.
 
 Below the 5e7 target on this machine. Upper bounds from profiling variants (wrong numbers, not
 shipped): without the exhaustion-recovery exp the hour ran 1.02x (median), without the relief
