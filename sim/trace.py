@@ -136,7 +136,7 @@ def hourly_trace(
     events = np.zeros((hours, 3, 2, kern.n), dtype=bool)
     closed = np.full((hours, 2, kern.n), np.nan)
     censored = np.zeros((hours, 2, kern.n), dtype=bool)
-    counted = (k.REQUESTS, k.ANSWERED, k.AFFECTION_RECEIVED)
+    counted = (k.REQUESTS_TODAY, k.ANSWERED_TODAY, k.AFFECTION_RECEIVED)  # the hour's counts
     episodes = (k.RELIEF_FIRST_N, k.RELIEF_FIRST_SUM, k.CENSORED_FIRST)
     no_daily = np.empty((0, k.N_DAILY, 2, kern.n))
     # The engine counts relief episodes only in its first and last 30 days. The window flags feed
@@ -156,7 +156,8 @@ def hourly_trace(
                 closed[t][done] = (R[k.RELIEF_FIRST_SUM] - sum_before)[done]
                 censored[t] = R[k.CENSORED_FIRST] > censored_before
                 states[t] = S
-            k.end_of_day(S, P, R, C, kern.keys, together, day, no_daily, 0, False)
+            k.end_of_day(S, P, R, C, kern.keys, together, day, no_daily, 0, False,
+                         every_day_first, never_last)  # fmt: skip
             # The day's close moves state too (each person's appraisal takes its daily step), so
             # the day's last hour keeps the state after it: what the engine holds after the day.
             states[t] = S

@@ -99,8 +99,12 @@ def test_tick_steps_like_the_day_loop():
                    kern.last_start)  # fmt: skip
         # The day's end belongs to the day: dissolution and the appraisal's daily step.
         k.end_of_day(kern.S, kern.P, kern.R, kern.C, kern.keys, together, 0,
-                     np.empty((0, k.N_DAILY, 2, kern.n)), 0, False)  # fmt: skip
+                     np.empty((0, k.N_DAILY, 2, kern.n)), 0, False, kern.first_end,
+                     kern.last_start)  # fmt: skip
     np.testing.assert_array_equal(kern.S, ref.S)
+    # The request counts join the run's totals and windows at the day's close.
+    np.testing.assert_array_equal(kern.R, ref.R)
+    assert kern.recorder("requests").sum() > 0
 
 
 @pytest.mark.parametrize("n", [1, 512, 1000, 1024, 4096])
@@ -122,9 +126,8 @@ def test_the_hourly_loop_is_vectorised():
     # hash of the draws is only computed inside the hourly loop: if that loop is vectorised,
     # its 64-bit multiplies are vector multiplies.
     import llvmlite.binding as llvm
-    import numba
 
-    advance = numba.njit(**k.JIT_OPTIONS)(k._advance_blocks)  # not cached: the IR can be read
+    advance = k.compile_blocks(cache=False)  # not cached: the IR can be read
     setup = _setup(couples=40, days=2)
     pop = population(setup)
     kern = k.Kernel(pop.people, pop.params, seed=1, days=2)
@@ -139,4 +142,6 @@ def test_the_hourly_loop_is_vectorised():
     # The widest registers: LLVM's default of 256 bits on AVX-512 machines halves the lanes.
     assert '"prefer-vector-width"="512"' in ir
     if "+avx512f" in llvm.get_host_cpu_features().flatten():
-        assert re.search(r"<8 x double>", ir), "AVX-512 machine, yet fewer than 8 lanes"
+        assert re.search(r"<8 x double>|<16 x double>", ir), "AVX-512, yet fewer than 8 lanes"
+    # Two registers per operation (kernel.loop_lanes): two independent chains of the hour.
+    assert re.search(rf"<{k.loop_lanes()} x double>", ir), "not two registers per operation"

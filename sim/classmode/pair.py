@@ -187,7 +187,9 @@ def run_day(kern, day: int, choices, *, hour_step=pair_hour) -> dict[str, object
             hour_step(W, lanes, t, choices)
         k._untable(W, S, R, C, lanes)
         no_daily = np.empty((0, k.N_DAILY, 2, kern.n))
-        k.end_of_day(S, P, R, C, kern.keys, lanes, day, no_daily, 0, False)
+        k.end_of_day(
+            S, P, R, C, kern.keys, lanes, day, no_daily, 0, False, kern.first_end, kern.last_start
+        )
     kern.day = day + 1
     delta = R[rows] - before
     record: dict[str, object] = {"day": day + 1}

@@ -19,7 +19,9 @@ in ``_advance_numpy``, where the whole population is one table and every line ru
 Performance notes (benchmarks/kernel.py measures them). The compiled path runs each hour as one
 loop across the lanes of a block, with no branch and no call left in it, so LLVM vectorises it:
 eight couples per instruction with AVX-512 (``vexp.prefer_wide_vectors``: LLVM would otherwise
-use 256-bit registers, four couples), about five times the speed of one couple at a time.
+use 256-bit registers, four couples), about five times the speed of one couple at a time, and
+16 couples a step, two registers per operation (``loop_lanes``), so that the processor has two
+independent chains of the hour to overlap.
 What that needs, each checked by tests/test_kernel_engines.py or found the hard way:
 
 * every rule and helper is inlined into Numba's IR (``inline="always"``); a single call left in
@@ -54,6 +56,7 @@ import os
 import sys
 import threading
 from collections.abc import Mapping
+from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
@@ -117,7 +120,8 @@ WITHDRAWAL, CLOSENESS, TRUST, SATISFACTION, COMMITMENT = (_S[n] for n in STATE_V
 
 #: Per-person recorders. Relief episodes (``episode_*``) run from an answer until relief has
 #: fallen to half its level just after the answer; ``wait_*`` is the older measure, hours from an
-#: answered request to the person's next request.
+#: answered request to the person's next request. The hour counts requests and answers in
+#: ``*_today``; ``close_day`` adds them to ``requests``, ``answered`` and the window counts.
 RECORDER_VARS = (
     "requests", "answered", "requests_first", "requests_last", "affection_received",
     "warmth_received", "requests_today", "answered_today", "request_day_sum",
@@ -573,12 +577,12 @@ def _tally(W, j, sum_row, count_row, counted, hours):
 
 @_inline
 def _record_hour(W, j, p, t, ask, answered, affection, warmth, relief_before):
-    """Recorders: requests by window, warmth received, and the two relief measures."""
+    """Recorders: the day's requests and answers, warmth received, the two relief measures.
+
+    The run's request and answer counts (in all and by window) take the day's at its close
+    (``close_day``): the hour keeps only the day's own counts.
+    """
     in_first, in_last = W[X_IN_FIRST, j], W[X_IN_LAST, j]
-    W[R_REQUESTS + p, j] = W[R_REQUESTS + p, j] + ask
-    W[R_ANSWERED + p, j] = W[R_ANSWERED + p, j] + answered
-    W[R_REQUESTS_FIRST + p, j] = W[R_REQUESTS_FIRST + p, j] + ask * in_first
-    W[R_REQUESTS_LAST + p, j] = W[R_REQUESTS_LAST + p, j] + ask * in_last
     W[R_REQUESTS_TODAY + p, j] = W[R_REQUESTS_TODAY + p, j] + ask
     W[R_ANSWERED_TODAY + p, j] = W[R_ANSWERED_TODAY + p, j] + answered
     W[R_AFFECTION_RECEIVED + p, j] = W[R_AFFECTION_RECEIVED + p, j] + affection
@@ -653,8 +657,8 @@ def hour(W, j, t, warmth_a=1.0, warmth_b=1.0):
 
 
 @_inline
-def close_day(W, keys, j, day):
-    """End ``day``: the dissolution rule and the request trend's running sum.
+def close_day(W, keys, j, day, first_end, last_start):
+    """End ``day``: the dissolution rule; the day's requests and answers join the run's counts.
 
     The rule is ``rules.wants_out`` (either partner) and ``rules.leaves`` with the day's own
     uniform (a draw no hour uses); ``rules.unhappy_streak`` keeps the days in a row on which a
@@ -679,8 +683,16 @@ def close_day(W, keys, j, day):
         W[S_APPRAISAL + p, j] = r.appraisal_after_day(
             W[S_APPRAISAL + p, j], normal, W[W_P + APPRAISAL_DAYS, j], W[W_P + APPRAISAL_SPREAD, j]
         )
+    # Counted here, once a day, from the day's counts (the hour keeps only those): in all, by
+    # 30-day window, and the request trend's running sum.
+    in_first, in_last = 1.0 * (day < first_end), 1.0 * (day >= last_start)
     for p in range(2):
-        W[R_REQUEST_DAY_SUM + p, j] = W[R_REQUEST_DAY_SUM + p, j] + day * W[R_REQUESTS_TODAY + p, j]
+        asked = W[R_REQUESTS_TODAY + p, j]
+        W[R_REQUESTS + p, j] = W[R_REQUESTS + p, j] + asked
+        W[R_ANSWERED + p, j] = W[R_ANSWERED + p, j] + W[R_ANSWERED_TODAY + p, j]
+        W[R_REQUESTS_FIRST + p, j] = W[R_REQUESTS_FIRST + p, j] + asked * in_first
+        W[R_REQUESTS_LAST + p, j] = W[R_REQUESTS_LAST + p, j] + asked * in_last
+        W[R_REQUEST_DAY_SUM + p, j] = W[R_REQUEST_DAY_SUM + p, j] + day * asked
 
 
 # The NumPy path: the whole population is one table ---------------------------------------------
@@ -723,13 +735,17 @@ def tick(S, P, R, C, keys, i, t, first_end, last_start):
     _untable(W, S, R, C, i)
 
 
-def end_of_day(S, P, R, C, keys, i, day, daily, row, full):
-    """Close ``day`` for couples ``i`` (an index array): record it if ``full``; dissolution."""
+def end_of_day(S, P, R, C, keys, i, day, daily, row, full, first_end, last_start):
+    """Close ``day`` for couples ``i`` (an index array): record it if ``full``; dissolution.
+
+    ``first_end`` and ``last_start`` are the 30-day windows of the request counts, as in
+    :func:`tick`.
+    """
     W = _table(S, P, R, C, i)
     lanes = np.arange(len(i))
     if full:
         _record_day(W, lanes, daily, row, i)
-    close_day(W, keys[i], lanes, day)
+    close_day(W, keys[i], lanes, day, first_end, last_start)
     for p in range(2):
         W[R_REQUESTS_TODAY + p, lanes] = 0.0
         W[R_ANSWERED_TODAY + p, lanes] = 0.0
@@ -765,7 +781,7 @@ def _advance_numpy(S, P, R, C, keys, day0, n_days, first_end, last_start, daily,
                 hour(W, i, t)
             if full:
                 _record_day(W, i, daily, row, i)
-            close_day(W, keys, i, day)
+            close_day(W, keys, i, day, first_end, last_start)
             for p in range(2):
                 for v in range(SECURITY, COMMITMENT + 1):
                     agg[row, v - SECURITY, p] += W[W_S + 2 * v + p, i].sum()
@@ -861,7 +877,7 @@ def _advance_blocks(S, P, R, C, keys, day0, n_days, first_end, last_start, daily
                 c = b0 + j
                 if full:
                     _record_day(W, j, daily, row, c)
-                close_day(W, kb, j, day)
+                close_day(W, kb, j, day, first_end, last_start)
                 for p in range(2):
                     for v in range(SECURITY, COMMITMENT + 1):
                         agg[row, v - SECURITY, p] += W[W_S + 2 * v + p, j]
@@ -933,18 +949,84 @@ JIT_OPTIONS = {
 }
 
 
-def _compile():
-    if not HAVE_NUMBA or os.environ.get("RELSIM_ENGINE") == "numpy":
-        return None
+def loop_lanes() -> int:
+    """Lanes per step of the compiled hourly loop: two of this machine's vector registers.
+
+    LLVM picks one register's worth (8 couples with AVX-512) and cannot interleave two steps:
+    the table's rows lie ``BLOCK`` lanes apart, so it sees a dependence distance and keeps one
+    register per operation. One register's worth of lanes leaves the hour one long chain of
+    dependent operations (fade, felt security, the urge, the decisions, their consequences)
+    that the processor cannot overlap; with two registers per operation it runs two
+    independent chains side by side. 16 lanes are about 1.2 times faster than 8 on this
+    project's machine (benchmarks/kernel.py); 32 (four registers) were slower, spilling.
+    """
+    import llvmlite.binding as llvm
+
+    features = llvm.get_host_cpu_features().flatten()
+    doubles = 8 if "+avx512f" in features else 4 if "+avx" in features else 2
+    return min(2 * doubles, BLOCK)
+
+
+@contextmanager
+def _lanes_forced(lanes: int):
+    """Compile, inside the block, with LLVM's loop vectoriser forced to ``lanes`` lanes.
+
+    The setting is LLVM's process-wide ``-force-vector-width``; Numba's compiler lock keeps
+    any other compilation out while it is set, and it is reset to LLVM's own choice after.
+    """
+    import llvmlite.binding as llvm
+    from numba.core.compiler_lock import global_compiler_lock
+
+    with global_compiler_lock:
+        llvm.set_option("relsim", f"-force-vector-width={lanes}")
+        try:
+            yield
+        finally:
+            llvm.set_option("relsim", "-force-vector-width=0")
+
+
+def _signature():
+    """The Numba types of the arguments ``Kernel.advance`` passes to the compiled path."""
+    import numba
+
+    S = _padded((len(STATE_VARS), 2), 1)
+    R = _padded((len(RECORDER_VARS), 2), 1)
+    C = _padded((N_C,), 1)
+    daily = np.zeros((0, N_DAILY, 2, 1))
+    agg = np.zeros((1, N_DAILY + 1, 2))
+    args = (S, np.zeros((N_P_ROWS, 1)), R, C, np.zeros(1, np.uint64), 0, 1, 1, 0, daily, agg,
+            False, BLOCK)  # fmt: skip
+    return tuple(numba.typeof(a) for a in args)
+
+
+def _dispatcher(cache: bool = True):
+    """Numba's dispatcher of ``_advance_blocks``, caching in ``_numba_cache_dir`` (not compiled)."""
     import numba
     from numba.core import config
 
     previous = config.CACHE_DIR
     try:
         config.CACHE_DIR = _numba_cache_dir()
-        return numba.njit(cache=True, **JIT_OPTIONS)(_advance_blocks)
+        return numba.njit(cache=cache, **JIT_OPTIONS)(_advance_blocks)
     finally:
         config.CACHE_DIR = previous
+
+
+def compile_blocks(cache: bool = True):
+    """Return ``_advance_blocks`` compiled by Numba, ``loop_lanes()`` lanes a step.
+
+    Loaded from Numba's cache when it holds this source's machine code (``cache``).
+    """
+    dispatcher = _dispatcher(cache)
+    with _lanes_forced(loop_lanes()):
+        dispatcher.compile(_signature())
+    return dispatcher
+
+
+def _compile():
+    if not HAVE_NUMBA or os.environ.get("RELSIM_ENGINE") == "numpy":
+        return None
+    return compile_blocks()
 
 
 _ADVANCE_COMPILED = None
@@ -963,7 +1045,7 @@ def needs_compiling() -> bool:
     if os.environ.get("RELSIM_ENGINE") == "numpy":
         return False
     try:
-        dispatcher = _compile()
+        dispatcher = _dispatcher()
         return not dispatcher._cache._cache_file._load_index()  # {} when missing or stale
     except Exception:  # a private Numba API: if it moved, assume the worst and say so
         return True
