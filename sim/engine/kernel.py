@@ -977,12 +977,36 @@ def _lanes_forced(lanes: int):
     import llvmlite.binding as llvm
     from numba.core.compiler_lock import global_compiler_lock
 
-    with global_compiler_lock:
+    with global_compiler_lock, _c_stderr_silenced():
         llvm.set_option("relsim", f"-force-vector-width={lanes}")
         try:
             yield
         finally:
             llvm.set_option("relsim", "-force-vector-width=0")
+
+
+@contextmanager
+def _c_stderr_silenced():
+    """Send what C code writes to standard error inside the block to the null device.
+
+    With the width forced, LLVM writes a "remark: loop not vectorized" line for every small loop
+    it leaves scalar (the day's bookkeeping, not the hourly loop) straight to file descriptor 2.
+    They are not errors, and a person running ``relsim`` for the first time should see only
+    relsim's own "compiling" line. Python errors are raised after the block, so they still show.
+    """
+    try:
+        sys.stderr.flush()
+        saved = os.dup(2)
+    except (OSError, ValueError):  # no real descriptor 2 (some embedded interpreters)
+        yield
+        return
+    try:
+        with open(os.devnull, "w") as null:
+            os.dup2(null.fileno(), 2)
+        yield
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
 
 
 def _signature():
