@@ -380,6 +380,29 @@ def _measured(row: dict) -> str:
     }.get(row["aspect"], f"{value:.3g}")
 
 
+def _together_rates(result) -> list[str]:
+    """A line with the seeker's first- and last-month rates among couples still together.
+
+    A couple that split makes no requests in the months after, which the plain means count as
+    0 a day; where some couples split, the same couples' rates among those still together say
+    whether asking rose or fell.
+    """
+    import numpy as np
+
+    from .outcomes import seeker_partner
+
+    together = np.asarray(result.couples["dissolved_day"]) < 0
+    if together.all() or not together.any():
+        return []
+    first, _ = seeker_partner(result.couples, "request_rate_first_30d")
+    last, _ = seeker_partner(result.couples, "request_rate_last_30d")
+    return [
+        f"    Couples that split count as 0 a day after they split; among the {together.sum()} "
+        f"still together: {np.mean(first[together]):.1f} in the first month, "
+        f"{np.mean(last[together]):.1f} in the last."
+    ]
+
+
 def _number(value: float | None, fmt: str) -> str:
     return "n/a" if value is None else format(value, fmt)
 
@@ -436,6 +459,7 @@ def _report(scenario: Any, result: Any) -> list[str]:
         f"{last_rate} in the last (trend {slope} a day per month); the partner "
         f"{_number(m['partner_request_rate_last_30d'], '.1f')} in the last."
     )
+    lines += _together_rates(result)
     lines.append(
         f"  - After an answer, the seeker's relief took "
         f"{_number(m['seeker_relief_hours_first_30d'], '.1f')} hours to halve at first "
