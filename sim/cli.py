@@ -409,9 +409,9 @@ def _number(value: float | None, fmt: str) -> str:
 
 def _who(scenario: Any) -> str:
     if scenario.population is not None:
-        mix = ", ".join(f"{100 * w / sum(scenario.population['mix'].values()):.0f}% {style}"
-                        for style, w in scenario.population["mix"].items())  # fmt: skip
-        return f"people drawn from {mix}, paired at random"
+        from .styles import mix_in_words
+
+        return f"people drawn from {mix_in_words(scenario.population['mix'])}, paired at random"
     return f"{scenario.partner_a['style']} partner A with {scenario.partner_b['style']} partner B"
 
 

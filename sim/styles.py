@@ -22,6 +22,7 @@ __all__ = [
     "draw_continuum",
     "draw_population",
     "draw_traits",
+    "mix_in_words",
 ]
 
 
@@ -101,6 +102,20 @@ TRAIT_NORMS: Mapping[str, float] = {
 #: Standard deviation of the per-person jitter around a preset, on the [0, 1] scale. Large enough
 #: that no two people are identical, small enough that a jittered secure person stays secure.
 STYLE_JITTER = 0.07
+
+
+def mix_in_words(mix: Mapping[str, float]) -> str:
+    """A style mix as shares in words: "56% secure, 19% anxious, 11.5% avoidant, 13.5% fearful".
+
+    Weights are normalised; a share is shown to one decimal only where it has one, so that the
+    shares shown add up to 100.
+    """
+    total = sum(float(w) for w in mix.values())
+    parts = []
+    for style, weight in mix.items():
+        share = f"{100 * float(weight) / total:.1f}".removesuffix(".0")
+        parts.append(f"{share}% {style}")
+    return ", ".join(parts)
 
 
 def classify(anxiety: np.ndarray | float, avoidance: np.ndarray | float) -> np.ndarray:

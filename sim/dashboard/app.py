@@ -72,7 +72,7 @@ from sim.dashboard.views import (
 from sim.engine import kernel as _kernel
 from sim.interventions import KINDS
 from sim.params import DYNAMICS, INTERVENTIONS, PERSON
-from sim.styles import LITERATURE_MIX, Style
+from sim.styles import LITERATURE_MIX, Style, mix_in_words
 
 __all__ = ["Dashboard", "Page", "page", "serve"]
 
@@ -227,8 +227,8 @@ def _range_of(key: str) -> tuple[float, float]:
 
 
 def mix_words() -> str:
-    """The literature's style mix in words ("56% secure, 19% anxious, 12% avoidant, ...")."""
-    return ", ".join(f"{share:.0%} {style}" for style, share in LITERATURE_MIX.items())
+    """The literature's style mix in words ("56% secure, 19% anxious, 11.5% avoidant, ...")."""
+    return mix_in_words(LITERATURE_MIX)
 
 
 def _update(controls: solara.Reactive[dict], **changes: object) -> None:
