@@ -303,7 +303,8 @@ def population_charts(model, couple: int = 0, table=None) -> dict[str, str]:
     if days_until_verdict(model) > 0:
         outcome = stacked_bars([pairing], {"too early to tell": [1.0]},
                                {"too early to tell": _EARLY_COLOR}, counts=[total],
-                               title=f"Your {total} couples: {_wait_words(model)}")  # fmt: skip
+                               title=f"Your {total} couples: verdict on day "
+                               f"{model.day + days_until_verdict(model)}")  # fmt: skip
     else:
         shares = {name: [counts[name] / total] for name in LABELS}
         outcome = stacked_bars([pairing], shares, OUTCOME_COLORS, counts=[total],
