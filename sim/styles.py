@@ -172,8 +172,8 @@ def draw_continuum(
 
     """
     rho = norms["correlation"]
-    kept_anx: list[np.ndarray] = []
-    kept_avo: list[np.ndarray] = []
+    kept_anx: list[np.ndarray] = [np.empty(0)]  # n may be 0: a style no one was drawn from
+    kept_avo: list[np.ndarray] = [np.empty(0)]
     found = 0
     while found < n:
         batch = 4 * (n - found) + 64

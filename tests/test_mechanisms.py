@@ -446,6 +446,9 @@ def test_a_population_is_a_continuum_with_correlated_traits():
     # continuum about a third do (defaults 36% on anxiety, 30% on avoidance); at least a fifth.
     assert np.mean((anxiety > 0.4) & (anxiety < 0.6)) > 0.2
     assert np.mean((avoidance > 0.4) & (avoidance < 0.6)) > 0.2
+    # A population too small to have someone of every style still draws (a style with no one).
+    tiny_styles, tiny_anxiety, _ = draw_population(LITERATURE_MIX, 1, np.random.default_rng(0))
+    assert tiny_anxiety.shape == (2, 1) and len(set(tiny_styles.ravel())) <= 2
 
 
 def test_anxiety_overrides_avoidant_deactivation_of_asking():
