@@ -1218,8 +1218,15 @@ class Kernel:
         self._daily = np.full((self.days if self.record_daily else 0, N_DAILY, 2, n), np.nan)
         self.mean_chunks: list[np.ndarray] = []
 
-    def advance(self, n_days: int = 1) -> None:
-        """Advance every couple by ``n_days`` simulated days (24 hourly ticks each)."""
+    def advance(self, n_days: int = 1, sums: np.ndarray | None = None) -> None:
+        """Advance every couple by ``n_days`` simulated days (24 hourly ticks each).
+
+        ``sums``, shape ``(n_days, len(DAILY_VARS) + 1, 2)``, holds each day's sums over couples
+        run before these (and their count, last); this call adds its own couples to them and
+        writes them back. The compiled path adds couples in index order, so a population run in
+        chunks of couples this way (``simulation.run_population``) sums, and averages, exactly
+        as one kernel over all of them: the means kept are those of every couple summed so far.
+        """
         if n_days <= 0:
             return
         full = self.record_daily
@@ -1230,10 +1237,16 @@ class Kernel:
             self._daily = buffer
         daily = self._daily[self.day : self.day + n_days] if full else self._daily[:0]
         agg = np.zeros((n_days, N_DAILY + 1, 2))
+        if sums is not None:
+            if sums.shape != agg.shape:
+                raise ValueError(f"sums must have shape {agg.shape}, got {sums.shape}")
+            agg[...] = sums
         step = _compiled() if self.engine == "compiled" else _advance_numpy
         step(self.S, self.P, self.R, self.C, self.keys, self.day, n_days, self.first_end,
              self.last_start, daily, agg, full, BLOCK)  # fmt: skip
         self.day += n_days
+        if sums is not None:
+            sums[...] = agg
         alive = np.maximum(agg[:, N_DAILY], 1.0)
         means = agg[:, :N_DAILY] / alive[:, None, :]
         self.mean_chunks.append(np.concatenate([means, agg[:, N_DAILY:]], axis=1))
