@@ -515,8 +515,9 @@ def run_population(pop: Population, *, seed: int, days: int, first_couple: int =
     means: the chunks add to the same daily sums, couple after couple, in the order one run
     adds them. The kernel returned is then a :class:`ChunkedRun` (no per-couple state), and
     ``progress`` is called with the days done in equivalent work (couple-days over couples).
-    The NumPy engine sums each day over the whole population at once, so it is never chunked
-    here (its last bits would move).
+    The NumPy engine (also what "compiled" falls back to without Numba or under
+    ``RELSIM_ENGINE=numpy``) sums each day over the whole population at once, so it is never
+    chunked here: its daily means' last bits would move.
     """
     if couple_ids is None:
         ids = np.arange(first_couple, first_couple + pop.n, dtype=np.uint64)
@@ -527,7 +528,10 @@ def run_population(pop: Population, *, seed: int, days: int, first_couple: int =
     size = CHUNK_COUPLES if chunk is None else int(chunk)
     if size < 0:
         raise ValueError(f"chunk must be a number of couples >= 0 (0: never chunk), got {chunk}")
-    if size == 0 or pop.n <= size or record_daily or engine != "compiled":
+    whole = size == 0 or pop.n <= size or record_daily or engine != "compiled"
+    if not whole:  # without Numba, or under RELSIM_ENGINE=numpy, "compiled" runs the NumPy path
+        whole = k._compiled() is k._advance_numpy
+    if whole:
         kern = k.Kernel(pop.people, pop.params, seed=seed, days=days, couple_ids=ids,
                         record_daily=record_daily, engine=engine)  # fmt: skip
         if progress is None:
