@@ -69,10 +69,13 @@ RELATIONSHIPS: dict[str, dict[str, float]] = {
     "dating": {
         "commitment_floor": 0.05,
         "start_commitment": 0.55,
-        "dissolution_satisfaction": 0.45,
+        "dissolution_satisfaction": 0.44,
         "dissolution_commitment": 0.6,
+        "start_trust": 0.6,
+        "idealization": 0.15,
+        "alternatives_spread": 0.15,
     },
-    "married": {"commitment_floor": 0.3, "start_commitment": 0.75},
+    "married": {"commitment_floor": 0.3, "start_commitment": 0.75, "start_trust": 0.8},
 }
 
 _PERSON_KEYS = ("style", "culture", *PERSON)
@@ -254,15 +257,22 @@ def _history(P: np.ndarray, n: int, rng: np.random.Generator) -> dict[str, np.nd
 
     A couple shares part of its history (one normal draw per couple for all three), and each
     partner adds their own (one per person and measure), in equal parts; the spread is
-    ``history_spread``. Appraisal is a lasting per-person offset with sd ``appraisal_spread``;
-    it is added to the person's starting satisfaction as well as to where it settles.
+    ``history_spread``. Appraisal is a lasting per-person offset with sd ``appraisal_spread``,
+    of which the share ``shared_stress`` of the variance is the couple's own (the outside events
+    the partners share); it is added to the person's starting satisfaction as well as to where it
+    settles. The quality of each person's alternatives starts anywhere in its stationary spread
+    (``alternatives_spread``), drawn independently.
     """
     spread = P[k.p_row("history_spread")]
     shared = rng.standard_normal((3, 1, n))
     own = rng.standard_normal((3, 2, n))
     noise = np.sqrt(0.5) * (shared + own) * spread
-    appraisal = np.clip(P[k.p_row("appraisal_spread")] * rng.standard_normal((2, n)), -0.5, 0.5)
-    out = {"appraisal": appraisal}
+    share = P[k.p_row("shared_stress")]
+    outside = (np.sqrt(share) * rng.standard_normal((1, n))
+               + np.sqrt(1.0 - share) * rng.standard_normal((2, n)))  # fmt: skip
+    appraisal = np.clip(P[k.p_row("appraisal_spread")] * outside, -0.5, 0.5)
+    alternatives = P[k.p_row("alternatives_spread")] * rng.standard_normal((2, n))
+    out = {"appraisal": appraisal, "alternatives": np.clip(alternatives, -0.5, 0.5)}
     for i, name in enumerate(("trust", "satisfaction", "commitment")):
         start = P[k.p_row(f"start_{name}")] + noise[i]
         if name == "satisfaction":
@@ -270,7 +280,7 @@ def _history(P: np.ndarray, n: int, rng: np.random.Generator) -> dict[str, np.nd
             # kindly began it more satisfied (Karney & Bradbury 1995), so where a person starts
             # and where they settle are correlated, as one-year test-retest correlations of
             # satisfaction are (Lavner & Bradbury 2010).
-            start = start + appraisal
+            start = start + appraisal + P[k.p_row("idealization")]
         out[name] = np.clip(start, 0.0, 1.0)
     return out
 
