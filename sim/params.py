@@ -731,7 +731,7 @@ DYNAMICS: dict[str, Param] = _table(
     ),
     Param(
         "dissolution_satisfaction",
-        0.4,
+        0.42,
         0.0,
         1.0,
         "satisfaction",
@@ -739,7 +739,7 @@ DYNAMICS: dict[str, Param] = _table(
     ),
     Param(
         "dissolution_commitment",
-        0.56,
+        0.6,
         0.0,
         1.0,
         "commitment",
@@ -820,12 +820,12 @@ DYNAMICS: dict[str, Param] = _table(
     ),
     Param(
         "idealization",
-        0.1,
+        0.3,
         0.0,
-        0.5,
-        "satisfaction",
-        "The rosy view of the partner at the start that fades with time together "
-        "(disillusionment); larger for couples who have been together less long.",
+        0.9,
+        "share",
+        "The rosy view at the start: the share of the gap to an ideal relationship it closes, "
+        "fading with time together (disillusionment); larger for newer couples.",
     ),
     Param(
         "idealization_days",
@@ -855,7 +855,7 @@ DYNAMICS: dict[str, Param] = _table(
     # Treatments (the five strategies): response, relapse, trait change.
     Param(
         "treatment_engagement",
-        0.65,
+        0.55,
         0.01,
         0.99,
         "share",

@@ -69,10 +69,10 @@ RELATIONSHIPS: dict[str, dict[str, float]] = {
     "dating": {
         "commitment_floor": 0.05,
         "start_commitment": 0.55,
-        "dissolution_satisfaction": 0.44,
+        "dissolution_satisfaction": 0.45,
         "dissolution_commitment": 0.6,
-        "start_trust": 0.6,
-        "idealization": 0.15,
+        "start_trust": 0.7,
+        "idealization": 0.3,
         "alternatives_spread": 0.15,
     },
     "married": {"commitment_floor": 0.3, "start_commitment": 0.75, "start_trust": 0.8},
@@ -280,8 +280,13 @@ def _history(P: np.ndarray, n: int, rng: np.random.Generator) -> dict[str, np.nd
             # kindly began it more satisfied (Karney & Bradbury 1995), so where a person starts
             # and where they settle are correlated, as one-year test-retest correlations of
             # satisfaction are (Lavner & Bradbury 2010).
-            start = start + appraisal + P[k.p_row("idealization")]
+            start = start + appraisal
         out[name] = np.clip(start, 0.0, 1.0)
+        if name == "satisfaction":
+            # Seen through the start's idealisation (``rules.satisfaction_step``), so that a couple
+            # starts where its satisfaction is headed, not below it.
+            ideal = P[k.p_row("idealization")]
+            out[name] = out[name] + ideal * (1.0 - out[name])
     return out
 
 

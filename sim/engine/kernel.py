@@ -662,12 +662,11 @@ def hour(W, j, t, warmth_a=1.0, warmth_b=1.0):
     _apply(W, j, 1, 0, t, ask1, ans1, aff1, q1, w1 * warmth_b)
     for p in range(2):
         W[S_SATISFACTION + p, j] = r.satisfaction_step(
-            W[S_SATISFACTION + p, j], W[S_APPRAISAL + p, j] + W[X_IDEALIZATION, j],
-            W[S_SECURITY + p, j],
+            W[S_SATISFACTION + p, j], W[S_APPRAISAL + p, j], W[S_SECURITY + p, j],
             W[S_TRUST + p, j], W[S_CLOSENESS + p, j], W[S_EXHAUSTION + p, j],
-            W[S_WITHDRAWAL + p, j], W[W_P + SECURITY_WEIGHT, j], W[W_P + PARTNER_TRUST_WEIGHT, j],
-            W[W_P + CLOSENESS_WEIGHT, j], W[W_P + BURDEN_WEIGHT, j], W[W_P + PURSUIT_WEIGHT, j],
-            W[F_SATISFACTION, j],
+            W[S_WITHDRAWAL + p, j], W[X_IDEALIZATION, j], W[W_P + SECURITY_WEIGHT, j],
+            W[W_P + PARTNER_TRUST_WEIGHT, j], W[W_P + CLOSENESS_WEIGHT, j],
+            W[W_P + BURDEN_WEIGHT, j], W[W_P + PURSUIT_WEIGHT, j], W[F_SATISFACTION, j],
         )  # fmt: skip
         W[S_COMMITMENT + p, j] = r.commitment_step(
             W[S_COMMITMENT + p, j], W[S_SATISFACTION + p, j], W[S_ALTERNATIVES + p, j],

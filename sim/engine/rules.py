@@ -497,24 +497,25 @@ def closeness_after_exchange(closeness, warmth_received, closeness_gain, avoidan
 
 @_jitable
 def satisfaction_step(satisfaction, appraisal, security, trust, closeness, exhaustion,
-                      withdrawal, security_weight, partner_trust_weight, closeness_weight,
-                      burden_weight, pursuit_weight, share):  # fmt: skip
+                      withdrawal, idealized, security_weight, partner_trust_weight,
+                      closeness_weight, burden_weight, pursuit_weight, share):  # fmt: skip
     """Satisfaction follows how the relationship feels, for both partners.
 
     It moves toward ``appraisal + security_weight security + partner_trust_weight trust
     + closeness_weight closeness - burden_weight exhaustion - pursuit_weight withdrawal``
-    (clipped) by ``share`` of the gap
-    per tick (``approach_share(satisfaction_rate, dt)``). Security, trust and closeness are
-    what a relationship gives; the burden of answering costs the answerer (Coyne 1976) and having
+    (clipped), seen through what is left of the start's idealisation (``idealized``, from
+    ``idealization_left``: the target closes that share of its gap to 1, ``target + idealized
+    (1 - target)``), by ``share`` of the gap per tick (``approach_share(satisfaction_rate,
+    dt)``). Security, trust and closeness are what a relationship gives; the burden of answering costs the answerer (Coyne 1976) and having
     to pull back from a pursuing partner costs the withdrawer, so demand-withdraw leaves both
     partners less satisfied (Schrodt, Witt & Shimkowski 2014). ``appraisal`` is a person's
     lasting offset (enduring vulnerabilities, outside stress and everything else the model leaves
-    out; Karney & Bradbury 1995), plus what is left of the start's idealisation
-    (``idealization_left``).
+    out; Karney & Bradbury 1995).
     """
     target = clip01(appraisal + security_weight * security + partner_trust_weight * trust
                     + closeness_weight * closeness
                     - burden_weight * exhaustion - pursuit_weight * withdrawal)  # fmt: skip
+    target = target + idealized * (1.0 - target)
     return clip01(satisfaction + (target - satisfaction) * share)
 
 
@@ -526,9 +527,11 @@ def idealization_left(idealization, day, idealization_days):
     with time together: satisfaction declines on average, most steeply early on, in couples who
     stay together (disillusionment, Huston, Caughlin, Houts, Smith & George 2001; the decline,
     Lavner & Bradbury 2010 and the meta-analysis of Buehler, Krauss & Orth 2021; positive
-    illusions, Murray, Holmes & Griffin 1996). ``idealization exp(-day / idealization_days)`` is
-    added to the person's appraisal in ``satisfaction_step``; its loss over a year is the decline
-    that the rewards of a responsive partner must make up for.
+    illusions, Murray, Holmes & Griffin 1996, who measure idealisation as seeing the partner
+    closer to one's ideal than the partner sees themselves). ``idealization exp(-day /
+    idealization_days)`` is the share of the gap between how the relationship is and an ideal one
+    (satisfaction 1) that the rosy view closes (``satisfaction_step``): a lift where there is room
+    for one, none at the top.
     """
     return idealization * exp(-day / idealization_days)
 
