@@ -506,11 +506,11 @@ def satisfaction_step(satisfaction, appraisal, security, trust, closeness, exhau
     (clipped), seen through what is left of the start's idealisation (``idealized``, from
     ``idealization_left``: the target closes that share of its gap to 1, ``target + idealized
     (1 - target)``), by ``share`` of the gap per tick (``approach_share(satisfaction_rate,
-    dt)``). Security, trust and closeness are what a relationship gives; the burden of answering costs the answerer (Coyne 1976) and having
-    to pull back from a pursuing partner costs the withdrawer, so demand-withdraw leaves both
-    partners less satisfied (Schrodt, Witt & Shimkowski 2014). ``appraisal`` is a person's
-    lasting offset (enduring vulnerabilities, outside stress and everything else the model leaves
-    out; Karney & Bradbury 1995).
+    dt)``). Security, trust and closeness are what a relationship gives; the burden of
+    answering costs the answerer (Coyne 1976) and having to pull back from a pursuing partner
+    costs the withdrawer, so demand-withdraw leaves both partners less satisfied (Schrodt, Witt &
+    Shimkowski 2014). ``appraisal`` is a person's lasting offset (enduring vulnerabilities,
+    outside stress and everything else the model leaves out; Karney & Bradbury 1995).
     """
     target = clip01(appraisal + security_weight * security + partner_trust_weight * trust
                     + closeness_weight * closeness
