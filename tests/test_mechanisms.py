@@ -361,10 +361,10 @@ def test_anxious_dependence_keeps_unhappy_anxious_people_committed():
     )
     # Population (dating, 2,000 couples, one year), the same draws with and without dependence.
     # With it, anxiety no longer lowers commitment once avoidance is held fixed, while avoidance
-    # does (defaults: standardised betas about +0.02 and -0.28; without dependence anxiety's is
-    # about -0.13), and the zero-order r(anxiety, commitment) rises by about 0.14 (defaults -0.25
-    # to -0.10; fearful people, anxious and avoidant at once, keep it a little below zero).
-    # Tolerances: about a third of each effect.
+    # does (defaults: standardised betas about -0.01 and -0.15, smaller than before revision 2.4
+    # because commitment now also carries the quality of alternatives, which neither trait
+    # touches; without dependence anxiety's is about -0.13), and the zero-order r(anxiety,
+    # commitment) rises. Tolerances: about a third of each effect.
     betas, zero_order = {}, {}
     for dep in (0.0, 0.4):
         c = _dating_population(anxious_dependence=dep).couples
@@ -376,7 +376,7 @@ def test_anxious_dependence_keeps_unhappy_anxious_people_committed():
         betas[dep] = np.linalg.lstsq(design, z[2], rcond=None)[0][1:]
         zero_order[dep] = np.corrcoef(anxiety, commitment)[0, 1]
     assert betas[0.4][0] > -0.05, betas
-    assert betas[0.4][1] < -0.15, betas
+    assert betas[0.4][1] < -0.1, betas
     assert betas[0.4][0] > betas[0.0][0] + 0.08, betas
     assert zero_order[0.4] > zero_order[0.0] + 0.08, zero_order
 
