@@ -101,7 +101,13 @@ class Person(mesa.Agent):
     asking_norm = _state("asking_norm", "How acceptable explicit asking is to this person, 0-1.")
     anxiety_base = _state("anxiety_base", "Anxiety before any treatment, 0-1.")
     avoidance_base = _state("avoidance_base", "Avoidance before any treatment, 0-1.")
-    appraisal = _state("appraisal", "Lasting offset of satisfaction, -0.5 to 0.5 (drawn once).")
+    appraisal = _state("appraisal", "Slow offset of satisfaction from outside events, -0.5 to 0.5.")
+    alternatives = _state(
+        "alternatives", "Quality of alternatives to this relationship against the usual, -0.5-0.5."
+    )
+    earned_security = _state(
+        "earned_security", "How much more available the partner has been than expected, -1 to 1."
+    )
     security = _state("security", "Felt security this hour, 0-1.")
     relief = _state("relief", "Relief left from recent reassurance, 0-1.")
     habituation = _state("habituation", "How used to reassurance this person is, 0-1.")

@@ -172,6 +172,9 @@ class MeanField:
         lanes = np.arange(m)
         W = k._table(kern.S, kern.P, kern.R, kern.C, lanes)
         k.day_context(W, lanes, 0, 1, 0)
+        # The long run: the start's idealisation has faded (``rules.idealization_left``); the
+        # walks of outside events, alternatives and the working model stay at their means.
+        W[k.X_IDEALIZATION] = 0.0
         start = np.ascontiguousarray(W[_ROWS].T)
         return cls(W, start, tuple(notes))
 
@@ -644,6 +647,7 @@ def _classify(model: MeanField, x: np.ndarray) -> dict:
         out |= (
             r.wants_out(
                 x[:, state_index("satisfaction", me)],
+                0.0,  # alternatives at their mean: as good as the person usually sees them
                 x[:, state_index("commitment", me)],
                 P[k.DISSOLUTION_SATISFACTION],
                 P[k.DISSOLUTION_COMMITMENT],

@@ -731,7 +731,7 @@ DYNAMICS: dict[str, Param] = _table(
     ),
     Param(
         "dissolution_satisfaction",
-        0.3,
+        0.42,
         0.0,
         1.0,
         "satisfaction",
@@ -739,7 +739,7 @@ DYNAMICS: dict[str, Param] = _table(
     ),
     Param(
         "dissolution_commitment",
-        0.58,
+        0.6,
         0.0,
         1.0,
         "commitment",
@@ -791,10 +791,71 @@ DYNAMICS: dict[str, Param] = _table(
         "How long the lasting appraisal holds: it follows outside events as a slow walk whose "
         "values a year apart correlate exp(-365 / days).",
     ),
+    Param(
+        "shared_stress",
+        0.5,
+        0.0,
+        1.0,
+        "share",
+        "How much of what happens outside the couple (money, work, housing, family) the two "
+        "partners share: the correlation of their outside events.",
+    ),
+    Param(
+        "alternatives_spread",
+        0.12,
+        0.0,
+        0.5,
+        "standard deviation",
+        "How much the quality of a person's alternatives to the relationship varies (someone "
+        "new, a move, friends' disapproval), on the satisfaction scale.",
+    ),
+    Param(
+        "alternatives_days",
+        120,
+        7,
+        3650,
+        "days",
+        "How long an alternative stays: the quality of alternatives follows a slow walk whose "
+        "values this many days apart correlate exp(-1).",
+    ),
+    Param(
+        "idealization",
+        0.3,
+        0.0,
+        0.9,
+        "share",
+        "The rosy view at the start: the share of the gap to an ideal relationship it closes, "
+        "fading with time together (disillusionment); larger for newer couples.",
+    ),
+    Param(
+        "idealization_days",
+        365,
+        30,
+        36500,
+        "days",
+        "How long the idealisation lasts: it fades as exp(-day / days).",
+    ),
+    Param(
+        "working_model_change",
+        0.15,
+        0.0,
+        1.0,
+        "share",
+        "How far a person's anxiety and avoidance move with experience: by this share of how "
+        "much more (or less) available the partner has been than they expected.",
+    ),
+    Param(
+        "working_model_days",
+        365,
+        30,
+        36500,
+        "days",
+        "How slowly attachment follows experience with the partner (time scale of the revision).",
+    ),
     # Treatments (the five strategies): response, relapse, trait change.
     Param(
         "treatment_engagement",
-        0.75,
+        0.55,
         0.01,
         0.99,
         "share",

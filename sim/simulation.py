@@ -74,8 +74,11 @@ RELATIONSHIPS: dict[str, dict[str, float]] = {
         "start_commitment": 0.55,
         "dissolution_satisfaction": 0.45,
         "dissolution_commitment": 0.6,
+        "start_trust": 0.7,
+        "idealization": 0.3,
+        "alternatives_spread": 0.15,
     },
-    "married": {"commitment_floor": 0.3, "start_commitment": 0.75},
+    "married": {"commitment_floor": 0.3, "start_commitment": 0.75, "start_trust": 0.8},
 }
 
 _PERSON_KEYS = ("style", "culture", *PERSON)
@@ -261,15 +264,22 @@ def _history(P: np.ndarray, n: int, rng: np.random.Generator) -> dict[str, np.nd
 
     A couple shares part of its history (one normal draw per couple for all three), and each
     partner adds their own (one per person and measure), in equal parts; the spread is
-    ``history_spread``. Appraisal is a lasting per-person offset with sd ``appraisal_spread``;
-    it is added to the person's starting satisfaction as well as to where it settles.
+    ``history_spread``. Appraisal is a lasting per-person offset with sd ``appraisal_spread``,
+    of which the share ``shared_stress`` of the variance is the couple's own (the outside events
+    the partners share); it is added to the person's starting satisfaction as well as to where it
+    settles. The quality of each person's alternatives starts anywhere in its stationary spread
+    (``alternatives_spread``), drawn independently.
     """
     spread = P[k.p_row("history_spread")]
     shared = rng.standard_normal((3, 1, n))
     own = rng.standard_normal((3, 2, n))
     noise = np.sqrt(0.5) * (shared + own) * spread
-    appraisal = np.clip(P[k.p_row("appraisal_spread")] * rng.standard_normal((2, n)), -0.5, 0.5)
-    out = {"appraisal": appraisal}
+    share = P[k.p_row("shared_stress")]
+    outside = (np.sqrt(share) * rng.standard_normal((1, n))
+               + np.sqrt(1.0 - share) * rng.standard_normal((2, n)))  # fmt: skip
+    appraisal = np.clip(P[k.p_row("appraisal_spread")] * outside, -0.5, 0.5)
+    alternatives = P[k.p_row("alternatives_spread")] * rng.standard_normal((2, n))
+    out = {"appraisal": appraisal, "alternatives": np.clip(alternatives, -0.5, 0.5)}
     for i, name in enumerate(("trust", "satisfaction", "commitment")):
         start = P[k.p_row(f"start_{name}")] + noise[i]
         if name == "satisfaction":
@@ -279,6 +289,11 @@ def _history(P: np.ndarray, n: int, rng: np.random.Generator) -> dict[str, np.nd
             # satisfaction are (Lavner & Bradbury 2010).
             start = start + appraisal
         out[name] = np.clip(start, 0.0, 1.0)
+        if name == "satisfaction":
+            # Seen through the start's idealisation (``rules.satisfaction_step``), so that a couple
+            # starts where its satisfaction is headed, not below it.
+            ideal = P[k.p_row("idealization")]
+            out[name] = out[name] + ideal * (1.0 - out[name])
     return out
 
 

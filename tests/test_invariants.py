@@ -61,8 +61,12 @@ def check_state(kern: k.Kernel) -> None:
     assert np.all(np.isfinite(kern.S)), "a state became NaN or infinite"
     low, high = kern.S.min(axis=(1, 2)), kern.S.max(axis=(1, 2))
     for v, name in enumerate(k.STATE_VARS):
-        # appraisal is a lasting offset of satisfaction, drawn and clipped to [-0.5, 0.5]
-        bottom, top = (-0.5, 0.5) if name == "appraisal" else (0.0, 1.0)
+        # appraisal (an offset of satisfaction) and alternatives (their quality against the
+        # usual, on the satisfaction scale) are walks clipped to [-0.5, 0.5]
+        walks = ("appraisal", "alternatives")
+        bottom, top = (-0.5, 0.5) if name in walks else (0.0, 1.0)
+        if name == "earned_security":  # trust (0 to 1) minus an expectation (0 to 1), smoothed
+            bottom, top = -1.0, 1.0
         assert bottom <= low[v] and high[v] <= top, f"{name} left its range: {low[v]}..{high[v]}"
 
 

@@ -233,7 +233,7 @@ def test_samples_differing_only_in_thresholds_share_one_simulation(monkeypatch):
                   days=45, seed=4)  # fmt: skip
     couples = 10
     names = ["spiral_trust", "distant_satisfaction", sensitivity.CONTROL]
-    X = np.array([[0.3, 0.3, 0.1], [0.8, 0.3, 0.9], [0.45, 0.6, 0.5], [0.3, 0.3, 0.2]])
+    X = np.array([[0.3, 0.3, 0.1], [0.8, 0.3, 0.9], [0.45, 0.8, 0.5], [0.3, 0.3, 0.2]])
     Y = sensitivity._evaluate_block(setup, names, X, couples)
     assert simulated == [couples]  # one run: no dynamics parameter varies
     plain = simulate(replace(setup, couples=couples), engine=ENGINE)
@@ -322,7 +322,7 @@ def test_calibration_targets_count_outcomes_with_the_thresholds(tmp_path, monkey
     found = load_targets(path)
     assert len(found.runs) == 2  # the thresholds make it another run
     low = evaluate(found, {"distant_satisfaction": 0.2}, engine=ENGINE)
-    high = evaluate(found, {"distant_satisfaction": 0.5}, engine=ENGINE)
+    high = evaluate(found, {"distant_satisfaction": 0.7}, engine=ENGINE)
     assert low["distant"] < high["distant"]
     # A scenario's own threshold wins over the fitted one, as a scenario's dynamics do.
     assert low["distant-strict"] == high["distant-strict"] > high["distant"]

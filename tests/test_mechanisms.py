@@ -165,11 +165,12 @@ def test_couples_start_from_a_drawn_history():
         values = pop.people[name]
         # Spread as the parameters say around the mean: history_spread 0.12 (a little less after
         # clipping); starting satisfaction adds the lasting appraisal (sd 0.15), so its sd is
-        # about sqrt(0.12² + 0.15²) = 0.19.
-        expected = 0.19 if name == "satisfaction" else 0.12
+        # about sqrt(0.12² + 0.15²) = 0.19; seen through the start's idealisation (0.3 of the
+        # gap to 1) its mean is about 0.7 + 0.3 (1 - 0.7) = 0.79 and its sd about 0.7 of that.
+        expected = 0.7 * 0.19 if name == "satisfaction" else 0.12
         assert expected - 0.04 < values.std() < expected + 0.02, (name, values.std())
-        assert abs(values.mean() - {"trust": 0.55, "satisfaction": 0.7,
-                                    "commitment": 0.7}[name]) < 0.02  # fmt: skip
+        assert abs(values.mean() - {"trust": 0.55, "satisfaction": 0.79,
+                                    "commitment": 0.7}[name]) < 0.025  # fmt: skip
     # Partners share part of their history: their starting trust is correlated (about 0.5).
     assert np.corrcoef(pop.people["trust"])[0, 1] > 0.3
     # The lasting appraisal is there from day 1: it correlates with starting satisfaction
@@ -279,8 +280,9 @@ def test_trait_change_is_bounded_toward_the_norm_and_spares_a_secure_partner():
     assert r.treated_trait(base, 1.0, norm, cap, 1.0) == pytest.approx(0.7)
     assert r.treated_trait(0.5, 1.0, norm, cap, 1.0) == pytest.approx(0.4)
     assert r.treated_trait(0.15, 1.0, norm, cap, 1.0) == 0.15
+    # Treatment alone (the working model's revision by experience, 7.20, off: it moves anyone).
     res = simulate(Setup(partner_a={"style": "anxious"}, partner_b={"style": "secure"},
-                         couples=100, days=200, seed=26,
+                         couples=100, days=200, seed=26, dynamics={"working_model_change": 0.0},
                          interventions=[{"kind": "therapy", "day": 0}]))  # fmt: skip
     c = res.couples
     np.testing.assert_array_equal(c["final_anxiety_b"], c["anxiety_b"])
@@ -352,17 +354,17 @@ def _dating_population(seed=41, couples=2000, **dynamics):
 def test_anxious_dependence_keeps_unhappy_anxious_people_committed():
     # Rule: with the same satisfaction, a more anxious person's commitment settles higher; with
     # no dependence anxiety changes nothing.
-    settle = [r.commitment_step(0.0, 0.4, anxiety, 0.05, 0.4, 1.0) for anxiety in (0.1, 0.9)]
+    settle = [r.commitment_step(0.0, 0.4, 0.0, anxiety, 0.05, 0.4, 1.0) for anxiety in (0.1, 0.9)]
     assert settle[1] > settle[0] + 0.15, settle
-    assert r.commitment_step(0.0, 0.4, 0.9, 0.05, 0.0, 1.0) == r.commitment_step(
-        0.0, 0.4, 0.1, 0.05, 0.0, 1.0
+    assert r.commitment_step(0.0, 0.4, 0.0, 0.9, 0.05, 0.0, 1.0) == r.commitment_step(
+        0.0, 0.4, 0.0, 0.1, 0.05, 0.0, 1.0
     )
     # Population (dating, 2,000 couples, one year), the same draws with and without dependence.
     # With it, anxiety no longer lowers commitment once avoidance is held fixed, while avoidance
-    # does (defaults: standardised betas about +0.02 and -0.28; without dependence anxiety's is
-    # about -0.13), and the zero-order r(anxiety, commitment) rises by about 0.14 (defaults -0.25
-    # to -0.10; fearful people, anxious and avoidant at once, keep it a little below zero).
-    # Tolerances: about a third of each effect.
+    # does (defaults: standardised betas about -0.01 and -0.15, smaller than before revision 2.4
+    # because commitment now also carries the quality of alternatives, which neither trait
+    # touches; without dependence anxiety's is about -0.13), and the zero-order r(anxiety,
+    # commitment) rises. Tolerances: about a third of each effect.
     betas, zero_order = {}, {}
     for dep in (0.0, 0.4):
         c = _dating_population(anxious_dependence=dep).couples
@@ -374,7 +376,7 @@ def test_anxious_dependence_keeps_unhappy_anxious_people_committed():
         betas[dep] = np.linalg.lstsq(design, z[2], rcond=None)[0][1:]
         zero_order[dep] = np.corrcoef(anxiety, commitment)[0, 1]
     assert betas[0.4][0] > -0.05, betas
-    assert betas[0.4][1] < -0.15, betas
+    assert betas[0.4][1] < -0.1, betas
     assert betas[0.4][0] > betas[0.0][0] + 0.08, betas
     assert zero_order[0.4] > zero_order[0.0] + 0.08, zero_order
 

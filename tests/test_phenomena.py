@@ -43,8 +43,10 @@ def test_1_secure_couples_are_stable_and_ask_now_and_then():
     # No sustained oscillation: nobody asks even daily in the last month.
     last = np.maximum(c["request_rate_last_30d_a"], c["request_rate_last_30d_b"])
     assert last.max() < 1.0, last.max()
-    # Almost none dissolve (at most 1%) and nearly all are stable (at least 95%).
-    assert result.outcomes["dissolved"] <= 0.01 * len(rate), result.outcomes
+    # Almost none dissolve (at most 2%: alternatives give every couple a small chance to split
+    # that does not run through distress, about the married base rate of 1-3% a year, Rosenfeld
+    # 2014; defaults 1.25%) and nearly all are stable (at least 95%).
+    assert result.outcomes["dissolved"] <= 0.02 * len(rate), result.outcomes
     assert result.outcomes["stable"] >= 0.95 * len(rate), result.outcomes
     # Asking helps: answered requests are most of them, and trust ends above where it began.
     assert c["answered_a"].sum() > 0.8 * c["requests_a"].sum(), "most requests answered"

@@ -105,18 +105,21 @@ def _index(names: tuple[str, ...]) -> dict[str, int]:
 
 
 #: Each person's state. The traits come first (``anxiety`` and ``avoidance`` are the current
-#: values, ``*_base`` the values before any treatment), then the live states that the daily record
-#: keeps (``security`` to ``commitment``).
+#: values, ``*_base`` the values before any treatment), the two slow walks of what happens outside
+#: the couple (``appraisal``, ``alternatives``), the working model's revision by experience
+#: (``earned_security``), then the live states that the daily record keeps (``security`` to
+#: ``commitment``).
 STATE_VARS = (
     "anxiety", "avoidance", "expression", "asking_norm", "anxiety_base", "avoidance_base",
-    "appraisal", "security", "relief", "habituation", "threat", "exhaustion", "withdrawal",
-    "closeness", "trust", "satisfaction", "commitment",
+    "appraisal", "alternatives", "earned_security", "security", "relief", "habituation",
+    "threat", "exhaustion", "withdrawal", "closeness", "trust", "satisfaction", "commitment",
 )  # fmt: skip
 _S = _index(STATE_VARS)
 ANXIETY, AVOIDANCE, EXPRESSION, ASKING_NORM = (_S[n] for n in STATE_VARS[:4])
-ANXIETY_BASE, AVOIDANCE_BASE, APPRAISAL, SECURITY = (_S[n] for n in STATE_VARS[4:8])
-RELIEF, HABITUATION, THREAT, EXHAUSTION = (_S[n] for n in STATE_VARS[8:12])
-WITHDRAWAL, CLOSENESS, TRUST, SATISFACTION, COMMITMENT = (_S[n] for n in STATE_VARS[12:])
+ANXIETY_BASE, AVOIDANCE_BASE, APPRAISAL, ALTERNATIVES = (_S[n] for n in STATE_VARS[4:8])
+EARNED_SECURITY, SECURITY, RELIEF, HABITUATION, THREAT = (_S[n] for n in STATE_VARS[8:13])
+EXHAUSTION, WITHDRAWAL, CLOSENESS, TRUST, SATISFACTION, COMMITMENT = (
+    _S[n] for n in STATE_VARS[13:])  # fmt: skip
 
 #: Per-person recorders. Relief episodes (``episode_*``) run from an answer until relief has
 #: fallen to half its level just after the answer; ``wait_*`` is the older measure, hours from an
@@ -205,6 +208,10 @@ SATISFACTION_RATE, CLOSENESS_WEIGHT, BURDEN_WEIGHT, PURSUIT_WEIGHT = (
 COMMITMENT_RATE, COMMITMENT_FLOOR = _P["commitment_rate"], _P["commitment_floor"]
 ANXIOUS_DEPENDENCE = _P["anxious_dependence"]
 APPRAISAL_DAYS, APPRAISAL_SPREAD = _P["appraisal_days"], _P["appraisal_spread"]
+SHARED_STRESS = _P["shared_stress"]
+ALTERNATIVES_DAYS, ALTERNATIVES_SPREAD = _P["alternatives_days"], _P["alternatives_spread"]
+IDEALIZATION, IDEALIZATION_DAYS = _P["idealization"], _P["idealization_days"]
+WORKING_MODEL_CHANGE, WORKING_MODEL_DAYS = _P["working_model_change"], _P["working_model_days"]
 DISSOLUTION_SATISFACTION, DISSOLUTION_COMMITMENT, DISSOLUTION_DAYS = (
     _P[n] for n in ("dissolution_satisfaction", "dissolution_commitment", "dissolution_days")
 )
@@ -305,10 +312,10 @@ W_X = W_F + len(F_VARS)  # the day's context, with strategies applied (X_*)
 X_VARS = ("communication", "withdrawal_gain", "withdrawal_threat", "awareness", "mismatch",
           "affection_rate", "habituation_gain", "rebound", "self_soothing", "in_first",
           "in_last", "quality", "quality_b", "discount", "discount_b", "barrier", "barrier_b",
-          "fit", "fit_b")  # fmt: skip
+          "fit", "fit_b", "idealization")  # fmt: skip
 (X_COMMUNICATION, X_WITHDRAWAL_GAIN, X_WITHDRAWAL_THREAT, X_AWARENESS, X_MISMATCH,
  X_AFFECTION_RATE, X_HABITUATION_GAIN, X_REBOUND, X_SELF_SOOTHING, X_IN_FIRST, X_IN_LAST,
- X_QUALITY, _, X_DISCOUNT, _, X_BARRIER, _, X_FIT, _) = (
+ X_QUALITY, _, X_DISCOUNT, _, X_BARRIER, _, X_FIT, _, X_IDEALIZATION) = (
     W_X + i for i in range(len(X_VARS)))  # fmt: skip
 W_U = W_X + len(X_VARS)  # the hour's uniform draws: W_U + 2 * purpose + person
 U_VARS = ("stress", "ask", "answer", "affection")
@@ -319,8 +326,8 @@ BLOCK = 32  # lanes of the compiled path's table: 32 couples, four AVX-512 regis
 # Row of person p's state or recorder: S_<VAR> + p, R_<VAR> + p (plain integers, not calls,
 # which keeps Numba's compile time down).
 (S_ANXIETY, S_AVOIDANCE, S_EXPRESSION, S_ASKING_NORM, S_ANXIETY_BASE, S_AVOIDANCE_BASE,
- S_APPRAISAL, S_SECURITY, S_RELIEF, S_HABITUATION, S_THREAT, S_EXHAUSTION, S_WITHDRAWAL,
- S_CLOSENESS, S_TRUST, S_SATISFACTION, S_COMMITMENT) = (
+ S_APPRAISAL, S_ALTERNATIVES, S_EARNED_SECURITY, S_SECURITY, S_RELIEF, S_HABITUATION,
+ S_THREAT, S_EXHAUSTION, S_WITHDRAWAL, S_CLOSENESS, S_TRUST, S_SATISFACTION, S_COMMITMENT) = (
     W_S + 2 * _S[n] for n in STATE_VARS)  # fmt: skip
 (R_REQUESTS, R_ANSWERED, R_REQUESTS_FIRST, R_REQUESTS_LAST, R_AFFECTION_RECEIVED,
  R_WARMTH_RECEIVED, R_REQUESTS_TODAY, R_ANSWERED_TODAY, R_REQUEST_DAY_SUM, R_RELIEF_FIRST_SUM,
@@ -377,14 +384,22 @@ def day_context(W, j, day, first_end, last_start):
     actions = W[C_GAIN_ACTIONS, j]
     anxiety_gain = np.maximum(therapy, W[W_P + FEARS_TRAIT, j] * fears)
     for p in range(2):
-        W[S_ANXIETY + p, j] = r.treated_trait(
+        # Treatment first, then what experience with this partner has revised (the working model).
+        treated_anxiety = r.treated_trait(
             W[S_ANXIETY_BASE + p, j], anxiety_gain, W[W_P + ANXIETY_NORM, j],
             W[W_P + MAX_TRAIT_CHANGE, j], W[W_P + TRAIT_CHANGE, j],
         )  # fmt: skip
-        W[S_AVOIDANCE + p, j] = r.treated_trait(
+        treated_avoidance = r.treated_trait(
             W[S_AVOIDANCE_BASE + p, j], therapy, W[W_P + AVOIDANCE_NORM, j],
             W[W_P + MAX_TRAIT_CHANGE, j], W[W_P + TRAIT_CHANGE, j],
         )  # fmt: skip
+        earned = W[S_EARNED_SECURITY + p, j]
+        W[S_ANXIETY + p, j] = r.revised_trait(
+            treated_anxiety, earned, W[W_P + WORKING_MODEL_CHANGE, j]
+        )
+        W[S_AVOIDANCE + p, j] = r.revised_trait(
+            treated_avoidance, earned, W[W_P + WORKING_MODEL_CHANGE, j]
+        )
     W[X_COMMUNICATION, j] = r.trained_communication(
         W[W_P + COMMUNICATION, j], W[C_GAIN_COMMUNICATION, j], W[W_P + COMMUNICATION_TARGET, j]
     )
@@ -410,6 +425,9 @@ def day_context(W, j, day, first_end, last_start):
     W[X_SELF_SOOTHING, j] = W[W_P + SELF_SOOTHING, j] * therapy
     W[X_IN_FIRST, j] = 1.0 * (day < first_end)
     W[X_IN_LAST, j] = 1.0 * (day >= last_start)
+    W[X_IDEALIZATION, j] = r.idealization_left(
+        W[W_P + IDEALIZATION, j], day, W[W_P + IDEALIZATION_DAYS, j]
+    )
     # Rules of day-constant quantities only (traits, expression, the day's context): person p
     # receiving from partner q (quality, discount, fit) or answering (barrier).
     for p in range(2):
@@ -646,12 +664,13 @@ def hour(W, j, t, warmth_a=1.0, warmth_b=1.0):
         W[S_SATISFACTION + p, j] = r.satisfaction_step(
             W[S_SATISFACTION + p, j], W[S_APPRAISAL + p, j], W[S_SECURITY + p, j],
             W[S_TRUST + p, j], W[S_CLOSENESS + p, j], W[S_EXHAUSTION + p, j],
-            W[S_WITHDRAWAL + p, j], W[W_P + SECURITY_WEIGHT, j], W[W_P + PARTNER_TRUST_WEIGHT, j],
-            W[W_P + CLOSENESS_WEIGHT, j], W[W_P + BURDEN_WEIGHT, j], W[W_P + PURSUIT_WEIGHT, j],
-            W[F_SATISFACTION, j],
+            W[S_WITHDRAWAL + p, j], W[X_IDEALIZATION, j], W[W_P + SECURITY_WEIGHT, j],
+            W[W_P + PARTNER_TRUST_WEIGHT, j], W[W_P + CLOSENESS_WEIGHT, j],
+            W[W_P + BURDEN_WEIGHT, j], W[W_P + PURSUIT_WEIGHT, j], W[F_SATISFACTION, j],
         )  # fmt: skip
         W[S_COMMITMENT + p, j] = r.commitment_step(
-            W[S_COMMITMENT + p, j], W[S_SATISFACTION + p, j], W[S_ANXIETY + p, j],
+            W[S_COMMITMENT + p, j], W[S_SATISFACTION + p, j], W[S_ALTERNATIVES + p, j],
+            W[S_ANXIETY + p, j],
             W[W_P + COMMITMENT_FLOOR, j], W[W_P + ANXIOUS_DEPENDENCE, j], W[F_COMMITMENT, j],
         )  # fmt: skip
 
@@ -665,9 +684,9 @@ def close_day(W, keys, j, day, first_end, last_start):
     partner wanted out.
     """
     either = np.maximum(
-        r.wants_out(W[S_SATISFACTION, j], W[S_COMMITMENT, j],
+        r.wants_out(W[S_SATISFACTION, j], W[S_ALTERNATIVES, j], W[S_COMMITMENT, j],
                     W[W_P + DISSOLUTION_SATISFACTION, j], W[W_P + DISSOLUTION_COMMITMENT, j]),
-        r.wants_out(W[S_SATISFACTION + 1, j], W[S_COMMITMENT + 1, j],
+        r.wants_out(W[S_SATISFACTION + 1, j], W[S_ALTERNATIVES + 1, j], W[S_COMMITMENT + 1, j],
                     W[W_P + DISSOLUTION_SATISFACTION, j], W[W_P + DISSOLUTION_COMMITMENT, j]),
     )  # fmt: skip
     streak = r.unhappy_streak(W[C_LOW_STREAK, j], either)
@@ -675,14 +694,33 @@ def close_day(W, keys, j, day, first_end, last_start):
     draw, _ = uniform_pair(keys[j], _DAY_DRAWS + day, 0)
     ends = r.leaves(either, draw, W[W_P + DISSOLUTION_DAYS, j]) * (W[C_DISSOLVED_DAY, j] < 0.0)
     W[C_DISSOLVED_DAY, j] = ends * day + (1.0 - ends) * W[C_DISSOLVED_DAY, j]
-    # The day's outside events: one standard normal per person (Box-Muller on the day's pair).
+    # The day's outside events: one standard normal per person and one for the couple (Box-Muller
+    # on the day's pairs), mixed so that the partners' events correlate ``shared_stress``; and
+    # one standard normal per person for the quality of their alternatives.
     u, v = uniform_pair(keys[j], _DAY_DRAWS + day, 1)
     radius = np.sqrt(-2.0 * np.log(1.0 - u))
+    u2, v2 = uniform_pair(keys[j], _DAY_DRAWS + day, 2)
+    radius2 = np.sqrt(-2.0 * np.log(1.0 - u2))
+    u3, v3 = uniform_pair(keys[j], _DAY_DRAWS + day, 3)
+    radius3 = np.sqrt(-2.0 * np.log(1.0 - u3))
+    shared = W[W_P + SHARED_STRESS, j]
+    together = np.sqrt(shared) * radius2 * np.cos(_TWO_PI * v2)
+    alone = np.sqrt(1.0 - shared)
     for p in range(2):
         normal = radius * (np.cos(_TWO_PI * v) if p == 0 else np.sin(_TWO_PI * v))
         W[S_APPRAISAL + p, j] = r.appraisal_after_day(
-            W[S_APPRAISAL + p, j], normal, W[W_P + APPRAISAL_DAYS, j], W[W_P + APPRAISAL_SPREAD, j]
-        )
+            W[S_APPRAISAL + p, j], together + alone * normal, W[W_P + APPRAISAL_DAYS, j],
+            W[W_P + APPRAISAL_SPREAD, j],
+        )  # fmt: skip
+        W[S_EARNED_SECURITY + p, j] = r.working_model_after_day(
+            W[S_EARNED_SECURITY + p, j], W[S_TRUST + p, j], W[S_ANXIETY_BASE + p, j],
+            W[S_AVOIDANCE_BASE + p, j], W[W_P + WORKING_MODEL_DAYS, j],
+        )  # fmt: skip
+        normal3 = radius3 * (np.cos(_TWO_PI * v3) if p == 0 else np.sin(_TWO_PI * v3))
+        W[S_ALTERNATIVES + p, j] = r.alternatives_after_day(
+            W[S_ALTERNATIVES + p, j], normal3, W[W_P + ALTERNATIVES_DAYS, j],
+            W[W_P + ALTERNATIVES_SPREAD, j],
+        )  # fmt: skip
     # Counted here, once a day, from the day's counts (the hour keeps only those): in all, by
     # 30-day window, and the request trend's running sum.
     in_first, in_last = 1.0 * (day < first_end), 1.0 * (day >= last_start)

@@ -497,43 +497,67 @@ def closeness_after_exchange(closeness, warmth_received, closeness_gain, avoidan
 
 @_jitable
 def satisfaction_step(satisfaction, appraisal, security, trust, closeness, exhaustion,
-                      withdrawal, security_weight, partner_trust_weight, closeness_weight,
-                      burden_weight, pursuit_weight, share):  # fmt: skip
+                      withdrawal, idealized, security_weight, partner_trust_weight,
+                      closeness_weight, burden_weight, pursuit_weight, share):  # fmt: skip
     """Satisfaction follows how the relationship feels, for both partners.
 
     It moves toward ``appraisal + security_weight security + partner_trust_weight trust
     + closeness_weight closeness - burden_weight exhaustion - pursuit_weight withdrawal``
-    (clipped) by ``share`` of the gap
-    per tick (``approach_share(satisfaction_rate, dt)``). Security, trust and closeness are
-    what a relationship gives; the burden of answering costs the answerer (Coyne 1976) and having
-    to pull back from a pursuing partner costs the withdrawer, so demand-withdraw leaves both
-    partners less satisfied (Schrodt, Witt & Shimkowski 2014). ``appraisal`` is a person's
-    lasting offset (enduring vulnerabilities and everything else the model leaves out; Karney &
-    Bradbury 1995), drawn once.
+    (clipped), seen through what is left of the start's idealisation (``idealized``, from
+    ``idealization_left``: the target closes that share of its gap to 1, ``target + idealized
+    (1 - target)``), by ``share`` of the gap per tick (``approach_share(satisfaction_rate,
+    dt)``). Security, trust and closeness are what a relationship gives; the burden of
+    answering costs the answerer (Coyne 1976) and having to pull back from a pursuing partner
+    costs the withdrawer, so demand-withdraw leaves both partners less satisfied (Schrodt, Witt &
+    Shimkowski 2014). ``appraisal`` is a person's lasting offset (enduring vulnerabilities,
+    outside stress and everything else the model leaves out; Karney & Bradbury 1995).
     """
     target = clip01(appraisal + security_weight * security + partner_trust_weight * trust
                     + closeness_weight * closeness
                     - burden_weight * exhaustion - pursuit_weight * withdrawal)  # fmt: skip
+    target = target + idealized * (1.0 - target)
     return clip01(satisfaction + (target - satisfaction) * share)
 
 
 @_jitable
-def commitment_step(commitment, satisfaction, anxiety, commitment_floor, anxious_dependence, share):
-    """Commitment drifts toward what satisfaction, investments and dependence make it.
+def idealization_left(idealization, day, idealization_days):
+    """How much of the start's rosy view of the partner is left on ``day``.
 
-    The target is ``floor + (1 - floor) (satisfaction + anxious_dependence anxiety
-    (1 - satisfaction))``, approached by ``share`` per tick (``approach_share(commitment_rate,
-    dt)``). In the investment model commitment rests on satisfaction, investments and the poor
-    quality of alternatives (Rusbult 1983; meta-analysis: Le & Agnew 2003). The floor stands
-    for investments and barriers that keep some unhappy couples together, higher in marriage
-    (Rosenfeld 2014). Anxious people depend on the relationship more: they fear being single and
-    see fewer alternatives, so part of what dissatisfaction takes from their commitment is
-    filled back (Spielmann et al. 2013; Davila & Bradbury 2001: anxious spouses stay in unhappy
-    marriages; Etcheverry, Le, Wu & Wei 2013: anxiety goes with dependence, avoidance with lower
-    commitment, which here comes through avoidance's lower satisfaction).
+    Partners begin with idealised views of each other and of their relationship, and these fade
+    with time together: satisfaction declines on average, most steeply early on, in couples who
+    stay together (disillusionment, Huston, Caughlin, Houts, Smith & George 2001; the decline,
+    Lavner & Bradbury 2010 and the meta-analysis of Buehler, Krauss & Orth 2021; positive
+    illusions, Murray, Holmes & Griffin 1996, who measure idealisation as seeing the partner
+    closer to one's ideal than the partner sees themselves). ``idealization exp(-day /
+    idealization_days)`` is the share of the gap between how the relationship is and an ideal one
+    (satisfaction 1) that the rosy view closes (``satisfaction_step``): a lift where there is room
+    for one, none at the top.
+    """
+    return idealization * exp(-day / idealization_days)
+
+
+@_jitable
+def commitment_step(commitment, satisfaction, alternatives, anxiety, commitment_floor,
+                    anxious_dependence, share):  # fmt: skip
+    """Commitment drifts toward what satisfaction, alternatives, investments and dependence make it.
+
+    The target is ``floor + (1 - floor) clip01(hold - alternatives)`` with ``hold = satisfaction
+    + anxious_dependence anxiety (1 - satisfaction)``, approached by ``share`` per tick
+    (``approach_share(commitment_rate, dt)``). In the investment model commitment rests on
+    satisfaction, investments and the poor quality of alternatives (Rusbult 1983; meta-analysis:
+    Le & Agnew 2003, where satisfaction correlates with commitment about .68, alternatives about
+    -.48): ``alternatives`` is the person's current quality of alternatives to this relationship
+    (``alternatives_after_day``), on the satisfaction scale, so an attractive alternative lowers
+    commitment without any loss of satisfaction. The floor stands for investments and barriers
+    that keep some unhappy couples together, higher in marriage (Rosenfeld 2014). Anxious people
+    depend on the relationship more: they fear being single and see fewer alternatives, so part
+    of what dissatisfaction takes from their commitment is filled back (Spielmann et al. 2013;
+    Davila & Bradbury 2001: anxious spouses stay in unhappy marriages; Etcheverry, Le, Wu & Wei
+    2013: anxiety goes with dependence, avoidance with lower commitment, which here comes
+    through avoidance's lower satisfaction).
     """
     hold = satisfaction + anxious_dependence * anxiety * (1.0 - satisfaction)
-    target = commitment_floor + (1.0 - commitment_floor) * hold
+    target = commitment_floor + (1.0 - commitment_floor) * clip01(hold - alternatives)
     return clip01(commitment + (target - commitment) * share)
 
 
@@ -555,13 +579,40 @@ def appraisal_after_day(appraisal, normal, appraisal_days, appraisal_spread):
 
 
 @_jitable
-def wants_out(satisfaction, commitment, dissolution_satisfaction, dissolution_commitment):
-    """1.0 if the person is both dissatisfied and uncommitted enough to leave today, else 0.0.
+def alternatives_after_day(alternatives, normal, alternatives_days, alternatives_spread):
+    """The quality of a person's alternatives to the relationship moves a little each day.
 
-    Attachment acts on staying only through satisfaction and commitment (Le et al. 2010), so
-    some unhappy but committed couples persist (Kirkpatrick & Davis 1994).
+    Alternatives come and go without anything going wrong inside the couple: an attractive
+    person met at work, a job offer in another city, friends or family who disapprove of the
+    partner, a life transition (Rusbult 1983; Le, Dove, Agnew, Korn & Mutso 2010: commitment
+    and its bases predict break-up better than satisfaction or attachment; Amato &
+    Hohmann-Marriott 2007: about half of divorces end marriages that were not distressed). A
+    slow mean-reverting walk like the appraisal's (``appraisal_after_day``): mean 0 (alternatives
+    as good as the person usually sees them), spread ``alternatives_spread``, values
+    ``alternatives_days`` apart correlating ``exp(-1)``. Positive values are better
+    alternatives than usual, which lower commitment (``commitment_step``) and make leaving
+    thinkable (``wants_out``).
     """
-    return 1.0 * (satisfaction < dissolution_satisfaction) * (commitment < dissolution_commitment)
+    keep = exp(-1.0 / alternatives_days)
+    step = np.sqrt(1.0 - keep * keep) * alternatives_spread * normal
+    return np.minimum(np.maximum(alternatives * keep + step, -0.5), 0.5)
+
+
+@_jitable
+def wants_out(satisfaction, alternatives, commitment, dissolution_satisfaction,
+              dissolution_commitment):  # fmt: skip
+    """1.0 if the person would rather be out and is uncommitted enough to leave today, else 0.0.
+
+    A person considers leaving when what the relationship gives them falls below what they
+    could have elsewhere: ``satisfaction - alternatives`` below ``dissolution_satisfaction``
+    (the comparison level for alternatives, Thibaut & Kelley 1959; Rusbult 1983), and acts on
+    it only when commitment is below ``dissolution_commitment``. Attachment acts on staying only
+    through satisfaction, alternatives and commitment (Le et al. 2010), so some unhappy but
+    committed couples persist (Kirkpatrick & Davis 1994), and some couples who are not unhappy
+    leave when an alternative is good enough (Amato & Hohmann-Marriott 2007).
+    """
+    return (1.0 * (satisfaction - alternatives < dissolution_satisfaction)
+            * (commitment < dissolution_commitment))  # fmt: skip
 
 
 @_jitable
@@ -616,6 +667,31 @@ def treated_trait(base, gain, norm, max_change, trait_change):
     """
     room = np.minimum(np.maximum(base - norm, 0.0), max_change)
     return base - trait_change * gain * room
+
+
+@_jitable
+def working_model_after_day(earned, trust, anxiety_base, avoidance_base, working_model_days):
+    """How much more (or less) available the partner has turned out than the person expected.
+
+    Attachment orientations are working models: expectations of how available others will be,
+    revised, slowly, by experience with a partner (Bowlby 1973; Collins & Read 1994). Security
+    tends to rise over the first years of marriage and changes in satisfaction predict changes in
+    attachment (Davila, Karney & Bradbury 1999); adult attachment is only moderately stable over
+    a year (Fraley, Vicary, Brumbaugh & Roisman 2011); responsive partners move insecure people
+    toward security (Arriaga, Kumashiro, Simpson & Overall 2018). The person expects availability
+    ``1 - (anxiety_base + avoidance_base) / 2``; ``earned`` follows trust minus that expectation
+    with time scale ``working_model_days`` (one step a day). Positive: the partner has been more
+    available than expected (earned security); negative: less.
+    """
+    expected = 1.0 - 0.5 * (anxiety_base + avoidance_base)
+    keep = exp(-1.0 / working_model_days)
+    return earned * keep + (trust - expected) * (1.0 - keep)
+
+
+@_jitable
+def revised_trait(trait, earned, working_model_change):
+    """A trait after the working model's revision: ``clip01(trait - change * earned)``."""
+    return clip01(trait - working_model_change * earned)
 
 
 @_jitable
