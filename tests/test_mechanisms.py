@@ -166,11 +166,11 @@ def test_couples_start_from_a_drawn_history():
         values = pop.people[name]
         # Spread as the parameters say around the mean: history_spread 0.12 (a little less after
         # clipping); starting satisfaction adds the lasting appraisal (sd 0.15), so its sd is
-        # about sqrt(0.12² + 0.15²) = 0.19; seen through the start's idealisation (0.3 of the
-        # gap to 1) its mean is about 0.7 + 0.3 (1 - 0.7) = 0.79 and its sd about 0.7 of that.
-        expected = 0.7 * 0.19 if name == "satisfaction" else 0.12
+        # about sqrt(0.12² + 0.15²) = 0.19; seen through the start's idealisation (0.1 of the
+        # gap to 1) its mean is about 0.7 + 0.1 (1 - 0.7) = 0.73 and its sd about 0.9 of that.
+        expected = 0.9 * 0.19 if name == "satisfaction" else 0.12
         assert expected - 0.04 < values.std() < expected + 0.02, (name, values.std())
-        assert abs(values.mean() - {"trust": 0.55, "satisfaction": 0.79,
+        assert abs(values.mean() - {"trust": 0.55, "satisfaction": 0.73,
                                     "commitment": 0.7}[name]) < 0.025  # fmt: skip
     # Partners share part of their history: their starting trust is correlated (about 0.5).
     assert np.corrcoef(pop.people["trust"])[0, 1] > 0.3
