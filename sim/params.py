@@ -721,6 +721,15 @@ DYNAMICS: dict[str, Param] = _table(
         "(higher for married couples).",
     ),
     Param(
+        "barrier_spread",
+        0.0,
+        0.0,
+        0.5,
+        "standard deviation",
+        "How much couples differ in the barriers to leaving (children, shared home and money, "
+        "beliefs about divorce): the spread of each couple's commitment floor.",
+    ),
+    Param(
         "anxious_dependence",
         0.4,
         0.0,

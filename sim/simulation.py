@@ -83,6 +83,9 @@ RELATIONSHIPS: dict[str, dict[str, float]] = {
         "start_commitment": 0.75,
         "start_trust": 0.8,
         "start_satisfaction": 0.73,
+        "barrier_spread": 0.15,
+        "dissolution_satisfaction": 0.5,
+        "dissolution_commitment": 0.53,
     },
 }
 
@@ -285,6 +288,12 @@ def _history(P: np.ndarray, n: int, rng: np.random.Generator) -> dict[str, np.nd
     appraisal = np.clip(P[k.p_row("appraisal_spread")] * outside, -0.5, 0.5)
     alternatives = P[k.p_row("alternatives_spread")] * rng.standard_normal((2, n))
     out = {"appraisal": appraisal, "alternatives": np.clip(alternatives, -0.5, 0.5)}
+    # Couples differ in the barriers that hold them together (children, a shared home and
+    # money, beliefs about divorce): each couple's commitment floor is drawn around the mean.
+    barriers = P[k.p_row("barrier_spread")]
+    if np.any(barriers > 0.0):
+        floor = P[k.p_row("commitment_floor")] + barriers * rng.standard_normal(n)
+        P[k.p_row("commitment_floor")] = np.clip(floor, 0.0, 0.9)
     for i, name in enumerate(("trust", "satisfaction", "commitment")):
         start = P[k.p_row(f"start_{name}")] + noise[i]
         if name == "satisfaction":
