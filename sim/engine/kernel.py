@@ -824,21 +824,25 @@ def _store_lane(W, j, S, R, C, c):
 
 
 def _advance_blocks(S, P, R, C, keys, day0, n_days, first_end, last_start, daily, agg, full,
-                    width):  # fmt: skip
-    """Advance every couple ``n_days`` days, ``width`` couples side by side (compiled by Numba).
+                    width, first, stop):  # fmt: skip
+    """Advance couples ``first`` to ``stop - 1`` ``n_days`` days, ``width`` side by side (Numba).
 
     Each block is copied into a small work table; its hours run across the block's lanes in
     one branch-free loop, which the compiler vectorises. A lane whose couple has dissolved (or
-    a spare lane at the end of the population, filled with a copy of the block's first couple)
+    a spare lane at the end of the range, filled with a copy of the block's first couple)
     keeps being computed, because masking it out would cost more than it saves, but is never
     recorded nor copied back: a dissolved couple is copied back on the day it dissolves.
+
+    The range's daily sums go to ``agg``. Calls on disjoint ranges touch disjoint columns of
+    ``S``, ``R``, ``C`` and ``daily``, and the compiled function releases the GIL, so
+    ``Kernel.advance`` runs its segments on several threads at once.
     """
     # The table's shape is a constant, so that the compiler knows every row's address relative
     # to the first and can prove that writing one row never changes another. ``width`` (at most
     # ``BLOCK``) comes in as an argument on purpose: LLVM fully unrolls a loop whose trip count
     # it knows to be small, and an unrolled loop is no longer vectorised.
     prefer_wide_vectors()  # 512-bit registers where the machine has them (LLVM prefers 256)
-    n = S.shape[2]
+    stop = min(stop, S.shape[2])
     width = min(width, BLOCK)
     # The couples' draw keys live in the table's own allocation (one extra row, read as
     # uint64), so that the hourly loop touches a single array: LLVM then proves from the rows'
@@ -848,8 +852,8 @@ def _advance_blocks(S, P, R, C, keys, day0, n_days, first_end, last_start, daily
     W = np.zeros((N_W + 1, BLOCK))
     kb = W[N_W].view(np.uint64)
     alive = np.zeros(BLOCK, dtype=np.bool_)
-    for b0 in range(0, n, width):
-        lanes = min(width, n - b0)
+    for b0 in range(first, stop, width):
+        lanes = min(width, stop - b0)
         together = 0
         for j in range(width):
             c = b0 + j if j < lanes else b0
@@ -1019,7 +1023,7 @@ def _signature():
     daily = np.zeros((0, N_DAILY, 2, 1))
     agg = np.zeros((1, N_DAILY + 1, 2))
     args = (S, np.zeros((N_P_ROWS, 1)), R, C, np.zeros(1, np.uint64), 0, 1, 1, 0, daily, agg,
-            False, BLOCK)  # fmt: skip
+            False, BLOCK, 0, 1)  # fmt: skip
     return tuple(numba.typeof(a) for a in args)
 
 
@@ -1134,6 +1138,41 @@ def default_params(n: int) -> np.ndarray:
     return P
 
 
+#: Couples per segment of the compiled path, a multiple of ``BLOCK``: the unit of work that
+#: ``Kernel.advance`` hands to one thread. Fixed, whatever the number of threads: each segment
+#: sums its couples' day into its own buffer and the buffers are added in segment order, so the
+#: population means are the same to the last bit on 1, 2 or 64 threads.
+SEGMENT = 2048
+
+#: The environment variable that sets how many threads one kernel uses (default: every core).
+THREADS_ENV = "RELSIM_THREADS"
+
+
+def usable_cores() -> int:
+    """Return the CPU cores this process may run on (its affinity; else ``os.cpu_count()``)."""
+    try:
+        return max(len(os.sched_getaffinity(0)), 1)
+    except (AttributeError, OSError):  # no affinity call on this platform
+        return max(os.cpu_count() or 1, 1)
+
+
+def default_threads() -> int:
+    """Return the threads a kernel uses unless told: ``RELSIM_THREADS`` if set, else every core.
+
+    Raises ValueError, naming what is allowed, when ``RELSIM_THREADS`` is not a whole number of at
+    least 1. Empty counts as unset. Processes that already run in parallel (sweep, sensitivity
+    and calibration workers) set it to 1 for themselves.
+    """
+    value = os.environ.get(THREADS_ENV, "").strip()
+    if not value:
+        return usable_cores()
+    if not value.isascii() or not value.isdigit() or int(value) < 1:
+        raise ValueError(f"{THREADS_ENV}={value!r} is not a number of threads; allowed: a whole "
+                         f"number of at least 1 (this machine has {usable_cores()} usable cores), "
+                         f"or unset for all of them")  # fmt: skip
+    return int(value)
+
+
 class Kernel:
     """The state of ``n`` couples and the means to advance them day by day.
 
@@ -1159,13 +1198,19 @@ class Kernel:
         always kept.
     engine : {"compiled", "numpy"}
         Numba's fused loop (default) or the whole-array NumPy reference path.
+    threads : int, optional
+        Threads of the compiled path (default ``default_threads()``: ``RELSIM_THREADS``, else
+        every usable core). The population is cut into segments of ``SEGMENT`` couples and
+        the segments run side by side; populations of fewer than two segments run on the
+        calling thread. Results do not depend on it, to the last bit. The NumPy path runs on
+        one thread.
 
     """
 
     WINDOW_DAYS = 30
 
     def __init__(self, people: Mapping[str, np.ndarray], params, *, seed, days, couple_ids=None,
-                 record_daily=False, engine="compiled"):  # fmt: skip
+                 record_daily=False, engine="compiled", threads=None):  # fmt: skip
         from ..params import PERSON
 
         n = params.shape[1]
@@ -1177,6 +1222,11 @@ class Kernel:
         if unknown:
             raise ValueError(f"unknown person states {sorted(unknown)}; allowed: "
                              f"{', '.join(STATE_VARS)}")  # fmt: skip
+        if threads is None:
+            threads = default_threads()
+        elif isinstance(threads, bool) or not isinstance(threads, (int, np.integer)) or threads < 1:
+            raise ValueError(f"threads must be a whole number of at least 1, got {threads!r}")
+        self.threads = int(threads)
         self.n = n
         self.days = int(days)
         self.seed = int(seed)
@@ -1229,14 +1279,48 @@ class Kernel:
             buffer[: self.day] = self._daily[: self.day]
             self._daily = buffer
         daily = self._daily[self.day : self.day + n_days] if full else self._daily[:0]
-        agg = np.zeros((n_days, N_DAILY + 1, 2))
         step = _compiled() if self.engine == "compiled" else _advance_numpy
-        step(self.S, self.P, self.R, self.C, self.keys, self.day, n_days, self.first_end,
-             self.last_start, daily, agg, full, BLOCK)  # fmt: skip
+        if step is _advance_numpy:  # the reference path: one table, one thread
+            agg = np.zeros((n_days, N_DAILY + 1, 2))
+            step(self.S, self.P, self.R, self.C, self.keys, self.day, n_days, self.first_end,
+                 self.last_start, daily, agg, full, BLOCK)  # fmt: skip
+        else:
+            agg = self._advance_segments(step, n_days, daily, full)
         self.day += n_days
         alive = np.maximum(agg[:, N_DAILY], 1.0)
         means = agg[:, :N_DAILY] / alive[:, None, :]
         self.mean_chunks.append(np.concatenate([means, agg[:, N_DAILY:]], axis=1))
+
+    def _advance_segments(self, step, n_days: int, daily: np.ndarray, full: bool) -> np.ndarray:
+        """Run the compiled ``step`` segment by segment, on ``self.threads`` threads; return sums.
+
+        Each segment (``SEGMENT`` couples) sums its day into its own buffer; the buffers are
+        added in segment order, whichever thread ran which segment and when.
+        """
+        bounds = [(a, min(a + SEGMENT, self.n)) for a in range(0, self.n, SEGMENT)]
+        parts = np.zeros((len(bounds), n_days, N_DAILY + 1, 2))
+
+        def run(s: int) -> None:
+            step(self.S, self.P, self.R, self.C, self.keys, self.day, n_days, self.first_end,
+                 self.last_start, daily, parts[s], full, BLOCK, *bounds[s])  # fmt: skip
+
+        workers = min(self.threads, len(bounds))
+        if workers <= 1:
+            for s in range(len(bounds)):
+                run(s)
+        else:
+            from concurrent.futures import ThreadPoolExecutor
+
+            pool = ThreadPoolExecutor(workers, thread_name_prefix="relsim-kernel")
+            try:
+                for future in [pool.submit(run, s) for s in range(len(bounds))]:
+                    future.result()
+            finally:  # on Ctrl-C: drop the segments not started, wait for the running ones
+                pool.shutdown(wait=True, cancel_futures=True)
+        agg = np.zeros((n_days, N_DAILY + 1, 2))
+        for part in parts:
+            agg += part
+        return agg
 
     @property
     def daily(self) -> np.ndarray:
