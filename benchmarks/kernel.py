@@ -202,7 +202,7 @@ def results(days: int = 30, engine: str = "compiled", reps: int = 3) -> list[dic
     found = one_and_all(days, reps, threads, engine)
     one = statistics.median(m["cpu_rate"] for m in found["one"])
     wall = statistics.median(m["wall_rate"] for m in found["all"])
-    process = statistics.median(m["cpu_rate"] for m in found["all"])
+    busy = statistics.median(m["cpu_s"] / m["wall_s"] for m in found["all"])
     rows += [
         {
             "target": "kernel throughput, 100,000 couples, one core",
@@ -214,8 +214,8 @@ def results(days: int = 30, engine: str = "compiled", reps: int = 3) -> list[dic
         {
             "target": f"kernel throughput, 100,000 couples, all {threads} cores, wall clock",
             "goal": f">= {TARGET:.0e} per wall-s",
-            "measured": f"{wall:.3g} per wall-s on {threads} threads ({process:.3g} per CPU-s "
-            f"of all threads; median of {reps})",
+            "measured": f"{wall:.3g} per wall-s on {threads} threads ({busy:.2f} cores busy; "
+            f"median of {reps})",
             "passed": wall >= TARGET,
             "value": wall,
         },
@@ -369,7 +369,8 @@ def main() -> int:
     for m in found["all"]:
         print(f"  100,000 couples x {days} days, all {threads} cores: {m['wall_rate']:.3g} "
               f"couple-ticks per wall-second (wall {m['wall_s']:.2f} s; {m['cpu_rate']:.3g} "
-              f"per CPU-second of all threads)")  # fmt: skip
+              f"per CPU-second of all threads; {m['cpu_s'] / m['wall_s']:.2f} cores busy on "
+              f"average)")  # fmt: skip
     one = statistics.median(m["cpu_rate"] for m in found["one"])
     wall = statistics.median(m["wall_rate"] for m in found["all"])
     print(f"medians of {reps}: one core {one:.3g} per CPU-second; all {threads} cores {wall:.3g} "
