@@ -1,18 +1,28 @@
-"""Kernel throughput: couple-ticks (one couple, one simulated hour) per second on one core.
+"""Kernel throughput: couple-ticks (one couple, one simulated hour) per second, one core and all.
 
 Runs the compiled kernel (after a warm-up that compiles or loads it from Numba's cache) on an
-anxious-avoidant population of 1,000 and 100,000 couples and prints couple-ticks per second,
-by wall time and by this thread's CPU time (the two differ when other work shares the cores).
-The kernel is single-threaded: the figure is one core's.
+anxious-avoidant population of 1,000 and 100,000 couples and prints couple-ticks per second.
+Two figures at 100,000 couples, each against the 5e7 target with its own PASS or FALLS SHORT:
 
-    python benchmarks/kernel.py [--days N] [--engine compiled|numpy]
+* **one core**: one thread (``Kernel(threads=1)``), per CPU-second of that thread: what one
+  core delivers, whatever else shares the machine;
+* **all N cores, wall clock**: one run on ``--threads`` threads (default every usable core;
+  ``Kernel.advance`` runs segments of ``kernel.SEGMENT`` couples side by side, with the same
+  results to the last bit), per wall-second. The line also says how many cores the run kept
+  busy on average (CPU seconds of all threads over wall seconds): other work on the machine
+  takes cores away and lowers this figure.
+
+The two runs alternate ``--reps`` times (default 3) and the verdicts use the medians.
+
+    python benchmarks/kernel.py [--days N] [--reps 3] [--threads N] [--engine compiled|numpy]
     python benchmarks/kernel.py --against REV [REV ...] [--reps 5] [--days 5]
 
 ``--against`` is the fair yardstick on a shared, noisy machine: it extracts each git revision's
 ``sim`` package into a folder of relsim's cache, builds the same population with each revision's own
 code, and times this working tree's kernel and every revision's kernel in turn, ``--reps``
-times each, on 100,000 couples; it prints the best and the median per CPU-second of each and
-their ratios. Compiling a revision takes about a minute the first time (then cached).
+times each, on 100,000 couples, every one on one thread; it prints the best and the median per
+CPU-second of each and their ratios, and this tree on all cores per wall-second. Compiling a
+revision takes about a minute the first time (then cached).
 
 The machine yardstick. Issue 6 set the 5e7 target on a machine that "draws about 6x10^8 random
 doubles per second and moves about 18 GB/s". Every run measures this machine the same way
