@@ -25,7 +25,10 @@ from .params import DYNAMICS, LABEL_THRESHOLDS, PERSON, RUN, Param, closest, val
 from .styles import Style, draw_population, draw_traits
 
 __all__ = [
+    "CHUNK_COUPLES",
     "COUPLE_COLUMNS",
+    "ChunkedRun",
+    "Params",
     "Population",
     "Result",
     "Setup",
@@ -78,6 +81,10 @@ RELATIONSHIPS: dict[str, dict[str, float]] = {
 _PERSON_KEYS = ("style", "culture", *PERSON)
 #: Days between two calls of a progress hook (``simulate(progress=...)``).
 PROGRESS_DAYS = 10
+#: Couples that ``run_population`` runs at a time: a larger population is run in chunks of this
+#: many couples, one after the other, so that the engine's state, recorders and full parameter
+#: matrix exist for one chunk only (about 0.2 GB), not for every couple at once.
+CHUNK_COUPLES = 1 << 17
 
 
 def _person(spec: Mapping[str, object], where: str, couples: int) -> dict[str, object]:
@@ -275,20 +282,132 @@ def _history(P: np.ndarray, n: int, rng: np.random.Generator) -> dict[str, np.nd
     return out
 
 
+class Params:
+    """The per-couple parameter matrix ``P`` (``kernel.P_ROWS`` by couples), stored compactly.
+
+    Most rows hold one value for every couple (a default, a scenario's setting, a strategy's
+    schedule): each of those is kept as one number, and only the rows that vary between couples
+    (treatment uptake, relapse, a per-couple ``dynamics`` array, a sweep's axis) as an array. A
+    million couples' parameters take a few tens of megabytes instead of 0.9 GB; the full matrix
+    is built only for the couples about to run (``numpy.asarray(params)``, which is what
+    ``kernel.Kernel`` does, or :meth:`materialise`).
+
+    Indexing reads as the matrix it stands for: ``params[row]`` is one row, shape ``(n,)``
+    (read-only where the row is one number); ``params[row] = value`` and
+    ``params[rows_slice] = value`` set rows (a number, or values that broadcast to one per
+    couple); ``params[:, start:stop]`` is the :class:`Params` of a chunk of couples (its varying
+    rows are views); any other index reads the full matrix.
+    """
+
+    ndim = 2
+    dtype = np.dtype(np.float64)
+    __slots__ = ("_n", "_rows")
+
+    def __init__(self, n: int, rows: Sequence[float | np.ndarray]) -> None:
+        self._n = int(n)
+        self._rows: list[float | np.ndarray] = list(rows)
+
+    @classmethod
+    def defaults(cls, n: int) -> Params:
+        """The parameters of ``n`` couples at the defaults, no strategy scheduled.
+
+        The values are those of ``kernel.default_params``, one number a row.
+        """
+        return cls(n, [float(value) for value in k.default_params(1)[:, 0]])
+
+    @property
+    def shape(self) -> tuple[int, int]:
+        """``(len(kernel.P_ROWS), n)``, the shape of the matrix."""
+        return (len(self._rows), self._n)
+
+    def __len__(self) -> int:
+        return len(self._rows)
+
+    def __repr__(self) -> str:
+        varying = sum(isinstance(row, np.ndarray) for row in self._rows)
+        return f"Params({len(self._rows)} rows x {self._n} couples, {varying} varying)"
+
+    def varying(self) -> list[int]:
+        """The rows that hold one value per couple (the others hold one number)."""
+        return [i for i, row in enumerate(self._rows) if isinstance(row, np.ndarray)]
+
+    def row(self, i: int) -> np.ndarray:
+        """Row ``i``, shape ``(n,)``: the stored array, or a read-only broadcast of its number."""
+        value = self._rows[i]
+        if isinstance(value, np.ndarray):
+            return value
+        return np.broadcast_to(np.float64(value), (self._n,))
+
+    def _compact(self, value: np.ndarray) -> float | np.ndarray:
+        # One number if every couple gets the same one by broadcasting (stride 0), else a copy.
+        if value.ndim == 1 and value.shape[0] > 0 and value.strides[0] == 0:
+            return float(value[0])
+        return np.array(value, dtype=np.float64)
+
+    def _set_rows(self, rows: range, value: object) -> None:
+        values = np.broadcast_to(np.asarray(value, dtype=np.float64), (len(rows), self._n))
+        for i, row in zip(rows, values, strict=True):
+            self._rows[i] = self._compact(row)
+
+    def __getitem__(self, key):
+        if isinstance(key, int | np.integer):
+            return self.row(range(len(self._rows))[key])
+        if (isinstance(key, tuple) and len(key) == 2 and isinstance(key[0], slice)
+                and key[0] == slice(None) and isinstance(key[1], slice)):  # fmt: skip
+            couples = range(self._n)[key[1]]
+            return Params(len(couples), [row[key[1]] if isinstance(row, np.ndarray) else row
+                                         for row in self._rows])  # fmt: skip
+        return self.materialise()[key]
+
+    def __setitem__(self, key, value) -> None:
+        rows = range(len(self._rows))
+        if isinstance(key, int | np.integer):
+            value = np.broadcast_to(np.asarray(value, dtype=np.float64), (self._n,))
+            self._rows[rows[key]] = self._compact(value)
+        elif isinstance(key, slice):
+            self._set_rows(rows[key], value)
+        elif isinstance(key, tuple) and len(key) == 2 and isinstance(key[0], int | np.integer):
+            row = np.array(self.row(rows[key[0]]))  # a writable copy of the one row
+            row[key[1]] = value
+            self._rows[rows[key[0]]] = row
+        else:
+            raise TypeError(f"Params rows are set as params[row], params[rows] or "
+                            f"params[row, couples], not with {key!r}")  # fmt: skip
+
+    def __array__(self, dtype=None, copy=None) -> np.ndarray:
+        if copy is False:
+            raise ValueError("Params cannot be read as an array without building the matrix")
+        out = self.materialise()
+        return out if dtype is None else out.astype(dtype, copy=False)
+
+    def materialise(self) -> np.ndarray:
+        """The full matrix, shape ``(len(P_ROWS), n)``, float64 (a new array)."""
+        out = np.empty(self.shape)
+        for i, row in enumerate(self._rows):
+            out[i] = row
+        return out
+
+    def copy(self) -> Params:
+        """An independent copy (varying rows copied too)."""
+        return Params(self._n, [row.copy() if isinstance(row, np.ndarray) else row
+                                for row in self._rows])  # fmt: skip
+
+
 @dataclass
 class Population:
     """The people of a run and their per-couple parameters, before any hour is simulated.
 
     ``styles`` and ``cultures`` have shape ``(2, n)``; ``people`` maps person states
     (``kernel.STATE_VARS``) to their starting values, shape ``(2, n)``; ``params`` has shape
-    ``(len(kernel.P_ROWS), n)``. ``labels`` maps the outcome-label thresholds the setup changed
+    ``(len(kernel.P_ROWS), n)``: a :class:`Params` (as :func:`population` makes it, compact) or
+    a plain array. ``labels`` maps the outcome-label thresholds the setup changed
     (``params.LABEL_THRESHOLDS``) to one value per couple, shape ``(n,)``; the others keep their
     defaults. Slicing the last axis gives a chunk of couples.
     """
 
     styles: np.ndarray
     people: dict[str, np.ndarray]
-    params: np.ndarray
+    params: Params | np.ndarray
     cultures: np.ndarray
     labels: dict[str, np.ndarray] = field(default_factory=dict)
 
@@ -332,7 +451,7 @@ def population(setup: Setup) -> Population:
     styles, anxiety, avoidance = _traits(setup, rng["traits"])
     cultures, expression, asking = _cultures(setup, rng["culture"])
     n = setup.couples
-    P = k.default_params(n)
+    P = Params.defaults(n)
     for name in DYNAMICS:
         P[k.p_row(name)] = setup.dynamics_value(name)
     P[k.SCHEDULE : k.ENGAGEMENT] = np.asarray(schedule_rows(setup.interventions))[:, None]
@@ -351,9 +470,36 @@ def population(setup: Setup) -> Population:
     return Population(styles, people, P, cultures, labels)
 
 
+@dataclass(frozen=True)
+class ChunkedRun:
+    """What :func:`run_population` returns in place of a kernel when it ran couples in chunks.
+
+    It keeps what belongs to the whole population: its size, days, seed and engine, and the
+    daily population means (``daily_mean``, exactly those one kernel over every couple would
+    keep). The per-couple state (``S``, ``R``, ``C``, ``P``) of each chunk is let go once its
+    columns are taken; that is what keeps a large run's memory small.
+    """
+
+    n: int
+    days: int
+    day: int
+    seed: int
+    engine: str
+    daily_mean: np.ndarray
+    chunks: int
+    record_daily: bool = False
+
+    def __getattr__(self, name: str):
+        # Only reached for what a kernel has and a chunked run does not keep.
+        raise AttributeError(f"a population run in chunks of couples keeps no per-couple state "
+                             f"({name!r}); pass chunk=0 to run_population to keep the kernel "
+                             f"(it needs memory for every couple at once)")  # fmt: skip
+
+
 def run_population(pop: Population, *, seed: int, days: int, first_couple: int = 0,
                    couple_ids=None, record_daily: bool = False, engine: str = "compiled",
-                   progress: Callable[[int], object] | None = None):  # fmt: skip
+                   progress: Callable[[int], object] | None = None,
+                   chunk: int | None = None):  # fmt: skip
     """Simulate ``pop`` for ``days`` days; return ``(kernel, per-couple columns)``.
 
     ``first_couple`` is the global index of the chunk's first couple: a couple's random draws
@@ -362,6 +508,16 @@ def run_population(pop: Population, *, seed: int, days: int, first_couple: int =
     numbers (a sweep's replicate ``r`` in every cell). Column ``couple`` holds the index used.
     ``progress``, if given, is called with the days done after every ``PROGRESS_DAYS`` days
     (the numbers do not depend on it: the engine's state carries over from block to block).
+
+    A population of more than ``chunk`` couples (default ``CHUNK_COUPLES``; 0: never) is run
+    ``chunk`` couples at a time when the engine is the compiled one and no daily trajectories
+    are kept, to bound memory. The columns are the same, value for value, and so are the daily
+    means: the chunks add to the same daily sums, couple after couple, in the order one run
+    adds them. The kernel returned is then a :class:`ChunkedRun` (no per-couple state), and
+    ``progress`` is called with the days done in equivalent work (couple-days over couples).
+    The NumPy engine (also what "compiled" falls back to without Numba or under
+    ``RELSIM_ENGINE=numpy``) sums each day over the whole population at once, so it is never
+    chunked here: its daily means' last bits would move.
     """
     if couple_ids is None:
         ids = np.arange(first_couple, first_couple + pop.n, dtype=np.uint64)
@@ -369,17 +525,59 @@ def run_population(pop: Population, *, seed: int, days: int, first_couple: int =
         ids = np.asarray(couple_ids, dtype=np.uint64)
         if ids.shape != (pop.n,):
             raise ValueError(f"couple_ids needs one id per couple ({pop.n}), got {ids.shape}")
-    kern = k.Kernel(pop.people, pop.params, seed=seed, days=days, couple_ids=ids,
-                    record_daily=record_daily, engine=engine)  # fmt: skip
-    if progress is None:
-        kern.advance(days)
-    else:
+    size = CHUNK_COUPLES if chunk is None else int(chunk)
+    if size < 0:
+        raise ValueError(f"chunk must be a number of couples >= 0 (0: never chunk), got {chunk}")
+    whole = size == 0 or pop.n <= size or record_daily or engine != "compiled"
+    if not whole:  # without Numba, or under RELSIM_ENGINE=numpy, "compiled" runs the NumPy path
+        whole = k._compiled() is k._advance_numpy
+    if whole:
+        kern = k.Kernel(pop.people, pop.params, seed=seed, days=days, couple_ids=ids,
+                        record_daily=record_daily, engine=engine)  # fmt: skip
+        if progress is None:
+            kern.advance(days)
+        else:
+            while kern.day < days:
+                kern.advance(min(PROGRESS_DAYS, days - kern.day))
+                progress(kern.day)
+        cols = couple_columns(kern, pop)
+        cols["couple"] = ids.astype(np.int64)
+        return kern, cols
+    return _run_in_chunks(pop, ids, seed=seed, days=days, engine=engine, progress=progress,
+                          size=size)  # fmt: skip
+
+
+def _run_in_chunks(pop: Population, ids: np.ndarray, *, seed: int, days: int, engine: str,
+                   progress: Callable[[int], object] | None, size: int):  # fmt: skip
+    """``run_population`` for ``size`` couples at a time (see there)."""
+    n = pop.n
+    sums = np.zeros((days, k.N_DAILY + 1, 2))
+    numbers: dict[str, np.ndarray] = {}  # filled in place, chunk by chunk
+    texts: dict[str, list[np.ndarray]] = {}  # strings: joined at the end (widths may differ)
+    kern = None
+    for start in range(0, n, size):
+        stop = min(start + size, n)
+        part = pop.chunk(start, stop)
+        kern = k.Kernel(part.people, part.params, seed=seed, days=days,
+                        couple_ids=ids[start:stop], engine=engine)  # fmt: skip
         while kern.day < days:
-            kern.advance(min(PROGRESS_DAYS, days - kern.day))
-            progress(kern.day)
-    cols = couple_columns(kern, pop)
+            step = days - kern.day if progress is None else min(PROGRESS_DAYS, days - kern.day)
+            kern.advance(step, sums=sums[kern.day : kern.day + step])
+            if progress is not None:
+                progress((start * days + (stop - start) * kern.day) // n)
+        for name, column in couple_columns(kern, part).items():
+            if column.dtype.kind in "biuf":
+                if name not in numbers:
+                    numbers[name] = np.empty(n, dtype=column.dtype)
+                numbers[name][start:stop] = column
+            else:
+                texts.setdefault(name, []).append(column)
+    cols = {**numbers, **{name: np.concatenate(parts) for name, parts in texts.items()}}
     cols["couple"] = ids.astype(np.int64)
-    return kern, cols
+    # The last chunk's kernel kept the means of every couple's sums (``Kernel.advance``).
+    summary = ChunkedRun(n=n, days=days, day=days, seed=seed, engine=engine,
+                         daily_mean=kern.daily_mean, chunks=-(-n // size))  # fmt: skip
+    return summary, {name: cols[name] for name in COUPLE_COLUMNS}
 
 
 def build_kernel(setup: Setup, *, record_daily: bool = False, engine: str = "compiled"):

@@ -12,6 +12,7 @@ import numpy as np
 import pytest
 
 from sim import Setup, simulate
+from sim.engine import kernel as k
 from sim.simulation import population, run_population
 
 ENGINES = ["compiled", "numpy"]
@@ -71,3 +72,55 @@ def test_chunked_runs_equal_the_whole_run_exactly(bounds, engine):
             np.testing.assert_array_equal(joined, expected, err_msg=name)
     np.testing.assert_array_equal(np.concatenate([kern.S for kern, _ in parts], axis=2),
                                   whole_kernel.S)  # fmt: skip
+
+
+def test_a_population_run_in_chunks_equals_the_whole_run_bit_for_bit():
+    # run_population's own chunking (the memory bound of a million couples), tried with small
+    # chunks: every column, the daily means and the dissolutions are the same bytes as one run.
+    # Dating couples with per-couple parameters and a treatment, so that couples dissolve in
+    # several chunks and the parameter matrix has varying rows.
+    n = 300
+    dynamics = {"relief_decay": np.linspace(0.5, 3.0, n)}
+    setup = Setup(population={"mix": {"secure": 0.4, "anxious": 0.35, "avoidant": 0.25},
+                              "couples": n}, days=120, seed=21, relationship="dating",
+                  dynamics=dynamics, interventions=[{"kind": "therapy", "day": 30}])  # fmt: skip
+    pop = population(setup)
+    whole_kernel, whole = run_population(pop, seed=setup.seed, days=setup.days, chunk=0)
+    chunked = k._compiled() is not k._advance_numpy  # without Numba it runs whole (see there)
+    dissolved = whole["dissolved_day"] >= 0
+    assert dissolved[:100].any() and dissolved[200:].any()  # dissolutions in several chunks
+    for size in (7, 64, 299):
+        seen: list[int] = []
+        kern, cols = run_population(pop, seed=setup.seed, days=setup.days, chunk=size,
+                                    progress=seen.append)  # fmt: skip
+        assert not chunked or (kern.chunks == -(-n // size) and kern.n == n)
+        assert list(cols) == list(whole)
+        for name, expected in whole.items():
+            if expected.dtype.kind in "USO":
+                assert list(cols[name]) == list(expected), name
+            else:
+                assert cols[name].dtype == expected.dtype, name
+                assert cols[name].tobytes() == expected.tobytes(), name
+        assert kern.daily_mean.tobytes() == whole_kernel.daily_mean.tobytes()
+        assert seen == sorted(seen) and seen[-1] == setup.days  # the bar fills once, in order
+    # Sweeps pass couple ids; a first_couple offset shifts every id: both survive chunking.
+    ids = np.arange(n, dtype=np.uint64)[::-1].copy()
+    one = run_population(pop, seed=setup.seed, days=setup.days, couple_ids=ids, chunk=0)[1]
+    many = run_population(pop, seed=setup.seed, days=setup.days, couple_ids=ids, chunk=50)[1]
+    for name in ("couple", "requests_a", "trust_b", "dissolved_day", "outcome"):
+        assert list(many[name]) == list(one[name]), name
+
+
+def test_a_chunked_run_says_it_kept_no_per_couple_state():
+    setup = anxious_avoidant(couples=20, days=3)
+    kern, _ = run_population(population(setup), seed=setup.seed, days=setup.days, chunk=8)
+    assert kern.daily_mean.shape == (3, len(k.DAILY_VARS) + 1, 2)
+    if k._compiled() is not k._advance_numpy:  # without Numba it runs whole (see there)
+        with pytest.raises(AttributeError, match="chunk=0"):
+            kern.S  # noqa: B018 - the attribute read is the test
+    with pytest.raises(ValueError, match="chunk must be"):
+        run_population(population(setup), seed=setup.seed, days=setup.days, chunk=-1)
+    # Daily trajectories and the NumPy engine keep one kernel (their memory is per couple anyway).
+    kern, _ = run_population(population(setup), seed=setup.seed, days=setup.days, chunk=8,
+                             record_daily=True)  # fmt: skip
+    assert isinstance(kern, k.Kernel)

@@ -823,7 +823,7 @@ def _store_lane(W, j, S, R, C, c):
         C[v, c] = W[W_C + v, j]
 
 
-def _advance_blocks(S, P, R, C, keys, day0, n_days, first_end, last_start, daily, agg, full,
+def _advance_blocks(S, P, R, C, keys, day0, n_days, first_end, last_start, daily, values, full,
                     width, first, stop):  # fmt: skip
     """Advance couples ``first`` to ``stop - 1`` ``n_days`` days, ``width`` side by side (Numba).
 
@@ -833,9 +833,11 @@ def _advance_blocks(S, P, R, C, keys, day0, n_days, first_end, last_start, daily
     keeps being computed, because masking it out would cost more than it saves, but is never
     recorded nor copied back: a dissolved couple is copied back on the day it dissolves.
 
-    The range's daily sums go to ``agg``. Calls on disjoint ranges touch disjoint columns of
-    ``S``, ``R``, ``C`` and ``daily``, and the compiled function releases the GIL, so
-    ``Kernel.advance`` runs its segments on several threads at once.
+    Couple ``c``'s values at the end of day ``row`` (what the population means sum, and 1 for
+    the count of couples together) go to ``values[c - first, row]``; a couple no longer
+    together writes nothing. Calls on disjoint ranges touch disjoint columns of ``S``, ``R``,
+    ``C`` and ``daily``, and the compiled function releases the GIL, so ``Kernel.advance`` runs
+    them on several threads at once and sums ``values`` itself, couple after couple.
     """
     # The table's shape is a constant, so that the compiler knows every row's address relative
     # to the first and can prove that writing one row never changes another. ``width`` (at most
@@ -884,13 +886,13 @@ def _advance_blocks(S, P, R, C, keys, day0, n_days, first_end, last_start, daily
                 close_day(W, kb, j, day, first_end, last_start)
                 for p in range(2):
                     for v in range(SECURITY, COMMITMENT + 1):
-                        agg[row, v - SECURITY, p] += W[W_S + 2 * v + p, j]
-                    agg[row, N_DAILY - 2, p] += W[R_REQUESTS_TODAY + p, j]
-                    agg[row, N_DAILY - 1, p] += W[R_ANSWERED_TODAY + p, j]
+                        values[c - first, row, v - SECURITY, p] = W[W_S + 2 * v + p, j]
+                    values[c - first, row, N_DAILY - 2, p] = W[R_REQUESTS_TODAY + p, j]
+                    values[c - first, row, N_DAILY - 1, p] = W[R_ANSWERED_TODAY + p, j]
                     W[R_REQUESTS_TODAY + p, j] = 0.0
                     W[R_ANSWERED_TODAY + p, j] = 0.0
-                agg[row, N_DAILY, 0] += 1.0
-                agg[row, N_DAILY, 1] += 1.0
+                values[c - first, row, N_DAILY, 0] = 1.0
+                values[c - first, row, N_DAILY, 1] = 1.0
                 if W[C_DISSOLVED_DAY, j] >= 0.0:
                     _store_lane(W, j, S, R, C, c)
                     alive[j] = False
@@ -1021,8 +1023,8 @@ def _signature():
     R = _padded((len(RECORDER_VARS), 2), 1)
     C = _padded((N_C,), 1)
     daily = np.zeros((0, N_DAILY, 2, 1))
-    agg = np.zeros((1, N_DAILY + 1, 2))
-    args = (S, np.zeros((N_P_ROWS, 1)), R, C, np.zeros(1, np.uint64), 0, 1, 1, 0, daily, agg,
+    values = np.zeros((1, 1, N_DAILY + 1, 2))
+    args = (S, np.zeros((N_P_ROWS, 1)), R, C, np.zeros(1, np.uint64), 0, 1, 1, 0, daily, values,
             False, BLOCK, 0, 1)  # fmt: skip
     return tuple(numba.typeof(a) for a in args)
 
@@ -1138,11 +1140,14 @@ def default_params(n: int) -> np.ndarray:
     return P
 
 
-#: Couples per segment of the compiled path, a multiple of ``BLOCK``: the unit of work that
-#: ``Kernel.advance`` hands to one thread. Fixed, whatever the number of threads: each segment
-#: sums its couples' day into its own buffer and the buffers are added in segment order, so the
-#: population means are the same to the last bit on 1, 2 or 64 threads.
+#: Couples per task of the compiled path, a multiple of ``BLOCK``: the unit of work that
+#: ``Kernel.advance`` hands to one thread. The population means do not depend on it, nor on the
+#: number of threads: every couple's day is added in couple order (``Kernel._advance_segments``).
 SEGMENT = 2048
+#: Days per task of the compiled path: bounds the buffers of the couples' daily values
+#: (``SEGMENT`` x ``PASS_DAYS`` x (``N_DAILY`` + 1) x 2 numbers, 6.8 MB today; one buffer per
+#: task in flight, at most two per thread).
+PASS_DAYS = 16
 
 #: The environment variable that sets how many threads one kernel uses (default: every core).
 THREADS_ENV = "RELSIM_THREADS"
@@ -1202,8 +1207,9 @@ class Kernel:
         Threads of the compiled path (default ``default_threads()``: ``RELSIM_THREADS``, else
         every usable core). The population is cut into segments of ``SEGMENT`` couples and
         the segments run side by side; populations of fewer than two segments run on the
-        calling thread. Results do not depend on it, to the last bit. The NumPy path runs on
-        one thread.
+        calling thread. Results do not depend on it, to the last bit: the population means
+        add every couple in couple order, as one thread does. The NumPy path runs on one
+        thread.
 
     """
 
@@ -1268,8 +1274,15 @@ class Kernel:
         self._daily = np.full((self.days if self.record_daily else 0, N_DAILY, 2, n), np.nan)
         self.mean_chunks: list[np.ndarray] = []
 
-    def advance(self, n_days: int = 1) -> None:
-        """Advance every couple by ``n_days`` simulated days (24 hourly ticks each)."""
+    def advance(self, n_days: int = 1, sums: np.ndarray | None = None) -> None:
+        """Advance every couple by ``n_days`` simulated days (24 hourly ticks each).
+
+        ``sums``, shape ``(n_days, len(DAILY_VARS) + 1, 2)``, holds each day's sums over couples
+        run before these (and their count, last); this call adds its own couples to them and
+        writes them back. The compiled path adds couples in index order, so a population run in
+        chunks of couples this way (``simulation.run_population``) sums, and averages, exactly
+        as one kernel over all of them: the means kept are those of every couple summed so far.
+        """
         if n_days <= 0:
             return
         full = self.record_daily
@@ -1279,48 +1292,84 @@ class Kernel:
             buffer[: self.day] = self._daily[: self.day]
             self._daily = buffer
         daily = self._daily[self.day : self.day + n_days] if full else self._daily[:0]
+        total = np.zeros((n_days, N_DAILY + 1, 2))
+        if sums is not None:
+            if sums.shape != total.shape:
+                raise ValueError(f"sums must have shape {total.shape}, got {sums.shape}")
+            total[...] = sums
         step = _compiled() if self.engine == "compiled" else _advance_numpy
         if step is _advance_numpy:  # the reference path: one table, one thread
-            agg = np.zeros((n_days, N_DAILY + 1, 2))
             step(self.S, self.P, self.R, self.C, self.keys, self.day, n_days, self.first_end,
-                 self.last_start, daily, agg, full, BLOCK)  # fmt: skip
+                 self.last_start, daily, total, full, BLOCK)  # fmt: skip
         else:
-            agg = self._advance_segments(step, n_days, daily, full)
+            self._advance_segments(step, n_days, daily, full, total)
         self.day += n_days
-        alive = np.maximum(agg[:, N_DAILY], 1.0)
-        means = agg[:, :N_DAILY] / alive[:, None, :]
-        self.mean_chunks.append(np.concatenate([means, agg[:, N_DAILY:]], axis=1))
+        if sums is not None:
+            sums[...] = total
+        alive = np.maximum(total[:, N_DAILY], 1.0)
+        means = total[:, :N_DAILY] / alive[:, None, :]
+        self.mean_chunks.append(np.concatenate([means, total[:, N_DAILY:]], axis=1))
 
-    def _advance_segments(self, step, n_days: int, daily: np.ndarray, full: bool) -> np.ndarray:
-        """Run the compiled ``step`` segment by segment, on ``self.threads`` threads; return sums.
+    def _advance_segments(self, step, n_days: int, daily: np.ndarray, full: bool,
+                          total: np.ndarray) -> None:  # fmt: skip
+        """Run the compiled ``step`` on ``self.threads`` threads; add couples' days to ``total``.
 
-        Each segment (``SEGMENT`` couples) sums its day into its own buffer; the buffers are
-        added in segment order, whichever thread ran which segment and when.
+        The work is cut into tasks of ``SEGMENT`` couples and at most ``PASS_DAYS`` days. A task
+        writes each of its couples' end-of-day values to its own buffer (zeros for a couple no
+        longer together). The calling thread adds the buffers to ``total`` task by task, in
+        order, couple after couple (``np.add.accumulate``, a running sum): the very additions,
+        in the very order, of one pass over every couple, whichever thread ran which task.
         """
         bounds = [(a, min(a + SEGMENT, self.n)) for a in range(0, self.n, SEGMENT)]
-        parts = np.zeros((len(bounds), n_days, N_DAILY + 1, 2))
-
-        def run(s: int) -> None:
-            step(self.S, self.P, self.R, self.C, self.keys, self.day, n_days, self.first_end,
-                 self.last_start, daily, parts[s], full, BLOCK, *bounds[s])  # fmt: skip
-
+        if not bounds:
+            return
+        tasks = [(d, min(d + PASS_DAYS, n_days), a, b)
+                 for d in range(0, n_days, PASS_DAYS) for a, b in bounds]  # fmt: skip
         workers = min(self.threads, len(bounds))
-        if workers <= 1:
-            for s in range(len(bounds)):
-                run(s)
-        else:
-            from concurrent.futures import ThreadPoolExecutor
+        # Tasks in flight or waiting to be added; at most one per segment, so that a segment's
+        # next days start only once its previous ones have finished (and been added).
+        window = min(2 * workers, len(bounds))
+        size = min(SEGMENT, self.n) * min(PASS_DAYS, n_days) * (N_DAILY + 1) * 2
+        free = [np.empty(size) for _ in range(window)]
 
-            pool = ThreadPoolExecutor(workers, thread_name_prefix="relsim-kernel")
-            try:
-                for future in [pool.submit(run, s) for s in range(len(bounds))]:
-                    future.result()
-            finally:  # on Ctrl-C: drop the segments not started, wait for the running ones
-                pool.shutdown(wait=True, cancel_futures=True)
-        agg = np.zeros((n_days, N_DAILY + 1, 2))
-        for part in parts:
-            agg += part
-        return agg
+        def run(task, flat: np.ndarray) -> np.ndarray:
+            d0, d1, a, b = task
+            values = flat[: (b - a) * (d1 - d0) * (N_DAILY + 1) * 2]
+            values = values.reshape(b - a, d1 - d0, N_DAILY + 1, 2)
+            values.fill(0.0)
+            step(self.S, self.P, self.R, self.C, self.keys, self.day + d0, d1 - d0,
+                 self.first_end, self.last_start, daily[d0:d1] if full else daily, values,
+                 full, BLOCK, a, b)  # fmt: skip
+            return values
+
+        def add(task, values: np.ndarray) -> None:
+            d0, d1 = task[:2]
+            values[0] += total[d0:d1]
+            np.add.accumulate(values, axis=0, out=values)
+            total[d0:d1] = values[-1]
+
+        if workers <= 1:
+            for task in tasks:
+                add(task, run(task, free[0]))
+            return
+        from collections import deque
+        from concurrent.futures import ThreadPoolExecutor
+
+        pool = ThreadPoolExecutor(workers, thread_name_prefix="relsim-kernel")
+        pending: deque = deque()
+        try:
+            for task in tasks:
+                if len(pending) == window:
+                    done, flat, future = pending.popleft()
+                    add(done, future.result())
+                    free.append(flat)
+                flat = free.pop()
+                pending.append((task, flat, pool.submit(run, task, flat)))
+            while pending:
+                done, _, future = pending.popleft()
+                add(done, future.result())
+        finally:  # on Ctrl-C: drop the tasks not started, wait for the running ones
+            pool.shutdown(wait=True, cancel_futures=True)
 
     @property
     def daily(self) -> np.ndarray:
