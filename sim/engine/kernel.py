@@ -1146,7 +1146,7 @@ def default_params(n: int) -> np.ndarray:
 SEGMENT = 2048
 #: Days per task of the compiled path: bounds the buffers of the couples' daily values
 #: (``SEGMENT`` x ``PASS_DAYS`` x (``N_DAILY`` + 1) x 2 numbers, 6.8 MB today; one buffer per
-#: task in flight, at most two per thread).
+#: task in flight, at most the threads + 4).
 PASS_DAYS = 16
 
 #: The environment variable that sets how many threads one kernel uses (default: every core).
@@ -1326,9 +1326,10 @@ class Kernel:
         tasks = [(d, min(d + PASS_DAYS, n_days), a, b)
                  for d in range(0, n_days, PASS_DAYS) for a, b in bounds]  # fmt: skip
         workers = min(self.threads, len(bounds))
-        # Tasks in flight or waiting to be added; at most one per segment, so that a segment's
-        # next days start only once its previous ones have finished (and been added).
-        window = min(2 * workers, len(bounds))
+        # Tasks in flight or waiting to be added: a few more than the threads, so that a slow
+        # task (the oldest, which is added first) does not leave the others idle; at most one
+        # per segment, so that a segment's next days start only once its previous ones are done.
+        window = min(workers + 4, len(bounds))
         size = min(SEGMENT, self.n) * min(PASS_DAYS, n_days) * (N_DAILY + 1) * 2
         free = [np.empty(size) for _ in range(window)]
 
