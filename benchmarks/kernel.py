@@ -52,6 +52,22 @@ on 2026-11-30:
 Below the 5e7 target on this machine. Upper bounds from profiling variants (wrong numbers, not
 shipped): without the exhaustion-recovery exp the hour ran 1.02x (median), without the relief
 fade's exp 1.00x, with a linear stand-in for the seek logistic (no exp, no divide) 1.07x.
+
+All cores (session 5, ``Kernel(threads=)``), ``python benchmarks/kernel.py --days 10`` on
+2026-11-30, each run the medians of 3 at 100,000 couples:
+
+* 11:40 and 11:41 UTC, nothing else running (the first threaded version, which summed each
+  segment on its own): one core 2.85e7 per CPU-second in both runs; all 2 cores 4.96e7 and
+  4.75e7 per wall-second (1.74x and 1.67x one core), 1.97 cores busy: FALLS SHORT by 1% and 5%;
+* 12:01 to 12:07 UTC, the version shipped (couples added in couple order, the same bits as
+  one thread), in the short gaps between other sessions' work (the machine's draw rate moved
+  between 2.4e8 and 3.9e8): one core 2.03e7 to 2.22e7 per CPU-second; all 2 cores 3.5e7 to
+  3.8e7 per wall-second (1.59x to 1.83x one core, 1.8 to 1.9 cores busy): FALLS SHORT;
+* why not 2x: two one-thread processes side by side ran at 2.5e7 per CPU-second each, against
+  3.0e7 for one alone (11:42 UTC): each core slows by about 15% while both run the loop, so
+  two cores give about 1.7x one, and the threads reach that;
+* when another process keeps a core busy, the all-cores run gets one core (1.00 cores busy in
+  every such run): the wall-clock figure then equals one core's.
 """
 
 from __future__ import annotations
