@@ -4,8 +4,10 @@
 
 ``--quick`` shortens the memory run to 30 days (memory does not grow with days; see
 benchmarks/memory.py) and skips nothing else. The whole pass takes several minutes on this
-2-core machine; other work running at the same time lowers the wall-clock figures (the kernel's
-figures are also given per CPU-second, which is what one core delivers).
+2-core machine; other work running at the same time lowers the wall-clock figures. The kernel
+has two rows at 100,000 couples, each with its own verdict: one core, per CPU-second (what one
+core delivers, whatever else runs), and all cores, per wall-second (one run on every usable
+core, ``kernel.Kernel``'s threads; this one drops when other work shares the cores).
 """
 
 from __future__ import annotations

@@ -142,10 +142,15 @@ def _evaluate_task(targets_file: TargetsFile, values: dict[str, float], seed_off
 
 
 def _ignore_interrupts() -> None:
-    """Worker initializer: leave Ctrl-C to the parent, which stops the pool itself."""
+    """Worker initializer: leave Ctrl-C to the parent, which stops the pool itself.
+
+    Also one engine thread per worker (``RELSIM_THREADS``): the workers already share the cores.
+    """
+    import os
     import signal
 
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    os.environ["RELSIM_THREADS"] = "1"
 
 
 class _Runner:

@@ -1060,6 +1060,19 @@ def _cmd_class(args: argparse.Namespace, argv: Sequence[str]) -> int:
 COMMANDS["class"] = _cmd_class
 
 
+def _check_threads() -> None:
+    """Report a bad ``RELSIM_THREADS`` (the engine's threads) as bad input, before any work."""
+    import os
+
+    if os.environ.get("RELSIM_THREADS", "").strip():
+        from .engine.kernel import default_threads
+
+        try:
+            default_threads()
+        except ValueError as error:
+            raise BadInput(str(error)) from None
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the ``relsim`` command with ``argv`` (default ``sys.argv[1:]``); return the status."""
     argv = list(sys.argv[1:] if argv is None else argv)
@@ -1079,6 +1092,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     from .scenario import ScenarioError
 
     try:
+        _check_threads()
         return COMMANDS[args.command](args, argv)
     except (ScenarioError, BadInput, OutputError) as error:
         print(f"relsim: error: {error}", file=sys.stderr)

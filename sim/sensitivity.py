@@ -181,6 +181,13 @@ def _evaluate_block(setup: Setup, names: list[str], X: np.ndarray, couples: int)
     return np.column_stack([spiraling, satisfaction.mean(axis=1), distant])
 
 
+def _one_engine_thread() -> None:
+    """Worker initializer: one engine thread per worker process; the workers share the cores."""
+    import os
+
+    os.environ[k.THREADS_ENV] = "1"
+
+
 def _evaluate(setup: Setup, names: list[str], X: np.ndarray, couples: int, workers: int):
     # Blocks of at most 256 samples keep memory small; results do not depend on the blocking
     # because every block reuses the same couples (same traits, same random draws).
@@ -188,7 +195,8 @@ def _evaluate(setup: Setup, names: list[str], X: np.ndarray, couples: int, worke
     blocks = [block for block in blocks if len(block)]
     if workers <= 1:
         return np.concatenate([_evaluate_block(setup, names, b, couples) for b in blocks])
-    with ProcessPoolExecutor(workers, mp_context=get_context("spawn")) as pool:
+    with ProcessPoolExecutor(workers, mp_context=get_context("spawn"),
+                             initializer=_one_engine_thread) as pool:  # fmt: skip
         parts = pool.map(_evaluate_block, [setup] * len(blocks), [names] * len(blocks), blocks,
                          [couples] * len(blocks))  # fmt: skip
         return np.concatenate(list(parts))

@@ -22,6 +22,9 @@ def main(conn, parent: int) -> None:  # pragma: no cover - runs in the worker pr
     if hasattr(signal, "pthread_sigmask"):  # blocked by the parent while it started us
         signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
     die_with_parent(parent)
+    # The workers already share the cores: one engine thread each (sim.engine.kernel's default
+    # would be every core, in every worker).
+    os.environ["RELSIM_THREADS"] = "1"
     try:
         from .sweep import _run_chunk  # the heavy imports, now that we are protected
 

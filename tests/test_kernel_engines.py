@@ -132,9 +132,10 @@ def test_the_hourly_loop_is_vectorised():
     pop = population(setup)
     kern = k.Kernel(pop.people, pop.params, seed=1, days=2)
     daily = np.zeros((0, k.N_DAILY, 2, kern.n))
-    agg = np.zeros((2, k.N_DAILY + 1, 2))
+    values = np.zeros((kern.n, 2, k.N_DAILY + 1, 2))
     advance(kern.S, kern.P, kern.R, kern.C, kern.keys, 0, 2, kern.first_end, kern.last_start,
-            daily, agg, False, k.BLOCK)  # fmt: skip
+            daily, values, False, k.BLOCK, 0, kern.n)  # fmt: skip
+    assert values[:, :, k.N_DAILY].sum() > 0  # the range covered the couples
     ir = "\n".join(advance.inspect_llvm().values())
     vector_multiplies = re.findall(r"= mul (?:nuw |nsw )*<(\d+) x i64>", ir)
     assert vector_multiplies, "the hourly loop was not vectorised (no vector 64-bit multiply)"

@@ -861,22 +861,28 @@ def _store_lane(W, j, S, R, C, c):
         C[v, c] = W[W_C + v, j]
 
 
-def _advance_blocks(S, P, R, C, keys, day0, n_days, first_end, last_start, daily, agg, full,
-                    width):  # fmt: skip
-    """Advance every couple ``n_days`` days, ``width`` couples side by side (compiled by Numba).
+def _advance_blocks(S, P, R, C, keys, day0, n_days, first_end, last_start, daily, values, full,
+                    width, first, stop):  # fmt: skip
+    """Advance couples ``first`` to ``stop - 1`` ``n_days`` days, ``width`` side by side (Numba).
 
     Each block is copied into a small work table; its hours run across the block's lanes in
     one branch-free loop, which the compiler vectorises. A lane whose couple has dissolved (or
-    a spare lane at the end of the population, filled with a copy of the block's first couple)
+    a spare lane at the end of the range, filled with a copy of the block's first couple)
     keeps being computed, because masking it out would cost more than it saves, but is never
     recorded nor copied back: a dissolved couple is copied back on the day it dissolves.
+
+    Couple ``c``'s values at the end of day ``row`` (what the population means sum, and 1 for
+    the count of couples together) go to ``values[c - first, row]``; a couple no longer
+    together writes nothing. Calls on disjoint ranges touch disjoint columns of ``S``, ``R``,
+    ``C`` and ``daily``, and the compiled function releases the GIL, so ``Kernel.advance`` runs
+    them on several threads at once and sums ``values`` itself, couple after couple.
     """
     # The table's shape is a constant, so that the compiler knows every row's address relative
     # to the first and can prove that writing one row never changes another. ``width`` (at most
     # ``BLOCK``) comes in as an argument on purpose: LLVM fully unrolls a loop whose trip count
     # it knows to be small, and an unrolled loop is no longer vectorised.
     prefer_wide_vectors()  # 512-bit registers where the machine has them (LLVM prefers 256)
-    n = S.shape[2]
+    stop = min(stop, S.shape[2])
     width = min(width, BLOCK)
     # The couples' draw keys live in the table's own allocation (one extra row, read as
     # uint64), so that the hourly loop touches a single array: LLVM then proves from the rows'
@@ -886,8 +892,8 @@ def _advance_blocks(S, P, R, C, keys, day0, n_days, first_end, last_start, daily
     W = np.zeros((N_W + 1, BLOCK))
     kb = W[N_W].view(np.uint64)
     alive = np.zeros(BLOCK, dtype=np.bool_)
-    for b0 in range(0, n, width):
-        lanes = min(width, n - b0)
+    for b0 in range(first, stop, width):
+        lanes = min(width, stop - b0)
         together = 0
         for j in range(width):
             c = b0 + j if j < lanes else b0
@@ -918,13 +924,13 @@ def _advance_blocks(S, P, R, C, keys, day0, n_days, first_end, last_start, daily
                 close_day(W, kb, j, day, first_end, last_start)
                 for p in range(2):
                     for v in range(SECURITY, COMMITMENT + 1):
-                        agg[row, v - SECURITY, p] += W[W_S + 2 * v + p, j]
-                    agg[row, N_DAILY - 2, p] += W[R_REQUESTS_TODAY + p, j]
-                    agg[row, N_DAILY - 1, p] += W[R_ANSWERED_TODAY + p, j]
+                        values[c - first, row, v - SECURITY, p] = W[W_S + 2 * v + p, j]
+                    values[c - first, row, N_DAILY - 2, p] = W[R_REQUESTS_TODAY + p, j]
+                    values[c - first, row, N_DAILY - 1, p] = W[R_ANSWERED_TODAY + p, j]
                     W[R_REQUESTS_TODAY + p, j] = 0.0
                     W[R_ANSWERED_TODAY + p, j] = 0.0
-                agg[row, N_DAILY, 0] += 1.0
-                agg[row, N_DAILY, 1] += 1.0
+                values[c - first, row, N_DAILY, 0] = 1.0
+                values[c - first, row, N_DAILY, 1] = 1.0
                 if W[C_DISSOLVED_DAY, j] >= 0.0:
                     _store_lane(W, j, S, R, C, c)
                     alive[j] = False
@@ -1055,9 +1061,9 @@ def _signature():
     R = _padded((len(RECORDER_VARS), 2), 1)
     C = _padded((N_C,), 1)
     daily = np.zeros((0, N_DAILY, 2, 1))
-    agg = np.zeros((1, N_DAILY + 1, 2))
-    args = (S, np.zeros((N_P_ROWS, 1)), R, C, np.zeros(1, np.uint64), 0, 1, 1, 0, daily, agg,
-            False, BLOCK)  # fmt: skip
+    values = np.zeros((1, 1, N_DAILY + 1, 2))
+    args = (S, np.zeros((N_P_ROWS, 1)), R, C, np.zeros(1, np.uint64), 0, 1, 1, 0, daily, values,
+            False, BLOCK, 0, 1)  # fmt: skip
     return tuple(numba.typeof(a) for a in args)
 
 
@@ -1172,6 +1178,44 @@ def default_params(n: int) -> np.ndarray:
     return P
 
 
+#: Couples per task of the compiled path, a multiple of ``BLOCK``: the unit of work that
+#: ``Kernel.advance`` hands to one thread. The population means do not depend on it, nor on the
+#: number of threads: every couple's day is added in couple order (``Kernel._advance_segments``).
+SEGMENT = 2048
+#: Days per task of the compiled path: bounds the buffers of the couples' daily values
+#: (``SEGMENT`` x ``PASS_DAYS`` x (``N_DAILY`` + 1) x 2 numbers, 6.8 MB today; one buffer per
+#: task in flight, at most the threads + 4).
+PASS_DAYS = 16
+
+#: The environment variable that sets how many threads one kernel uses (default: every core).
+THREADS_ENV = "RELSIM_THREADS"
+
+
+def usable_cores() -> int:
+    """Return the CPU cores this process may run on (its affinity; else ``os.cpu_count()``)."""
+    try:
+        return max(len(os.sched_getaffinity(0)), 1)
+    except (AttributeError, OSError):  # no affinity call on this platform
+        return max(os.cpu_count() or 1, 1)
+
+
+def default_threads() -> int:
+    """Return the threads a kernel uses unless told: ``RELSIM_THREADS`` if set, else every core.
+
+    Raises ValueError, naming what is allowed, when ``RELSIM_THREADS`` is not a whole number of at
+    least 1. Empty counts as unset. Processes that already run in parallel (sweep, sensitivity
+    and calibration workers) set it to 1 for themselves.
+    """
+    value = os.environ.get(THREADS_ENV, "").strip()
+    if not value:
+        return usable_cores()
+    if not value.isascii() or not value.isdigit() or int(value) < 1:
+        raise ValueError(f"{THREADS_ENV}={value!r} is not a number of threads; allowed: a whole "
+                         f"number of at least 1 (this machine has {usable_cores()} usable cores), "
+                         f"or unset for all of them")  # fmt: skip
+    return int(value)
+
+
 class Kernel:
     """The state of ``n`` couples and the means to advance them day by day.
 
@@ -1197,13 +1241,20 @@ class Kernel:
         always kept.
     engine : {"compiled", "numpy"}
         Numba's fused loop (default) or the whole-array NumPy reference path.
+    threads : int, optional
+        Threads of the compiled path (default ``default_threads()``: ``RELSIM_THREADS``, else
+        every usable core). The population is cut into segments of ``SEGMENT`` couples and
+        the segments run side by side; populations of fewer than two segments run on the
+        calling thread. Results do not depend on it, to the last bit: the population means
+        add every couple in couple order, as one thread does. The NumPy path runs on one
+        thread.
 
     """
 
     WINDOW_DAYS = 30
 
     def __init__(self, people: Mapping[str, np.ndarray], params, *, seed, days, couple_ids=None,
-                 record_daily=False, engine="compiled"):  # fmt: skip
+                 record_daily=False, engine="compiled", threads=None):  # fmt: skip
         from ..params import PERSON
 
         n = params.shape[1]
@@ -1215,6 +1266,11 @@ class Kernel:
         if unknown:
             raise ValueError(f"unknown person states {sorted(unknown)}; allowed: "
                              f"{', '.join(STATE_VARS)}")  # fmt: skip
+        if threads is None:
+            threads = default_threads()
+        elif isinstance(threads, bool) or not isinstance(threads, (int, np.integer)) or threads < 1:
+            raise ValueError(f"threads must be a whole number of at least 1, got {threads!r}")
+        self.threads = int(threads)
         self.n = n
         self.days = int(days)
         self.seed = int(seed)
@@ -1274,20 +1330,85 @@ class Kernel:
             buffer[: self.day] = self._daily[: self.day]
             self._daily = buffer
         daily = self._daily[self.day : self.day + n_days] if full else self._daily[:0]
-        agg = np.zeros((n_days, N_DAILY + 1, 2))
+        total = np.zeros((n_days, N_DAILY + 1, 2))
         if sums is not None:
-            if sums.shape != agg.shape:
-                raise ValueError(f"sums must have shape {agg.shape}, got {sums.shape}")
-            agg[...] = sums
+            if sums.shape != total.shape:
+                raise ValueError(f"sums must have shape {total.shape}, got {sums.shape}")
+            total[...] = sums
         step = _compiled() if self.engine == "compiled" else _advance_numpy
-        step(self.S, self.P, self.R, self.C, self.keys, self.day, n_days, self.first_end,
-             self.last_start, daily, agg, full, BLOCK)  # fmt: skip
+        if step is _advance_numpy:  # the reference path: one table, one thread
+            step(self.S, self.P, self.R, self.C, self.keys, self.day, n_days, self.first_end,
+                 self.last_start, daily, total, full, BLOCK)  # fmt: skip
+        else:
+            self._advance_segments(step, n_days, daily, full, total)
         self.day += n_days
         if sums is not None:
-            sums[...] = agg
-        alive = np.maximum(agg[:, N_DAILY], 1.0)
-        means = agg[:, :N_DAILY] / alive[:, None, :]
-        self.mean_chunks.append(np.concatenate([means, agg[:, N_DAILY:]], axis=1))
+            sums[...] = total
+        alive = np.maximum(total[:, N_DAILY], 1.0)
+        means = total[:, :N_DAILY] / alive[:, None, :]
+        self.mean_chunks.append(np.concatenate([means, total[:, N_DAILY:]], axis=1))
+
+    def _advance_segments(self, step, n_days: int, daily: np.ndarray, full: bool,
+                          total: np.ndarray) -> None:  # fmt: skip
+        """Run the compiled ``step`` on ``self.threads`` threads; add couples' days to ``total``.
+
+        The work is cut into tasks of ``SEGMENT`` couples and at most ``PASS_DAYS`` days. A task
+        writes each of its couples' end-of-day values to its own buffer (zeros for a couple no
+        longer together). The calling thread adds the buffers to ``total`` task by task, in
+        order, couple after couple (``np.add.accumulate``, a running sum): the very additions,
+        in the very order, of one pass over every couple, whichever thread ran which task.
+        """
+        bounds = [(a, min(a + SEGMENT, self.n)) for a in range(0, self.n, SEGMENT)]
+        if not bounds:
+            return
+        tasks = [(d, min(d + PASS_DAYS, n_days), a, b)
+                 for d in range(0, n_days, PASS_DAYS) for a, b in bounds]  # fmt: skip
+        workers = min(self.threads, len(bounds))
+        # Tasks in flight or waiting to be added: a few more than the threads, so that a slow
+        # task (the oldest, which is added first) does not leave the others idle; at most one
+        # per segment, so that a segment's next days start only once its previous ones are done.
+        window = min(workers + 4, len(bounds))
+        size = min(SEGMENT, self.n) * min(PASS_DAYS, n_days) * (N_DAILY + 1) * 2
+        free = [np.empty(size) for _ in range(window)]
+
+        def run(task, flat: np.ndarray) -> np.ndarray:
+            d0, d1, a, b = task
+            values = flat[: (b - a) * (d1 - d0) * (N_DAILY + 1) * 2]
+            values = values.reshape(b - a, d1 - d0, N_DAILY + 1, 2)
+            values.fill(0.0)
+            step(self.S, self.P, self.R, self.C, self.keys, self.day + d0, d1 - d0,
+                 self.first_end, self.last_start, daily[d0:d1] if full else daily, values,
+                 full, BLOCK, a, b)  # fmt: skip
+            return values
+
+        def add(task, values: np.ndarray) -> None:
+            d0, d1 = task[:2]
+            values[0] += total[d0:d1]
+            np.add.accumulate(values, axis=0, out=values)
+            total[d0:d1] = values[-1]
+
+        if workers <= 1:
+            for task in tasks:
+                add(task, run(task, free[0]))
+            return
+        from collections import deque
+        from concurrent.futures import ThreadPoolExecutor
+
+        pool = ThreadPoolExecutor(workers, thread_name_prefix="relsim-kernel")
+        pending: deque = deque()
+        try:
+            for task in tasks:
+                if len(pending) == window:
+                    done, flat, future = pending.popleft()
+                    add(done, future.result())
+                    free.append(flat)
+                flat = free.pop()
+                pending.append((task, flat, pool.submit(run, task, flat)))
+            while pending:
+                done, _, future = pending.popleft()
+                add(done, future.result())
+        finally:  # on Ctrl-C: drop the tasks not started, wait for the running ones
+            pool.shutdown(wait=True, cancel_futures=True)
 
     @property
     def daily(self) -> np.ndarray:
