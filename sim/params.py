@@ -739,7 +739,7 @@ DYNAMICS: dict[str, Param] = _table(
     ),
     Param(
         "dissolution_commitment",
-        0.6,
+        0.56,
         0.0,
         1.0,
         "commitment",
@@ -820,7 +820,7 @@ DYNAMICS: dict[str, Param] = _table(
     ),
     Param(
         "idealization",
-        0.3,
+        0.1,
         0.0,
         0.9,
         "share",
@@ -855,7 +855,7 @@ DYNAMICS: dict[str, Param] = _table(
     # Treatments (the five strategies): response, relapse, trait change.
     Param(
         "treatment_engagement",
-        0.55,
+        0.6,
         0.01,
         0.99,
         "share",

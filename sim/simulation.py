@@ -78,7 +78,12 @@ RELATIONSHIPS: dict[str, dict[str, float]] = {
         "idealization": 0.3,
         "alternatives_spread": 0.15,
     },
-    "married": {"commitment_floor": 0.3, "start_commitment": 0.75, "start_trust": 0.8},
+    "married": {
+        "commitment_floor": 0.3,
+        "start_commitment": 0.75,
+        "start_trust": 0.8,
+        "start_satisfaction": 0.73,
+    },
 }
 
 _PERSON_KEYS = ("style", "culture", *PERSON)
