@@ -230,50 +230,50 @@ def test_anxious_secure_asking_falls_and_most_stay_stable():
     assert _share(result, "stable") >= 0.6  # "most"
 
 
-def test_avoidant_partners_hardly_ask_nobody_spirals_most_stay_stable():
+def test_avoidant_partners_hardly_ask_nobody_spirals_some_drift_apart():
     result = _run("avoidant-avoidant")
     for tag in "ab":
         # "hardly anyone asks": under one in five days (defaults: 0.02 a day each).
         assert _asks_per_day(result, tag) < 0.2
     # "nobody spirals", give or take a couple in 50.
     assert _share(result, "spiraling") <= 0.02
-    # "9 in 10 couples stay stable" (defaults: 91.5%); "a few drift apart or split up"
-    # (defaults: 5% distant, 3.5% dissolved), "a few" read as at most 15% together.
-    assert 0.8 <= _share(result, "stable") <= 0.97, _share(result, "stable")
-    assert _share(result, "distant") + _share(result, "dissolved") <= 0.15
-    assert _share(result, "distant") > 0 and _share(result, "dissolved") > 0
+    # "3 in 4 stay stable, 1 in 5 drift apart" (defaults: 75%, 19%); "a few split up" (defaults:
+    # 6%; outside events and alternatives part a few couples anyway), read as at most 12%.
+    assert 0.65 <= _share(result, "stable") <= 0.85, _share(result, "stable")
+    assert 0.12 <= _share(result, "distant") <= 0.28, _share(result, "distant")
+    assert 0 < _share(result, "dissolved") <= 0.12, _share(result, "dissolved")
 
 
-def test_fearful_avoidant_fearful_asks_and_pulls_back_many_spiral_drift_or_split():
+def test_fearful_avoidant_fearful_asks_and_pulls_back_many_drift_spiral_or_split():
     result = _run("fearful-avoidant")
     # "A fearful partner asks", "an avoidant one hardly asks" (defaults: 1.6 and 0.03 a day):
     # anxiety overrides the fearful partner's deactivation, not the dismissing partner's.
     assert _asks_per_day(result, "a") >= 0.5
     assert _asks_per_day(result, "b") < 0.2
     # "and pulls back": the fearful partner withdraws far more than an anxious partner would in
-    # the same couples (same seed; defaults: 0.13 against 0.037).
+    # the same couples (same seed; defaults: 0.13 against 0.036).
     anxious = simulate(_with("fearful-avoidant", partner_a={"style": "anxious"}))
     pulled = float(np.mean(result.couples["withdrawal_a"]))
     assert pulled >= 2 * float(np.mean(anxious.couples["withdrawal_a"])), pulled
-    # "4 in 10 spiral, a quarter drift apart, 1 in 10 split" (defaults: 38%, 25%, 9%).
-    assert 0.3 <= _share(result, "spiraling") <= 0.5, _share(result, "spiraling")
-    assert 0.17 <= _share(result, "distant") <= 0.33, _share(result, "distant")
-    assert 0.04 <= _share(result, "dissolved") <= 0.16, _share(result, "dissolved")
+    # "4 in 10 drift apart, a third spiral, 1 in 6 split" (defaults: 37.5%, 34.5%, 17%).
+    assert 0.28 <= _share(result, "distant") <= 0.47, _share(result, "distant")
+    assert 0.25 <= _share(result, "spiraling") <= 0.45, _share(result, "spiraling")
+    assert 0.1 <= _share(result, "dissolved") <= 0.25, _share(result, "dissolved")
 
 
-def test_fearful_secure_asks_and_pulls_back_9_in_10_stable_a_few_drift_apart():
+def test_fearful_secure_asks_and_pulls_back_7_in_10_stable_2_in_10_drift_apart():
     result = _run("fearful-secure")
-    # "asks": far more than the routine asking of a secure person (defaults: 0.68 a day; the
-    # secure partner 0.32, a secure-secure partner 0.19).
+    # "asks": far more than the routine asking of a secure person (defaults: 0.67 a day; the
+    # secure partner 0.31, a secure-secure partner 0.18).
     assert _asks_per_day(result, "a") >= 0.4, _asks_per_day(result, "a")
     # "and pulls back" (defaults: withdrawal 0.11 against the secure partner's 0.021).
     c = result.couples
     assert np.mean(c["withdrawal_a"]) >= 3 * np.mean(c["withdrawal_b"])
-    # "9 in 10 stable, a few drift apart" (defaults: 89% stable, 7.5% distant, 0.5% spiraling,
-    # 3% dissolved).
-    assert 0.8 <= _share(result, "stable") <= 0.97, _share(result, "stable")
-    assert 0.02 <= _share(result, "distant") <= 0.15, _share(result, "distant")
-    assert _broken(result) < 0.1
+    # "7 in 10 stable, 2 in 10 drift apart" (defaults: 72.5% stable, 22.5% distant, 0.5%
+    # spiraling, 4.5% dissolved).
+    assert 0.6 <= _share(result, "stable") <= 0.85, _share(result, "stable")
+    assert 0.12 <= _share(result, "distant") <= 0.32, _share(result, "distant")
+    assert _broken(result) < 0.12
 
 
 def test_high_stress_tips_many_more_couples_than_ordinary_stress():
