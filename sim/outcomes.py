@@ -183,10 +183,13 @@ def aspects_table(columns: Mapping[str, np.ndarray], labels: np.ndarray,
         np.mean(np.maximum(seeker("exhaustion", partner=True), seeker("withdrawal", partner=True)))
     )
     share_broken = float(np.mean(broken(labels)))
+    # Start trust depends on the relationship (dating, married): say where this run's started.
+    start = (f"started at {float(np.mean(seeker('start_trust'))):.2f}"
+             if "start_trust_a" in columns else "starts near 0.55")  # fmt: skip
     rows = [
         ("frequency", "seeker's requests per day, last 30 days", rate, spiral_rate, excessive_rate,
          f"healthy at most {spiral_rate:g} a day, excessive from {excessive_rate:g} a day"),
-        ("emotional impact", "seeker's final trust in the partner (0-1; starts near 0.55)",
+        ("emotional impact", f"seeker's final trust in the partner (0-1; {start})",
          1.0 - trust, 0.45, 0.6, "healthy if trust ends at 0.55 or more, excessive at 0.4 or less"),
         ("partner response", "partner's final exhaustion or withdrawal, the larger (0-1)",
          strain, 0.2, 0.35, "healthy at most 0.2, excessive from 0.35"),

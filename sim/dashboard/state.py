@@ -285,7 +285,9 @@ EXPLAIN: tuple[tuple[str, str, str], ...] = (
      "Each person has two dials. Anxiety is the fear of being left; avoidance is discomfort "
      "with closeness. Secure people are low on both, anxious people high on anxiety, avoidant "
      "people high on avoidance, fearful people high on both. The style buttons only move the "
-     "two sliders to a typical spot; any spot on the plane is a real person."),
+     "two sliders to a typical spot; any spot on the plane is a real person. Over months "
+     "experience moves the dials a little: a partner who is reliably there makes a person "
+     "more secure (earned security), one who is not makes them less."),
     ("Asking for reassurance", "reassurance_frequency",
      "When someone feels unsafe enough, they ask: 'Do you still love me?' Anxious people feel "
      "unsafe sooner and ask more often; avoidant people hold back even when they feel bad. "
@@ -304,13 +306,15 @@ EXPLAIN: tuple[tuple[str, str, str], ...] = (
      "distance and asks more: the pursue-withdraw circle."),
     ("Trust", "trust",
      "Each answered request teaches 'my partner is there'; each unanswered one teaches the "
-     "opposite. Trust slowly raises or lowers how safe a person feels even on a quiet day."),
+     "opposite. Trust slowly raises or lowers how safe a person feels even on a quiet day. "
+     "Married couples start with more of it than dating ones."),
     ("Explaining what you need", "communication",
      "When a need is explained ('I had a hard day, I need a hug') rather than demanded, "
      "answering costs less and the answer helps more."),
     ("Outside stress", "stress_rate",
      "Work, money or intrusive doubts shake people now and then; anxious people are shaken "
-     "more. More stress means more moments of feeling unsafe."),
+     "more. More stress means more moments of feeling unsafe. Partners share part of it "
+     "(money, housing, family), so hard days often come to both at once."),
     ("Help from outside", "interventions",
      "Five strategies can start on a chosen day: learning each other's styles, communicating "
      "openly, reassuring through consistent actions, working on the fear itself, and therapy. "
@@ -318,5 +322,7 @@ EXPLAIN: tuple[tuple[str, str, str], ...] = (
     ("How it ends", "outcome",
      "Stable: calm, with few requests. Spiraling: someone asks often and it no longer works. "
      "Distant: no spiral, but the two no longer reach for each other. Dissolved: one of them "
-     "became unhappy and uncommitted enough to want out, and after a while left."),
+     "became unhappy and uncommitted enough to want out, and after a while left. Happiness "
+     "is weighed against what else life offers (someone new, a move), and a new couple's "
+     "rosy start fades over about a year."),
 )  # fmt: skip
