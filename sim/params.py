@@ -740,7 +740,7 @@ DYNAMICS: dict[str, Param] = _table(
     ),
     Param(
         "dissolution_satisfaction",
-        0.42,
+        0.3,
         0.0,
         1.0,
         "satisfaction",

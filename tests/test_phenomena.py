@@ -140,8 +140,12 @@ def test_5_plane_has_a_sharp_boundary():
         couples=n, days=180, seed=5,
     ))  # fmt: skip
     share = broken(result.labels).reshape(11, 11, reps).mean(axis=2)
-    # Stable in the low corner, spiraling in the high corner.
-    assert share[:4, :4].max() <= 0.05, share[:4, :4]
+    # Stable in the low corner, spiraling in the high corner. Pooled over the low corner's 320
+    # couples at most 5% broken; no cell of 20 above 3 (alternatives give every couple a small
+    # chance to split, about 1-3% a year, so 2 of 20 in one of 16 cells is ordinary binomial
+    # noise: P(at least 2 of 20) is about 0.1 per cell at a 3% rate).
+    assert share[:4, :4].mean() <= 0.05, share[:4, :4]
+    assert share[:4, :4].max() <= 0.15, share[:4, :4]
     assert share[9:, 8:].min() >= 0.9, share[9:, 8:]
     # Sharp: along the row of a very anxious seeker (anxiety 0.9) the share climbs from at most
     # 10% to at least 90% within 0.4 of partner avoidance (four grid steps).
