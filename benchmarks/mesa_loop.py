@@ -68,8 +68,8 @@ MECHANISMS = (
     ("hour/_record_hour: requests, answers, affection and requests by 30-day window",
      "Person.apply"),
     ("hour: satisfaction and commitment follow", "Person.settle"),
-    ("close_day: the dissolution rule (wants_out, unhappy_streak, leaves); the appraisal's "
-     "daily step (appraisal_after_day)",
+    ("close_day: the dissolution rule (wants_out, unhappy_streak, leaves); the daily steps of "
+     "the appraisal (partly shared), the working model and the alternatives",
      "RelationshipLoop.close_day"),
 )  # fmt: skip
 
@@ -110,12 +110,15 @@ class Person(mesa.Agent):
         self.ask = self.got_answer = self.got_affection = self.quality = self.warmth = 0.0
 
     def start_day(self) -> None:
-        """Traits under the strategies' benefit (all 0 here: the traits stay at their base)."""
+        """Traits under the strategies' benefit (all 0 here), revised by earned security."""
         p = self.model.p
-        self.anxiety = R.treated_trait(self.anxiety_base, 0.0, p["anxiety_norm"],
-                                       p["max_trait_change"], p["trait_change"])  # fmt: skip
-        self.avoidance = R.treated_trait(self.avoidance_base, 0.0, p["avoidance_norm"],
-                                         p["max_trait_change"], p["trait_change"])  # fmt: skip
+        anxiety = R.treated_trait(self.anxiety_base, 0.0, p["anxiety_norm"],
+                                  p["max_trait_change"], p["trait_change"])  # fmt: skip
+        avoidance = R.treated_trait(self.avoidance_base, 0.0, p["avoidance_norm"],
+                                    p["max_trait_change"], p["trait_change"])  # fmt: skip
+        self.anxiety = R.revised_trait(anxiety, self.earned_security, p["working_model_change"])
+        self.avoidance = R.revised_trait(avoidance, self.earned_security,
+                                         p["working_model_change"])  # fmt: skip
 
     def drift(self) -> None:
         """``kernel._drift``: fading, stressors, relief into rebound, soothing, recovery."""
@@ -235,12 +238,12 @@ class Person(mesa.Agent):
         p, x = self.model.p, self.model.context
         self.satisfaction = R.satisfaction_step(
             self.satisfaction, self.appraisal, self.security, self.trust, self.closeness,
-            self.exhaustion, self.withdrawal, p["security_weight"], p["partner_trust_weight"],
-            p["closeness_weight"], p["burden_weight"], p["pursuit_weight"],
-            x["f_satisfaction"])  # fmt: skip
+            self.exhaustion, self.withdrawal, self.model.idealized, p["security_weight"],
+            p["partner_trust_weight"], p["closeness_weight"], p["burden_weight"],
+            p["pursuit_weight"], x["f_satisfaction"])  # fmt: skip
         self.commitment = R.commitment_step(
-            self.commitment, self.satisfaction, self.anxiety, p["commitment_floor"],
-            p["anxious_dependence"], x["f_commitment"],
+            self.commitment, self.satisfaction, self.alternatives, self.anxiety,
+            p["commitment_floor"], p["anxious_dependence"], x["f_commitment"],
         )  # fmt: skip
 
 
@@ -255,6 +258,7 @@ class RelationshipLoop(mesa.Model):
         self.days, self.day = days, 0
         self.first_end, self.last_start = kern.first_end, kern.last_start
         self.in_first = self.in_last = False
+        self.idealized = 0.0
         self.context = self._context()
         self.couples: list[tuple[Person, Person]] = []
         for c in range(couples):
@@ -297,6 +301,9 @@ class RelationshipLoop(mesa.Model):
         """Advance one day: start it, 24 hours, close it (dissolved couples are left out)."""
         day = self.day
         self.in_first, self.in_last = day < self.first_end, day >= self.last_start
+        self.idealized = R.idealization_left(
+            self.p["idealization"], day, self.p["idealization_days"]
+        )
         together = [pair for c, pair in enumerate(self.couples) if self.dissolved_day[c] < 0]
         for a, b in together:
             a.start_day()
@@ -322,17 +329,27 @@ class RelationshipLoop(mesa.Model):
         for c, (a, b) in enumerate(self.couples):
             if self.dissolved_day[c] >= 0:
                 continue
-            either = max(R.wants_out(a.satisfaction, a.commitment, p["dissolution_satisfaction"],
-                                     p["dissolution_commitment"]),
-                         R.wants_out(b.satisfaction, b.commitment, p["dissolution_satisfaction"],
-                                     p["dissolution_commitment"]))  # fmt: skip
+            limits = (p["dissolution_satisfaction"], p["dissolution_commitment"])
+            either = max(R.wants_out(x.satisfaction, x.alternatives, x.commitment, *limits)
+                         for x in (a, b))  # fmt: skip
             self.streak[c] = R.unhappy_streak(self.streak[c], either)
             if R.leaves(either, self.random.random(), p["dissolution_days"]):
                 self.dissolved_day[c] = day
+            # Outside events: a share of them the couple's own, the rest each partner's.
+            shared = math.sqrt(p["shared_stress"]) * self.random.gauss(0.0, 1.0)
+            alone = math.sqrt(1.0 - p["shared_stress"])
             for person in (a, b):
                 person.appraisal = R.appraisal_after_day(
-                    person.appraisal, self.random.gauss(0.0, 1.0), p["appraisal_days"],
-                    p["appraisal_spread"],
+                    person.appraisal, shared + alone * self.random.gauss(0.0, 1.0),
+                    p["appraisal_days"], p["appraisal_spread"],
+                )  # fmt: skip
+                person.earned_security = R.working_model_after_day(
+                    person.earned_security, person.trust, person.anxiety_base,
+                    person.avoidance_base, p["working_model_days"],
+                )  # fmt: skip
+                person.alternatives = R.alternatives_after_day(
+                    person.alternatives, self.random.gauss(0.0, 1.0), p["alternatives_days"],
+                    p["alternatives_spread"],
                 )  # fmt: skip
 
     def columns(self) -> dict[str, np.ndarray]:

@@ -33,6 +33,7 @@ except ImportError:  # pragma: no cover - numba is a dependency; this keeps the 
 
 __all__ = [
     "affection_probability",
+    "alternatives_after_day",
     "answer_discount",
     "answer_probability",
     "answer_quality",
@@ -50,11 +51,13 @@ __all__ = [
     "fade",
     "felt_security",
     "habituation_after_reassurance",
+    "idealization_left",
     "leaves",
     "rebound_threat",
     "relief_after_affection",
     "relief_after_answer",
     "relief_fading",
+    "revised_trait",
     "satisfaction_step",
     "seek_probability",
     "self_soothing",
@@ -70,6 +73,7 @@ __all__ = [
     "wants_out",
     "withdrawal_after_answer",
     "withdrawal_after_request",
+    "working_model_after_day",
 ]
 
 
