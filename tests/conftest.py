@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import re
+import signal
 import subprocess
 import sys
 import time
@@ -59,6 +60,11 @@ def free_port() -> Callable[[], int]:
     return free_port
 
 
+def _default_hangup() -> None:
+    """In a server's child process before it starts: SIGHUP back to its default (terminate)."""
+    signal.signal(signal.SIGHUP, signal.SIG_DFL)
+
+
 class ChildServer:
     """A server run as ``python ARGV`` from the repository, its output written to ``log``."""
 
@@ -66,9 +72,13 @@ class ChildServer:
         self.log = log
         log.parent.mkdir(parents=True, exist_ok=True)
         with open(log, "w") as out:
+            # The server starts with the default signal dispositions, as from a terminal: a test
+            # run launched under nohup (as some CI harnesses do) would otherwise pass on an
+            # ignored SIGHUP, and a hang-up that the tests send would then be ignored too.
             self.process = subprocess.Popen([sys.executable, *map(str, argv)], cwd=ROOT,
                                             env={**os.environ, "PYTHONPATH": str(ROOT)},
-                                            stdout=out, stderr=subprocess.STDOUT)  # fmt: skip
+                                            stdout=out, stderr=subprocess.STDOUT,
+                                            preexec_fn=_default_hangup)  # fmt: skip
 
     def output(self) -> str:
         """Everything the server has printed so far."""
