@@ -321,7 +321,7 @@ W_U = W_X + len(X_VARS)  # the hour's uniform draws: W_U + 2 * purpose + person
 U_VARS = ("stress", "ask", "answer", "affection")
 U_STRESS, U_ASK, U_ANSWER, U_AFFECTION = (W_U + 2 * i for i in range(len(U_VARS)))
 N_W = W_U + 2 * len(U_VARS)
-BLOCK = 32  # lanes of the compiled path's table: 32 couples, four AVX-512 registers a row
+BLOCK = 16  # lanes of the compiled path's table: 16 couples, two AVX-512 registers a row
 
 # Row of person p's state or recorder: S_<VAR> + p, R_<VAR> + p (plain integers, not calls,
 # which keeps Numba's compile time down).
