@@ -19,7 +19,7 @@ from sim.cli import main
 from sim.engine import kernel as k
 from sim.simulation import Setup, couple_columns, population
 
-SMALL_SEGMENT = 64  # two blocks of 32 couples
+SMALL_SEGMENT = 64  # four blocks of 16 couples
 
 
 def _harsh(couples: int = 200, days: int = 60) -> Setup:
