@@ -19,6 +19,7 @@ import numpy as np
 
 from .culture import culture_from
 from .engine import kernel as k
+from .engine import rules
 from .interventions import Intervention, schedule_rows
 from .outcomes import aspects_table, broken, classify_couples, count_outcomes, seeker_partner
 from .params import DYNAMICS, LABEL_THRESHOLDS, PERSON, RUN, Param, closest, validate_value
@@ -306,8 +307,7 @@ def _history(P: np.ndarray, n: int, rng: np.random.Generator) -> dict[str, np.nd
         if name == "satisfaction":
             # Seen through the start's idealisation (``rules.satisfaction_step``), so that a couple
             # starts where its satisfaction is headed, not below it.
-            ideal = P[k.p_row("idealization")]
-            out[name] = out[name] + ideal * (1.0 - out[name])
+            out[name] = rules.idealized_view(out[name], P[k.p_row("idealization")])
     return out
 
 

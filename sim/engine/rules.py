@@ -52,6 +52,7 @@ __all__ = [
     "felt_security",
     "habituation_after_reassurance",
     "idealization_left",
+    "idealized_view",
     "leaves",
     "rebound_threat",
     "relief_after_affection",
@@ -61,6 +62,7 @@ __all__ = [
     "satisfaction_step",
     "seek_probability",
     "self_soothing",
+    "slow_walk",
     "strategy_scale",
     "threat_after_cold_answer",
     "threat_after_rebuff",
@@ -519,8 +521,18 @@ def satisfaction_step(satisfaction, appraisal, security, trust, closeness, exhau
     target = clip01(appraisal + security_weight * security + partner_trust_weight * trust
                     + closeness_weight * closeness
                     - burden_weight * exhaustion - pursuit_weight * withdrawal)  # fmt: skip
-    target = target + idealized * (1.0 - target)
-    return clip01(satisfaction + (target - satisfaction) * share)
+    return clip01(satisfaction + (idealized_view(target, idealized) - satisfaction) * share)
+
+
+@_jitable
+def idealized_view(satisfaction, idealized):
+    """A satisfaction as seen through an idealisation: ``idealized`` of its gap to 1 closed.
+
+    ``satisfaction + idealized (1 - satisfaction)``: a lift where there is room for one, none at
+    the top. ``satisfaction_step`` sees its target so, and a couple's start (``simulation``'s
+    history) is seen through the full idealisation, so that it starts where it is headed.
+    """
+    return satisfaction + idealized * (1.0 - satisfaction)
 
 
 @_jitable
@@ -566,20 +578,30 @@ def commitment_step(commitment, satisfaction, alternatives, anxiety, commitment_
 
 
 @_jitable
+def slow_walk(value, normal, days, spread):
+    """One day's step of a slow mean-reverting walk around 0 (Ornstein-Uhlenbeck), kept in ±0.5.
+
+    ``keep = exp(-1 / days)``; the value becomes ``value keep + sqrt(1 - keep^2) spread normal``,
+    so its spread stays ``spread`` and values ``days`` apart correlate ``exp(-1)``. ``normal`` is
+    the day's standard normal draw. The appraisal and the quality of alternatives both walk so.
+    """
+    keep = exp(-1.0 / days)
+    step = np.sqrt(1.0 - keep * keep) * spread * normal
+    return np.minimum(np.maximum(value * keep + step, -0.5), 0.5)
+
+
+@_jitable
 def appraisal_after_day(appraisal, normal, appraisal_days, appraisal_spread):
     """A person's lasting appraisal moves a little each day with what happens outside the couple.
 
     Stress from outside the relationship (work, money, health, family) spills over into how
     partners see their relationship (Karney & Bradbury 1995; Neff & Karney 2004), and
     satisfaction changes over years more than its one-year stability suggests (Lavner & Bradbury
-    2010). The appraisal is a slow mean-reverting walk (Ornstein-Uhlenbeck, one step a day):
-    ``keep = exp(-1 / appraisal_days)``, ``appraisal keep + sqrt(1 - keep^2) appraisal_spread
-    normal``, so its spread stays ``appraisal_spread`` and two values a year apart correlate
-    ``exp(-365 / appraisal_days)``. ``normal`` is the day's standard normal draw.
+    2010). The appraisal is a slow mean-reverting walk (``slow_walk``, one step a day) with
+    spread ``appraisal_spread``: two values a year apart correlate ``exp(-365 /
+    appraisal_days)``. ``normal`` is the day's standard normal draw.
     """
-    keep = exp(-1.0 / appraisal_days)
-    step = np.sqrt(1.0 - keep * keep) * appraisal_spread * normal
-    return np.minimum(np.maximum(appraisal * keep + step, -0.5), 0.5)
+    return slow_walk(appraisal, normal, appraisal_days, appraisal_spread)
 
 
 @_jitable
@@ -597,9 +619,7 @@ def alternatives_after_day(alternatives, normal, alternatives_days, alternatives
     alternatives than usual, which lower commitment (``commitment_step``) and make leaving
     thinkable (``wants_out``).
     """
-    keep = exp(-1.0 / alternatives_days)
-    step = np.sqrt(1.0 - keep * keep) * alternatives_spread * normal
-    return np.minimum(np.maximum(alternatives * keep + step, -0.5), 0.5)
+    return slow_walk(alternatives, normal, alternatives_days, alternatives_spread)
 
 
 @_jitable
