@@ -116,9 +116,10 @@ class Person(mesa.Agent):
                                   p["max_trait_change"], p["trait_change"])  # fmt: skip
         avoidance = R.treated_trait(self.avoidance_base, 0.0, p["avoidance_norm"],
                                     p["max_trait_change"], p["trait_change"])  # fmt: skip
-        self.anxiety = R.revised_trait(anxiety, self.earned_security, p["working_model_change"])
+        self.anxiety = R.revised_trait(anxiety, self.earned_security, p["working_model_change"],
+                                       self.life_events)  # fmt: skip
         self.avoidance = R.revised_trait(avoidance, self.earned_security,
-                                         p["working_model_change"])  # fmt: skip
+                                         p["working_model_change"], self.life_events)  # fmt: skip
 
     def drift(self) -> None:
         """``kernel._drift``: fading, stressors, relief into rebound, soothing, recovery."""
@@ -351,6 +352,11 @@ class RelationshipLoop(mesa.Model):
                     person.alternatives, self.random.gauss(0.0, 1.0), p["alternatives_days"],
                     p["alternatives_spread"],
                 )  # fmt: skip
+                if day % 7 == 6:  # life events: a step a week, as kernel.close_day
+                    person.life_events = R.slow_walk(
+                        person.life_events, self.random.gauss(0.0, 1.0),
+                        p["life_events_days"] / 7.0, p["life_events_spread"],
+                    )  # fmt: skip
 
     def columns(self) -> dict[str, np.ndarray]:
         """The columns ``sim.outcomes.classify_couples`` reads."""

@@ -108,6 +108,9 @@ class Person(mesa.Agent):
     earned_security = _state(
         "earned_security", "How much more available the partner has been than expected, -1 to 1."
     )
+    life_events = _state(
+        "life_events", "How far outside events have moved this person's attachment, -0.5-0.5."
+    )
     security = _state("security", "Felt security this hour, 0-1.")
     relief = _state("relief", "Relief left from recent reassurance, 0-1.")
     habituation = _state("habituation", "How used to reassurance this person is, 0-1.")

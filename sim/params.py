@@ -861,6 +861,25 @@ DYNAMICS: dict[str, Param] = _table(
         "days",
         "How slowly attachment follows experience with the partner (time scale of the revision).",
     ),
+    Param(
+        "life_events_spread",
+        0.0,
+        0.0,
+        0.3,
+        "standard deviation",
+        "How far what happens outside the couple (losses, illness, moves, other relationships) "
+        "moves a person's anxiety and avoidance: the spread of a slow walk added to both (off by "
+        "default; 0.12 makes one-year stability about 0.85).",
+    ),
+    Param(
+        "life_events_days",
+        365,
+        30,
+        36500,
+        "days",
+        "How slowly those outside events move attachment: values of the walk this many days "
+        "apart correlate exp(-1).",
+    ),
     # Treatments (the five strategies): response, relapse, trait change.
     Param(
         "treatment_engagement",

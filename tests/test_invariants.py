@@ -61,9 +61,10 @@ def check_state(kern: k.Kernel) -> None:
     assert np.all(np.isfinite(kern.S)), "a state became NaN or infinite"
     low, high = kern.S.min(axis=(1, 2)), kern.S.max(axis=(1, 2))
     for v, name in enumerate(k.STATE_VARS):
-        # appraisal (an offset of satisfaction) and alternatives (their quality against the
-        # usual, on the satisfaction scale) are walks clipped to [-0.5, 0.5]
-        walks = ("appraisal", "alternatives")
+        # appraisal (an offset of satisfaction), alternatives (their quality against the usual,
+        # on the satisfaction scale) and life events (their shift of the traits) are walks
+        # clipped to [-0.5, 0.5]
+        walks = ("appraisal", "alternatives", "life_events")
         bottom, top = (-0.5, 0.5) if name in walks else (0.0, 1.0)
         if name == "earned_security":  # trust (0 to 1) minus an expectation (0 to 1), smoothed
             bottom, top = -1.0, 1.0

@@ -107,19 +107,22 @@ def _index(names: tuple[str, ...]) -> dict[str, int]:
 #: Each person's state. The traits come first (``anxiety`` and ``avoidance`` are the current
 #: values, ``*_base`` the values before any treatment), the two slow walks of what happens outside
 #: the couple (``appraisal``, ``alternatives``), the working model's revision by experience
-#: (``earned_security``), then the live states that the daily record keeps (``security`` to
+#: (``earned_security``) and by what happens outside the couple (``life_events``), then the live
+#: states that the daily record keeps (``security`` to
 #: ``commitment``).
 STATE_VARS = (
     "anxiety", "avoidance", "expression", "asking_norm", "anxiety_base", "avoidance_base",
-    "appraisal", "alternatives", "earned_security", "security", "relief", "habituation",
-    "threat", "exhaustion", "withdrawal", "closeness", "trust", "satisfaction", "commitment",
+    "appraisal", "alternatives", "earned_security", "life_events", "security", "relief",
+    "habituation", "threat", "exhaustion", "withdrawal", "closeness", "trust", "satisfaction",
+    "commitment",
 )  # fmt: skip
 _S = _index(STATE_VARS)
 ANXIETY, AVOIDANCE, EXPRESSION, ASKING_NORM = (_S[n] for n in STATE_VARS[:4])
 ANXIETY_BASE, AVOIDANCE_BASE, APPRAISAL, ALTERNATIVES = (_S[n] for n in STATE_VARS[4:8])
-EARNED_SECURITY, SECURITY, RELIEF, HABITUATION, THREAT = (_S[n] for n in STATE_VARS[8:13])
+EARNED_SECURITY, LIFE_EVENTS, SECURITY, RELIEF, HABITUATION, THREAT = (
+    _S[n] for n in STATE_VARS[8:14])  # fmt: skip
 EXHAUSTION, WITHDRAWAL, CLOSENESS, TRUST, SATISFACTION, COMMITMENT = (
-    _S[n] for n in STATE_VARS[13:])  # fmt: skip
+    _S[n] for n in STATE_VARS[14:])  # fmt: skip
 
 #: Per-person recorders. Relief episodes (``episode_*``) run from an answer until relief has
 #: fallen to half its level just after the answer; ``wait_*`` is the older measure, hours from an
@@ -212,6 +215,7 @@ SHARED_STRESS = _P["shared_stress"]
 ALTERNATIVES_DAYS, ALTERNATIVES_SPREAD = _P["alternatives_days"], _P["alternatives_spread"]
 IDEALIZATION, IDEALIZATION_DAYS = _P["idealization"], _P["idealization_days"]
 WORKING_MODEL_CHANGE, WORKING_MODEL_DAYS = _P["working_model_change"], _P["working_model_days"]
+LIFE_EVENTS_SPREAD, LIFE_EVENTS_DAYS = _P["life_events_spread"], _P["life_events_days"]
 DISSOLUTION_SATISFACTION, DISSOLUTION_COMMITMENT, DISSOLUTION_DAYS = (
     _P[n] for n in ("dissolution_satisfaction", "dissolution_commitment", "dissolution_days")
 )
@@ -263,6 +267,7 @@ _TO_UNIT = 1.0 / 4294967296.0
 _DRAWS = np.uint64(4)  # hashes per couple and hour, two uniforms each
 _TWO_PI = 2.0 * np.pi
 _DAY_DRAWS = 1 << 40  # the day's own draws use "hours" from here on, which no run reaches
+_LIFE_DRAWS = 1 << 41  # and the life events' from here (a day's purposes 0-3 are used above)
 
 
 def run_key(seed: int) -> np.uint64:
@@ -330,8 +335,9 @@ BLOCK = 16
 # Row of person p's state or recorder: S_<VAR> + p, R_<VAR> + p (plain integers, not calls,
 # which keeps Numba's compile time down).
 (S_ANXIETY, S_AVOIDANCE, S_EXPRESSION, S_ASKING_NORM, S_ANXIETY_BASE, S_AVOIDANCE_BASE,
- S_APPRAISAL, S_ALTERNATIVES, S_EARNED_SECURITY, S_SECURITY, S_RELIEF, S_HABITUATION,
- S_THREAT, S_EXHAUSTION, S_WITHDRAWAL, S_CLOSENESS, S_TRUST, S_SATISFACTION, S_COMMITMENT) = (
+ S_APPRAISAL, S_ALTERNATIVES, S_EARNED_SECURITY, S_LIFE_EVENTS, S_SECURITY, S_RELIEF,
+ S_HABITUATION, S_THREAT, S_EXHAUSTION, S_WITHDRAWAL, S_CLOSENESS, S_TRUST, S_SATISFACTION,
+ S_COMMITMENT) = (
     W_S + 2 * _S[n] for n in STATE_VARS)  # fmt: skip
 (R_REQUESTS, R_ANSWERED, R_REQUESTS_FIRST, R_REQUESTS_LAST, R_AFFECTION_RECEIVED,
  R_WARMTH_RECEIVED, R_REQUESTS_TODAY, R_ANSWERED_TODAY, R_REQUEST_DAY_SUM, R_RELIEF_FIRST_SUM,
@@ -388,7 +394,8 @@ def day_context(W, j, day, first_end, last_start):
     actions = W[C_GAIN_ACTIONS, j]
     anxiety_gain = np.maximum(therapy, W[W_P + FEARS_TRAIT, j] * fears)
     for p in range(2):
-        # Treatment first, then what experience with this partner has revised (the working model).
+        # Treatment first, then what experience with this partner and outside it has revised (the
+        # working model).
         treated_anxiety = r.treated_trait(
             W[S_ANXIETY_BASE + p, j], anxiety_gain, W[W_P + ANXIETY_NORM, j],
             W[W_P + MAX_TRAIT_CHANGE, j], W[W_P + TRAIT_CHANGE, j],
@@ -397,12 +404,12 @@ def day_context(W, j, day, first_end, last_start):
             W[S_AVOIDANCE_BASE + p, j], therapy, W[W_P + AVOIDANCE_NORM, j],
             W[W_P + MAX_TRAIT_CHANGE, j], W[W_P + TRAIT_CHANGE, j],
         )  # fmt: skip
-        earned = W[S_EARNED_SECURITY + p, j]
+        earned, life = W[S_EARNED_SECURITY + p, j], W[S_LIFE_EVENTS + p, j]
         W[S_ANXIETY + p, j] = r.revised_trait(
-            treated_anxiety, earned, W[W_P + WORKING_MODEL_CHANGE, j]
+            treated_anxiety, earned, W[W_P + WORKING_MODEL_CHANGE, j], life
         )
         W[S_AVOIDANCE + p, j] = r.revised_trait(
-            treated_avoidance, earned, W[W_P + WORKING_MODEL_CHANGE, j]
+            treated_avoidance, earned, W[W_P + WORKING_MODEL_CHANGE, j], life
         )
     W[X_COMMUNICATION, j] = r.trained_communication(
         W[W_P + COMMUNICATION, j], W[C_GAIN_COMMUNICATION, j], W[W_P + COMMUNICATION_TARGET, j]
@@ -725,6 +732,18 @@ def close_day(W, keys, j, day, first_end, last_start):
             W[S_ALTERNATIVES + p, j], normal3, W[W_P + ALTERNATIVES_DAYS, j],
             W[W_P + ALTERNATIVES_SPREAD, j],
         )  # fmt: skip
+    # Life events move attachment a step a week, on the last day of each week: their normal draw
+    # (a logarithm and a sine per couple) then costs a seventh of a daily one. At the default
+    # spread of 0 the walk stays at 0.
+    if day % 7 == 6:
+        u4, v4 = uniform_pair(keys[j], _LIFE_DRAWS + day, 0)
+        radius4 = np.sqrt(-2.0 * np.log(1.0 - u4))
+        weeks = W[W_P + LIFE_EVENTS_DAYS, j] / 7.0
+        for p in range(2):
+            normal4 = radius4 * (np.cos(_TWO_PI * v4) if p == 0 else np.sin(_TWO_PI * v4))
+            W[S_LIFE_EVENTS + p, j] = r.slow_walk(
+                W[S_LIFE_EVENTS + p, j], normal4, weeks, W[W_P + LIFE_EVENTS_SPREAD, j]
+            )
     # Counted here, once a day, from the day's counts (the hour keeps only those): in all, by
     # 30-day window, and the request trend's running sum.
     in_first, in_last = 1.0 * (day < first_end), 1.0 * (day >= last_start)

@@ -713,9 +713,19 @@ def working_model_after_day(earned, trust, anxiety_base, avoidance_base, working
 
 
 @_jitable
-def revised_trait(trait, earned, working_model_change):
-    """A trait after the working model's revision: ``clip01(trait - change * earned)``."""
-    return clip01(trait - working_model_change * earned)
+def revised_trait(trait, earned, working_model_change, life_events):
+    """A trait after the working model's revision: ``clip01(trait - change earned + life_events)``.
+
+    Experience with the partner revises it (``earned``, ``working_model_after_day``), and so does
+    what happens outside the couple: losses, illness, moves, a parent's death, friends and
+    other relationships (Davila, Burge & Hammen 1997; Davila & Sargent 2003; Davila & Cobb
+    2004). ``life_events`` is each person's slow walk of those (``slow_walk``, spread
+    ``life_events_spread``, time scale ``life_events_days``), added to anxiety and avoidance
+    alike: positive is less secure. Without it adult attachment would be nearly fixed over a
+    year, where its measured one-year stability is moderate (Scharfe & Bartholomew 1994; Fraley,
+    Vicary, Brumbaugh & Roisman 2011).
+    """
+    return clip01(trait - working_model_change * earned + life_events)
 
 
 @_jitable
