@@ -65,12 +65,19 @@ def test_engines_agree(interventions):
 
 def test_engines_agree_on_dissolving_couples():
     # Harsh dynamics so that some couples dissolve early: dissolved couples must stop in both.
+    # Life events on (off by default): their weekly step runs in a loop of its own in the
+    # compiled path and must land on the same days, couples and values as in NumPy's.
     setup = Setup(partner_a={"style": "fearful"}, partner_b={"style": "avoidant"}, couples=40,
                   days=90, seed=5, dynamics={"dissolution_days": 3, "dissolution_satisfaction": 0.9,
-                                             "dissolution_commitment": 0.95})  # fmt: skip
+                                             "dissolution_commitment": 0.95,
+                                             "life_events_spread": 0.12})  # fmt: skip
     fast, _ = _run(setup, "compiled")
     ref, _ = _run(setup, "numpy")
     assert np.any(fast.dissolved_day >= 0), "the setup should dissolve some couples"
+    lived = (fast.dissolved_day < 0) | (fast.dissolved_day >= 6)  # together when day 6 closed
+    assert np.any(lived), "some couples should live a week"
+    assert np.all(fast.state("life_events")[:, lived] != 0.0), "a week's step was missed"
+    assert np.all(fast.state("life_events")[:, ~lived] == 0.0), "a step after the break-up"
     np.testing.assert_array_equal(fast.dissolved_day, ref.dissolved_day)
     np.testing.assert_allclose(fast.S, ref.S, rtol=0, atol=STATE_TOLERANCE)
 

@@ -686,6 +686,25 @@ def hour(W, j, t, warmth_a=1.0, warmth_b=1.0):
         )  # fmt: skip
 
 
+@_jitable
+def _life_events_week(W, keys, j, day):
+    """Life events move attachment a step a week, at the close of the last day of each week.
+
+    Called before ``close_day`` on days 6, 13, 20, ... by every engine. The weekly normal draw (a
+    logarithm and a sine per couple) costs a seventh of a daily one; in the compiled path it runs
+    in a loop of its own, because inside ``close_day`` it slowed the whole kernel by about 8%
+    (``benchmarks/kernel.py --against``). At the default spread of 0 the walk stays at 0.
+    """
+    u, v = uniform_pair(keys[j], _LIFE_DRAWS + day, 0)
+    radius = np.sqrt(-2.0 * np.log(1.0 - u))
+    weeks = W[W_P + LIFE_EVENTS_DAYS, j] / 7.0
+    for p in range(2):
+        normal = radius * (np.cos(_TWO_PI * v) if p == 0 else np.sin(_TWO_PI * v))
+        W[S_LIFE_EVENTS + p, j] = r.slow_walk(
+            W[S_LIFE_EVENTS + p, j], normal, weeks, W[W_P + LIFE_EVENTS_SPREAD, j]
+        )
+
+
 @_inline
 def close_day(W, keys, j, day, first_end, last_start):
     """End ``day``: the dissolution rule; the day's requests and answers join the run's counts.
@@ -732,18 +751,6 @@ def close_day(W, keys, j, day, first_end, last_start):
             W[S_ALTERNATIVES + p, j], normal3, W[W_P + ALTERNATIVES_DAYS, j],
             W[W_P + ALTERNATIVES_SPREAD, j],
         )  # fmt: skip
-    # Life events move attachment a step a week, on the last day of each week: their normal draw
-    # (a logarithm and a sine per couple) then costs a seventh of a daily one. At the default
-    # spread of 0 the walk stays at 0.
-    if day % 7 == 6:
-        u4, v4 = uniform_pair(keys[j], _LIFE_DRAWS + day, 0)
-        radius4 = np.sqrt(-2.0 * np.log(1.0 - u4))
-        weeks = W[W_P + LIFE_EVENTS_DAYS, j] / 7.0
-        for p in range(2):
-            normal4 = radius4 * (np.cos(_TWO_PI * v4) if p == 0 else np.sin(_TWO_PI * v4))
-            W[S_LIFE_EVENTS + p, j] = r.slow_walk(
-                W[S_LIFE_EVENTS + p, j], normal4, weeks, W[W_P + LIFE_EVENTS_SPREAD, j]
-            )
     # Counted here, once a day, from the day's counts (the hour keeps only those): in all, by
     # 30-day window, and the request trend's running sum.
     in_first, in_last = 1.0 * (day < first_end), 1.0 * (day >= last_start)
@@ -806,6 +813,8 @@ def end_of_day(S, P, R, C, keys, i, day, daily, row, full, first_end, last_start
     lanes = np.arange(len(i))
     if full:
         _record_day(W, lanes, daily, row, i)
+    if day % 7 == 6:
+        _life_events_week(W, keys[i], lanes, day)
     close_day(W, keys[i], lanes, day, first_end, last_start)
     for p in range(2):
         W[R_REQUESTS_TODAY + p, lanes] = 0.0
@@ -842,6 +851,8 @@ def _advance_numpy(S, P, R, C, keys, day0, n_days, first_end, last_start, daily,
                 hour(W, i, t)
             if full:
                 _record_day(W, i, daily, row, i)
+            if day % 7 == 6:
+                _life_events_week(W, keys, i, day)
             close_day(W, keys, i, day, first_end, last_start)
             for p in range(2):
                 for v in range(SECURITY, COMMITMENT + 1):
@@ -938,6 +949,10 @@ def _advance_blocks(S, P, R, C, keys, day0, n_days, first_end, last_start, daily
                 for j in range(width):
                     draws(W, kb, j, t)
                     hour(W, j, t)
+            if day % 7 == 6:
+                for j in range(lanes):
+                    if alive[j]:
+                        _life_events_week(W, kb, j, day)
             for j in range(lanes):
                 if not alive[j]:
                     continue
