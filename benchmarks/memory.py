@@ -20,6 +20,10 @@ revision 2.3 (2026-11-30):
 * ``python benchmarks/memory.py --days 30``: peak 1.21 GB (before chunking: 2.47 GB);
 * ``python benchmarks/memory.py --days 365``: peak 1.24 GB, 360 s in the child (niced, load ~2).
 
+Re-measured on model revision 2.5 (session 6, 2026-11-30; three more person states and two more
+parameter rows since 2.3): ``--days 365`` peak 1.26 GB, 242 s in the child; ``--days 30`` 1.25 GB
+(``benchmarks/run_all.py --quick``).
+
 Where the 1.21 GB goes: Python, NumPy and the loaded engine 0.15 GB; the population (traits,
 histories, styles, cultures) 0.29 GB, with a passing peak of 0.70 GB while it is drawn; the
 per-couple table 0.60 GB (66 columns); one chunk's kernel about 0.2 GB.

@@ -129,8 +129,8 @@ def test_state_rows_never_sit_a_multiple_of_4_kib_apart(n):
 def test_the_work_table_fits_in_a_first_level_cache():
     # Every hour reads and writes the whole work table of a block. Each mechanism adds rows; at
     # 32 lanes the table had grown to 65 KB, past the 48 KB first-level data cache of this
-    # project's machine, and the hour ran 1.09 times slower for it. Rows added later must not
-    # undo that silently: 40 KB leaves room for the draw keys' row and the loop's own spills.
+    # project's machine. Rows added later must not undo that silently: 40 KB leaves room for the
+    # loop's own spills.
     table_bytes = (k.N_W + 1) * k.BLOCK * np.dtype(np.float64).itemsize
     assert table_bytes <= 40 * 1024, f"the work table is {table_bytes} bytes"
     assert k.BLOCK % k.loop_lanes() == 0  # whole vector steps: no scalar remainder in a block

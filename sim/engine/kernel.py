@@ -328,8 +328,9 @@ U_STRESS, U_ASK, U_ANSWER, U_AFFECTION = (W_U + 2 * i for i in range(len(U_VARS)
 N_W = W_U + 2 * len(U_VARS)
 #: Lanes of the compiled path's table: 16 couples, two AVX-512 registers a row. The table is then
 #: (``N_W`` + 1) x 16 doubles, 32 KB, inside a core's 48 KB first-level data cache; at 32 lanes it
-#: had grown to 65 KB and every hour went through the second-level cache (16 lanes ran 1.09 times
-#: as fast, ``benchmarks/kernel.py --against``, same numbers to the last bit).
+#: had grown to 65 KB, past that cache (the same numbers to the last bit either way; side by side,
+#: ``benchmarks/kernel.py --against``, 16 lanes ran 1.09 times as fast in one run of 5 and 1.01
+#: times in one of 8: on this shared machine the gain is within the noise).
 BLOCK = 16
 
 # Row of person p's state or recorder: S_<VAR> + p, R_<VAR> + p (plain integers, not calls,
