@@ -391,7 +391,8 @@ def test_leaving_is_a_daily_hazard_not_a_fixed_day():
     assert r.leaves(0.0, draws, 60).sum() == 0
     # Population (dating, one year): break-ups are spread over the year, not a wave a fixed time
     # after the start, and the hazard falls with time together (Rosenfeld 2014). Defaults give a
-    # hazard of about 16% in the first four months, 2% in the last four; neither may be zero.
+    # hazard of 8.5% in the first four months and 5.6% in the last four (benchmarks/
+    # life_events.py); neither may be zero.
     day = _dating_population().couples["dissolved_day"]
     n = len(day)
 
