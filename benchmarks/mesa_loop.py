@@ -352,10 +352,10 @@ class RelationshipLoop(mesa.Model):
                     person.alternatives, self.random.gauss(0.0, 1.0), p["alternatives_days"],
                     p["alternatives_spread"],
                 )  # fmt: skip
-                if day % 7 == 6:  # life events: a step a week, as kernel.close_day
+                if k.week_ends(day):  # life events: a step a week, as in the kernel
                     person.life_events = R.slow_walk(
                         person.life_events, self.random.gauss(0.0, 1.0),
-                        p["life_events_days"] / 7.0, p["life_events_spread"],
+                        p["life_events_days"] / k.WEEK, p["life_events_spread"],
                     )  # fmt: skip
 
     def columns(self) -> dict[str, np.ndarray]:

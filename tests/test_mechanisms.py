@@ -348,6 +348,18 @@ def test_dissolution_depends_on_the_relationship():
 # Commitment, leaving and outside events (revision 2.2) ----------------------------------------
 
 
+def _married_mix(seed, couples, **dynamics):
+    """A married literature-mix population's couple table after one year."""
+    mix = {"mix": dict(LITERATURE_MIX), "couples": couples}
+    return simulate(Setup(population=mix, days=365, seed=seed, relationship="married",
+                          dynamics=dynamics)).couples  # fmt: skip
+
+
+def _both(c, column):
+    """Partner A's and partner B's values of ``column`` (``<column>_a``, ``<column>_b``) in one."""
+    return np.concatenate([c[f"{column}_a"], c[f"{column}_b"]])
+
+
 def _dating_population(seed=41, couples=2000, **dynamics):
     mix = {"mix": dict(LITERATURE_MIX), "couples": couples}
     return simulate(Setup(population=mix, days=365, seed=seed, relationship="dating",
@@ -420,14 +432,10 @@ def test_appraisal_is_a_slow_walk_with_a_steady_spread():
     # satisfaction at the start predicts it at the end (an appraisal that holds 300 days gives
     # 0.21, the default 2,000 days 0.49, one that never moves 0.56). Tolerance: at least 0.1
     # apart with the same draws.
-    mix = {"mix": dict(LITERATURE_MIX), "couples": 1500}
     retest = {}
     for days in (300, 36500):
-        c = simulate(Setup(population=mix, days=365, seed=42, relationship="married",
-                           dynamics={"appraisal_days": days})).couples  # fmt: skip
-        start = np.concatenate([c["start_satisfaction_a"], c["start_satisfaction_b"]])
-        end = np.concatenate([c["satisfaction_a"], c["satisfaction_b"]])
-        retest[days] = np.corrcoef(start, end)[0, 1]
+        c = _married_mix(42, 1500, appraisal_days=days)
+        retest[days] = np.corrcoef(_both(c, "start_satisfaction"), _both(c, "satisfaction"))[0, 1]
     assert retest[36500] > retest[300] + 0.1, retest
 
 
@@ -612,13 +620,10 @@ def test_life_events_make_attachment_moderately_stable_over_a_year():
     # room for the sampling spread of 2,000 people); without the walk, 0.99 and more (the
     # working model alone). The walk does not move the mean: the mean change stays within 0.01
     # of the run without it (the working model's own -0.02).
-    mix = {"mix": dict(LITERATURE_MIX), "couples": 1000}
     found = {}
     for spread in (0.0, 0.12):
-        c = simulate(Setup(population=mix, days=365, seed=62, relationship="married",
-                           dynamics={"life_events_spread": spread})).couples  # fmt: skip
-        start = np.concatenate([c["anxiety_a"], c["anxiety_b"]])
-        end = np.concatenate([c["final_anxiety_a"], c["final_anxiety_b"]])
+        c = _married_mix(62, 1000, life_events_spread=spread)
+        start, end = _both(c, "anxiety"), _both(c, "final_anxiety")
         found[spread] = (np.corrcoef(start, end)[0, 1], np.mean(end - start))
     assert found[0.0][0] > 0.99, found
     assert 0.78 < found[0.12][0] < 0.91, found

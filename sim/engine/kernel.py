@@ -268,6 +268,13 @@ _DRAWS = np.uint64(4)  # hashes per couple and hour, two uniforms each
 _TWO_PI = 2.0 * np.pi
 _DAY_DRAWS = 1 << 40  # the day's own draws use "hours" from here on, which no run reaches
 _LIFE_DRAWS = 1 << 41  # and the life events' from here (a day's purposes 0-3 are used above)
+WEEK = 7  # days: the life events take one step a week, at the close of its last day
+
+
+@_jitable
+def week_ends(day):
+    """True on the last day of a week of the run (days 6, 13, 20, ...): the life events' step."""
+    return day % WEEK == WEEK - 1
 
 
 def run_key(seed: int) -> np.uint64:
@@ -691,14 +698,14 @@ def hour(W, j, t, warmth_a=1.0, warmth_b=1.0):
 def _life_events_week(W, keys, j, day):
     """Life events move attachment a step a week, at the close of the last day of each week.
 
-    Called before ``close_day`` on days 6, 13, 20, ... by every engine. The weekly normal draw (a
-    logarithm and a sine per couple) costs a seventh of a daily one; in the compiled path it runs
-    in a loop of its own, because inside ``close_day`` it slowed the whole kernel by about 8%
-    (``benchmarks/kernel.py --against``). At the default spread of 0 the walk stays at 0.
+    Every engine calls it before ``close_day`` on the days of ``week_ends``. The weekly normal
+    draw (a logarithm and a sine per couple) costs a seventh of a daily one; in the compiled path
+    it runs in a loop of its own, because inside ``close_day`` it slowed the whole kernel by
+    about 8% (``benchmarks/kernel.py --against``). At the default spread of 0 the walk stays at 0.
     """
     u, v = uniform_pair(keys[j], _LIFE_DRAWS + day, 0)
     radius = np.sqrt(-2.0 * np.log(1.0 - u))
-    weeks = W[W_P + LIFE_EVENTS_DAYS, j] / 7.0
+    weeks = W[W_P + LIFE_EVENTS_DAYS, j] / WEEK
     for p in range(2):
         normal = radius * (np.cos(_TWO_PI * v) if p == 0 else np.sin(_TWO_PI * v))
         W[S_LIFE_EVENTS + p, j] = r.slow_walk(
@@ -814,7 +821,7 @@ def end_of_day(S, P, R, C, keys, i, day, daily, row, full, first_end, last_start
     lanes = np.arange(len(i))
     if full:
         _record_day(W, lanes, daily, row, i)
-    if day % 7 == 6:
+    if week_ends(day):
         _life_events_week(W, keys[i], lanes, day)
     close_day(W, keys[i], lanes, day, first_end, last_start)
     for p in range(2):
@@ -852,7 +859,7 @@ def _advance_numpy(S, P, R, C, keys, day0, n_days, first_end, last_start, daily,
                 hour(W, i, t)
             if full:
                 _record_day(W, i, daily, row, i)
-            if day % 7 == 6:
+            if week_ends(day):
                 _life_events_week(W, keys, i, day)
             close_day(W, keys, i, day, first_end, last_start)
             for p in range(2):
@@ -950,7 +957,7 @@ def _advance_blocks(S, P, R, C, keys, day0, n_days, first_end, last_start, daily
                 for j in range(width):
                     draws(W, kb, j, t)
                     hour(W, j, t)
-            if day % 7 == 6:
+            if week_ends(day):
                 for j in range(lanes):
                     if alive[j]:
                         _life_events_week(W, kb, j, day)

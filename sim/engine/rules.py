@@ -579,11 +579,12 @@ def commitment_step(commitment, satisfaction, alternatives, anxiety, commitment_
 
 @_jitable
 def slow_walk(value, normal, days, spread):
-    """One day's step of a slow mean-reverting walk around 0 (Ornstein-Uhlenbeck), kept in ±0.5.
+    """One step of a slow mean-reverting walk around 0 (Ornstein-Uhlenbeck), kept in ±0.5.
 
     ``keep = exp(-1 / days)``; the value becomes ``value keep + sqrt(1 - keep^2) spread normal``,
-    so its spread stays ``spread`` and values ``days`` apart correlate ``exp(-1)``. ``normal`` is
-    the day's standard normal draw. The appraisal and the quality of alternatives both walk so.
+    so its spread stays ``spread`` and values ``days`` steps apart correlate ``exp(-1)``.
+    ``normal`` is the step's standard normal draw. The appraisal and the quality of alternatives
+    take a step a day; the life events a step a week (``days`` in weeks, ``kernel.week_ends``).
     """
     keep = exp(-1.0 / days)
     step = np.sqrt(1.0 - keep * keep) * spread * normal
