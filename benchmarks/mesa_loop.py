@@ -69,7 +69,7 @@ MECHANISMS = (
      "Person.apply"),
     ("hour: satisfaction and commitment follow", "Person.settle"),
     ("close_day: the dissolution rule (wants_out, unhappy_streak, leaves); the daily steps of "
-     "the appraisal (partly shared), the working model and the alternatives",
+     "the appraisal (partly shared), the working model, the alternatives and the investments",
      "RelationshipLoop.close_day"),
 )  # fmt: skip
 
@@ -243,8 +243,9 @@ class Person(mesa.Agent):
             p["partner_trust_weight"], p["closeness_weight"], p["burden_weight"],
             p["pursuit_weight"], x["f_satisfaction"])  # fmt: skip
         self.commitment = R.commitment_step(
-            self.commitment, self.satisfaction, self.alternatives, self.anxiety,
-            p["commitment_floor"], p["anxious_dependence"], x["f_commitment"],
+            self.commitment, self.satisfaction, self.alternatives, self.anxiety, self.investment,
+            p["commitment_floor"], p["anxious_dependence"], p["investment_weight"],
+            x["f_commitment"],
         )  # fmt: skip
 
 
@@ -352,6 +353,9 @@ class RelationshipLoop(mesa.Model):
                     person.alternatives, self.random.gauss(0.0, 1.0), p["alternatives_days"],
                     p["alternatives_spread"],
                 )  # fmt: skip
+                person.investment = R.investment_after_day(
+                    person.investment, person.satisfaction, p["investment_days"]
+                )
                 if k.week_ends(day):  # life events: a step a week, as in the kernel
                     person.life_events = R.slow_walk(
                         person.life_events, self.random.gauss(0.0, 1.0),

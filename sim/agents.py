@@ -111,6 +111,9 @@ class Person(mesa.Agent):
     life_events = _state(
         "life_events", "How far outside events have moved this person's attachment, -0.5-0.5."
     )
+    investment = _state(
+        "investment", "What this person has put into the relationship and would lose, 0-1."
+    )
     security = _state("security", "Felt security this hour, 0-1.")
     relief = _state("relief", "Relief left from recent reassurance, 0-1.")
     habituation = _state("habituation", "How used to reassurance this person is, 0-1.")

@@ -721,6 +721,24 @@ DYNAMICS: dict[str, Param] = _table(
         "(higher for married couples).",
     ),
     Param(
+        "investment_weight",
+        0.0,
+        0.0,
+        1.0,
+        "commitment",
+        "How much a person's investments (time, shared friends, a home, plans; 0 to 1, growing "
+        "with time together) add to what holds their commitment up.",
+    ),
+    Param(
+        "investment_days",
+        365,
+        30,
+        3650,
+        "days",
+        "How fast investments grow: a fully satisfied person's investments close the share "
+        "1 - exp(-1) of their gap to the most in this many days.",
+    ),
+    Param(
         "barrier_spread",
         0.0,
         0.0,
@@ -774,6 +792,23 @@ DYNAMICS: dict[str, Param] = _table(
     ),
     Param("start_satisfaction", 0.7, 0.0, 1.0, "satisfaction", "Mean satisfaction at the start."),
     Param("start_commitment", 0.7, 0.0, 1.0, "commitment", "Mean commitment at the start."),
+    Param(
+        "start_investment",
+        0.8,
+        0.0,
+        1.0,
+        "investment",
+        "Mean investments at the start (0 to 1): what the couple has built before the simulation.",
+    ),
+    Param(
+        "investment_spread",
+        0.15,
+        0.0,
+        0.5,
+        "standard deviation",
+        "How much couples' starting investments vary (living together or not, shared friends, "
+        "how long they have been together).",
+    ),
     Param(
         "history_spread",
         0.12,

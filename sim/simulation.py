@@ -65,16 +65,20 @@ COUPLE_COLUMNS = (
 #: What a scenario's ``relationship`` stands for: the barriers that hold commitment up and how
 #: dissatisfied a person must be to leave. Married couples face more barriers (a shared home,
 #: finances, children, the law) and start more committed; dating partners have fewer investments
-#: and more alternatives, so they leave at milder dissatisfaction (Rusbult 1983). Calibrated to
-#: one-year dissolution in a literature-mix population: about 1.5% for married and 21% for dating
-#: couples, against about 1-3% a year for married and roughly 20% for unmarried couples in
-#: Rosenfeld (2014).
+#: and more alternatives, so they leave at milder dissatisfaction (Rusbult 1983). Dating couples
+#: are new: their investments start low and grow during the run (``investment_weight``; married
+#: couples' were built over years and sit in the floor, docs/ODD.md 7.21). Calibrated to one-year
+#: dissolution in a literature-mix population: about 2.5% for married and 18% for dating couples,
+#: against about 1-3% a year for married and roughly 20% for unmarried couples, falling with
+#: duration, in Rosenfeld (2014).
 RELATIONSHIPS: dict[str, dict[str, float]] = {
     "dating": {
         "commitment_floor": 0.05,
         "start_commitment": 0.55,
         "dissolution_satisfaction": 0.45,
-        "dissolution_commitment": 0.6,
+        "dissolution_commitment": 0.7,
+        "start_investment": 0.15,
+        "investment_weight": 0.3,
         "start_trust": 0.7,
         "idealization": 0.3,
         "alternatives_spread": 0.15,
@@ -269,7 +273,7 @@ def _cultures(setup: Setup, rng: np.random.Generator):
 
 
 def _history(P: np.ndarray, n: int, rng: np.random.Generator) -> dict[str, np.ndarray]:
-    """Each couple's starting trust, satisfaction and commitment, and each person's appraisal.
+    """Each couple's starting trust, satisfaction, commitment and investments; each appraisal.
 
     A couple shares part of its history (one normal draw per couple for all three), and each
     partner adds their own (one per person and measure), in equal parts; the spread is
@@ -308,6 +312,11 @@ def _history(P: np.ndarray, n: int, rng: np.random.Generator) -> dict[str, np.nd
             # Seen through the start's idealisation (``rules.satisfaction_step``), so that a couple
             # starts where its satisfaction is headed, not below it.
             out[name] = rules.idealized_view(out[name], P[k.p_row("idealization")])
+    # What the couple has built before day 1 (``start_investment``), spread ``investment_spread``,
+    # split into a shared and an own part as above. Drawn last, so that the draws above stay.
+    built = np.sqrt(0.5) * (rng.standard_normal((1, n)) + rng.standard_normal((2, n)))
+    built = built * P[k.p_row("investment_spread")]
+    out["investment"] = np.clip(P[k.p_row("start_investment")] + built, 0.0, 1.0)
     return out
 
 

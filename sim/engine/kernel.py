@@ -107,22 +107,22 @@ def _index(names: tuple[str, ...]) -> dict[str, int]:
 #: Each person's state. The traits come first (``anxiety`` and ``avoidance`` are the current
 #: values, ``*_base`` the values before any treatment), the two slow walks of what happens outside
 #: the couple (``appraisal``, ``alternatives``), the working model's revision by experience
-#: (``earned_security``) and by what happens outside the couple (``life_events``), then the live
-#: states that the daily record keeps (``security`` to
-#: ``commitment``).
+#: (``earned_security``) and by what happens outside the couple (``life_events``), the
+#: investments that time together builds (``investment``), then the live states that the daily
+#: record keeps (``security`` to ``commitment``).
 STATE_VARS = (
     "anxiety", "avoidance", "expression", "asking_norm", "anxiety_base", "avoidance_base",
-    "appraisal", "alternatives", "earned_security", "life_events", "security", "relief",
-    "habituation", "threat", "exhaustion", "withdrawal", "closeness", "trust", "satisfaction",
-    "commitment",
+    "appraisal", "alternatives", "earned_security", "life_events", "investment", "security",
+    "relief", "habituation", "threat", "exhaustion", "withdrawal", "closeness", "trust",
+    "satisfaction", "commitment",
 )  # fmt: skip
 _S = _index(STATE_VARS)
 ANXIETY, AVOIDANCE, EXPRESSION, ASKING_NORM = (_S[n] for n in STATE_VARS[:4])
 ANXIETY_BASE, AVOIDANCE_BASE, APPRAISAL, ALTERNATIVES = (_S[n] for n in STATE_VARS[4:8])
-EARNED_SECURITY, LIFE_EVENTS, SECURITY, RELIEF, HABITUATION, THREAT = (
-    _S[n] for n in STATE_VARS[8:14])  # fmt: skip
+EARNED_SECURITY, LIFE_EVENTS, INVESTMENT, SECURITY, RELIEF, HABITUATION, THREAT = (
+    _S[n] for n in STATE_VARS[8:15])  # fmt: skip
 EXHAUSTION, WITHDRAWAL, CLOSENESS, TRUST, SATISFACTION, COMMITMENT = (
-    _S[n] for n in STATE_VARS[14:])  # fmt: skip
+    _S[n] for n in STATE_VARS[15:])  # fmt: skip
 
 #: Per-person recorders. Relief episodes (``episode_*``) run from an answer until relief has
 #: fallen to half its level just after the answer; ``wait_*`` is the older measure, hours from an
@@ -210,6 +210,7 @@ SATISFACTION_RATE, CLOSENESS_WEIGHT, BURDEN_WEIGHT, PURSUIT_WEIGHT = (
 )
 COMMITMENT_RATE, COMMITMENT_FLOOR = _P["commitment_rate"], _P["commitment_floor"]
 ANXIOUS_DEPENDENCE = _P["anxious_dependence"]
+INVESTMENT_WEIGHT, INVESTMENT_DAYS = _P["investment_weight"], _P["investment_days"]
 APPRAISAL_DAYS, APPRAISAL_SPREAD = _P["appraisal_days"], _P["appraisal_spread"]
 SHARED_STRESS = _P["shared_stress"]
 ALTERNATIVES_DAYS, ALTERNATIVES_SPREAD = _P["alternatives_days"], _P["alternatives_spread"]
@@ -343,9 +344,9 @@ BLOCK = 16
 # Row of person p's state or recorder: S_<VAR> + p, R_<VAR> + p (plain integers, not calls,
 # which keeps Numba's compile time down).
 (S_ANXIETY, S_AVOIDANCE, S_EXPRESSION, S_ASKING_NORM, S_ANXIETY_BASE, S_AVOIDANCE_BASE,
- S_APPRAISAL, S_ALTERNATIVES, S_EARNED_SECURITY, S_LIFE_EVENTS, S_SECURITY, S_RELIEF,
- S_HABITUATION, S_THREAT, S_EXHAUSTION, S_WITHDRAWAL, S_CLOSENESS, S_TRUST, S_SATISFACTION,
- S_COMMITMENT) = (
+ S_APPRAISAL, S_ALTERNATIVES, S_EARNED_SECURITY, S_LIFE_EVENTS, S_INVESTMENT, S_SECURITY,
+ S_RELIEF, S_HABITUATION, S_THREAT, S_EXHAUSTION, S_WITHDRAWAL, S_CLOSENESS, S_TRUST,
+ S_SATISFACTION, S_COMMITMENT) = (
     W_S + 2 * _S[n] for n in STATE_VARS)  # fmt: skip
 (R_REQUESTS, R_ANSWERED, R_REQUESTS_FIRST, R_REQUESTS_LAST, R_AFFECTION_RECEIVED,
  R_WARMTH_RECEIVED, R_REQUESTS_TODAY, R_ANSWERED_TODAY, R_REQUEST_DAY_SUM, R_RELIEF_FIRST_SUM,
@@ -689,8 +690,8 @@ def hour(W, j, t, warmth_a=1.0, warmth_b=1.0):
         )  # fmt: skip
         W[S_COMMITMENT + p, j] = r.commitment_step(
             W[S_COMMITMENT + p, j], W[S_SATISFACTION + p, j], W[S_ALTERNATIVES + p, j],
-            W[S_ANXIETY + p, j],
-            W[W_P + COMMITMENT_FLOOR, j], W[W_P + ANXIOUS_DEPENDENCE, j], W[F_COMMITMENT, j],
+            W[S_ANXIETY + p, j], W[S_INVESTMENT + p, j], W[W_P + COMMITMENT_FLOOR, j],
+            W[W_P + ANXIOUS_DEPENDENCE, j], W[W_P + INVESTMENT_WEIGHT, j], W[F_COMMITMENT, j],
         )  # fmt: skip
 
 
@@ -759,6 +760,9 @@ def close_day(W, keys, j, day, first_end, last_start):
             W[S_ALTERNATIVES + p, j], normal3, W[W_P + ALTERNATIVES_DAYS, j],
             W[W_P + ALTERNATIVES_SPREAD, j],
         )  # fmt: skip
+        W[S_INVESTMENT + p, j] = r.investment_after_day(
+            W[S_INVESTMENT + p, j], W[S_SATISFACTION + p, j], W[W_P + INVESTMENT_DAYS, j]
+        )
     # Counted here, once a day, from the day's counts (the hour keeps only those): in all, by
     # 30-day window, and the request trend's running sum.
     in_first, in_last = 1.0 * (day < first_end), 1.0 * (day >= last_start)
@@ -1333,6 +1337,7 @@ class Kernel:
             "trust": self.P[_P["start_trust"]],
             "satisfaction": self.P[_P["start_satisfaction"]],
             "commitment": self.P[_P["start_commitment"]],
+            "investment": self.P[_P["start_investment"]],
         }
         for name in STATE_VARS:
             value = people.get(name, start.get(name, 0.0))

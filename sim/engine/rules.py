@@ -53,6 +53,7 @@ __all__ = [
     "habituation_after_reassurance",
     "idealization_left",
     "idealized_view",
+    "investment_after_day",
     "leaves",
     "rebound_threat",
     "relief_after_affection",
@@ -553,19 +554,23 @@ def idealization_left(idealization, day, idealization_days):
 
 
 @_jitable
-def commitment_step(commitment, satisfaction, alternatives, anxiety, commitment_floor,
-                    anxious_dependence, share):  # fmt: skip
+def commitment_step(commitment, satisfaction, alternatives, anxiety, investment, commitment_floor,
+                    anxious_dependence, investment_weight, share):  # fmt: skip
     """Commitment drifts toward what satisfaction, alternatives, investments and dependence make it.
 
-    The target is ``floor + (1 - floor) clip01(hold - alternatives)`` with ``hold = satisfaction
-    + anxious_dependence anxiety (1 - satisfaction)``, approached by ``share`` per tick
+    The target is ``floor + (1 - floor) clip01(hold - alternatives + investment_weight
+    investment)`` with ``hold = satisfaction + anxious_dependence anxiety (1 - satisfaction)``,
+    approached by ``share`` per tick
     (``approach_share(commitment_rate, dt)``). In the investment model commitment rests on
     satisfaction, investments and the poor quality of alternatives (Rusbult 1983; meta-analysis:
     Le & Agnew 2003, where satisfaction correlates with commitment about .68, alternatives about
-    -.48): ``alternatives`` is the person's current quality of alternatives to this relationship
-    (``alternatives_after_day``), on the satisfaction scale, so an attractive alternative lowers
-    commitment without any loss of satisfaction. The floor stands for investments and barriers
-    that keep some unhappy couples together, higher in marriage (Rosenfeld 2014). Anxious people
+    -.48, investments about .46): ``alternatives`` is the person's current quality of
+    alternatives to this relationship (``alternatives_after_day``), on the satisfaction scale, so
+    an attractive alternative lowers commitment without any loss of satisfaction. ``investment``
+    is what the person has put into the relationship and would lose by leaving (time, shared
+    friends, a home, plans; ``investment_after_day``), which grows with time together. The floor
+    stands for the barriers that keep some unhappy couples together whatever they feel (children,
+    the law, beliefs about divorce), higher in marriage (Rosenfeld 2014). Anxious people
     depend on the relationship more: they fear being single and see fewer alternatives, so part
     of what dissatisfaction takes from their commitment is filled back (Spielmann et al. 2013;
     Davila & Bradbury 2001: anxious spouses stay in unhappy marriages; Etcheverry, Le, Wu & Wei
@@ -573,8 +578,26 @@ def commitment_step(commitment, satisfaction, alternatives, anxiety, commitment_
     through avoidance's lower satisfaction).
     """
     hold = satisfaction + anxious_dependence * anxiety * (1.0 - satisfaction)
-    target = commitment_floor + (1.0 - commitment_floor) * clip01(hold - alternatives)
+    target = commitment_floor + (1.0 - commitment_floor) * clip01(
+        hold - alternatives + investment_weight * investment
+    )
     return clip01(commitment + (target - commitment) * share)
+
+
+@_jitable
+def investment_after_day(investment, satisfaction, investment_days):
+    """Investments grow a little each day of time together, faster when the person is satisfied.
+
+    Time, effort, shared friends, possessions and plans accumulate while a couple is together
+    and would be lost by leaving; in Rusbult's (1983) longitudinal study of dating couples,
+    investments grew over seven months in the relationships that lasted, and growing
+    satisfaction went with growing investment. Each day closes the share ``(1 - exp(-1 /
+    investment_days)) satisfaction`` of the gap to 1: a satisfied person's investments come
+    near their ceiling within a few ``investment_days``, a dissatisfied person's hardly grow.
+    Investments are sunk: they never fall. They hold commitment up (``commitment_step``), which
+    is one reason why the break-up hazard falls with time together (Rosenfeld 2014).
+    """
+    return investment + (1.0 - investment) * satisfaction * (1.0 - exp(-1.0 / investment_days))
 
 
 @_jitable
