@@ -23,7 +23,7 @@ from .engine import rules
 from .interventions import Intervention, schedule_rows
 from .outcomes import aspects_table, broken, classify_couples, count_outcomes, seeker_partner
 from .params import DYNAMICS, LABEL_THRESHOLDS, PERSON, RUN, Param, closest, validate_value
-from .styles import Style, draw_population, draw_traits
+from .styles import ASKING_NORM_SD, Style, draw_population, draw_traits
 
 __all__ = [
     "CHUNK_COUPLES",
@@ -223,7 +223,7 @@ class Setup:
 
 #: Streams spawned from a run's seed, one per purpose, so that changing one kind of draw (say,
 #: a culture) leaves the others as they were (common random numbers between scenarios).
-_STREAMS = ("traits", "culture", "history", "treatment")
+_STREAMS = ("traits", "culture", "history", "treatment", "asking")
 
 
 def _streams(seed: int) -> dict[str, np.random.Generator]:
@@ -489,6 +489,13 @@ def population(setup: Setup) -> Population:
     styles, anxiety, avoidance = _traits(setup, rng["traits"])
     cultures, expression, asking = _cultures(setup, rng["culture"])
     n = setup.couples
+    if setup.population is not None:
+        # A population's people differ in how acceptable they find asking, around their
+        # culture's norm (``styles.ASKING_NORM_SD``), unless a partner's norm is set outright.
+        own = ASKING_NORM_SD * rng["asking"].standard_normal((2, n))
+        for row, spec in enumerate((setup.partner_a, setup.partner_b)):
+            if "asking_norm" not in spec:
+                asking[row] = np.clip(asking[row] + own[row], 0.0, 1.0)
     P = Params.defaults(n)
     for name in DYNAMICS:
         P[k.p_row(name)] = setup.dynamics_value(name)

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 
 __all__ = [
+    "ASKING_NORM_SD",
     "LITERATURE_MIX",
     "STYLE_JITTER",
     "TRAIT_NORMS",
@@ -98,6 +99,17 @@ TRAIT_NORMS: Mapping[str, float] = {
     "avoidance_sd": 0.19,
     "correlation": 0.3,
 }
+
+#: How much a population's people differ, within their culture, in how acceptable they find asking
+#: for reassurance outright (the standard deviation of each person's ``asking_norm`` around their
+#: culture's, clipped to [0, 1]). Values and norms vary far more between the people of one culture
+#: than between cultures (Fischer & Schwartz 2011), so the spread within a culture is set about as
+#: large as the gap between the bundled norms and the neutral one (expressive 0.85 and reserved
+#: 0.3 around 0.6). It is the one lasting difference in asking that is not attachment: people
+#: also differ in a disposition to seek reassurance that goes with depression and low self-esteem
+#: (Joiner, Metalsky, Katz & Beach 1999; Starr & Davila 2008). Drawn in population runs only,
+#: like the continuum of traits; a pair scenario's people are their style's typical person.
+ASKING_NORM_SD = 0.3
 
 #: Standard deviation of the per-person jitter around a preset, on the [0, 1] scale. Large enough
 #: that no two people are identical, small enough that a jittered secure person stays secure.
