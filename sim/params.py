@@ -678,7 +678,7 @@ DYNAMICS: dict[str, Param] = _table(
     ),
     Param(
         "partner_trust_weight",
-        0.25,
+        0.15,
         0.0,
         1.0,
         "satisfaction",
@@ -686,7 +686,7 @@ DYNAMICS: dict[str, Param] = _table(
     ),
     Param(
         "closeness_weight",
-        0.5,
+        0.7,
         0.0,
         1.0,
         "satisfaction",
