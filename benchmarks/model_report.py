@@ -62,6 +62,18 @@ def main() -> int:
             f"{np.corrcoef(anx, sat)[0, 1]:+.2f}, r(own avoidance, satisfaction) "
             f"{np.corrcoef(avo, sat)[0, 1]:+.2f}; outcomes {res.outcomes}"
         )
+        # Caregiving: the answerer's avoidance against the warmth of the answers they gave and
+        # the share of the partner's requests they answered (people asked at least 3 times).
+        giver = np.concatenate([c["avoidance_b"], c["avoidance_a"]])
+        warmth = np.concatenate([c["answer_warmth_a"], c["answer_warmth_b"]])
+        asked = np.concatenate([c["requests_a"], c["requests_b"]])
+        answered = np.concatenate([c["answered_a"], c["answered_b"]]) / np.maximum(asked, 1)
+        ok = (asked >= 3) & np.isfinite(warmth)
+        print(
+            f"    caregiving: r(answerer's avoidance, warmth of answers given) "
+            f"{np.corrcoef(giver[ok], warmth[ok])[0, 1]:+.2f}, r(answerer's avoidance, share "
+            f"answered) {np.corrcoef(giver[ok], answered[ok])[0, 1]:+.2f}"
+        )
 
     res = pair("anxious", "avoidant", n)
     c = res.couples

@@ -380,12 +380,13 @@ def _measured(row: dict) -> str:
     }.get(row["aspect"], f"{value:.3g}")
 
 
-def _together_rates(result) -> list[str]:
+def _together_rates(result, trend: str) -> list[str]:
     """A line with the seeker's first- and last-month rates among couples still together.
 
     A couple that split makes no requests in the months after, which the plain means count as
     0 a day; where some couples split, the same couples' rates among those still together say
-    whether asking rose or fell.
+    whether asking rose or fell. The trend (``trend``, the request-rate slope) is measured over
+    the days each couple was together, so it goes with this line, not with the plain means.
     """
     import numpy as np
 
@@ -399,7 +400,7 @@ def _together_rates(result) -> list[str]:
     return [
         f"    Couples that split count as 0 a day after they split; among the {together.sum()} "
         f"still together: {np.mean(first[together]):.1f} in the first month, "
-        f"{np.mean(last[together]):.1f} in the last."
+        f"{np.mean(last[together]):.1f} in the last. {trend}"
     ]
 
 
@@ -454,12 +455,15 @@ def _report(scenario: Any, result: Any) -> list[str]:
     first_rate = _number(m["seeker_request_rate_first_30d"], ".1f")
     last_rate = _number(m["seeker_request_rate_last_30d"], ".1f")
     slope = _number(m["seeker_request_rate_slope"], "+.2f")
+    trend = f"Trend over the days together: {slope} requests a day per month."
+    together = _together_rates(result, trend)
     lines.append(
         f"  - The seeker made {first_rate} requests a day in the first month and "
-        f"{last_rate} in the last (trend {slope} a day per month); the partner "
+        f"{last_rate} in the last; the partner "
         f"{_number(m['partner_request_rate_last_30d'], '.1f')} in the last."
+        + ("" if together else f" {trend}")
     )
-    lines += _together_rates(result)
+    lines += together
     lines.append(
         f"  - After an answer, the seeker's relief took "
         f"{_number(m['seeker_relief_hours_first_30d'], '.1f')} hours to halve at first "
@@ -468,8 +472,8 @@ def _report(scenario: Any, result: Any) -> list[str]:
     answered = m["answered_share"]
     warmth = _number(m["seeker_answer_warmth"], ".2f")
     lines.append("  - No one asked for reassurance." if answered is None else
-                 f"  - {100 * answered:.0f}% of all requests were answered; the seeker's answers "
-                 f"had warmth {warmth} (1 = fully warm).")  # fmt: skip
+                 f"  - {100 * answered:.0f}% of all requests were answered; the answers the seeker "
+                 f"received had warmth {warmth} (1 = fully warm).")  # fmt: skip
     lines.append("  - At the end (0 = none, 1 = full):")
     for who in ("seeker", "partner"):
         lines.append(f"      {who:8s} satisfaction {_number(m[f'{who}_start_satisfaction'], '.2f')}"
@@ -622,6 +626,12 @@ def _cmd_sweep(args: argparse.Namespace, argv: Sequence[str]) -> int:
     print(f"relsim sweep: {scenario.name}: {len(spec.x.values)} x {len(spec.y.values)} grid, "
           f"{spec.replicates} couples per point ({points * spec.replicates} couples), "
           f"{scenario.days} days, seed {scenario.seed}", flush=True)  # fmt: skip
+    if scenario.description:
+        from .scenario import printable
+
+        print(f"  {printable(scenario.description)}")
+    if scenario.overrides:
+        print(f"  with changes: {', '.join(scenario.overrides)}", flush=True)
 
     from .sweep import CheckpointMismatchError, run_sweep
 
@@ -1073,14 +1083,26 @@ def _check_threads() -> None:
             raise BadInput(str(error)) from None
 
 
+def _check_set_words(argv: Sequence[str]) -> None:
+    """``--set KEY VALUE`` (a space for the ``=``) would reach argparse as a stray word."""
+    from itertools import pairwise
+
+    for flag, word in pairwise(argv):
+        if flag == "--set" and "=" not in word:
+            raise BadInput(f"relsim: error: --set takes KEY=VALUE as one word, got {word!r}; "
+                           f"for example --set {word}=2 (no spaces around '=')")  # fmt: skip
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the ``relsim`` command with ``argv`` (default ``sys.argv[1:]``); return the status."""
     argv = list(sys.argv[1:] if argv is None else argv)
     parser = _parser()
+    command = argv[0] if argv and argv[0] in COMMANDS else None
     try:
+        _check_set_words(argv)
         args = parser.parse_args(argv)
     except BadInput as error:
-        print(f"{error}\n(see relsim --help)", file=sys.stderr)
+        print(f"{error}\n(see relsim {command + ' ' if command else ''}--help)", file=sys.stderr)
         return EXIT_BAD_INPUT
     except SystemExit as done:  # --help and --version
         return int(done.code or 0) if not isinstance(done.code, str) else EXIT_BAD_INPUT

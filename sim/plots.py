@@ -514,7 +514,7 @@ def _requests_panel(ax: Axes, daily_mean: np.ndarray) -> None:
         ax.plot(days, daily_mean[:, a, p], color=PARTNER_COLORS[p], ls=":", lw=2.0,
                 label=f"{tag} is answered")  # fmt: skip
     ax.set_xlabel("Day")
-    ax.set_ylabel("Per person per day")
+    ax.set_ylabel("Per person a day, couples together")
     ax.set_title("Requests and answers")
     ax.set_xlim(1, max(len(days), 2))
     top = float(np.nanmax(daily_mean[:, [r, a], :])) if daily_mean.size else 1.0
@@ -645,6 +645,9 @@ def phase_diagram(
         heading = f"Share of couples {words}" if is_share else words.capitalize()
         ax.set_title(heading + (f"\n{name}" if name else ""))
         note = f"{table.replicates} couples per point, {table.days} days, seed {table.seed}"
+        changes = list(getattr(scenario, "overrides", None) or ())
+        if changes:  # a map of changed dynamics must not pass for the default one
+            note += "\n" + textwrap.fill("with changes: " + ", ".join(changes), 80)
         ax.text(0.0, -0.2, note, transform=ax.transAxes, fontsize=11, color=_GREY, va="top")
         if handles:
             legend = ax.legend(handles=handles, loc="upper right", bbox_to_anchor=(1.0, -0.09),

@@ -123,10 +123,10 @@ class ScenarioError(ValueError):
             shown = "" if self.value is None else f" = {_show(self.value)}"
             parts.append(f"{self.key}{shown}: ")
         parts.append(self.problem)
+        if self.suggestion:  # first, where a long list of what is allowed cannot bury it
+            parts.append(f" (did you mean {self.suggestion!r}?)")
         if self.allowed:
             parts.append(f"; allowed: {self.allowed}")
-        if self.suggestion:
-            parts.append(f" (did you mean {self.suggestion!r}?)")
         return printable("".join(parts))  # a key or value may hold escape codes
 
 
@@ -615,7 +615,11 @@ class _Checker:
         for key in table:
             if key not in allowed:
                 where = f"{prefix}.{key}" if prefix else str(key)
-                error = self.fail(where, None, "unknown key", ", ".join(allowed))
+                # A list of a hundred parameter names buries the suggestion: name the table.
+                listed = (", ".join(allowed) if len(allowed) <= 20 else
+                          f"one of the {len(allowed)} names of docs/ODD.md section 9 "
+                          f"(the parameter table)")  # fmt: skip
+                error = self.fail(where, None, "unknown key", listed)
                 error.suggestion = _suggest(str(key), allowed)
                 error.args = (error._message(),)
                 raise error
@@ -642,10 +646,14 @@ class _Checker:
     def partner(self, value: object, key: str) -> dict[str, Any]:
         spec = self.table(value, key)
         self.unknown_keys(spec, PARTNER_KEYS, key)
+        from .styles import STYLE_ALIASES
+
+        style = spec.get("style", "secure")
+        if isinstance(style, str):  # the literature's other names (styles.STYLE_ALIASES)
+            style = STYLE_ALIASES.get(style.strip().lower(), style)
         out: dict[str, Any] = {
-            "style": self.word(spec.get("style", "secure"), f"{key}.style", STYLES,
-                               "an attachment style"),
-        }  # fmt: skip
+            "style": self.word(style, f"{key}.style", STYLES, "an attachment style"),
+        }
         if "culture" in spec:
             out["culture"] = self.culture(spec["culture"], f"{key}.culture")
         for name, param in PERSON.items():

@@ -23,7 +23,7 @@ from .engine import rules
 from .interventions import Intervention, schedule_rows
 from .outcomes import aspects_table, broken, classify_couples, count_outcomes, seeker_partner
 from .params import DYNAMICS, LABEL_THRESHOLDS, PERSON, RUN, Param, closest, validate_value
-from .styles import ASKING_NORM_SD, Style, draw_population, draw_traits
+from .styles import ASKING_NORM_SD, Style, draw_care, draw_population, draw_traits
 
 __all__ = [
     "CHUNK_COUPLES",
@@ -90,7 +90,7 @@ RELATIONSHIPS: dict[str, dict[str, float]] = {
         "start_satisfaction": 0.73,
         "barrier_spread": 0.15,
         "dissolution_satisfaction": 0.5,
-        "dissolution_commitment": 0.53,
+        "dissolution_commitment": 0.51,
     },
 }
 
@@ -223,7 +223,7 @@ class Setup:
 
 #: Streams spawned from a run's seed, one per purpose, so that changing one kind of draw (say,
 #: a culture) leaves the others as they were (common random numbers between scenarios).
-_STREAMS = ("traits", "culture", "history", "treatment", "asking")
+_STREAMS = ("traits", "culture", "history", "treatment", "asking", "care")
 
 
 def _streams(seed: int) -> dict[str, np.random.Generator]:
@@ -496,6 +496,11 @@ def population(setup: Setup) -> Population:
         for row, spec in enumerate((setup.partner_a, setup.partner_b)):
             if "asking_norm" not in spec:
                 asking[row] = np.clip(asking[row] + own[row], 0.0, 1.0)
+    # ... and in how readily and warmly they answer and show affection, apart from attachment
+    # (``styles.CARE_SD``); a named style's person has care 1.
+    care = np.ones((2, n))
+    if setup.population is not None:
+        care = draw_care(rng["care"], (2, n))
     P = Params.defaults(n)
     for name in DYNAMICS:
         P[k.p_row(name)] = setup.dynamics_value(name)
@@ -508,7 +513,7 @@ def population(setup: Setup) -> Population:
     P[k.ENGAGEMENT] = treat.beta(concentration * mean, concentration * (1.0 - mean))
     P[k.RELAPSES] = 1.0 * (treat.random(n) < P[k.p_row("relapse_share")])
     people = {"anxiety": anxiety, "avoidance": avoidance, "expression": expression,
-              "asking_norm": asking, **_history(P, n, rng["history"])}  # fmt: skip
+              "asking_norm": asking, "care": care, **_history(P, n, rng["history"])}  # fmt: skip
     # One value per couple without copying a number n times (a read-only broadcast view).
     labels = {name: np.broadcast_to(np.asarray(value, dtype=float), (n,))
               for name, value in setup.labels.items()}  # fmt: skip

@@ -15,11 +15,14 @@ import numpy as np
 
 __all__ = [
     "ASKING_NORM_SD",
+    "CARE_SD",
     "LITERATURE_MIX",
+    "STYLE_ALIASES",
     "STYLE_JITTER",
     "TRAIT_NORMS",
     "Style",
     "classify",
+    "draw_care",
     "draw_continuum",
     "draw_population",
     "draw_traits",
@@ -59,9 +62,13 @@ class Style(enum.Enum):
 
     @classmethod
     def from_label(cls, label: str) -> Style:
-        """Return the style named ``label`` (case-insensitive); ``ValueError`` if there is none."""
+        """Return the style named ``label``; ``ValueError`` if there is none.
+
+        Case-insensitive; the literature's other names (``STYLE_ALIASES``) are understood too.
+        """
+        word = label.strip().lower()
         try:
-            return cls[label.strip().upper()]
+            return cls[STYLE_ALIASES.get(word, word).upper()]
         except KeyError:
             allowed = ", ".join(s.label for s in cls)
             raise ValueError(f"unknown attachment style {label!r}; allowed: {allowed}") from None
@@ -71,6 +78,19 @@ class Style(enum.Enum):
         """All style names, in the order secure, anxious, avoidant, fearful."""
         return [s.label for s in cls]
 
+
+#: The literature's other names of the four styles (Bartholomew & Horowitz 1991 name the
+#: quadrants secure, preoccupied, dismissing and fearful; "-avoidant" and "dismissive" are common
+#: variants), accepted wherever a style is named and read as relsim's own name.
+STYLE_ALIASES: Mapping[str, str] = {
+    "preoccupied": "anxious",
+    "anxious-preoccupied": "anxious",
+    "dismissing": "avoidant",
+    "dismissive": "avoidant",
+    "dismissing-avoidant": "avoidant",
+    "dismissive-avoidant": "avoidant",
+    "fearful-avoidant": "fearful",
+}
 
 #: Share of each style in a general adult population. Hazan & Shaver (1987) found about 56% secure,
 #: 25% avoidant and 19% anxious (Mickelson, Kessler & Shaver 1997: 59% / 25% / 11%, the rest
@@ -110,6 +130,17 @@ TRAIT_NORMS: Mapping[str, float] = {
 #: (Joiner, Metalsky, Katz & Beach 1999; Starr & Davila 2008). Drawn in population runs only,
 #: like the continuum of traits; a pair scenario's people are their style's typical person.
 ASKING_NORM_SD = 0.3
+
+#: How much a population's people differ in caregiving apart from attachment: each person's
+#: ``care`` multiplies how readily they answer a request, how warm the answer is and how often they
+#: show affection unasked (clipped at full readiness and warmth). Caregiving follows attachment
+#: only moderately: avoidance goes with less responsive care at about r -0.3 to -0.45, anxiety
+#: with more intrusive, less sensitive care (Kunce & Shaver 1994; Feeney & Collins 2001), and much
+#: of it follows empathy, agreeableness and a prosocial orientation (Feeney & Collins 2001) that
+#: the traits do not hold. Without this spread the model's caregiving was set by the traits
+#: alone: r(avoidance, warmth of the answers given) was -0.92. ``care`` is ``exp(CARE_SD z)``
+#: with z standard normal (median 1); a pair scenario's people have care 1 (docs/ODD.md 7.7).
+CARE_SD = 0.2
 
 #: Standard deviation of the per-person jitter around a preset, on the [0, 1] scale. Large enough
 #: that no two people are identical, small enough that a jittered secure person stays secure.
@@ -250,3 +281,8 @@ def draw_population(
         anxiety.reshape(2, n_couples),
         avoidance.reshape(2, n_couples),
     )
+
+
+def draw_care(rng: np.random.Generator, shape: tuple[int, ...]) -> np.ndarray:
+    """Each person's caregiving apart from attachment: ``exp(CARE_SD z)``, median 1."""
+    return np.exp(CARE_SD * rng.standard_normal(shape))

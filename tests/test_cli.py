@@ -391,3 +391,33 @@ def test_sweep_without_a_sweep_table_points_to_the_format_doc(relsim):
     result = relsim("sweep", "anxious-avoidant")
     assert result.status == 2
     assert "docs/scenarios.md" in result.err and "ARCHITECTURE" not in result.err
+
+
+def test_set_with_a_space_for_the_equals_sign_says_how_to_write_it(relsim, tmp_path):
+    result = relsim("run", "secure-secure", "--set", "dynamics.relief_decay", "2",
+                    "--out", tmp_path / "run")  # fmt: skip
+    assert result.status == 2
+    assert "--set takes KEY=VALUE as one word" in result.err
+    assert "--set dynamics.relief_decay=2" in result.err
+    assert "(see relsim run --help)" in result.err
+    assert not (tmp_path / "run").exists()
+
+
+def test_a_misspelt_parameter_gets_its_suggestion_before_the_long_list(relsim, tmp_path):
+    result = relsim("run", "secure-secure", "--set", "dynamics.relief_decy=2",
+                    "--out", tmp_path / "run")  # fmt: skip
+    assert result.status == 2
+    message = result.err.splitlines()[0]
+    assert "(did you mean 'relief_decay'?); allowed: one of the" in message
+    assert "docs/ODD.md section 9" in message
+    assert len(message) < 300  # not the hundred names
+
+
+@pytest.mark.parametrize(("name", "style"), [("preoccupied", "anxious"),
+                                             ("Dismissing-Avoidant", "avoidant"),
+                                             ("fearful-avoidant", "fearful")])  # fmt: skip
+def test_the_literatures_names_of_the_styles_are_understood(relsim, tmp_path, name, style):
+    result = relsim("run", "secure-secure", *TINY, "--set", f"partner_b.style={name}",
+                    "--out", tmp_path / "run")  # fmt: skip
+    assert result.status == 0, result.err
+    assert f"secure partner A with {style} partner B" in result.out

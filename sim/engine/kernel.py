@@ -105,24 +105,26 @@ def _index(names: tuple[str, ...]) -> dict[str, int]:
 
 
 #: Each person's state. The traits come first (``anxiety`` and ``avoidance`` are the current
-#: values, ``*_base`` the values before any treatment), the two slow walks of what happens outside
+#: values, ``*_base`` the values before any treatment; ``care`` is how readily and warmly the
+#: person answers and gives affection, apart from attachment: 1 for a named style's person,
+#: drawn in populations, ``styles.CARE_SD``), the two slow walks of what happens outside
 #: the couple (``appraisal``, ``alternatives``), the working model's revision by experience
 #: (``earned_security``) and by what happens outside the couple (``life_events``), the
 #: investments that time together builds (``investment``), then the live states that the daily
 #: record keeps (``security`` to ``commitment``).
 STATE_VARS = (
-    "anxiety", "avoidance", "expression", "asking_norm", "anxiety_base", "avoidance_base",
+    "anxiety", "avoidance", "expression", "asking_norm", "care", "anxiety_base", "avoidance_base",
     "appraisal", "alternatives", "earned_security", "life_events", "investment", "security",
     "relief", "habituation", "threat", "exhaustion", "withdrawal", "closeness", "trust",
     "satisfaction", "commitment",
 )  # fmt: skip
 _S = _index(STATE_VARS)
-ANXIETY, AVOIDANCE, EXPRESSION, ASKING_NORM = (_S[n] for n in STATE_VARS[:4])
-ANXIETY_BASE, AVOIDANCE_BASE, APPRAISAL, ALTERNATIVES = (_S[n] for n in STATE_VARS[4:8])
+ANXIETY, AVOIDANCE, EXPRESSION, ASKING_NORM, CARE = (_S[n] for n in STATE_VARS[:5])
+ANXIETY_BASE, AVOIDANCE_BASE, APPRAISAL, ALTERNATIVES = (_S[n] for n in STATE_VARS[5:9])
 EARNED_SECURITY, LIFE_EVENTS, INVESTMENT, SECURITY, RELIEF, HABITUATION, THREAT = (
-    _S[n] for n in STATE_VARS[8:15])  # fmt: skip
+    _S[n] for n in STATE_VARS[9:16])  # fmt: skip
 EXHAUSTION, WITHDRAWAL, CLOSENESS, TRUST, SATISFACTION, COMMITMENT = (
-    _S[n] for n in STATE_VARS[15:])  # fmt: skip
+    _S[n] for n in STATE_VARS[16:])  # fmt: skip
 
 #: Per-person recorders. Relief episodes (``episode_*``) run from an answer until relief has
 #: fallen to half its level just after the answer; ``wait_*`` is the older measure, hours from an
@@ -343,9 +345,9 @@ BLOCK = 16
 
 # Row of person p's state or recorder: S_<VAR> + p, R_<VAR> + p (plain integers, not calls,
 # which keeps Numba's compile time down).
-(S_ANXIETY, S_AVOIDANCE, S_EXPRESSION, S_ASKING_NORM, S_ANXIETY_BASE, S_AVOIDANCE_BASE,
- S_APPRAISAL, S_ALTERNATIVES, S_EARNED_SECURITY, S_LIFE_EVENTS, S_INVESTMENT, S_SECURITY,
- S_RELIEF, S_HABITUATION, S_THREAT, S_EXHAUSTION, S_WITHDRAWAL, S_CLOSENESS, S_TRUST,
+(S_ANXIETY, S_AVOIDANCE, S_EXPRESSION, S_ASKING_NORM, S_CARE, S_ANXIETY_BASE,
+ S_AVOIDANCE_BASE, S_APPRAISAL, S_ALTERNATIVES, S_EARNED_SECURITY, S_LIFE_EVENTS, S_INVESTMENT,
+ S_SECURITY, S_RELIEF, S_HABITUATION, S_THREAT, S_EXHAUSTION, S_WITHDRAWAL, S_CLOSENESS, S_TRUST,
  S_SATISFACTION, S_COMMITMENT) = (
     W_S + 2 * _S[n] for n in STATE_VARS)  # fmt: skip
 (R_REQUESTS, R_ANSWERED, R_REQUESTS_FIRST, R_REQUESTS_LAST, R_AFFECTION_RECEIVED,
@@ -526,21 +528,22 @@ def _decide(W, j, p, q):
     )  # fmt: skip
     ask = 1.0 * (W[U_ASK + p, j] < p_ask)
     barrier = W[X_BARRIER + q, j]  # rules.awareness_barrier, once a day
+    care = W[S_CARE + q, j]  # the answerer's caregiving apart from attachment (1: none)
     p_answer = r.answer_probability(
-        W[W_P + RESPONSIVENESS, j], barrier, W[S_ANXIETY + q, j], W[S_EXHAUSTION + q, j],
+        W[W_P + RESPONSIVENESS, j] * care, barrier, W[S_ANXIETY + q, j], W[S_EXHAUSTION + q, j],
         W[S_WITHDRAWAL + q, j], W[S_SECURITY + q, j], communication,
         W[W_P + EXHAUSTION_RELUCTANCE, j], W[W_P + WITHDRAWN_ANSWERING, j],
         W[W_P + CLEAR_ANSWERING, j], W[W_P + INSECURE_CAREGIVING, j],
         W[W_P + COMPULSIVE_CAREGIVING, j],
     )  # fmt: skip
     answered = ask * (W[U_ANSWER + p, j] < p_answer)
-    warmth = r.answer_warmth(
+    warmth = clip01(care * r.answer_warmth(
         W[S_EXHAUSTION + q, j], W[S_AVOIDANCE + q, j], W[S_ANXIETY + q, j],
         W[W_P + EXHAUSTION_COLDNESS, j], W[W_P + AVOIDANT_COOLNESS, j],
         W[W_P + ANXIOUS_INSENSITIVITY, j],
-    )  # fmt: skip
+    ))  # fmt: skip
     p_affection = r.affection_probability(
-        W[X_AFFECTION_RATE, j], W[S_AVOIDANCE + q, j], W[S_EXHAUSTION + q, j],
+        W[X_AFFECTION_RATE, j] * care, W[S_AVOIDANCE + q, j], W[S_EXHAUSTION + q, j],
         W[S_WITHDRAWAL + q, j], W[W_P + AVOIDANT_RESERVE, j], DT,
     )  # fmt: skip
     affection = 1.0 * (W[U_AFFECTION + p, j] < p_affection)
@@ -1274,9 +1277,9 @@ class Kernel:
     people : mapping of str to numpy.ndarray, shape (2, n)
         Each person's starting state by name (``STATE_VARS``; row 0 partner A, row 1 partner B).
         ``anxiety`` and ``avoidance`` are required. Missing entries start at: ``expression`` and
-        ``asking_norm`` their ``PERSON`` defaults, ``anxiety_base``/``avoidance_base`` the
-        traits, ``appraisal`` 0, ``trust``, ``satisfaction`` and ``commitment`` the couple's
-        ``start_*`` parameters, everything else 0.
+        ``asking_norm`` their ``PERSON`` defaults, ``care`` 1, ``anxiety_base`` and
+        ``avoidance_base`` the traits, ``appraisal`` 0, ``trust``, ``satisfaction`` and
+        ``commitment`` the couple's ``start_*`` parameters, everything else 0.
     params : numpy.ndarray, shape (len(P_ROWS), n)
         Per-couple dynamics parameters, strategy schedules and treatment draws (``P_ROWS``).
     seed : int
@@ -1332,6 +1335,7 @@ class Kernel:
         start = {
             "expression": PERSON["expression"].default,
             "asking_norm": PERSON["asking_norm"].default,
+            "care": 1.0,
             "anxiety_base": people["anxiety"],
             "avoidance_base": people["avoidance"],
             "trust": self.P[_P["start_trust"]],
