@@ -139,7 +139,8 @@ ASKING_NORM_SD = 0.3
 #: of it follows empathy, agreeableness and a prosocial orientation (Feeney & Collins 2001) that
 #: the traits do not hold. Without this spread the model's caregiving was set by the traits
 #: alone: r(avoidance, warmth of the answers given) was -0.92. ``care`` is ``exp(CARE_SD z)``
-#: with z standard normal (median 1); a pair scenario's people have care 1 (docs/ODD.md 7.7).
+#: with z standard normal (median 1); a pair scenario's people have care 1 (docs/ODD.md,
+#: sections 5 and 7.4).
 CARE_SD = 0.2
 
 #: Standard deviation of the per-person jitter around a preset, on the [0, 1] scale. Large enough
