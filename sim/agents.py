@@ -99,6 +99,7 @@ class Person(mesa.Agent):
     avoidance = _state("avoidance", "Discomfort with closeness, 0-1 (eases under therapy).")
     expression = _state("expression", "How reassurance is shown and read: 0 words, 1 actions.")
     asking_norm = _state("asking_norm", "How acceptable explicit asking is to this person, 0-1.")
+    care = _state("care", "Caregiving apart from attachment: scales answers, warmth (1 typical).")
     anxiety_base = _state("anxiety_base", "Anxiety before any treatment, 0-1.")
     avoidance_base = _state("avoidance_base", "Avoidance before any treatment, 0-1.")
     appraisal = _state("appraisal", "Slow offset of satisfaction from outside events, -0.5 to 0.5.")

@@ -68,7 +68,7 @@ COUPLE_COLUMNS = (
 #: and more alternatives, so they leave at milder dissatisfaction (Rusbult 1983). Dating couples
 #: are new: their investments start low and grow during the run (``investment_weight``; married
 #: couples' were built over years and sit in the floor, docs/ODD.md 7.21). Calibrated to one-year
-#: dissolution in a literature-mix population: about 2.5% for married and 18% for dating couples,
+#: dissolution in a literature-mix population: about 2% for married and 20% for dating couples,
 #: against about 1-3% a year for married and roughly 20% for unmarried couples, falling with
 #: duration, in Rosenfeld (2014).
 RELATIONSHIPS: dict[str, dict[str, float]] = {
