@@ -1123,6 +1123,17 @@ def main(argv: Sequence[str] | None = None) -> int:
         _ignore_further_interrupts()
         print("\nrelsim: interrupted; no results folder was written", file=sys.stderr)
         return EXIT_INTERRUPTED
+    except BrokenPipeError:
+        # The reader went away (``relsim run ... | head``): nothing to say to it. Later writes to
+        # the closed pipe (the interpreter flushes stdout on exit) go to the null device.
+        import os
+
+        try:
+            null = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(null, sys.stdout.fileno())
+        except (OSError, ValueError):  # no real descriptor behind sys.stdout (tests)
+            pass
+        return EXIT_FAILURE
     except ConnectionError as error:
         print(f"relsim: error: {error}", file=sys.stderr)
         return EXIT_FAILURE

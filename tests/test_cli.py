@@ -421,3 +421,19 @@ def test_the_literatures_names_of_the_styles_are_understood(relsim, tmp_path, na
                     "--out", tmp_path / "run")  # fmt: skip
     assert result.status == 0, result.err
     assert f"secure partner A with {style} partner B" in result.out
+
+
+def test_a_reader_that_goes_away_gets_no_error_message(relsim, tmp_path, monkeypatch, capsys):
+    """``relsim run ... | head``: the closed pipe ends the command quietly, with status 1."""
+    import io
+
+    class Closed(io.StringIO):
+        def write(self, text):
+            raise BrokenPipeError(32, "Broken pipe")
+
+    monkeypatch.setattr("sys.stdout", Closed())
+    from sim.cli import main
+
+    status = main(["run", "secure-secure", *TINY, "--out", str(tmp_path / "run")])
+    assert status == 1
+    assert "Broken pipe" not in capsys.readouterr().err
